@@ -1,0 +1,34 @@
+# Every target bootstraps uv itself (into .tools/) when it is not on PATH.
+UV ?= $(shell command -v uv 2>/dev/null)
+ifeq ($(strip $(UV)),)
+UV := $(CURDIR)/.tools/bin/uv
+endif
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint demo bench clean
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen
+
+run: install
+	$(UV) run im up
+
+test: install
+	$(UV) run pytest $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run mypy contracts/src services/runtime/src cli/src gateway/src
+
+demo: install
+	$(UV) run im demo
+
+bench: install
+	$(UV) run python bench/ingest.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

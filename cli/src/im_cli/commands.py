@@ -1,0 +1,73 @@
+"""`im run`, `im services`, `im contracts schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import msgspec
+
+from im_runtime import logs
+from im_runtime.plugins import PluginError, installed, load
+from im_runtime.settings import Settings, SettingsError
+
+
+class CliError(Exception):
+    pass
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    from im_runtime.service import ServiceRuntime
+
+    settings = _settings()
+    logs.setup(settings.log_level, settings.log_format)
+    try:
+        spec = load(args.service)
+    except (PluginError, ImportError) as exc:
+        raise CliError(str(exc)) from exc
+    replicas = int(os.environ.get("IM_STREAM_REPLICAS", "1"))
+    asyncio.run(ServiceRuntime(spec, settings, stream_replicas=replicas).run_forever())
+    return 0
+
+
+def services(args: argparse.Namespace) -> int:
+    from im_runtime.discovery import discover
+
+    settings = _settings()
+    local = installed()
+    try:
+        live = asyncio.run(discover(settings, timeout=args.timeout))
+    except Exception as exc:
+        print(f"(bus not reachable at {settings.nats_url}: {exc})", file=sys.stderr)
+        live = {}
+    names = sorted(set(local) | set(live))
+    print(f"{'SERVICE':<16}{'INSTALLED':<12}{'RUNNING':<10}VERSIONS")
+    for name in names:
+        inst = live.get(name, [])
+        versions = ",".join(sorted({i.version for i in inst}))
+        print(f"{name:<16}{local[name].version if name in local else '-':<12}"
+              f"{len(inst):<10}{versions}")
+    return 0
+
+
+def schema(args: argparse.Namespace) -> int:
+    from contracts.registry import all_messages
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    messages = all_messages()
+    for name, struct in messages.items():
+        (out / f"{name}.json").write_bytes(
+            msgspec.json.format(msgspec.json.encode(msgspec.json.schema(struct)), indent=2))
+    print(f"wrote {len(messages)} schemas to {out}")
+    return 0

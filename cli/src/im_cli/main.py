@@ -1,0 +1,47 @@
+"""The `im` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from im_cli import commands
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="im", description="Integration management platform")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    run = sub.add_parser("run", help="run one service (name or module:attribute)")
+    run.add_argument("service")
+    run.set_defaults(func=commands.run)
+
+    svc = sub.add_parser("services", help="list installed services and the running ones")
+    svc.add_argument("--timeout", type=float, default=0.5)
+    svc.set_defaults(func=commands.services)
+
+    contracts = sub.add_parser("contracts", help="contracts tools")
+    csub = contracts.add_subparsers(dest="contracts_cmd", required=True)
+    schema = csub.add_parser("schema", help="write the JSON Schema of every message")
+    schema.add_argument("--out", required=True)
+    schema.set_defaults(func=commands.schema)
+
+    from im_cli import up
+
+    up.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except commands.CliError as exc:
+        print(f"im: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""pytest fixtures: the real servers once per session, a fresh namespace per test.
+
+Servers come from IM_NATS_URL / IM_MONGO_URL when set; from testcontainers when
+IM_TEST_DOCKER=1 and a Docker engine answers; otherwise the embedded binaries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+
+from im_cli.embedded import MongoWireServer, NatsServer, free_port
+from im_runtime.settings import Settings
+
+
+@dataclass(frozen=True)
+class Servers:
+    nats_url: str
+    mongo_url: str
+    nats_workdir: Path | None = None
+
+
+def _docker_servers(stack: contextlib.ExitStack) -> Servers:
+    from testcontainers.mongodb import MongoDbContainer
+    from testcontainers.nats import NatsContainer
+
+    natsc = stack.enter_context(NatsContainer().with_command("-js"))
+    mongo = stack.enter_context(MongoDbContainer("mongo:8"))
+    return Servers(natsc.nats_uri(), mongo.get_connection_url())
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    if os.environ.get("IM_NATS_URL") and os.environ.get("IM_MONGO_URL"):
+        yield Servers(os.environ["IM_NATS_URL"], os.environ["IM_MONGO_URL"])
+        return
+    with contextlib.ExitStack() as stack:
+        if os.environ.get("IM_TEST_DOCKER") == "1":
+            yield _docker_servers(stack)
+            return
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="im-test-")))
+        natsd = NatsServer(port=free_port(), workdir=root / "nats")
+        mongod = MongoWireServer(port=free_port(), workdir=root / "mongo")
+        natsd.start()
+        stack.callback(natsd.stop)
+        mongod.start()
+        stack.callback(mongod.stop)
+        yield Servers(natsd.url, mongod.url, natsd.workdir)
+
+
+@pytest.fixture
+def test_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def settings(servers: Servers, test_id: str) -> Settings:
+    """Settings with a database prefix of this test's own and fast retries."""
+    return Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
+                    db_prefix=f"t{test_id}_", batch_wait=0.02, retry_backoff=0.05,
+                    max_deliver=3, log_format="text")
+
+
+@pytest.fixture
+async def nc(servers: Servers) -> AsyncIterator[Any]:
+    conn = await nats.connect(servers.nats_url)
+    yield conn
+    await conn.drain()
+
+
+@pytest.fixture
+def spawn(settings: Settings, tmp_path: Path) -> Iterator[Any]:
+    """Start `im run <service>` as a real child process with this test's settings."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(service: str, **env: str) -> subprocess.Popen[bytes]:
+        full = {**os.environ, "IM_NATS_URL": settings.nats_url,
+                "IM_MONGO_URL": settings.mongo_url, "IM_DB_PREFIX": settings.db_prefix,
+                "IM_BATCH_WAIT": str(settings.batch_wait),
+                "IM_RETRY_BACKOFF": str(settings.retry_backoff),
+                "IM_MAX_DELIVER": str(settings.max_deliver),
+                "PYTHONPATH": os.pathsep.join([str(Path.cwd() / "tests"),
+                                               os.environ.get("PYTHONPATH", "")]), **env}
+        log = open(tmp_path / f"{service.replace(':', '_')}-{len(procs)}.log", "ab")  # noqa: SIM115
+        proc = subprocess.Popen([sys.executable, "-m", "im_cli.main", "run", service],
+                                env=full, stdout=log, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll `check` (sync or async) until it returns a truthy value."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Any = None
+    while True:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+        await asyncio.sleep(interval)
+
+
+def with_prefix(settings: Settings, prefix: str) -> Settings:
+    return replace(settings, db_prefix=prefix)

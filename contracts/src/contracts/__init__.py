@@ -1,0 +1,43 @@
+"""Shared contracts: envelopes, events, commands, queries, replies, subject names."""
+
+from contracts._base import (
+    MAX_MESSAGE_BYTES,
+    SYSTEM,
+    Ack,
+    Actor,
+    CloudEvent,
+    Command,
+    ErrorCode,
+    ErrorReply,
+    EventData,
+    Page,
+    Query,
+    Reply,
+    ServiceSection,
+    event_parts,
+    event_type,
+    new_id,
+    utcnow,
+    wrap,
+)
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "SYSTEM",
+    "Ack",
+    "Actor",
+    "CloudEvent",
+    "Command",
+    "ErrorCode",
+    "ErrorReply",
+    "EventData",
+    "Page",
+    "Query",
+    "Reply",
+    "ServiceSection",
+    "event_parts",
+    "event_type",
+    "new_id",
+    "utcnow",
+    "wrap",
+]

@@ -1,0 +1,23 @@
+"""Messages of the platform itself, shared by every service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
+    """What a service publishes on `im.dlq.<service>` for a message it gave up on."""
+
+    service: str
+    reason: str
+    subject: str
+    stream: str | None = None
+    stream_seq: int | None = None
+    deliveries: int = 1
+    headers: dict[str, str] = {}
+    # The original body, exactly as received (it may not be valid JSON).
+    body: str
+    body_encoding: str = "utf-8"
+    failed_at: datetime

@@ -1,0 +1,75 @@
+"""Every subject and stream name on the bus, defined once.
+
+events      im.evt.<service>.<event>[.<resident_id>]   durable (JetStream)
+commands    im.cmd.<service>.<command>                  request/reply, queue group
+queries     im.qry.<query>                              scatter-gather
+operators   im.ops.<operator_id>.<event>[.<resident_id>] durable, per-operator rights
+dead letters im.dlq.<service>                           durable
+"""
+
+from __future__ import annotations
+
+import re
+
+PREFIX = "im"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class SubjectError(ValueError):
+    """A name that cannot be a subject token (empty, dots, wildcards, spaces)."""
+
+
+def token(value: str, what: str = "token") -> str:
+    if not _TOKEN.fullmatch(value):
+        raise SubjectError(f"{what} {value!r} is not a valid subject token ([A-Za-z0-9_-], 1-64)")
+    return value
+
+
+def event(service: str, name: str, resident_id: str | None = None) -> str:
+    base = f"{PREFIX}.evt.{token(service, 'service')}.{token(name, 'event')}"
+    return f"{base}.{token(resident_id, 'resident id')}" if resident_id else base
+
+
+def events_of(service: str) -> str:
+    """Wildcard for every event a service publishes."""
+    return f"{PREFIX}.evt.{token(service, 'service')}.>"
+
+
+def event_filter(service: str, name: str) -> str:
+    """Matches one event type with and without the resident token."""
+    return f"{PREFIX}.evt.{token(service, 'service')}.{token(name, 'event')}.>"
+
+
+def command(service: str, name: str) -> str:
+    return f"{PREFIX}.cmd.{token(service, 'service')}.{token(name, 'command')}"
+
+
+def query(name: str) -> str:
+    return f"{PREFIX}.qry.{token(name, 'query')}"
+
+
+def operator_event(operator_id: str, name: str, resident_id: str | None = None) -> str:
+    base = f"{PREFIX}.ops.{token(operator_id, 'operator id')}.{token(name, 'event')}"
+    return f"{base}.{token(resident_id, 'resident id')}" if resident_id else base
+
+
+def dead_letter(service: str) -> str:
+    return f"{PREFIX}.dlq.{token(service, 'service')}"
+
+
+def event_stream(service: str) -> str:
+    return f"IM_EVT_{token(service, 'service').upper().replace('-', '_')}"
+
+
+OPS_STREAM = "IM_OPS"
+OPS_SUBJECTS = f"{PREFIX}.ops.>"
+DLQ_STREAM = "IM_DLQ"
+DLQ_SUBJECTS = f"{PREFIX}.dlq.>"
+
+
+def parse_event(subject: str) -> tuple[str, str, str | None]:
+    """(service, event, resident_id or None) of an event subject."""
+    parts = subject.split(".")
+    if len(parts) not in (4, 5) or parts[:2] != [PREFIX, "evt"]:
+        raise SubjectError(f"{subject!r} is not an event subject")
+    return parts[2], parts[3], parts[4] if len(parts) == 5 else None

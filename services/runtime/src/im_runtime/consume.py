@@ -1,0 +1,127 @@
+"""Idempotent batch consumption of events: decode strictly, skip ids already handled,
+run the handlers in one unit of work, commit once, then ack; retry with backoff,
+and dead-letter what is malformed, rejected or keeps failing."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any, Union
+
+import msgspec
+from nats.aio.msg import Msg
+
+from contracts import MAX_MESSAGE_BYTES, CloudEvent, EventData, event_type
+from im_runtime import failpoints
+from im_runtime.deadletter import DeadLetters
+from im_runtime.errors import ConcurrencyConflict, Reject
+from im_runtime.metrics import Metrics
+from im_runtime.outbox import OutboxRelay
+from im_runtime.spec import EventHandler
+
+log = logging.getLogger("im.consume")
+MAX_CONFLICT_RETRIES = 8
+
+
+def event_decoder(types: Sequence[type[EventData]]) -> msgspec.json.Decoder[Any]:
+    union = Union[tuple(types)] if len(types) > 1 else types[0]  # noqa: UP007
+    return msgspec.json.Decoder(CloudEvent[union])  # type: ignore[valid-type]
+
+
+class EventConsumer:
+    def __init__(self, *, service: str, store: Any, handlers: dict[str, EventHandler],
+                 types: Sequence[type[EventData]], dead: DeadLetters, relay: OutboxRelay,
+                 metrics: Metrics, max_deliver: int, backoff: float) -> None:
+        self.service, self.store, self.handlers = service, store, handlers
+        self.decoder = event_decoder(types)
+        self.dead, self.relay, self.metrics = dead, relay, metrics
+        self.max_deliver, self.backoff = max_deliver, backoff
+
+    def _decode(self, msg: Msg) -> CloudEvent[Any]:
+        if len(msg.data) > MAX_MESSAGE_BYTES:
+            raise ValueError(f"message of {len(msg.data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+        event = self.decoder.decode(msg.data)
+        if event.type != event_type(type(event.data)):
+            raise ValueError(f"envelope type {event.type!r} does not match data type "
+                             f"{event_type(type(event.data))!r}")
+        return event
+
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        started = time.perf_counter()
+        todo: list[tuple[Msg, CloudEvent[Any]]] = []
+        for msg in msgs:
+            try:
+                todo.append((msg, self._decode(msg)))
+            except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+                await self.dead.send(msg, f"malformed: {exc}", "malformed")
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            todo = await self._skip_seen(todo)
+            if not todo:
+                return
+            try:
+                failed = await self._run(todo)
+                break
+            except ConcurrencyConflict as exc:
+                log.info("batch conflicted, retrying", extra={"attempt": attempt, "why": str(exc)})
+            except Exception:
+                log.exception("batch commit failed; redelivering")
+                for msg, _ in todo:
+                    await msg.nak(delay=self.backoff)
+                return
+        else:
+            for msg, _ in todo:
+                await msg.nak(delay=self.backoff)
+            return
+        failpoints.hit("exit_after_commit")
+        self.relay.notify()
+        for msg, event in todo:
+            if msg in failed:
+                await self._failed(msg, event, failed[msg])
+            else:
+                self.metrics.consumed.labels(self.service, event.type).inc()
+                await msg.ack()
+        self.metrics.latency.labels(self.service, "event_batch").observe(
+            time.perf_counter() - started)
+
+    async def _skip_seen(self, todo: list[tuple[Msg, CloudEvent[Any]]]
+                         ) -> list[tuple[Msg, CloudEvent[Any]]]:
+        seen = await self.store.processed_ids([e.id for _, e in todo])
+        fresh: list[tuple[Msg, CloudEvent[Any]]] = []
+        batch_ids: set[str] = set()
+        for msg, event in todo:
+            if event.id in seen or event.id in batch_ids:
+                self.metrics.duplicates.labels(self.service).inc()
+                await msg.ack()
+            else:
+                batch_ids.add(event.id)
+                fresh.append((msg, event))
+        return fresh
+
+    async def _run(self, todo: list[tuple[Msg, CloudEvent[Any]]]) -> dict[Msg, Exception]:
+        uow = self.store.unit_of_work(self.service)
+        failed: dict[Msg, Exception] = {}
+        for msg, event in todo:
+            point = uow.savepoint()
+            try:
+                await self.handlers[event.type](event, uow)
+                uow.mark_processed(event.id)
+            except Exception as exc:
+                uow.rollback_to(point)
+                failed[msg] = exc
+        await uow.commit()
+        return failed
+
+    async def _failed(self, msg: Msg, event: CloudEvent[Any], exc: Exception) -> None:
+        self.metrics.failed.labels(self.service, event.type).inc()
+        reason = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, Reject):
+            await self.dead.send(msg, f"rejected: {exc}", "rejected")
+            return
+        deliveries = msg.metadata.num_delivered
+        if deliveries >= self.max_deliver:
+            await self.dead.send(msg, f"failed {deliveries} times: {reason}", "failed")
+            return
+        log.warning("handler failed, will retry", extra={"type": event.type, "id": event.id,
+                                                         "deliveries": deliveries, "why": reason})
+        await msg.nak(delay=self.backoff * 2 ** (deliveries - 1))

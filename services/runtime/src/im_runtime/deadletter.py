@@ -1,0 +1,54 @@
+"""Dead letters: a message the service gave up on goes to `im.dlq.<service>` with the
+reason and the original body, then is terminated so it is not redelivered."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import msgspec
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from contracts import subjects, utcnow
+from contracts.platform import DeadLetter
+from im_runtime.metrics import Metrics
+
+log = logging.getLogger("im.dlq")
+_ENC = msgspec.json.Encoder()
+
+
+def letter(service: str, msg: Msg, reason: str) -> DeadLetter:
+    try:
+        body, encoding = msg.data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        body, encoding = base64.b64encode(msg.data).decode(), "base64"
+    meta = msg.metadata if msg.reply and msg.reply.startswith("$JS.ACK.") else None
+    return DeadLetter(
+        service=service,
+        reason=reason[:2000],
+        subject=msg.subject,
+        stream=meta.stream if meta else None,
+        stream_seq=meta.sequence.stream if meta else None,
+        deliveries=meta.num_delivered if meta else 1,
+        headers=dict(msg.headers or {}),
+        body=body,
+        body_encoding=encoding,
+        failed_at=utcnow(),
+    )
+
+
+class DeadLetters:
+    def __init__(self, js: JetStreamContext, service: str, metrics: Metrics) -> None:
+        self._js, self._service, self._metrics = js, service, metrics
+
+    async def send(self, msg: Msg, reason: str, kind: str) -> None:
+        dead = letter(self._service, msg, reason)
+        msg_id = f"dlq-{dead.stream}-{dead.stream_seq}" if dead.stream else None
+        await self._js.publish(subjects.dead_letter(self._service), _ENC.encode(dead),
+                               headers={"Nats-Msg-Id": msg_id} if msg_id else None)
+        self._metrics.dead_lettered.labels(self._service, kind).inc()
+        log.warning("dead-lettered", extra={"service": self._service, "subject": msg.subject,
+                                            "reason": dead.reason, "kind": kind})
+        if msg.reply and msg.reply.startswith("$JS.ACK."):
+            await msg.term()

@@ -1,0 +1,98 @@
+"""Commands (request/reply, answered by one instance) and scatter-gather queries:
+strict decoding, clear error replies, and commands made idempotent by their id."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import msgspec
+
+from contracts import MAX_MESSAGE_BYTES, ErrorReply, Reply, ServiceSection
+from im_runtime import failpoints
+from im_runtime.errors import ConcurrencyConflict, DomainError
+from im_runtime.metrics import Metrics
+from im_runtime.outbox import OutboxRelay
+from im_runtime.spec import Answers, Handles
+
+log = logging.getLogger("im.endpoints")
+_ENC = msgspec.json.Encoder()
+MAX_CONFLICT_RETRIES = 8
+
+
+def error(code: Any, message: str, **details: str) -> bytes:
+    return _ENC.encode(ErrorReply(code=code, message=message, details=details))
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"message of {len(body)} bytes exceeds the limit of {MAX_MESSAGE_BYTES}")
+    return decoder.decode(body)
+
+
+class CommandEndpoint:
+    def __init__(self, *, service: str, route: Handles, store: Any, relay: OutboxRelay,
+                 metrics: Metrics) -> None:
+        self.service, self.route, self.store = service, route, store
+        self.relay, self.metrics = relay, metrics
+        self.decoder = msgspec.json.Decoder(route.command)
+
+    async def __call__(self, body: bytes) -> bytes:
+        started = time.perf_counter()
+        status = "ok"
+        try:
+            reply = await self._handle(body)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            status, reply = "bad_request", error("bad_request", f"invalid {self.route.name}: {exc}")
+        except DomainError as exc:
+            status, reply = exc.code, _ENC.encode(exc.reply())
+        except Exception:
+            log.exception("command failed", extra={"command": self.route.name})
+            status, reply = "internal", error("internal", f"{self.service} failed to handle "
+                                                          f"{self.route.name}; see its logs")
+        self.metrics.commands.labels(self.service, self.route.name, status).inc()
+        self.metrics.latency.labels(self.service, "command").observe(time.perf_counter() - started)
+        return reply
+
+    async def _handle(self, body: bytes) -> bytes:
+        command = _decode(self.decoder, body)
+        for _ in range(MAX_CONFLICT_RETRIES):
+            done = await self.store.processed_ids([command.command_id])
+            if command.command_id in done and done[command.command_id] is not None:
+                return bytes(done[command.command_id])
+            uow = self.store.unit_of_work(self.service)
+            reply: Reply = await self.route.handler(command, uow)
+            encoded = _ENC.encode(reply)
+            uow.mark_processed(command.command_id, encoded)
+            try:
+                await uow.commit()
+            except ConcurrencyConflict:
+                continue
+            failpoints.hit("exit_after_commit")
+            self.relay.notify()
+            return encoded
+        raise DomainError("the data changed under this command too often; try again",
+                          code="conflict")
+
+
+class QueryEndpoint:
+    def __init__(self, *, service: str, version: str, route: Answers, store: Any) -> None:
+        self.service, self.version, self.route, self.store = service, version, route, store
+        self.decoder = msgspec.json.Decoder(route.query)
+
+    async def __call__(self, body: bytes) -> bytes:
+        try:
+            query = _decode(self.decoder, body)
+            section = await self.route.handler(query, self.store.unit_of_work(self.service))
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            return error("bad_request", f"invalid {self.route.name}: {exc}", service=self.service)
+        except DomainError as exc:
+            return _ENC.encode(ErrorReply(code=exc.code, message=exc.message,
+                                          details={**exc.details, "service": self.service}))
+        except Exception:
+            log.exception("query failed", extra={"query": self.route.name})
+            return error("internal", f"{self.service} failed to answer {self.route.name}",
+                         service=self.service)
+        return _ENC.encode(ServiceSection(service=self.service, version=self.version,
+                                          section=dict(section or {})))

@@ -1,0 +1,68 @@
+"""In-memory store: the fake that handler unit tests run against (no servers)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from im_runtime.errors import ConcurrencyConflict
+from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, matches
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.collections: dict[str, dict[str, Doc]] = {}
+        self.outbox: list[OutboxEntry] = []
+        self.processed: dict[str, bytes | None] = {}
+
+    def unit_of_work(self, source: str) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self, source)
+
+    async def processed_ids(self, ids: list[str]) -> dict[str, bytes | None]:
+        return {i: self.processed[i] for i in ids if i in self.processed}
+
+
+    async def pending_outbox(self, limit: int) -> list[Doc]:
+        return [{"_id": e.id, "subject": e.subject, "body": e.body} for e in self.outbox[:limit]]
+
+    async def remove_outbox(self, ids: list[str]) -> None:
+        self.outbox = [e for e in self.outbox if e.id not in set(ids)]
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    def __init__(self, store: MemoryStore, source: str) -> None:
+        super().__init__(source)
+        self._store = store
+
+    async def _load(self, collection: str, id: str) -> Doc | None:
+        doc = self._store.collections.get(collection, {}).get(id)
+        return copy.deepcopy(doc) if doc else None
+
+    async def _query(self, collection: str, flt: Mapping[str, Any],
+                     sort: list[tuple[str, int]] | None, skip: int, limit: int) -> list[Doc]:
+        docs = [d for d in self._store.collections.get(collection, {}).values() if matches(d, flt)]
+        for field, direction in reversed(sort or []):
+            docs.sort(key=lambda d: (d.get(field) is None, d.get(field)), reverse=direction < 0)
+        docs = docs[skip:]
+        return copy.deepcopy(docs[:limit] if limit else docs)
+
+    async def _count(self, collection: str, flt: Mapping[str, Any]) -> int:
+        return len(await self._query(collection, flt, None, 0, 0))
+
+    async def _commit(self, changes: list[tuple[str, str, Doc | None, int | None]],
+                      outbox: list[OutboxEntry], processed: list[tuple[str, bytes | None]]) -> None:
+        for coll, id, _doc, version in changes:
+            current = self._store.collections.get(coll, {}).get(id)
+            if (current.get("_v", 0) if current else None) != version:
+                raise ConcurrencyConflict(f"{coll}/{id} changed since it was read")
+        if any(key in self._store.processed for key, _ in processed):
+            raise ConcurrencyConflict("message already processed")
+        for coll, id, doc, version in changes:
+            docs = self._store.collections.setdefault(coll, {})
+            if doc is None:
+                docs.pop(id, None)
+            else:
+                docs[id] = {**copy.deepcopy(doc), "_v": (version or 0) + 1}
+        self._store.outbox.extend(outbox)
+        self._store.processed.update(processed)

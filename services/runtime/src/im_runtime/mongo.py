@@ -1,0 +1,162 @@
+"""The MongoDB adapter: one database per service, its indexes, and the atomic commit
+of a unit of work (documents, processed message ids and outbox entries together)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from pymongo import AsyncMongoClient, DeleteOne, IndexModel, InsertOne, ReplaceOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
+
+from im_runtime.errors import ConcurrencyConflict
+from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork
+
+OUTBOX = "im_outbox"
+PROCESSED = "im_processed"
+
+
+class MongoStore:
+    """Owns the client (built in the service's start-up, never at import)."""
+
+    def __init__(self, url: str, database: str) -> None:
+        self.client: AsyncMongoClient[Doc] = AsyncMongoClient(url, tz_aware=True)
+        self.db = self.client[database]
+        self._url, self._name = url, database
+        self._transactions: bool | None = None
+        self._local_lock = asyncio.Lock()
+        self._lock_fd: int | None = None
+
+    async def start(self, indexes: Mapping[str, Sequence[IndexModel]]) -> None:
+        hello = await self.client.admin.command("hello")
+        # Multi-document transactions need a replica set or mongos.
+        self._transactions = "setName" in hello or hello.get("msg") == "isdbgrid"
+        await self.db[OUTBOX].create_index("seq")
+        for collection, models in indexes.items():
+            if models:
+                await self.db[collection].create_indexes(list(models))
+
+    async def close(self) -> None:
+        await self.client.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def unit_of_work(self, source: str) -> MongoUnitOfWork:
+        return MongoUnitOfWork(self, source)
+
+    async def processed_ids(self, ids: list[str]) -> dict[str, bytes | None]:
+        found = await self.db[PROCESSED].find({"_id": {"$in": ids}}).to_list(None)
+        return {d["_id"]: d.get("reply") for d in found}
+
+    async def pending_outbox(self, limit: int) -> list[Doc]:
+        return await self.db[OUTBOX].find({}).sort("seq", 1).limit(limit).to_list(None)
+
+    async def remove_outbox(self, ids: list[str]) -> None:
+        await self.db[OUTBOX].delete_many({"_id": {"$in": ids}})
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncClientSession | None]:
+        if self._transactions:
+            async with self.client.start_session() as session:
+                async with await session.start_transaction():
+                    yield session
+            return
+        # Not a replica set: nx-27017 (embedded) or a standalone mongod. nx-27017's
+        # transactions are SQLite savepoints on one connection per database, atomic but
+        # not isolated, and they break when interleaved; so commits to one database are
+        # serialised across processes with a file lock (docs/mongo-compat.md).
+        async with self._local_lock:
+            await asyncio.to_thread(fcntl.flock, self._lockfile(), fcntl.LOCK_EX)
+            try:
+                async with self.client.start_session() as session:
+                    try:
+                        txn = await session.start_transaction()
+                    except OperationFailure:  # a standalone mongod: no transactions at all
+                        yield None
+                        return
+                    async with txn:
+                        yield session
+            finally:
+                fcntl.flock(self._lockfile(), fcntl.LOCK_UN)
+
+    def _lockfile(self) -> int:
+        if self._lock_fd is None:
+            digest = hashlib.sha1(f"{self._url}/{self._name}".encode()).hexdigest()[:16]
+            path = os.path.join(tempfile.gettempdir(), f"im-mongo-{digest}.lock")
+            self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self._lock_fd
+
+
+def _write_ops(changes: list[tuple[str, str, Doc | None, int | None]]
+               ) -> tuple[dict[str, list[Any]], dict[str, int]]:
+    ops: dict[str, list[Any]] = {}
+    guarded: dict[str, int] = {}
+    for coll, id, doc, version in changes:
+        if doc is None:
+            flt: dict[str, Any] = {"_id": id} if version is None else {"_id": id, "_v": version}
+            op: Any = DeleteOne(flt)
+        elif version is None:
+            op = InsertOne({**doc, "_id": id, "_v": 1})
+        else:
+            op = ReplaceOne({"_id": id, "_v": version}, {**doc, "_id": id, "_v": version + 1})
+        if version is not None:
+            guarded[coll] = guarded.get(coll, 0) + 1
+        ops.setdefault(coll, []).append(op)
+    return ops, guarded
+
+
+class MongoUnitOfWork(UnitOfWork):
+    def __init__(self, store: MongoStore, source: str) -> None:
+        super().__init__(source)
+        self._store = store
+
+    async def _load(self, collection: str, id: str) -> Doc | None:
+        return await self._store.db[collection].find_one({"_id": id})
+
+    async def _query(self, collection: str, flt: Mapping[str, Any],
+                     sort: list[tuple[str, int]] | None, skip: int, limit: int) -> list[Doc]:
+        cursor = self._store.db[collection].find(dict(flt))
+        if sort:
+            cursor = cursor.sort(sort)
+        if skip:
+            cursor = cursor.skip(skip)
+        if limit:
+            cursor = cursor.limit(limit)
+        return await cursor.to_list(None)
+
+    async def _count(self, collection: str, flt: Mapping[str, Any]) -> int:
+        return await self._store.db[collection].count_documents(dict(flt))
+
+    async def _commit(self, changes: list[tuple[str, str, Doc | None, int | None]],
+                      outbox: list[OutboxEntry], processed: list[tuple[str, bytes | None]]) -> None:
+        ops, guarded = _write_ops(changes)
+        now = time.time_ns()
+        if processed:
+            ops.setdefault(PROCESSED, []).extend(
+                InsertOne({"_id": k, "reply": r, "at": now}) for k, r in processed)
+        if outbox:
+            ops.setdefault(OUTBOX, []).extend(
+                InsertOne({"_id": e.id, "seq": now + i, "subject": e.subject, "body": e.body})
+                for i, e in enumerate(outbox))
+        try:
+            async with self._store.transaction() as session:
+                for coll, coll_ops in ops.items():
+                    result = await self._store.db[coll].bulk_write(coll_ops, session=session)
+                    hit = result.matched_count + result.deleted_count
+                    if hit < guarded.get(coll, 0):
+                        raise ConcurrencyConflict(f"a document in {coll} changed since it was read")
+        except (DuplicateKeyError, BulkWriteError) as exc:
+            raise ConcurrencyConflict(f"commit conflicted: {exc}") from exc
+        except PyMongoError as exc:
+            if exc.has_error_label("TransientTransactionError"):
+                raise ConcurrencyConflict(str(exc)) from exc
+            raise

@@ -1,0 +1,67 @@
+"""Relays committed outbox entries to JetStream, oldest first. The event id goes out as
+Nats-Msg-Id, so an entry sent again after a crash is dropped by the stream's dedupe."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from nats.js import JetStreamContext
+
+from im_runtime.metrics import Metrics
+
+log = logging.getLogger("im.outbox")
+BATCH = 500
+
+
+class OutboxRelay:
+    def __init__(self, js: JetStreamContext, store: Any, metrics: Metrics,
+                 interval: float = 1.0) -> None:
+        self._js, self._store, self._metrics = js, store, metrics
+        self._interval = interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+
+    def notify(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):
+            await self.flush()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("outbox relay failed; will retry")
+            self._idle.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+
+    async def flush(self) -> int:
+        """Publish everything pending; returns how many entries went out."""
+        sent = 0
+        while True:
+            entries = await self._store.pending_outbox(BATCH)
+            self._metrics.outbox_pending.labels(self._metrics.service).set(len(entries))
+            if not entries:
+                return sent
+            await asyncio.gather(*(
+                self._js.publish(e["subject"], e["body"], headers={"Nats-Msg-Id": e["_id"]})
+                for e in entries))
+            await self._store.remove_outbox([e["_id"] for e in entries])
+            self._metrics.published.labels(self._metrics.service).inc(len(entries))
+            sent += len(entries)

@@ -1,0 +1,162 @@
+"""Runs one service from its spec: MongoDB store, FastStream broker with the
+service's consumers, commands and queries, the outbox relay, presence and health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.js.api import ConsumerConfig
+
+from contracts import event_parts
+from contracts import subjects as subj
+from im_runtime import streams
+from im_runtime.consume import EventConsumer
+from im_runtime.deadletter import DeadLetters
+from im_runtime.endpoints import CommandEndpoint, QueryEndpoint
+from im_runtime.health import HealthServer
+from im_runtime.metrics import Metrics
+from im_runtime.mongo import MongoStore
+from im_runtime.outbox import OutboxRelay
+from im_runtime.presence import announce
+from im_runtime.settings import Settings
+from im_runtime.spec import ServiceSpec
+
+log = logging.getLogger("im.service")
+
+
+def consumer_name(service: str, source: str) -> str:
+    return f"{service}__{source}"
+
+
+def filters(types: list[Any]) -> list[str]:
+    out: list[str] = []
+    for t in types:
+        source, name, _ = event_parts(t)
+        for f in (subj.event(source, name), subj.event(source, name) + ".*"):
+            if f not in out:
+                out.append(f)
+    return out
+
+
+class ServiceRuntime:
+    def __init__(self, spec: ServiceSpec, settings: Settings | None = None,
+                 stream_replicas: int = 1) -> None:
+        self.spec = spec
+        self.settings = settings or Settings.from_env()
+        self.replicas = stream_replicas
+        self.metrics = Metrics(spec.name)
+        self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
+        self.broker = NatsBroker(self.settings.nats_url, graceful_timeout=10.0,
+                                 **self.settings.nats_options())  # type: ignore[arg-type]
+        self.health = HealthServer(self.metrics.registry, lambda: self._ready)
+        self._ready = False
+        self._micro: Any = None
+        self.relay: OutboxRelay | None = None
+
+    async def start(self) -> None:
+        s = self.settings
+        await self.health.start(s.health_host, s.health_port)
+        await self.store.start(self.spec.indexes)
+        await self.broker.connect()
+        nc = self.broker.connection
+        js = nc.jetstream()
+        await self._declare_streams(js)
+        self.relay = OutboxRelay(js, self.store, self.metrics)
+        dead = DeadLetters(js, self.spec.name, self.metrics)
+        self._register(dead)
+        await self.broker.start()
+        self.relay.start()
+        self._micro = await announce(nc, self.spec, s.instance_id,
+                                     f"http://{s.health_host}:{self.health.port}")
+        self._lag_task = asyncio.create_task(self._watch_lag(js))
+        self._ready = True
+        log.info("service ready", extra={"service": self.spec.name, "version": self.spec.version,
+                                         "instance": s.instance_id, "health_port": self.health.port})
+
+    async def _declare_streams(self, js: Any) -> None:
+        window = self.settings.duplicate_window
+        await streams.ensure(js, streams.dlq_stream(self.replicas))
+        if self.spec.publishes:
+            await streams.ensure(js, streams.event_stream(self.spec.name, self.replicas, window))
+        for source in self.spec.source_streams():
+            await streams.ensure(js, streams.event_stream(source, self.replicas, window))
+
+    def _register(self, dead: DeadLetters) -> None:
+        s, spec = self.settings, self.spec
+        assert self.relay
+        handlers = spec.handler_for()
+        for source, types in spec.source_streams().items():
+            consumer = EventConsumer(
+                service=spec.name, store=self.store, handlers=handlers, types=types, dead=dead,
+                relay=self.relay, metrics=self.metrics, max_deliver=s.max_deliver,
+                backoff=s.retry_backoff)
+            durable = consumer_name(spec.name, source)
+            sub = self.broker.subscriber(
+                "", stream=JStream(subj.event_stream(source), declare=False),
+                pull_sub=PullSub(batch_size=s.batch_size, timeout=s.batch_wait, batch=True),
+                durable=durable, ack_policy=AckPolicy.MANUAL,
+                config=ConsumerConfig(durable_name=durable, filter_subjects=filters(types),
+                                      ack_wait=s.ack_wait, max_deliver=s.max_deliver + 1))
+            sub(_batch_handler(consumer))
+        for route in spec.commands:
+            endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
+                                       relay=self.relay, metrics=self.metrics)
+            self.broker.subscriber(subj.command(spec.name, route.name), queue=spec.name)(
+                _reply_handler(endpoint))
+        for answers in spec.queries:
+            query = QueryEndpoint(service=spec.name, version=spec.version, route=answers,
+                                  store=self.store)
+            self.broker.subscriber(subj.query(answers.name), queue=spec.name)(
+                _reply_handler(query))
+
+    async def _watch_lag(self, js: Any) -> None:
+        while True:
+            for source in self.spec.source_streams():
+                name = consumer_name(self.spec.name, source)
+                with contextlib.suppress(Exception):
+                    info = await js.consumer_info(subj.event_stream(source), name)
+                    self.metrics.lag.labels(self.spec.name, name).set(info.num_pending)
+            await asyncio.sleep(5)
+
+    async def stop(self) -> None:
+        """Graceful drain: stop taking work, finish what is in hand, relay the outbox."""
+        self._ready = False
+        if getattr(self, "_lag_task", None):
+            self._lag_task.cancel()
+        if self._micro is not None:
+            with contextlib.suppress(Exception):
+                await self._micro.stop()
+        await self.broker.stop()
+        if self.relay:
+            await self.relay.stop()
+        await self.store.close()
+        await self.health.stop()
+        log.info("service stopped", extra={"service": self.spec.name})
+
+    async def run_forever(self) -> None:
+        await self.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await self.stop()
+
+
+def _batch_handler(consumer: EventConsumer) -> Any:
+    async def handle(msg: NatsMessage) -> None:
+        await consumer.handle_batch(list(msg.raw_message))
+    return handle
+
+
+def _reply_handler(endpoint: Any) -> Any:
+    async def handle(msg: NatsMessage) -> bytes:
+        return await endpoint(msg.body)  # type: ignore[no-any-return]
+    return handle

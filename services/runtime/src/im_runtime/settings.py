@@ -1,0 +1,114 @@
+"""Settings from the environment, checked once at start with errors that name the variable."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    raw = env.get(name) or default
+    for one in raw.split(","):
+        parsed = urlparse(one.strip())
+        if parsed.scheme not in schemes or not parsed.hostname:
+            raise SettingsError(
+                f"{name} must be a URL with scheme {' or '.join(schemes)} and a host, got {raw!r}"
+            )
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    nats_url: str = "nats://127.0.0.1:4222"
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    db_prefix: str = "im_"
+    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    health_host: str = "127.0.0.1"
+    health_port: int = 0  # 0: any free port (announced in the presence metadata)
+    batch_size: int = 256
+    batch_wait: float = 0.05
+    max_deliver: int = 5
+    retry_backoff: float = 0.5
+    ack_wait: float = 30.0
+    duplicate_window: float = 600.0
+    log_level: str = "INFO"
+    log_format: str = "json"
+    nats_user: str | None = None
+    nats_password: str | None = None
+    nats_creds: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        level = (env.get("IM_LOG_LEVEL") or "INFO").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError(f"IM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        fmt = env.get("IM_LOG_FORMAT") or "json"
+        if fmt not in ("json", "text"):
+            raise SettingsError(f"IM_LOG_FORMAT must be json or text, got {fmt!r}")
+        prefix = env.get("IM_DB_PREFIX", "im_")
+        if not prefix.replace("_", "").isalnum() and prefix != "":
+            raise SettingsError(f"IM_DB_PREFIX may hold only letters, digits and _, got {prefix!r}")
+        defaults = cls()
+        return cls(
+            nats_url=_url(env, "IM_NATS_URL", defaults.nats_url, ("nats", "tls", "ws", "wss")),
+            mongo_url=_url(env, "IM_MONGO_URL", defaults.mongo_url, ("mongodb", "mongodb+srv")),
+            db_prefix=prefix,
+            instance_id=env.get("IM_INSTANCE_ID") or defaults.instance_id,
+            health_host=env.get("IM_HEALTH_HOST") or defaults.health_host,
+            health_port=_int(env, "IM_HEALTH_PORT", 0, 0, 65535),
+            batch_size=_int(env, "IM_BATCH_SIZE", 256, 1, 4096),
+            batch_wait=_float(env, "IM_BATCH_WAIT", 0.05, 0.001, 10.0),
+            max_deliver=_int(env, "IM_MAX_DELIVER", 5, 1, 100),
+            retry_backoff=_float(env, "IM_RETRY_BACKOFF", 0.5, 0.0, 300.0),
+            ack_wait=_float(env, "IM_ACK_WAIT", 30.0, 1.0, 3600.0),
+            duplicate_window=_float(env, "IM_DUPLICATE_WINDOW", 600.0, 1.0, 86400.0),
+            log_level=level,
+            log_format=fmt,
+            nats_user=env.get("IM_NATS_USER") or None,
+            nats_password=env.get("IM_NATS_PASSWORD") or None,
+            nats_creds=env.get("IM_NATS_CREDS") or None,
+        )
+
+    def nats_options(self) -> dict[str, object]:
+        opts: dict[str, object] = {}
+        if self.nats_creds:
+            opts["user_credentials"] = self.nats_creds
+        elif self.nats_user:
+            opts["user"] = self.nats_user
+            opts["password"] = self.nats_password or ""
+        return opts

@@ -1,0 +1,73 @@
+"""What a service plugin declares: one small spec object, found through the
+`im.services` entry-point group. The runtime does all the wiring from it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import IndexModel
+
+from contracts import CloudEvent, Command, EventData, Query, Reply, event_parts
+from im_runtime.unit_of_work import UnitOfWork
+
+EventHandler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
+CommandHandler = Callable[[Any, UnitOfWork], Awaitable[Reply]]
+QueryHandler = Callable[[Any, UnitOfWork], Awaitable[Mapping[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class On:
+    """Consume events of these types (any version listed) with `handler`."""
+
+    types: tuple[type[EventData], ...]
+    handler: EventHandler
+
+    def __init__(self, *types: type[EventData], handler: EventHandler) -> None:
+        object.__setattr__(self, "types", types)
+        object.__setattr__(self, "handler", handler)
+
+
+@dataclass(frozen=True)
+class Handles:
+    """Answer command `command` (request/reply, one instance of the service)."""
+
+    name: str
+    command: type[Command]
+    handler: CommandHandler
+    reply: type[Reply] = Reply
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Answer scatter-gather query `name` with this service's section (or nothing)."""
+
+    name: str
+    query: type[Query]
+    handler: QueryHandler
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    version: str
+    description: str = ""
+    publishes: tuple[type[EventData], ...] = ()
+    consumes: tuple[On, ...] = ()
+    commands: tuple[Handles, ...] = ()
+    queries: tuple[Answers, ...] = ()
+    indexes: Mapping[str, Sequence[IndexModel]] = field(default_factory=dict)
+
+    def source_streams(self) -> dict[str, list[type[EventData]]]:
+        """The publishing service of each consumed event type -> the types wanted from it."""
+        out: dict[str, list[type[EventData]]] = {}
+        for on in self.consumes:
+            for t in on.types:
+                out.setdefault(event_parts(t)[0], []).append(t)
+        return out
+
+    def handler_for(self) -> dict[str, EventHandler]:
+        from contracts import event_type
+
+        return {event_type(t): on.handler for on in self.consumes for t in on.types}

@@ -1,0 +1,38 @@
+"""JetStream streams, declared idempotently by whichever side starts first."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from contracts import subjects
+
+
+def event_stream(service: str, replicas: int, duplicate_window: float) -> StreamConfig:
+    return StreamConfig(
+        name=subjects.event_stream(service),
+        subjects=[subjects.events_of(service)],
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        duplicate_window=duplicate_window,
+    )
+
+
+def dlq_stream(replicas: int) -> StreamConfig:
+    return StreamConfig(name=subjects.DLQ_STREAM, subjects=[subjects.DLQ_SUBJECTS],
+                        storage=StorageType.FILE, num_replicas=replicas)
+
+
+def ops_stream(replicas: int, duplicate_window: float) -> StreamConfig:
+    return StreamConfig(name=subjects.OPS_STREAM, subjects=[subjects.OPS_SUBJECTS],
+                        storage=StorageType.FILE, num_replicas=replicas,
+                        duplicate_window=duplicate_window)
+
+
+async def ensure(js: JetStreamContext, config: StreamConfig) -> None:
+    assert config.name
+    try:
+        await js.stream_info(config.name)
+    except NotFoundError:
+        await js.add_stream(config)

@@ -1,0 +1,152 @@
+"""The unit of work handlers write through: an identity map of documents, the events
+they emit, and one atomic commit of both (the outbox). Adapters supply load and commit."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from contracts import CloudEvent, EventData, event_parts, wrap
+from contracts import subjects as subj
+
+Doc = dict[str, Any]
+Key = tuple[str, str]
+_ENCODER = msgspec.json.Encoder()
+
+
+class OutboxEntry(msgspec.Struct, frozen=True):
+    id: str
+    subject: str
+    body: bytes
+
+
+def outbox_entry(event: CloudEvent[Any]) -> OutboxEntry:
+    service, name, _ = event_parts(type(event.data))
+    return OutboxEntry(event.id, subj.event(service, name, event.subject), _ENCODER.encode(event))
+
+
+def matches(doc: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
+    """Equality and $in on top-level fields: enough to overlay unsaved documents on a find."""
+    for field, want in flt.items():
+        have = doc.get(field)
+        if isinstance(want, Mapping):
+            if set(want) != {"$in"} or have not in want["$in"]:
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+class UnitOfWork:
+    """Base: subclasses implement `_load`, `_query`, `_count` and `_commit`."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._docs: dict[Key, Doc | None] = {}
+        self._versions: dict[Key, int | None] = {}
+        self._dirty: set[Key] = set()
+        self._events: list[CloudEvent[Any]] = []
+        self._done: list[tuple[str, bytes | None]] = []
+
+    # reads
+    async def get(self, collection: str, id: str) -> Doc | None:
+        key = (collection, id)
+        if key not in self._docs:
+            doc = await self._load(collection, id)
+            self._docs[key] = doc
+            self._versions[key] = doc.get("_v", 0) if doc is not None else None
+        doc = self._docs[key]
+        return copy.deepcopy(doc) if doc is not None else None
+
+    async def find(self, collection: str, flt: Mapping[str, Any] | None = None, *,
+                   sort: list[tuple[str, int]] | None = None, skip: int = 0,
+                   limit: int = 0) -> list[Doc]:
+        """Committed documents matching `flt`, with this unit's own changes laid over."""
+        flt = flt or {}
+        found = await self._query(collection, flt, sort, skip, limit)
+        out: list[Doc] = []
+        seen: set[str] = set()
+        for doc in found:
+            key = (collection, doc["_id"])
+            seen.add(doc["_id"])
+            if key in self._dirty:
+                mine = self._docs[key]
+                if mine is None or not matches(mine, flt):
+                    continue
+                doc = mine
+            out.append(copy.deepcopy(doc))
+        for (coll, id), doc in self._docs.items():
+            if coll == collection and id not in seen and (coll, id) in self._dirty \
+                    and doc is not None and matches(doc, flt):
+                out.append(copy.deepcopy(doc))
+        return out
+
+    async def count(self, collection: str, flt: Mapping[str, Any] | None = None) -> int:
+        if any(c == collection for c, _ in self._dirty):
+            return len(await self.find(collection, flt))
+        return await self._count(collection, flt or {})
+
+    # writes
+    def put(self, collection: str, doc: Doc) -> None:
+        if not isinstance(doc.get("_id"), str):
+            raise ValueError("a document needs a string _id")
+        key = (collection, doc["_id"])
+        self._versions.setdefault(key, None)
+        self._docs[key] = copy.deepcopy(doc)
+        self._dirty.add(key)
+
+    async def delete(self, collection: str, id: str) -> None:
+        await self.get(collection, id)
+        self._docs[(collection, id)] = None
+        self._dirty.add((collection, id))
+
+    def emit(self, data: EventData) -> CloudEvent[Any]:
+        event = wrap(data, source=self.source)
+        self._events.append(event)
+        return event
+
+    @property
+    def events(self) -> list[CloudEvent[Any]]:
+        return list(self._events)
+
+    def mark_processed(self, key: str, reply: bytes | None = None) -> None:
+        """Record a handled message id (and the reply to give again) with the commit."""
+        self._done.append((key, reply))
+
+    # savepoints, so one failing message in a batch leaves the others' changes intact
+    def savepoint(self) -> tuple[Any, ...]:
+        return (dict(self._docs), dict(self._versions), set(self._dirty),
+                len(self._events), len(self._done))
+
+    def rollback_to(self, point: tuple[Any, ...]) -> None:
+        docs, versions, dirty, n_events, n_done = point
+        self._docs, self._versions, self._dirty = dict(docs), dict(versions), set(dirty)
+        del self._events[n_events:]
+        del self._done[n_done:]
+
+    def changes(self) -> list[tuple[str, str, Doc | None, int | None]]:
+        """(collection, id, new document or None, version read or None) per dirty doc."""
+        return [(c, i, self._docs[(c, i)], self._versions.get((c, i))) for c, i in self._dirty]
+
+    async def commit(self) -> list[OutboxEntry]:
+        entries = [outbox_entry(e) for e in self._events]
+        if self._dirty or entries or self._done:
+            await self._commit(self.changes(), entries, list(self._done))
+        return entries
+
+    async def _load(self, collection: str, id: str) -> Doc | None:
+        raise NotImplementedError
+
+    async def _query(self, collection: str, flt: Mapping[str, Any],
+                     sort: list[tuple[str, int]] | None, skip: int, limit: int) -> list[Doc]:
+        raise NotImplementedError
+
+    async def _count(self, collection: str, flt: Mapping[str, Any]) -> int:
+        raise NotImplementedError
+
+    async def _commit(self, changes: list[tuple[str, str, Doc | None, int | None]],
+                      outbox: list[OutboxEntry], processed: list[tuple[str, bytes | None]]) -> None:
+        raise NotImplementedError

@@ -1,0 +1,85 @@
+"""The runtime's guarantees, with the real NATS and MongoDB-wire servers."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from support.probe import Add, Pinged, Total, spec
+
+from contracts import ErrorReply, wrap
+from contracts import subjects as subj
+from im_cli.testing import eventually
+from im_runtime.service import ServiceRuntime
+
+pytestmark = pytest.mark.integration
+
+
+async def publish(js, data, **kw):
+    event = wrap(data, source="tester", **kw)
+    await js.publish(subj.event("tester", "pinged", data.resident_id),
+                     msgspec.json.encode(event), headers={"Nats-Msg-Id": event.id})
+    return event
+
+
+async def total(rt: ServiceRuntime, rid: str) -> int:
+    doc = await rt.store.db["counters"].find_one({"_id": rid})
+    return doc["total"] if doc else 0
+
+
+@pytest.fixture
+async def probe(settings):
+    rt = ServiceRuntime(spec, settings)
+    await rt.start()
+    yield rt
+    await rt.stop()
+
+
+async def test_event_is_handled_and_its_effect_published(probe, nc, test_id):
+    js = nc.jetstream()
+    await probe.store.db["counters"].find_one({})
+    sub = await js.subscribe(subj.event("probe", "counted", f"r{test_id}"), ordered_consumer=True)
+    await publish(js, Pinged(resident_id=f"r{test_id}", by=3))
+    msg = await sub.next_msg(timeout=10)
+    body = msgspec.json.decode(msg.data)
+    assert body["type"] == "im.probe.counted.v1"
+    assert body["data"]["total"] == 3
+    assert msg.headers["Nats-Msg-Id"] == body["id"]
+
+
+async def test_duplicate_event_ids_have_one_effect(probe, nc, test_id):
+    js = nc.jetstream()
+    rid = f"r{test_id}"
+    event = wrap(Pinged(resident_id=rid, by=5), source="tester")
+    body = msgspec.json.encode(event)
+    # Different Nats-Msg-Id so the stream keeps both: the consumer must dedupe itself.
+    await js.publish(subj.event("tester", "pinged", rid), body, headers={"Nats-Msg-Id": "a" + event.id})
+    await js.publish(subj.event("tester", "pinged", rid), body, headers={"Nats-Msg-Id": "b" + event.id})
+    await publish(js, Pinged(resident_id=rid, by=1))
+    await eventually(lambda: total(probe, rid), timeout=10)
+    await eventually(lambda: probe.metrics.duplicates.labels("probe")._value.get() >= 1)
+    assert await total(probe, rid) == 6
+
+
+async def test_command_replies_and_is_idempotent(probe, nc, test_id):
+    cmd = Add(resident_id=f"c{test_id}", by=2)
+    first = await nc.request(subj.command("probe", "add"), msgspec.json.encode(cmd), timeout=5)
+    again = await nc.request(subj.command("probe", "add"), msgspec.json.encode(cmd), timeout=5)
+    reply = msgspec.json.decode(first.data, type=Total | ErrorReply)
+    assert reply == Total(resident_id=f"c{test_id}", total=2)
+    assert again.data == first.data
+    assert await total(probe, f"c{test_id}") == 2
+
+
+@pytest.mark.parametrize("body, fragment", [
+    (b"{not json", "invalid add"),
+    (b'{"resident_id": 5}', "Expected `str`"),
+    (b'{"by": 1}', "missing required field `resident_id`"),
+    (b'{"resident_id": "x", "by": -1}', "by must be positive"),
+    (b'{"resident_id": "' + b"x" * 300_000 + b'"}', "exceeds the limit"),
+])
+async def test_bad_commands_get_clear_errors(probe, nc, body, fragment):
+    msg = await nc.request(subj.command("probe", "add"), body, timeout=5)
+    reply = msgspec.json.decode(msg.data, type=Total | ErrorReply)
+    assert isinstance(reply, ErrorReply)
+    assert reply.code == "bad_request"
+    assert fragment in reply.message

@@ -1,0 +1,91 @@
+"""A small service used to test the runtime's guarantees with the real servers.
+
+It consumes `im.tester.pinged.v1` events, keeps a counter per resident and emits
+`im.probe.counted.v1` for every change; it answers the `add` command and the
+`resident_overview` query."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pymongo import IndexModel
+
+from contracts import CloudEvent, Command, EventData, Query, Reply
+from im_runtime import Answers, Handles, On, Reject, ServiceSpec, UnitOfWork
+from im_runtime.errors import DomainError
+
+
+class Pinged(EventData, frozen=True, kw_only=True, tag="im.tester.pinged.v1"):
+    resident_id: str
+    by: int = 1
+    fail_times: int = 0
+    reject: bool = False
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+class Counted(EventData, frozen=True, kw_only=True, tag="im.probe.counted.v1"):
+    resident_id: str
+    total: int
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+class Add(Command, frozen=True, kw_only=True):
+    resident_id: str
+    by: int = 1
+
+
+class Total(Reply, frozen=True, kw_only=True):
+    resident_id: str
+    total: int
+
+
+class Overview(Query, frozen=True, kw_only=True):
+    resident_id: str
+
+
+attempts: Counter[str] = Counter()
+
+
+async def _add(uow: UnitOfWork, resident_id: str, by: int) -> int:
+    doc = await uow.get("counters", resident_id) or {"_id": resident_id, "total": 0}
+    doc["total"] += by
+    uow.put("counters", doc)
+    uow.emit(Counted(resident_id=resident_id, total=doc["total"]))
+    return int(doc["total"])
+
+
+async def on_pinged(event: CloudEvent[Pinged], uow: UnitOfWork) -> None:
+    attempts[event.id] += 1
+    if event.data.reject:
+        raise Reject("this ping asks to be rejected")
+    if attempts[event.id] <= event.data.fail_times:
+        raise RuntimeError(f"planned failure {attempts[event.id]} of {event.data.fail_times}")
+    await _add(uow, event.data.resident_id, event.data.by)
+
+
+async def add(cmd: Add, uow: UnitOfWork) -> Total:
+    if cmd.by <= 0:
+        raise DomainError("by must be positive", details={"by": str(cmd.by)})
+    return Total(resident_id=cmd.resident_id, total=await _add(uow, cmd.resident_id, cmd.by))
+
+
+async def overview(query: Overview, uow: UnitOfWork) -> dict[str, Any] | None:
+    doc = await uow.get("counters", query.resident_id)
+    return {"total": doc["total"]} if doc else None
+
+
+spec = ServiceSpec(
+    name="probe",
+    version="1.0.0",
+    description="test probe",
+    publishes=(Counted,),
+    consumes=(On(Pinged, handler=on_pinged),),
+    commands=(Handles("add", Add, add, Total),),
+    queries=(Answers("resident_overview", Overview, overview),),
+    indexes={"counters": [IndexModel("total")]},
+)
