@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -133,7 +133,7 @@ class ServiceSection(Reply, frozen=True, kw_only=True, tag="ok"):
 
     service: str
     version: str
-    section: dict[str, object] = {}
+    section: dict[str, Any] = {}
 
 
 _M = TypeVar("_M")

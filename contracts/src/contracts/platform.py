@@ -21,3 +21,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     body: str
     body_encoding: str = "utf-8"
     failed_at: datetime
+
+
+# Structs carried on the bus that are neither events, commands, queries nor replies.
+RECORDS: tuple[type[msgspec.Struct], ...] = (DeadLetter,)

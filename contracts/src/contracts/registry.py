@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
+from typing import Any
 
-import msgspec
-
-from contracts._base import Command, EventData, Query, Reply, event_type
+from contracts._base import CloudEvent, Command, EventData, Query, Reply, event_type
 
 # Modules whose messages belong to the platform's shared language.
 MODULES = ("contracts.platform",)
@@ -24,18 +23,27 @@ def _subclasses(base: type) -> Iterable[type]:
         yield from _subclasses(sub)
 
 
+def _ours(cls: type) -> bool:
+    return cls.__module__ in MODULES or cls.__module__ == "contracts._base"
+
+
 def event_types() -> dict[str, type[EventData]]:
     _load()
     return {event_type(c): c for c in _subclasses(EventData)
-            if isinstance(c.__struct_config__.tag, str)}
+            if _ours(c) and isinstance(c.__struct_config__.tag, str)}
 
 
-def all_messages() -> dict[str, type[msgspec.Struct]]:
-    """Name -> Struct of every event data, command, query and reply."""
+def all_messages() -> dict[str, Any]:
+    """Name -> type of every message: each event in its CloudEvent envelope (named by its
+    type), and every command, query, reply and record (named module.Class)."""
     _load()
-    out: dict[str, type[msgspec.Struct]] = dict(event_types())
+    from contracts.platform import RECORDS
+
+    out: dict[str, Any] = {name: CloudEvent[cls] for name, cls in event_types().items()}
     for base in (Command, Query, Reply):
-        out[f"{base.__module__}.{base.__name__}"] = base
-        for c in _subclasses(base):
-            out[f"{c.__module__}.{c.__name__}"] = c
+        for c in (base, *_subclasses(base)):
+            if _ours(c):
+                out[f"{c.__module__}.{c.__name__}"] = c
+    for c in RECORDS:
+        out[f"{c.__module__}.{c.__name__}"] = c
     return out

@@ -27,7 +27,7 @@ def token(value: str, what: str = "token") -> str:
 
 def event(service: str, name: str, resident_id: str | None = None) -> str:
     base = f"{PREFIX}.evt.{token(service, 'service')}.{token(name, 'event')}"
-    return f"{base}.{token(resident_id, 'resident id')}" if resident_id else base
+    return f"{base}.{token(resident_id, 'resident id')}" if resident_id is not None else base
 
 
 def events_of(service: str) -> str:
@@ -50,7 +50,7 @@ def query(name: str) -> str:
 
 def operator_event(operator_id: str, name: str, resident_id: str | None = None) -> str:
     base = f"{PREFIX}.ops.{token(operator_id, 'operator id')}.{token(name, 'event')}"
-    return f"{base}.{token(resident_id, 'resident id')}" if resident_id else base
+    return f"{base}.{token(resident_id, 'resident id')}" if resident_id is not None else base
 
 
 def dead_letter(service: str) -> str:

@@ -1,0 +1,84 @@
+"""The MongoDB adapter against the real MongoDB-wire server."""
+
+import asyncio
+
+import pytest
+from support.probe import Counted
+
+from im_runtime.errors import ConcurrencyConflict
+from im_runtime.mongo import MongoStore
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def store(settings):
+    s = MongoStore(settings.mongo_url, settings.db_prefix + "store")
+    await s.start({})
+    yield s
+    await s.close()
+
+
+async def test_commit_is_atomic_and_round_trips_nested_documents(store):
+    uow = store.unit_of_work("probe")
+    doc = {"_id": "h1", "members": [{"id": "r1", "langs": ["ar", "de"]}], "search": {"rooms": 3}}
+    uow.put("households", doc)
+    uow.emit(Counted(resident_id="r1", total=1))
+    uow.mark_processed("m1", b'{"status":"ok"}')
+    await uow.commit()
+    assert await store.db["households"].find_one({"_id": "h1"}) == {**doc, "_v": 1}
+    assert await store.processed_ids(["m1", "m2"]) == {"m1": b'{"status":"ok"}'}
+    [entry] = await store.pending_outbox(10)
+    assert entry["subject"] == "im.evt.probe.counted.r1" and b'"total":1' in entry["body"]
+
+
+async def test_a_stale_write_conflicts_and_changes_nothing(store):
+    seed = store.unit_of_work("p")
+    seed.put("c", {"_id": "x", "n": 0})
+    await seed.commit()
+    a, b = store.unit_of_work("p"), store.unit_of_work("p")
+    for uow in (a, b):
+        doc = await uow.get("c", "x")
+        doc["n"] += 1
+        uow.put("c", doc)
+        uow.put("c", {"_id": f"side-{id(uow)}"})
+        uow.emit(Counted(resident_id="x", total=doc["n"]))
+    await a.commit()
+    with pytest.raises(ConcurrencyConflict):
+        await b.commit()
+    assert (await store.db["c"].find_one({"_id": "x"}))["n"] == 1
+    assert await store.db["c"].count_documents({}) == 2  # x and a's side document only
+    assert len(await store.pending_outbox(10)) == 1
+
+
+async def test_processed_id_twice_conflicts(store):
+    first = store.unit_of_work("p")
+    first.mark_processed("same")
+    await first.commit()
+    again = store.unit_of_work("p")
+    again.put("c", {"_id": "y"})
+    again.mark_processed("same")
+    with pytest.raises(ConcurrencyConflict):
+        await again.commit()
+    assert await store.db["c"].find_one({"_id": "y"}) is None
+
+
+async def test_concurrent_increments_lose_nothing(store):
+    seed = store.unit_of_work("p")
+    seed.put("c", {"_id": "k", "n": 0})
+    await seed.commit()
+
+    async def bump() -> None:
+        while True:
+            uow = store.unit_of_work("p")
+            doc = await uow.get("c", "k")
+            doc["n"] += 1
+            uow.put("c", doc)
+            try:
+                await uow.commit()
+                return
+            except ConcurrencyConflict:
+                await asyncio.sleep(0)
+
+    await asyncio.gather(*(bump() for _ in range(20)))
+    assert (await store.db["c"].find_one({"_id": "k"}))["n"] == 20

@@ -1,0 +1,70 @@
+"""The unit of work against the in-memory fake: identity map, savepoints, conflicts."""
+
+import pytest
+from support.probe import Counted
+
+from im_runtime.errors import ConcurrencyConflict
+from im_runtime.memory import MemoryStore
+
+pytestmark = pytest.mark.unit
+
+
+async def test_commit_writes_documents_events_and_processed_ids_together():
+    store = MemoryStore()
+    uow = store.unit_of_work("probe")
+    uow.put("counters", {"_id": "r1", "total": 1})
+    uow.emit(Counted(resident_id="r1", total=1))
+    uow.mark_processed("evt-1")
+    entries = await uow.commit()
+    assert store.collections["counters"]["r1"] == {"_id": "r1", "total": 1, "_v": 1}
+    assert [e.subject for e in entries] == ["im.evt.probe.counted.r1"]
+    assert store.outbox == entries and "evt-1" in store.processed
+
+
+async def test_reads_see_own_writes_and_find_overlays_them():
+    store = MemoryStore()
+    seed = store.unit_of_work("p")
+    seed.put("c", {"_id": "a", "site": "s1"})
+    seed.put("c", {"_id": "b", "site": "s1"})
+    await seed.commit()
+    uow = store.unit_of_work("p")
+    doc = await uow.get("c", "a")
+    doc["site"] = "s2"
+    uow.put("c", doc)
+    uow.put("c", {"_id": "n", "site": "s1"})
+    await uow.delete("c", "b")
+    assert (await uow.get("c", "a"))["site"] == "s2"
+    assert sorted(d["_id"] for d in await uow.find("c", {"site": "s1"})) == ["n"]
+    assert await uow.count("c", {"site": {"$in": ["s1", "s2"]}}) == 2
+
+
+async def test_savepoint_discards_one_message_changes_only():
+    uow = MemoryStore().unit_of_work("p")
+    uow.put("c", {"_id": "keep"})
+    point = uow.savepoint()
+    uow.put("c", {"_id": "drop"})
+    uow.emit(Counted(resident_id="r", total=1))
+    uow.rollback_to(point)
+    assert await uow.get("c", "drop") is None
+    assert uow.events == [] and await uow.get("c", "keep") == {"_id": "keep"}
+
+
+async def test_concurrent_change_is_a_conflict():
+    store = MemoryStore()
+    first = store.unit_of_work("p")
+    first.put("c", {"_id": "x", "n": 0})
+    await first.commit()
+    a, b = store.unit_of_work("p"), store.unit_of_work("p")
+    for uow in (a, b):
+        doc = await uow.get("c", "x")
+        doc["n"] += 1
+        uow.put("c", doc)
+    await a.commit()
+    with pytest.raises(ConcurrencyConflict):
+        await b.commit()
+    assert store.collections["c"]["x"]["n"] == 1
+
+
+def test_documents_need_a_string_id():
+    with pytest.raises(ValueError, match="string _id"):
+        MemoryStore().unit_of_work("p").put("c", {"_id": 5})
