@@ -82,3 +82,15 @@ async def test_concurrent_increments_lose_nothing(store):
 
     await asyncio.gather(*(bump() for _ in range(20)))
     assert (await store.db["c"].find_one({"_id": "k"}))["n"] == 20
+
+
+async def test_a_collection_first_written_by_a_conflicting_commit_stays_usable(store):
+    seed = store.unit_of_work("p")
+    seed.mark_processed("dup")
+    await seed.commit()
+    uow = store.unit_of_work("p")
+    uow.put("brand_new", {"_id": "z"})
+    uow.mark_processed("dup")
+    with pytest.raises(ConcurrencyConflict):
+        await uow.commit()
+    assert await store.db["brand_new"].count_documents({}) == 0

@@ -15,7 +15,13 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, DeleteOne, IndexModel, InsertOne, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import (
+    BulkWriteError,
+    CollectionInvalid,
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+)
 
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork
@@ -34,6 +40,7 @@ class MongoStore:
         self._transactions: bool | None = None
         self._local_lock = asyncio.Lock()
         self._lock_fd: int | None = None
+        self._collections: set[str] = set()
 
     async def start(self, indexes: Mapping[str, Sequence[IndexModel]]) -> None:
         hello = await self.client.admin.command("hello")
@@ -62,6 +69,17 @@ class MongoStore:
 
     async def remove_outbox(self, ids: list[str]) -> None:
         await self.db[OUTBOX].delete_many({"_id": {"$in": ids}})
+
+    async def prepare(self, collections: list[str]) -> None:
+        """nx-27017 only: a collection first created inside a transaction that aborts stays
+        half-made (reads fail with "no such table"), so create collections beforehand."""
+        if self._transactions:
+            return
+        for name in collections:
+            if name not in self._collections:
+                with contextlib.suppress(CollectionInvalid):
+                    await self.db.create_collection(name)
+                self._collections.add(name)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncClientSession | None]:
@@ -147,6 +165,7 @@ class MongoUnitOfWork(UnitOfWork):
             ops.setdefault(OUTBOX, []).extend(
                 InsertOne({"_id": e.id, "seq": now + i, "subject": e.subject, "body": e.body})
                 for i, e in enumerate(outbox))
+        await self._store.prepare(list(ops))
         try:
             async with self._store.transaction() as session:
                 for coll, coll_ops in ops.items():
