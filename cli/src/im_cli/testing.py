@@ -92,7 +92,7 @@ def spawn(settings: Settings, tmp_path: Path) -> Iterator[Any]:
                 "IM_MAX_DELIVER": str(settings.max_deliver),
                 "PYTHONPATH": os.pathsep.join([str(Path.cwd() / "tests"),
                                                os.environ.get("PYTHONPATH", "")]), **env}
-        log = open(tmp_path / f"{service.replace(':', '_')}-{len(procs)}.log", "ab")  # noqa: SIM115
+        log = open(tmp_path / f"{service.replace(':', '_')}-{len(procs)}.log", "ab")
         proc = subprocess.Popen([sys.executable, "-m", "im_cli.main", "run", service],
                                 env=full, stdout=log, stderr=subprocess.STDOUT)
         procs.append(proc)

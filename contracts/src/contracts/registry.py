@@ -17,7 +17,7 @@ def _load() -> None:
         importlib.import_module(name)
 
 
-def _subclasses(base: type) -> Iterable[type]:
+def _subclasses(base: type[Any]) -> Iterable[type[Any]]:
     for sub in base.__subclasses__():
         yield sub
         yield from _subclasses(sub)
@@ -29,7 +29,8 @@ def _ours(cls: type) -> bool:
 
 def event_types() -> dict[str, type[EventData]]:
     _load()
-    return {event_type(c): c for c in _subclasses(EventData)
+    found: list[type[EventData]] = list(_subclasses(EventData))
+    return {event_type(c): c for c in found
             if _ours(c) and isinstance(c.__struct_config__.tag, str)}
 
 
@@ -39,7 +40,8 @@ def all_messages() -> dict[str, Any]:
     _load()
     from contracts.platform import RECORDS
 
-    out: dict[str, Any] = {name: CloudEvent[cls] for name, cls in event_types().items()}
+    out: dict[str, Any] = {name: CloudEvent[cls]  # type: ignore[valid-type]
+                           for name, cls in event_types().items()}
     for base in (Command, Query, Reply):
         for c in (base, *_subclasses(base)):
             if _ours(c):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from support.probe import Add, Pinged, Total, spec
 
 from contracts import ErrorReply, wrap
 from contracts import subjects as subj
 from im_cli.testing import eventually
 from im_runtime.service import ServiceRuntime
+from support.probe import Add, Pinged, Total, spec
 
 pytestmark = pytest.mark.integration
 
@@ -52,8 +52,9 @@ async def test_duplicate_event_ids_have_one_effect(probe, nc, test_id):
     event = wrap(Pinged(resident_id=rid, by=5), source="tester")
     body = msgspec.json.encode(event)
     # Different Nats-Msg-Id so the stream keeps both: the consumer must dedupe itself.
-    await js.publish(subj.event("tester", "pinged", rid), body, headers={"Nats-Msg-Id": "a" + event.id})
-    await js.publish(subj.event("tester", "pinged", rid), body, headers={"Nats-Msg-Id": "b" + event.id})
+    subject = subj.event("tester", "pinged", rid)
+    await js.publish(subject, body, headers={"Nats-Msg-Id": "a" + event.id})
+    await js.publish(subject, body, headers={"Nats-Msg-Id": "b" + event.id})
     await publish(js, Pinged(resident_id=rid, by=1))
     await eventually(lambda: total(probe, rid), timeout=10)
     await eventually(lambda: probe.metrics.duplicates.labels("probe")._value.get() >= 1)

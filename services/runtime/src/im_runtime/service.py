@@ -77,8 +77,9 @@ class ServiceRuntime:
                                      f"http://{s.health_host}:{self.health.port}")
         self._lag_task = asyncio.create_task(self._watch_lag(js))
         self._ready = True
-        log.info("service ready", extra={"service": self.spec.name, "version": self.spec.version,
-                                         "instance": s.instance_id, "health_port": self.health.port})
+        log.info("service ready", extra={
+            "service": self.spec.name, "version": self.spec.version,
+            "instance": s.instance_id, "health_port": self.health.port})
 
     async def _declare_streams(self, js: Any) -> None:
         window = self.settings.duplicate_window
@@ -152,7 +153,7 @@ class ServiceRuntime:
 
 def _batch_handler(consumer: EventConsumer) -> Any:
     async def handle(msg: NatsMessage) -> None:
-        await consumer.handle_batch(list(msg.raw_message))
+        await consumer.handle_batch(list(msg.raw_message))  # type: ignore[call-overload]
     return handle
 
 

@@ -56,7 +56,8 @@ class Settings:
     nats_url: str = "nats://127.0.0.1:4222"
     mongo_url: str = "mongodb://127.0.0.1:27017"
     db_prefix: str = "im_"
-    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
+    instance_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
     health_host: str = "127.0.0.1"
     health_port: int = 0  # 0: any free port (announced in the presence metadata)
     batch_size: int = 256
@@ -76,7 +77,8 @@ class Settings:
         env = os.environ if env is None else env
         level = (env.get("IM_LOG_LEVEL") or "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise SettingsError(f"IM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+            raise SettingsError(
+                f"IM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
         fmt = env.get("IM_LOG_FORMAT") or "json"
         if fmt not in ("json", "text"):
             raise SettingsError(f"IM_LOG_FORMAT must be json or text, got {fmt!r}")

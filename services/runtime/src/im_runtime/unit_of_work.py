@@ -74,14 +74,14 @@ class UnitOfWork:
             seen.add(doc["_id"])
             if key in self._dirty:
                 mine = self._docs[key]
-                if mine is None or not matches(mine, flt):
-                    continue
-                doc = mine
+                if mine is not None and matches(mine, flt):
+                    out.append(copy.deepcopy(mine))
+                continue
             out.append(copy.deepcopy(doc))
-        for (coll, id), doc in self._docs.items():
+        for (coll, id), new in self._docs.items():
             if coll == collection and id not in seen and (coll, id) in self._dirty \
-                    and doc is not None and matches(doc, flt):
-                out.append(copy.deepcopy(doc))
+                    and new is not None and matches(new, flt):
+                out.append(copy.deepcopy(new))
         return out
 
     async def count(self, collection: str, flt: Mapping[str, Any] | None = None) -> int:
