@@ -9,7 +9,8 @@ from typing import Any
 from contracts._base import CloudEvent, Command, EventData, Query, Reply, event_type
 
 # Modules whose messages belong to the platform's shared language.
-MODULES = ("contracts.platform",)
+MODULES = ("contracts.platform", "contracts.queries", "contracts.referrals",
+           "contracts.counselling", "contracts.housing", "contracts.housing_commands")
 
 
 def _load() -> None:

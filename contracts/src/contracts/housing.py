@@ -1,0 +1,163 @@
+"""Housing: sites, the resident registry, placements, staff deployment, move-out cases.
+
+Events carry no names or contact data: those stay in housing's registry and leave it
+only in answers to authorised queries (`ResidentRecord`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+
+from contracts._base import EventData
+from contracts.referrals import ReferralAccepted, ReferralCompleted, ReferralRejected
+
+SERVICE = "housing"
+
+Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+SiteKind = Literal["shelter", "apartment"]
+ResidenceStatus = Literal["asylum_pending", "recognised_refugee", "subsidiary_protection",
+                          "tolerated", "other_permit"]
+MoveOutReason = Literal["own_flat", "other_municipality", "departed"]
+Stage = Literal["opened", "searching", "offer_received", "viewing", "lease_signed", "moving",
+                "moved_out", "paused", "cancelled"]
+Wbs = Literal["none", "applied", "granted"]
+ViewingOutcome = Literal["accepted", "declined", "refused_by_landlord", "pending"]
+HelpItem = Literal["furniture", "address_registration", "utilities", "job_centre"]
+Capacity = Annotated[int, msgspec.Meta(ge=0, le=5000)]
+Year = Annotated[int, msgspec.Meta(ge=1900, le=2100)]
+Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
+
+
+class _ResidentEvent(EventData, frozen=True, kw_only=True):
+    resident_id: Id
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+# events ---------------------------------------------------------------------------------
+
+class SiteRegistered(EventData, frozen=True, kw_only=True, tag="im.housing.site_registered.v1"):
+    site_id: Id
+    kind: SiteKind
+    name: str
+    operator_id: Id | None = None
+    district: str
+    capacity: int
+    group: str | None = None
+
+
+class SiteCapacityChanged(EventData, frozen=True, kw_only=True,
+                          tag="im.housing.site_capacity_changed.v1"):
+    site_id: Id
+    capacity: int
+
+
+class ResidentRegistered(_ResidentEvent, frozen=True, kw_only=True,
+                         tag="im.housing.resident_registered.v1"):
+    household_id: Id
+    birth_year: int
+    languages: list[str] = []
+    residence_status: ResidenceStatus
+    arrival_date: date
+
+
+class ResidenceStatusChanged(_ResidentEvent, frozen=True, kw_only=True,
+                             tag="im.housing.residence_status_changed.v1"):
+    residence_status: ResidenceStatus
+
+
+class ResidentPlaced(_ResidentEvent, frozen=True, kw_only=True,
+                     tag="im.housing.resident_placed.v1"):
+    household_id: Id
+    site_id: Id
+    operator_id: Id | None = None
+    moved_in: date
+    emergency_override: bool = False
+
+
+class ResidentTransferred(_ResidentEvent, frozen=True, kw_only=True,
+                          tag="im.housing.resident_transferred.v1"):
+    household_id: Id
+    from_site_id: Id
+    from_operator_id: Id | None = None
+    site_id: Id
+    operator_id: Id | None = None
+    moved_on: date
+    emergency_override: bool = False
+
+
+class ResidentMovedOut(_ResidentEvent, frozen=True, kw_only=True,
+                       tag="im.housing.resident_moved_out.v1"):
+    household_id: Id
+    site_id: Id
+    operator_id: Id | None = None
+    reason: MoveOutReason
+    moved_out: date
+
+
+class StaffAssigned(EventData, frozen=True, kw_only=True, tag="im.housing.staff_assigned.v1"):
+    staff_id: Id
+    site_ids: list[str]
+    previous_site_ids: list[str] = []
+
+
+class MoveOutCaseOpened(_ResidentEvent, frozen=True, kw_only=True,
+                        tag="im.housing.move_out_case_opened.v1"):
+    """`resident_id` is the household's applicant; the case covers the household."""
+
+    case_id: Id
+    household_id: Id
+    site_id: Id | None = None
+    referral_id: str | None = None
+
+
+class MoveOutCaseAdvanced(_ResidentEvent, frozen=True, kw_only=True,
+                          tag="im.housing.move_out_case_advanced.v1"):
+    case_id: Id
+    household_id: Id
+    from_stage: Stage
+    stage: Stage
+    reason: str | None = None
+
+
+class MoveOutCaseClosed(_ResidentEvent, frozen=True, kw_only=True,
+                        tag="im.housing.move_out_case_closed.v1"):
+    case_id: Id
+    household_id: Id
+    outcome: Literal["moved_out", "cancelled"]
+    reason: str | None = None
+
+
+class OfferRecorded(_ResidentEvent, frozen=True, kw_only=True, tag="im.housing.offer_recorded.v1"):
+    case_id: Id
+    offer_id: Id
+    rooms: int
+    rent: float
+    district: str | None = None
+
+
+class ViewingRecorded(_ResidentEvent, frozen=True, kw_only=True,
+                      tag="im.housing.viewing_recorded.v1"):
+    case_id: Id
+    offer_id: Id
+    on: date
+    outcome: ViewingOutcome
+
+
+class HousingReferralAccepted(ReferralAccepted, frozen=True, kw_only=True,
+                              tag="im.housing.referral_accepted.v1"):
+    pass
+
+
+class HousingReferralRejected(ReferralRejected, frozen=True, kw_only=True,
+                              tag="im.housing.referral_rejected.v1"):
+    pass
+
+
+class HousingReferralCompleted(ReferralCompleted, frozen=True, kw_only=True,
+                               tag="im.housing.referral_completed.v1"):
+    pass

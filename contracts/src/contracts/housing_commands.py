@@ -1,0 +1,208 @@
+"""Housing's commands (`im.cmd.housing.<name>`) and the views it replies with."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+
+from contracts._base import Command, Reply
+from contracts.housing import (
+    Capacity,
+    HelpItem,
+    Id,
+    Language,
+    MoveOutReason,
+    ResidenceStatus,
+    SiteKind,
+    Stage,
+    Text,
+    ViewingOutcome,
+    Wbs,
+    Year,
+)
+
+Money = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
+Rooms = Annotated[int, msgspec.Meta(ge=1, le=20)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
+Offset = Annotated[int, msgspec.Meta(ge=0)]
+Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+
+
+class RegisterSite(Command, frozen=True, kw_only=True):
+    site_id: Id
+    kind: SiteKind
+    name: Text
+    operator_id: Id | None = None
+    address: Text
+    district: Text
+    capacity: Capacity
+    group: Text | None = None
+
+
+class ChangeSiteCapacity(Command, frozen=True, kw_only=True):
+    site_id: Id
+    capacity: Capacity
+
+
+class RegisterResident(Command, frozen=True, kw_only=True):
+    """A new household when `household_id` is None; else joins that household."""
+
+    resident_id: Id | None = None
+    household_id: Id | None = None
+    given_name: Text
+    family_name: Text
+    birth_year: Year
+    languages: Annotated[list[Language], msgspec.Meta(max_length=10)] = []
+    residence_status: ResidenceStatus
+    arrival_date: date
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class ChangeResidenceStatus(Command, frozen=True, kw_only=True):
+    resident_id: Id
+    residence_status: ResidenceStatus
+
+
+class PlaceHousehold(Command, frozen=True, kw_only=True):
+    """Move a household in (everyone not yet placed), or transfer it if placed."""
+
+    household_id: Id
+    site_id: Id
+    on: date
+    emergency_override: bool = False
+    override_reason: Reason | None = None
+
+
+class MoveOutHousehold(Command, frozen=True, kw_only=True):
+    household_id: Id
+    reason: MoveOutReason
+    on: date
+
+
+class AssignStaff(Command, frozen=True, kw_only=True):
+    """Set the sites a city social worker is deployed to (replaces the earlier set)."""
+
+    staff_id: Id
+    name: Text
+    site_ids: Annotated[list[Id], msgspec.Meta(max_length=50)]
+
+
+class OpenMoveOutCase(Command, frozen=True, kw_only=True):
+    household_id: Id
+
+
+class AdvanceMoveOutCase(Command, frozen=True, kw_only=True):
+    case_id: Id
+    stage: Stage
+    reason: Reason | None = None
+
+
+class SetSearchCriteria(Command, frozen=True, kw_only=True):
+    case_id: Id
+    household_size: Annotated[int, msgspec.Meta(ge=1, le=20)]
+    rent_ceiling: Money
+    districts: Annotated[list[Text], msgspec.Meta(max_length=20)] = []
+    accessible: bool = False
+    wbs: Wbs = "none"
+
+
+class RecordOffer(Command, frozen=True, kw_only=True):
+    case_id: Id
+    landlord: Text
+    address: Text
+    district: Text | None = None
+    rooms: Rooms
+    rent: Money
+    available_from: date
+
+
+class RecordViewing(Command, frozen=True, kw_only=True):
+    case_id: Id
+    offer_id: Id
+    on: date
+    outcome: ViewingOutcome
+
+
+class TickMovingHelp(Command, frozen=True, kw_only=True):
+    case_id: Id
+    item: HelpItem
+    done: bool = True
+
+
+class GetResident(Command, frozen=True, kw_only=True):
+    resident_id: Id
+
+
+class ListSites(Command, frozen=True, kw_only=True):
+    kind: SiteKind | None = None
+    district: Text | None = None
+    offset: Offset = 0
+    limit: Limit = 50
+
+
+class ListResidents(Command, frozen=True, kw_only=True):
+    site_id: Id | None = None
+    q: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    offset: Offset = 0
+    limit: Limit = 50
+
+
+# replies --------------------------------------------------------------------------------
+
+class SiteView(Reply, frozen=True, kw_only=True):
+    site_id: str
+    kind: SiteKind
+    name: str
+    operator_id: str | None
+    address: str
+    district: str
+    capacity: int
+    occupancy: int
+    group: str | None = None
+
+
+class ResidentRecord(Reply, frozen=True, kw_only=True):
+    """Personal data: only in answers to authorised requests."""
+
+    resident_id: str
+    household_id: str
+    given_name: str
+    family_name: str
+    birth_year: int
+    languages: list[str]
+    residence_status: ResidenceStatus
+    arrival_date: date
+    phone: str | None = None
+    site_id: str | None = None
+
+
+class Placed(Reply, frozen=True, kw_only=True):
+    household_id: str
+    site_id: str
+    resident_ids: list[str]
+    kind: Literal["placed", "transferred", "moved_out"]
+    occupancy: int
+    capacity: int
+
+
+class CaseView(Reply, frozen=True, kw_only=True):
+    case_id: str
+    household_id: str
+    stage: Stage
+    offer_id: str | None = None
+
+
+class SitePage(Reply, frozen=True, kw_only=True):
+    items: list[SiteView]
+    total: int
+    offset: int
+    limit: int
+
+
+class ResidentPage(Reply, frozen=True, kw_only=True):
+    items: list[ResidentRecord]
+    total: int
+    offset: int
+    limit: int

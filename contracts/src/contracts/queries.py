@@ -1,0 +1,21 @@
+"""The scatter-gather queries every service may answer with its own section."""
+
+from __future__ import annotations
+
+from contracts._base import Query
+
+RESIDENT_OVERVIEW = "resident_overview"
+SITE_OVERVIEW = "site_overview"
+CITY_STATS = "city_stats"
+
+
+class GetResidentOverview(Query, frozen=True, kw_only=True):
+    resident_id: str
+
+
+class GetSiteOverview(Query, frozen=True, kw_only=True):
+    site_id: str
+
+
+class GetCityStats(Query, frozen=True, kw_only=True):
+    pass

@@ -1,0 +1,1 @@
+"""The housing service."""

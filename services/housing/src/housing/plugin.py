@@ -1,0 +1,70 @@
+"""The housing service's spec: every message it handles and the handler for it."""
+
+from __future__ import annotations
+
+from pymongo import IndexModel
+
+from contracts import housing as ev
+from contracts import housing_commands as cmd
+from contracts._base import Ack
+from contracts.counselling import ReferralRequested
+from contracts.queries import (
+    CITY_STATS,
+    RESIDENT_OVERVIEW,
+    SITE_OVERVIEW,
+    GetCityStats,
+    GetResidentOverview,
+    GetSiteOverview,
+)
+from housing import moveout, placements, queries, referrals, residents, sites, staff, store
+from im_runtime import Answers, Handles, On, ServiceSpec
+
+spec = ServiceSpec(
+    name=ev.SERVICE,
+    version="1.0.0",
+    description="Sites, resident registry, placements, staff deployment, move-out management",
+    publishes=(ev.SiteRegistered, ev.SiteCapacityChanged, ev.ResidentRegistered,
+               ev.ResidenceStatusChanged, ev.ResidentPlaced, ev.ResidentTransferred,
+               ev.ResidentMovedOut, ev.StaffAssigned, ev.MoveOutCaseOpened,
+               ev.MoveOutCaseAdvanced, ev.MoveOutCaseClosed, ev.OfferRecorded,
+               ev.ViewingRecorded, ev.HousingReferralAccepted, ev.HousingReferralRejected,
+               ev.HousingReferralCompleted),
+    consumes=(On(ReferralRequested, handler=referrals.on_referral_requested),),
+    commands=(
+        Handles("register_site", cmd.RegisterSite, sites.register_site, cmd.SiteView),
+        Handles("change_site_capacity", cmd.ChangeSiteCapacity, sites.change_capacity,
+                cmd.SiteView),
+        Handles("list_sites", cmd.ListSites, sites.list_sites, cmd.SitePage),
+        Handles("register_resident", cmd.RegisterResident, residents.register_resident,
+                cmd.ResidentRecord),
+        Handles("change_residence_status", cmd.ChangeResidenceStatus, residents.change_status,
+                cmd.ResidentRecord),
+        Handles("get_resident", cmd.GetResident, residents.get_resident, cmd.ResidentRecord),
+        Handles("list_residents", cmd.ListResidents, residents.list_residents,
+                cmd.ResidentPage),
+        Handles("place_household", cmd.PlaceHousehold, placements.place_household, cmd.Placed),
+        Handles("move_out_household", cmd.MoveOutHousehold, placements.move_out_household,
+                cmd.Placed),
+        Handles("assign_staff", cmd.AssignStaff, staff.assign_staff, Ack),
+        Handles("open_move_out_case", cmd.OpenMoveOutCase, moveout.open_move_out_case,
+                cmd.CaseView),
+        Handles("advance_move_out_case", cmd.AdvanceMoveOutCase, moveout.advance, cmd.CaseView),
+        Handles("set_search_criteria", cmd.SetSearchCriteria, moveout.set_criteria,
+                cmd.CaseView),
+        Handles("record_offer", cmd.RecordOffer, moveout.record_offer, cmd.CaseView),
+        Handles("record_viewing", cmd.RecordViewing, moveout.record_viewing, cmd.CaseView),
+        Handles("tick_moving_help", cmd.TickMovingHelp, moveout.tick_help, cmd.CaseView),
+    ),
+    queries=(
+        Answers(RESIDENT_OVERVIEW, GetResidentOverview, queries.resident_overview),
+        Answers(SITE_OVERVIEW, GetSiteOverview, queries.site_overview),
+        Answers(CITY_STATS, GetCityStats, queries.city_stats),
+    ),
+    indexes={
+        store.RESIDENTS: [IndexModel("site_id"), IndexModel("household_id"),
+                          IndexModel("family_name")],
+        store.SITES: [IndexModel("kind"), IndexModel("operator_id")],
+        store.CASES: [IndexModel("site_id"), IndexModel("open"), IndexModel("stage")],
+        store.HOUSEHOLDS: [], store.STAFF: [], store.OVERRIDES: [IndexModel("site_id")],
+    },
+)
