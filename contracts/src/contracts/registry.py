@@ -31,8 +31,10 @@ def _ours(cls: type) -> bool:
 def event_types() -> dict[str, type[EventData]]:
     _load()
     found: list[type[EventData]] = list(_subclasses(EventData))
+    # Shared bases set no tag of their own (msgspec then tags them with the class name):
+    # only classes with a real type name `im.<service>.<event>.v<N>` are events.
     return {event_type(c): c for c in found
-            if _ours(c) and isinstance(c.__struct_config__.tag, str)}
+            if _ours(c) and str(c.__struct_config__.tag).startswith("im.")}
 
 
 def all_messages() -> dict[str, Any]:
