@@ -1,10 +1,244 @@
-"""`im up`: the embedded stack (placeholder until the supervisor lands)."""
+"""`im up`: the embedded stack on one machine.
+
+A real nats-server (JetStream) and nx-27017 (MongoDB wire protocol), then every
+installed service and the gateway as supervised child processes; data and logs under
+`--var`. Ctrl-C or SIGTERM stops the services, then the gateway, then the servers."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from im_cli.commands import CliError
+from im_cli.embedded import (
+    MongoWireServer,
+    NatsServer,
+    PortInUse,
+    ServerFailed,
+    check_free,
+    env_with,
+)
+from im_cli.supervisor import Backoff, Supervisor
+
+HOST = "127.0.0.1"
+DEFAULT_PORTS = {"nats": 4222, "mongo": 27017, "gateway": 8000}
+PORT_ENV = {"nats": "IM_NATS_PORT", "mongo": "IM_MONGO_PORT", "gateway": "IM_GATEWAY_PORT"}
+PORT_WHAT = {"nats": "NATS", "mongo": "MongoDB-wire server", "gateway": "gateway HTTP"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    up = sub.add_parser("up", help="start the embedded stack")
-    up.set_defaults(func=lambda args: 1)
+    up = sub.add_parser(
+        "up", help="start the embedded stack",
+        description="Start NATS (JetStream), the MongoDB-wire server, every installed "
+                    "service and the gateway; data and logs under --var. Ctrl-C stops it.")
+    up.add_argument("--var", type=Path, default=Path("var"),
+                    help="directory for data and logs (default ./var)")
+    for key, flag in (("nats", "--nats-port"), ("mongo", "--mongo-port"),
+                      ("gateway", "--gateway-port")):
+        up.add_argument(flag, type=int, default=None, metavar="PORT",
+                        help=f"{PORT_WHAT[key]} port (env {PORT_ENV[key]}, "
+                             f"default {DEFAULT_PORTS[key]})")
+    up.add_argument("--scale", action="append", default=[], metavar="NAME=N",
+                    help="run N instances of service NAME (repeatable)")
+    up.add_argument("--only", action="append", default=[], metavar="NAME",
+                    help="start only these services (repeatable)")
+    up.add_argument("--no-services", action="store_true",
+                    help="run only the servers and the gateway")
+    up.set_defaults(func=run)
+
+
+@dataclass
+class Plan:
+    var: Path
+    ports: dict[str, int]
+    services: list[tuple[str, int]] = field(default_factory=list)  # (name, instances)
+
+    @property
+    def logs(self) -> Path:
+        return self.var / "logs"
+
+
+def _port(key: str, given: int | None, env: Mapping[str, str]) -> int:
+    if given is not None:
+        value, source = given, f"--{key}-port"
+    elif env.get(PORT_ENV[key]):
+        raw, source = env[PORT_ENV[key]], PORT_ENV[key]
+        try:
+            value = int(raw)
+        except ValueError:
+            raise CliError(f"{source} must be a port number, got {raw!r}") from None
+    else:
+        return DEFAULT_PORTS[key]
+    if not 1 <= value <= 65535:
+        raise CliError(f"{source} must be between 1 and 65535, got {value}")
+    return value
+
+
+def make_plan(args: argparse.Namespace, installed: Mapping[str, object],
+              env: Mapping[str, str] | None = None) -> Plan:
+    env = os.environ if env is None else env
+    ports = {key: _port(key, getattr(args, f"{key}_port"), env) for key in DEFAULT_PORTS}
+    seen: dict[int, str] = {}
+    for key, port in ports.items():
+        if port in seen:
+            raise CliError(f"the {PORT_WHAT[seen[port]]} and the {PORT_WHAT[key]} cannot both "
+                           f"use port {port}")
+        seen[port] = key
+    known = ", ".join(sorted(installed)) or "none"
+    scale: dict[str, int] = {}
+    for item in args.scale:
+        name, sep, count = item.partition("=")
+        if not sep or not count.strip().isdigit():
+            raise CliError(f"--scale takes NAME=N with N a whole number, got {item!r}")
+        if name not in installed:
+            raise CliError(f"--scale {item}: no service named {name!r} is installed "
+                           f"(installed: {known})")
+        scale[name] = int(count)
+    for name in args.only:
+        if name not in installed:
+            raise CliError(f"--only {name}: no such service is installed (installed: {known})")
+    if args.no_services:
+        names: list[str] = []
+    else:
+        names = sorted(set(args.only) if args.only else set(installed))
+    return Plan(var=args.var.resolve(), ports=ports,
+                services=[(n, scale.get(n, 1)) for n in names if scale.get(n, 1) > 0])
+
+
+async def http_status(port: int, path: str, host: str = HOST, timeout: float = 2.0) -> int | None:
+    """The status code of a plain GET, or None when nothing answers."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError):
+        return None
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                     f"Connection: close\r\n\r\n".encode())
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), timeout)
+        parts = line.split()
+        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    except (OSError, TimeoutError, ValueError):
+        return None
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+def add_children(sup: Supervisor, plan: Plan, nats_url: str, mongo_url: str) -> None:
+    gateway_env = env_with(nats_url, mongo_url, IM_GATEWAY_HOST=HOST,
+                           IM_GATEWAY_PORT=str(plan.ports["gateway"]))
+    # The gateway first: groups stop in reverse, so the services stop before it.
+    sup.add("gateway", [sys.executable, "-m", "gateway"], env=gateway_env,
+            log_path=plan.logs / "gateway.log", group="gateway")
+    service_env = env_with(nats_url, mongo_url)
+    for name, count in plan.services:
+        for i in range(1, count + 1):
+            child = name if count == 1 else f"{name}-{i}"
+            sup.add(child, [sys.executable, "-m", "im_cli.main", "run", name], env=service_env,
+                    log_path=plan.logs / f"{child}.log", group="services")
+
+
+def banner(plan: Plan, nats_url: str, mongo_url: str, healthy: bool) -> str:
+    base = f"http://{HOST}:{plan.ports['gateway']}"
+    services = ", ".join(f"{n}" + (f" x{c}" if c > 1 else "") for n, c in plan.services)
+    lines = [
+        "im up: the stack is running" if healthy else
+        "im up: started, but the gateway is not healthy yet (see its log)",
+        f"  NATS             {nats_url}",
+        f"  MongoDB-wire     {mongo_url}",
+        f"  services         {services or 'none'}",
+        f"  dashboard / API  {base}/",
+        f"  health           {base}/health",
+        f"  API schema       {base}/schema",
+        f"  data and logs    {plan.var} (logs in {plan.logs})",
+        "  token            im token --role city_admin   (for calling the API)",
+        "Press Ctrl-C to stop.",
+    ]
+    return "\n".join(lines)
+
+
+async def supervise(plan: Plan, nats_url: str, mongo_url: str,
+                    health_timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sup = Supervisor(Backoff(initial=0.5, cap=30.0, stable_after=30.0), stop_timeout=10.0)
+    add_children(sup, plan, nats_url, mongo_url)
+    await sup.start()
+    try:
+        deadline = loop.time() + health_timeout
+        healthy = False
+        while not stop.is_set() and loop.time() < deadline:
+            if await http_status(plan.ports["gateway"], "/health") == 200:
+                healthy = True
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.2)
+        if not stop.is_set():
+            print(banner(plan, nats_url, mongo_url, healthy), flush=True)
+            await stop.wait()
+        print("im up: stopping (services, then the gateway, then the servers) ...", flush=True)
+    finally:
+        await sup.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+def run(args: argparse.Namespace) -> int:
+    from im_runtime import logs
+    from im_runtime.plugins import PluginError, installed
+
+    try:
+        specs = installed()
+    except (PluginError, ImportError) as exc:
+        raise CliError(str(exc)) from exc
+    plan = make_plan(args, specs)
+    try:
+        for key, port in plan.ports.items():
+            check_free(port, PORT_WHAT[key])
+    except PortInUse as exc:
+        raise CliError(str(exc)) from exc
+    logs.setup("INFO", "text")
+    natsd = NatsServer(port=plan.ports["nats"], workdir=plan.var / "nats")
+    mongod = MongoWireServer(port=plan.ports["mongo"], workdir=plan.var / "mongo")
+    (plan.logs).mkdir(parents=True, exist_ok=True)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    started: list[NatsServer | MongoWireServer] = []
+    try:
+        for server in (natsd, mongod):
+            server.start()
+            started.append(server)
+        asyncio.run(supervise(plan, natsd.url, mongod.url))
+    except (KeyboardInterrupt, _Terminated):
+        print("im up: interrupted while starting; stopping", flush=True)
+    except (ServerFailed, PortInUse) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        # Shutting down: further Ctrl-C / SIGTERM must not cut the servers' stop short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for server in reversed(started):
+            server.stop()
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    print("im up: stopped", flush=True)
+    return 0
