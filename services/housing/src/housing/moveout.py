@@ -98,7 +98,8 @@ async def advance(cmd: AdvanceMoveOutCase, uow: UnitOfWork) -> CaseView:
         case["open"] = False
         if case["stage"] == "moved_out":
             hh = await store.household(uow, case["household_id"])
-            await end_placement(uow, cmd.actor, hh, "own_flat", date.today())
+            if hh.get("site_id"):  # it may have moved out already (move_out_household)
+                await end_placement(uow, cmd.actor, hh, "own_flat", date.today())
         uow.emit(MoveOutCaseClosed(resident_id=case["applicant_id"], case_id=case["_id"],
                                    household_id=case["household_id"], outcome=case["stage"],
                                    reason=cmd.reason))

@@ -40,6 +40,10 @@ async def place_household(cmd: PlaceHousehold, uow: UnitOfWork) -> Placed:
     uow.put(store.SITES, target)
     hh["site_id"] = cmd.site_id
     uow.put(store.HOUSEHOLDS, hh)
+    case = await uow.get(store.CASES, hh["case_id"]) if hh.get("case_id") else None
+    if case is not None and case["open"]:  # an open move-out case follows the household
+        case["site_id"] = cmd.site_id
+        uow.put(store.CASES, case)
     for person in people:
         _move(person, cmd.site_id, cmd.on, cmd.emergency_override)
         uow.put(store.RESIDENTS, person)

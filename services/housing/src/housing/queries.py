@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts import Actor
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
 from housing import store
 from im_runtime import UnitOfWork
 
-PERSONAL_ROLES = ("city_admin", "social_worker", "operator", "system")
+
+def may_see_personal(actor: Actor, site: dict[str, Any] | None) -> bool:
+    """The same rule as `get_resident`: the city, social workers of the resident's site,
+    and the operator of the resident's shelter."""
+    if actor.role in ("city_admin", "system"):
+        return True
+    if actor.role == "social_worker":
+        return site is not None and site["_id"] in actor.sites
+    if actor.role == "operator":
+        return site is not None and site.get("operator_id") == actor.operator
+    return False
 
 
 async def resident_overview(q: GetResidentOverview, uow: UnitOfWork) -> dict[str, Any] | None:
@@ -29,7 +40,7 @@ async def resident_overview(q: GetResidentOverview, uow: UnitOfWork) -> dict[str
                           "offers": len(case["offers"]), "viewings": len(case["viewings"]),
                           "help": case["help"]} if case else None,
     }
-    if q.actor.role in PERSONAL_ROLES:
+    if may_see_personal(q.actor, site):
         out["personal"] = {"given_name": doc["given_name"], "family_name": doc["family_name"],
                            "birth_year": doc["birth_year"], "phone": doc.get("phone"),
                            "arrival_date": doc["arrival_date"]}

@@ -28,6 +28,10 @@ async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitO
         uow.emit(HousingReferralRejected(**answer, reason="the resident has no active placement "
                                                           "in city accommodation"))
         return
+    hh = await uow.get(store.HOUSEHOLDS, resident["household_id"]) or {}
+    linked = await uow.get(store.CASES, hh["case_id"]) if hh.get("case_id") else None
+    if linked and any(r["referral_id"] == ref.referral_id for r in linked["referrals"]):
+        return  # this referral was answered already (sent again under a new event id)
     case = await open_case(uow, SYSTEM, resident["household_id"], {
         "referral_id": ref.referral_id, "resident_id": ref.resident_id,
         "operator_id": ref.operator_id})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
-from contracts.housing import ResidenceStatusChanged, ResidentRegistered
+from contracts.housing import ResidenceStatusChanged, ResidentPlaced, ResidentRegistered
 from contracts.housing_commands import (
     ChangeResidenceStatus,
     GetResident,
@@ -15,6 +16,7 @@ from contracts.housing_commands import (
     ResidentRecord,
 )
 from housing import store
+from housing.domain import check_room
 from im_runtime import Conflict, Forbidden, UnitOfWork
 from im_runtime.access import STAFF, require_role, require_site
 
@@ -40,19 +42,29 @@ async def register_resident(cmd: RegisterResident, uow: UnitOfWork) -> ResidentR
               "case_id": None}
     if hh["member_ids"]:
         require_site(cmd.actor, hh["site_id"], "add residents to this household")
+    site = await store.site(uow, hh["site_id"]) if hh["site_id"] else None
+    if site is not None:  # joining a placed household: placed with it, counted at its site
+        check_room(site, 1, False, None)
+        site["occupancy"] += 1
+        uow.put(store.SITES, site)
     hh["member_ids"].append(rid)
     doc = {"_id": rid, "household_id": hh["_id"], "given_name": cmd.given_name,
            "family_name": cmd.family_name,
            "name_key": f"{cmd.given_name} {cmd.family_name}".lower(),
            "birth_year": cmd.birth_year, "languages": list(cmd.languages),
            "residence_status": cmd.residence_status, "arrival_date": cmd.arrival_date.isoformat(),
-           "phone": cmd.phone, "site_id": hh["site_id"], "placements": []}
+           "phone": cmd.phone, "site_id": hh["site_id"],
+           "placements": [{"site_id": hh["site_id"], "since": date.today().isoformat(),
+                           "until": None, "override": False}] if site else []}
     uow.put(store.RESIDENTS, doc)
     uow.put(store.HOUSEHOLDS, hh)
     uow.emit(ResidentRegistered(resident_id=rid, household_id=hh["_id"],
                                 birth_year=cmd.birth_year, languages=list(cmd.languages),
                                 residence_status=cmd.residence_status,
                                 arrival_date=cmd.arrival_date))
+    if site is not None:
+        uow.emit(ResidentPlaced(resident_id=rid, household_id=hh["_id"], site_id=site["_id"],
+                                operator_id=site.get("operator_id"), moved_in=date.today()))
     return record(doc)
 
 

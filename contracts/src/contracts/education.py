@@ -1,0 +1,132 @@
+"""Education's events: courses, enrolments with waitlists, attendance, completion,
+Kita and school access. Other services (employment) build projections from them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+
+from contracts._base import EventData
+from contracts.referrals import ReferralAccepted, ReferralCompleted, ReferralRejected
+
+SERVICE = "education"
+
+Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+CourseKind = Literal["integration_course", "arrival_course", "parents_cafe", "literacy", "other"]
+Level = Literal["A1", "A2", "B1"]
+CourseStatus = Literal["planned", "running", "finished", "cancelled"]
+Provider = Literal["adult_education_centre", "operator", "volunteers", "other"]
+AccessKind = Literal["kita", "school"]
+# Courses that count as a language course for other services' requirements.
+LANGUAGE_KINDS: frozenset[str] = frozenset({"integration_course", "arrival_course", "literacy"})
+
+
+class _EnrolmentEvent(EventData, frozen=True, kw_only=True):
+    resident_id: Id
+    enrolment_id: Id
+    course_id: Id
+    course_kind: CourseKind
+    site_id: str | None = None
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+class CourseCreated(EventData, frozen=True, kw_only=True, tag="im.education.course_created.v1"):
+    course_id: Id
+    kind: CourseKind
+    level: Level | None = None
+    title: str
+    provider: Provider
+    site_id: str | None = None
+    capacity: int
+    childcare_places: int = 0
+    starts: date
+    ends: date
+
+
+class CourseChanged(EventData, frozen=True, kw_only=True, tag="im.education.course_changed.v1"):
+    course_id: Id
+    capacity: int
+    childcare_places: int
+    status: CourseStatus
+
+
+class CourseCancelled(EventData, frozen=True, kw_only=True,
+                      tag="im.education.course_cancelled.v1"):
+    course_id: Id
+    reason: str
+
+
+class EnrolmentConfirmed(_EnrolmentEvent, frozen=True, kw_only=True,
+                         tag="im.education.enrolment_confirmed.v1"):
+    pass
+
+
+class EnrolmentWaitlisted(_EnrolmentEvent, frozen=True, kw_only=True,
+                          tag="im.education.enrolment_waitlisted.v1"):
+    position: int
+
+
+class EnrolmentPromoted(_EnrolmentEvent, frozen=True, kw_only=True,
+                        tag="im.education.enrolment_promoted.v1"):
+    """A waitlisted enrolment got a seat: from now on it counts as confirmed."""
+
+
+class EnrolmentWithdrawn(_EnrolmentEvent, frozen=True, kw_only=True,
+                         tag="im.education.enrolment_withdrawn.v1"):
+    reason: str
+    was: Literal["confirmed", "waitlisted"] = "confirmed"
+
+
+class AttendanceRecorded(_EnrolmentEvent, frozen=True, kw_only=True,
+                         tag="im.education.attendance_recorded.v1"):
+    session_on: date
+    present: bool
+    rate: float
+
+
+class EnrolmentCompleted(_EnrolmentEvent, frozen=True, kw_only=True,
+                         tag="im.education.enrolment_completed.v1"):
+    passed: bool
+    certificate_level: Level | None = None
+
+
+class AccessRequestOpened(EventData, frozen=True, kw_only=True,
+                          tag="im.education.access_request_opened.v1"):
+    request_id: Id
+    resident_id: Id  # the child
+    kind: AccessKind
+    district: str
+    site_id: str | None = None
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+class AccessRequestPlaced(AccessRequestOpened, frozen=True, kw_only=True,
+                          tag="im.education.access_request_placed.v1"):
+    institution: str
+    starts: date
+
+
+class AccessRequestDeclined(AccessRequestOpened, frozen=True, kw_only=True,
+                            tag="im.education.access_request_declined.v1"):
+    reason: str
+
+
+class EducationReferralAccepted(ReferralAccepted, frozen=True, kw_only=True,
+                                tag="im.education.referral_accepted.v1"):
+    pass
+
+
+class EducationReferralRejected(ReferralRejected, frozen=True, kw_only=True,
+                                tag="im.education.referral_rejected.v1"):
+    pass
+
+
+class EducationReferralCompleted(ReferralCompleted, frozen=True, kw_only=True,
+                                 tag="im.education.referral_completed.v1"):
+    pass
