@@ -48,7 +48,8 @@ def services(args: argparse.Namespace) -> int:
     try:
         live = asyncio.run(discover(settings, timeout=args.timeout))
     except Exception as exc:
-        print(f"(bus not reachable at {settings.nats_url}: {exc})", file=sys.stderr)
+        print(f"(bus not reachable at {settings.nats_url}: {exc or type(exc).__name__})",
+              file=sys.stderr)
         live = {}
     names = sorted(set(local) | set(live))
     print(f"{'SERVICE':<16}{'INSTALLED':<12}{'RUNNING':<10}VERSIONS")

@@ -3,10 +3,10 @@
 import asyncio
 
 import pytest
-from support.probe import Counted
 
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.mongo import MongoStore
+from support.probe import Counted
 
 pytestmark = pytest.mark.integration
 

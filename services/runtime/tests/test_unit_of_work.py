@@ -1,10 +1,10 @@
 """The unit of work against the in-memory fake: identity map, savepoints, conflicts."""
 
 import pytest
-from support.probe import Counted
 
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.memory import MemoryStore
+from support.probe import Counted
 
 pytestmark = pytest.mark.unit
 

@@ -67,8 +67,13 @@ async def instances(nc: Client, timeout: float = 0.5) -> dict[str, list[Instance
 
 
 async def discover(settings: Settings, timeout: float = 0.5) -> dict[str, list[Instance]]:
-    nc = await nats.connect(settings.nats_url, connect_timeout=2, max_reconnect_attempts=0,
-                            **settings.nats_options())  # type: ignore[arg-type]
+    async def quiet(_: Exception) -> None:
+        return None
+
+    # nats-py keeps retrying an initial connect to a server that is down: bound it.
+    nc = await asyncio.wait_for(nats.connect(
+        settings.nats_url, connect_timeout=2, allow_reconnect=False, error_cb=quiet,
+        **settings.nats_options()), timeout=3)  # type: ignore[arg-type]
     try:
         return await instances(nc, timeout)
     finally:

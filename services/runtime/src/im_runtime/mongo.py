@@ -136,9 +136,25 @@ class MongoUnitOfWork(UnitOfWork):
     def __init__(self, store: MongoStore, source: str) -> None:
         super().__init__(source)
         self._store = store
+        self.loads: list[tuple[str, str]] = []  # (collection, id) of each `get` that read
 
     async def _load(self, collection: str, id: str) -> Doc | None:
+        self.loads.append((collection, id))
         return await self._store.db[collection].find_one({"_id": id})
+
+    async def prefetch(self, collection: str, ids: Sequence[str]) -> None:
+        """Read these documents with one query into the identity map (absent ones as None),
+        so a later `get` of them needs no round trip: the read `get` would make, made
+        earlier in the same unit. The commit's version guard applies to them as to any."""
+        want = [i for i in dict.fromkeys(ids) if (collection, i) not in self._docs]
+        if not want:
+            return
+        found = await self._store.db[collection].find({"_id": {"$in": want}}).to_list(None)
+        by_id = {d["_id"]: d for d in found}
+        for id in want:
+            doc = by_id.get(id)
+            self._docs[(collection, id)] = doc
+            self._versions[(collection, id)] = doc.get("_v", 0) if doc is not None else None
 
     async def _query(self, collection: str, flt: Mapping[str, Any],
                      sort: list[tuple[str, int]] | None, skip: int, limit: int) -> list[Doc]:

@@ -12,6 +12,8 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 
 from contracts import event_parts
@@ -59,6 +61,7 @@ class ServiceRuntime:
         self._ready = False
         self._micro: Any = None
         self.relay: OutboxRelay | None = None
+        self._consumers: list[tuple[str, ConsumerConfig]] = []
 
     async def start(self) -> None:
         s = self.settings
@@ -71,6 +74,8 @@ class ServiceRuntime:
         self.relay = OutboxRelay(js, self.store, self.metrics)
         dead = DeadLetters(js, self.spec.name, self.metrics)
         self._register(dead)
+        for stream, config in self._consumers:  # create or update: the config follows settings
+            await js.add_consumer(stream, config)
         await self.broker.start()
         self.relay.start()
         self._micro = await announce(nc, self.spec, s.instance_id,
@@ -99,12 +104,13 @@ class ServiceRuntime:
                 relay=self.relay, metrics=self.metrics, max_deliver=s.max_deliver,
                 backoff=s.retry_backoff)
             durable = consumer_name(spec.name, source)
+            config = ConsumerConfig(durable_name=durable, filter_subjects=filters(types),
+                                    ack_wait=s.ack_wait, max_deliver=s.max_deliver + 1)
+            self._consumers.append((subj.event_stream(source), config))
             sub = self.broker.subscriber(
                 "", stream=JStream(subj.event_stream(source), declare=False),
                 pull_sub=PullSub(batch_size=s.batch_size, timeout=s.batch_wait, batch=True),
-                durable=durable, ack_policy=AckPolicy.MANUAL,
-                config=ConsumerConfig(durable_name=durable, filter_subjects=filters(types),
-                                      ack_wait=s.ack_wait, max_deliver=s.max_deliver + 1))
+                durable=durable, ack_policy=AckPolicy.MANUAL, config=config)
             sub(_batch_handler(consumer))
         for route in spec.commands:
             endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
@@ -149,6 +155,31 @@ class ServiceRuntime:
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         await self.stop()
+
+
+def _nats_timeouts_from_fetch() -> None:
+    """nats-py 2.16's PullSubscription.fetch can raise a bare asyncio.TimeoutError (when its
+    deadline runs out between two pull requests); FastStream 0.7.8's pull loop catches only
+    nats.errors.TimeoutError, so its consume task dies and the messages it had already
+    fetched for the batch are dropped unacked until ack_wait. Raise nats' subclass instead."""
+    cls: Any = JetStreamContext.PullSubscription
+    fetch = cls.fetch
+    if getattr(fetch, "_im_wrapped", False):
+        return
+
+    async def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fetch(self, *args, **kwargs)
+        except NatsTimeout:
+            raise
+        except TimeoutError as exc:
+            raise NatsTimeout from exc
+
+    wrapped._im_wrapped = True  # type: ignore[attr-defined]
+    cls.fetch = wrapped
+
+
+_nats_timeouts_from_fetch()
 
 
 def _batch_handler(consumer: EventConsumer) -> Any:

@@ -1,0 +1,313 @@
+"""Fault tests with the real servers: retries and dead letters, malformed messages,
+a crash between commit and publish, and two instances sharing one durable consumer."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import msgspec
+import nats.errors
+import pytest
+from pymongo import AsyncMongoClient
+
+from contracts import MAX_MESSAGE_BYTES, wrap
+from contracts import subjects as subj
+from contracts.platform import DeadLetter
+from im_cli.testing import eventually
+from im_runtime.discovery import Instance, instances
+from im_runtime.service import ServiceRuntime, consumer_name
+from support import probe as probe_module
+from support.probe import Add, Pinged, Total, spec
+
+pytestmark = pytest.mark.integration
+
+SOURCE_STREAM = subj.event_stream("tester")
+DURABLE = consumer_name("probe", "tester")
+PROBE_STREAM = subj.event_stream("probe")
+PROBE = "support.probe:spec"
+
+
+# helpers ------------------------------------------------------------------------------
+
+async def publish(js: Any, data: Pinged, **kw: Any) -> Any:
+    event = wrap(data, source="tester", **kw)
+    await js.publish(subj.event("tester", "pinged", data.resident_id),
+                     msgspec.json.encode(event), headers={"Nats-Msg-Id": event.id})
+    return event
+
+
+async def total(rt: ServiceRuntime, rid: str) -> int:
+    doc = await rt.store.db["counters"].find_one({"_id": rid})
+    return int(doc["total"]) if doc else 0
+
+
+async def settled(js: Any) -> bool:
+    """The probe's durable consumer has nothing left to deliver and nothing unacked."""
+    info = await js.consumer_info(SOURCE_STREAM, DURABLE)
+    return info.num_pending == 0 and info.num_ack_pending == 0
+
+
+async def dead_letters(js: Any, subject: str) -> list[DeadLetter]:
+    """Every dead letter the probe sent about messages on `subject` (read from IM_DLQ)."""
+    dlq = subj.dead_letter("probe")
+    info = await js.stream_info(subj.DLQ_STREAM, subjects_filter=dlq)
+    if not (info.state.subjects or {}).get(dlq):
+        return []
+    sub = await js.subscribe(dlq, ordered_consumer=True)
+    out: list[DeadLetter] = []
+    try:
+        while True:
+            msg = await sub.next_msg(timeout=5)
+            letter = msgspec.json.decode(msg.data, type=DeadLetter)
+            if letter.subject == subject:
+                out.append(letter)
+            if msg.metadata.num_pending == 0:
+                return out
+    finally:
+        await sub.unsubscribe()
+
+
+async def count_on(js: Any, stream: str, subject: str) -> int:
+    info = await js.stream_info(stream, subjects_filter=subject)
+    return int((info.state.subjects or {}).get(subject, 0))
+
+
+async def probes(nc: Any, n: int) -> list[Instance]:
+    found = (await instances(nc)).get("probe", [])
+    return found if len(found) == n else []
+
+
+async def scrape(health: str, name: str) -> float:
+    """Sum of every sample of metric `name` on an instance's /metrics."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{health}/metrics", timeout=5)).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith((name + "{", name + " ")))
+
+
+async def equals(value: Any, want: Any) -> bool:
+    return (await value) == want
+
+
+def logs_of(tmp_path: Any) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                     for p in sorted(tmp_path.glob("*.log")))
+
+
+@pytest.fixture
+async def probe(settings):
+    rt = ServiceRuntime(spec, settings)
+    await rt.start()
+    yield rt
+    await rt.stop()
+
+
+@pytest.fixture
+async def counters(settings):
+    client: AsyncMongoClient[Any] = AsyncMongoClient(settings.mongo_url)
+    yield client[settings.db_prefix + "probe"]["counters"]
+    await client.close()
+
+
+# 1. retries, then the dead-letter queue -----------------------------------------------
+
+async def test_failing_handler_is_retried_then_dead_lettered(probe, nc, test_id):
+    js = nc.jetstream()
+    rid = f"r{test_id}"
+    flaky = await publish(js, Pinged(resident_id=rid, by=2, fail_times=1))
+    assert await eventually(lambda: total(probe, rid)) == 2
+    await eventually(lambda: settled(js))
+    assert probe_module.attempts[flaky.id] == 2  # one failure, one success
+    assert await total(probe, rid) == 2
+    assert await count_on(js, PROBE_STREAM, subj.event("probe", "counted", rid)) == 1
+
+    hopeless = await publish(js, Pinged(resident_id=rid, by=100, fail_times=99))
+    letters = await eventually(lambda: dead_letters(js, subj.event("tester", "pinged", rid)))
+    await eventually(lambda: settled(js))
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter.service == "probe"
+    assert letter.deliveries == 3
+    assert letter.reason == "failed 3 times: RuntimeError: planned failure 3 of 99"
+    assert letter.stream == SOURCE_STREAM
+    assert letter.body_encoding == "utf-8"
+    assert msgspec.json.decode(letter.body) == msgspec.to_builtins(hopeless)
+    assert probe_module.attempts[hopeless.id] == 3  # terminated: no fourth delivery
+    assert await total(probe, rid) == 2
+
+    await publish(js, Pinged(resident_id=rid, by=4))
+    await eventually(lambda: equals(total(probe, rid), 6))
+    assert len(await dead_letters(js, subj.event("tester", "pinged", rid))) == 1
+
+
+# 2. a rejected event is dead-lettered at once -------------------------------------------
+
+async def test_rejected_event_is_dead_lettered_at_once(probe, nc, test_id):
+    js = nc.jetstream()
+    rid = f"r{test_id}"
+    rejected = await publish(js, Pinged(resident_id=rid, reject=True))
+    letters = await eventually(lambda: dead_letters(js, subj.event("tester", "pinged", rid)))
+    await eventually(lambda: settled(js))
+    assert [(d.deliveries, d.reason) for d in letters] == [
+        (1, "rejected: this ping asks to be rejected")]
+    assert msgspec.json.decode(letters[0].body)["id"] == rejected.id
+    assert probe_module.attempts[rejected.id] == 1
+    assert await total(probe, rid) == 0
+
+
+# 3. malformed messages ----------------------------------------------------------------
+
+def _envelope(rid: str, **over: Any) -> dict[str, Any]:
+    event = msgspec.to_builtins(wrap(Pinged(resident_id=rid, by=1), source="tester"))
+    data = over.pop("data", {})
+    event.update(over)
+    event["data"].update(data)
+    return event
+
+
+MALFORMED = {
+    "not_json": (lambda rid: b"\xff\xfe{ not json",
+                 ["malformed", "JSON is malformed"]),
+    "wrong_field_type": (lambda rid: msgspec.json.encode(_envelope(rid, data={"by": "three"})),
+                         ["malformed", "Expected `int`, got `str`", "$.data.by"]),
+    "envelope_type_mismatch": (
+        lambda rid: msgspec.json.encode(_envelope(rid, type="im.tester.poked.v1")),
+        ["malformed", "envelope type 'im.tester.poked.v1' does not match data type "
+                      "'im.tester.pinged.v1'"]),
+    "unknown_type": (
+        lambda rid: msgspec.json.encode(_envelope(rid, type="im.tester.unknown.v1",
+                                                  data={"type": "im.tester.unknown.v1"})),
+        ["malformed", "im.tester.unknown.v1", "$.data.type"]),
+    "oversize": (
+        lambda rid: msgspec.json.encode({**_envelope(rid), "pad": "x" * (MAX_MESSAGE_BYTES + 1)}),
+        ["malformed", "exceeds", str(MAX_MESSAGE_BYTES)]),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+async def test_malformed_message_is_dead_lettered_and_service_goes_on(probe, nc, test_id, case):
+    js = nc.jetstream()
+    rid = f"m{test_id}"
+    subject = subj.event("tester", "pinged", rid)
+    make, fragments = MALFORMED[case]
+    body = make(rid)
+    await js.publish(subject, body)
+    letters = await eventually(lambda: dead_letters(js, subject))
+    assert len(letters) == 1
+    letter = letters[0]
+    for fragment in fragments:
+        assert fragment in letter.reason, letter.reason
+    assert letter.deliveries == 1
+    raw = (base64.b64decode(letter.body) if letter.body_encoding == "base64"
+           else letter.body.encode())
+    assert raw == body
+
+    await publish(js, Pinged(resident_id=rid, by=7))
+    assert await eventually(lambda: total(probe, rid)) == 7
+    await eventually(lambda: settled(js))
+    assert len(await dead_letters(js, subject)) == 1
+
+
+# 4. a crash between the database commit and the publish -------------------------------
+
+async def test_crash_after_commit_of_an_event(spawn, nc, counters, test_id, tmp_path):
+    js = nc.jetstream()
+    rid = f"x{test_id}"
+    counted = subj.event("probe", "counted", rid)
+    # ack_wait 1 s, so the message the dead process held comes back within the test
+    doomed = spawn(PROBE, IM_FAILPOINT="exit_after_commit", IM_ACK_WAIT="1")
+    await eventually(lambda: probes(nc, 1), timeout=20)
+    await publish(js, Pinged(resident_id=rid, by=3))
+    assert await eventually(lambda: doomed.poll() is not None) and doomed.returncode == 70, \
+        logs_of(tmp_path)
+    # It died with the effect committed and the Counted event still in the outbox.
+    assert (await counters.find_one({"_id": rid}))["total"] == 3
+    assert await count_on(js, PROBE_STREAM, counted) == 0
+
+    again = spawn(PROBE, IM_ACK_WAIT="1")
+    (instance,) = await eventually(lambda: probes(nc, 1), timeout=20)
+    assert await eventually(lambda: count_on(js, PROBE_STREAM, counted)) == 1
+    # The event comes back after ack_wait and is skipped as already handled.
+    await eventually(lambda: scrape(instance.metadata["health"], "im_events_duplicate_total"),
+                     timeout=10)
+    await eventually(lambda: settled(js))
+    assert (await counters.find_one({"_id": rid}))["total"] == 3
+    assert await count_on(js, PROBE_STREAM, counted) == 1
+    assert again.poll() is None, logs_of(tmp_path)
+
+
+async def test_crash_after_commit_of_a_command(spawn, nc, counters, test_id, tmp_path):
+    js = nc.jetstream()
+    rid = f"c{test_id}"
+    counted = subj.event("probe", "counted", rid)
+    cmd = msgspec.json.encode(Add(resident_id=rid, by=4))
+    doomed = spawn(PROBE, IM_FAILPOINT="exit_after_commit")
+    await eventually(lambda: probes(nc, 1), timeout=20)
+    with pytest.raises(nats.errors.TimeoutError):
+        await nc.request(subj.command("probe", "add"), cmd, timeout=2)
+    assert await eventually(lambda: doomed.poll() is not None) and doomed.returncode == 70, \
+        logs_of(tmp_path)
+    assert (await counters.find_one({"_id": rid}))["total"] == 4
+    assert await count_on(js, PROBE_STREAM, counted) == 0
+
+    spawn(PROBE)
+    await eventually(lambda: probes(nc, 1), timeout=20)
+    reply = await nc.request(subj.command("probe", "add"), cmd, timeout=5)
+    assert reply.data == msgspec.json.encode(Total(resident_id=rid, total=4))
+    assert await eventually(lambda: count_on(js, PROBE_STREAM, counted)) == 1
+    assert (await counters.find_one({"_id": rid}))["total"] == 4
+
+
+# 5. two instances share the work of one durable consumer ------------------------------
+
+async def test_two_instances_share_the_work(spawn, nc, counters, test_id, tmp_path):
+    js = nc.jetstream()
+    spawn(PROBE)
+    spawn(PROBE)
+    both = await eventually(lambda: probes(nc, 2), timeout=20)
+    rids = [f"w{test_id}-{i}" for i in range(40)]
+    for i in range(400):
+        await publish(js, Pinged(resident_id=rids[i % 40], by=1))
+
+    async def sum_of_counters() -> int:
+        docs = await counters.find({"_id": {"$in": rids}}).to_list(None)
+        return sum(d["total"] for d in docs)
+
+    await eventually(lambda: equals(sum_of_counters(), 400), timeout=30)
+    await eventually(lambda: settled(js), timeout=10)
+    assert await sum_of_counters() == 400
+    for rid in rids:
+        assert (await counters.find_one({"_id": rid}))["total"] == 10
+
+    async def counted_events() -> int:
+        info = await js.stream_info(PROBE_STREAM,
+                                    subjects_filter=subj.event("probe", "counted") + ".*")
+        return sum(n for s, n in (info.state.subjects or {}).items()
+                   if s.rsplit(".", 1)[1] in set(rids))
+
+    # The relay publishes after the commit: one Counted per handled event, no more.
+    await eventually(lambda: equals(counted_events(), 400), timeout=10)
+    for i in both:
+        await eventually(lambda i=i: equals(scrape(i.metadata["health"], "im_outbox_pending"), 0))
+    assert await counted_events() == 400
+    done = [await scrape(i.metadata["health"], "im_events_consumed_total") for i in both]
+    assert sum(done) == 400, done
+    assert all(n > 0 for n in done), (done, logs_of(tmp_path))
+
+
+# consumer settings follow the service's settings --------------------------------------
+
+async def test_durable_consumer_follows_the_settings(settings, nc):
+    js = nc.jetstream()
+    for ack_wait in (7.0, settings.ack_wait):
+        rt = ServiceRuntime(spec, replace(settings, ack_wait=ack_wait))
+        await rt.start()
+        try:
+            info = await js.consumer_info(SOURCE_STREAM, DURABLE)
+            assert info.config.ack_wait == ack_wait
+            assert info.config.max_deliver == settings.max_deliver + 1
+        finally:
+            await rt.stop()
