@@ -63,9 +63,17 @@ def event_parts(cls: type[EventData]) -> tuple[str, str, int]:
     return parts[1], parts[2], int(parts[3][1:])
 
 
+def about_resident(cls: type[EventData]) -> bool:
+    """Whether every event of this type is about one resident (its subject then always
+    ends in the resident id): the type overrides `resident_key`."""
+    return cls.resident_key is not EventData.resident_key
+
+
 def wrap(data: EventData, *, source: str, id: str | None = None,
          time: datetime | None = None) -> CloudEvent[EventData]:
     """Build the envelope for `data`; `subject` is the resident id where there is one."""
+    if about_resident(type(data)) and not data.resident_key():
+        raise ValueError(f"{type(data).__name__} is about a resident but names none")
     return CloudEvent(
         id=id or new_id(),
         source=source,

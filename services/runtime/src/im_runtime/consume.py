@@ -57,8 +57,11 @@ class EventConsumer:
                 todo.append((msg, self._decode(msg)))
             except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
                 await self.dead.send(msg, f"malformed: {exc}", "malformed")
+        # A first delivery is almost never a duplicate: skip the look-up and let the
+        # unique processed id in the commit catch the rare one (then look up and retry).
+        look_up = any(_redelivered(m) for m, _ in todo)
         for attempt in range(MAX_CONFLICT_RETRIES):
-            todo = await self._skip_seen(todo)
+            todo = await self._skip_seen(todo, look_up or attempt > 0)
             if not todo:
                 return
             try:
@@ -86,9 +89,9 @@ class EventConsumer:
         self.metrics.latency.labels(self.service, "event_batch").observe(
             time.perf_counter() - started)
 
-    async def _skip_seen(self, todo: list[tuple[Msg, CloudEvent[Any]]]
+    async def _skip_seen(self, todo: list[tuple[Msg, CloudEvent[Any]]], look_up: bool
                          ) -> list[tuple[Msg, CloudEvent[Any]]]:
-        seen = await self.store.processed_ids([e.id for _, e in todo])
+        seen = await self.store.processed_ids([e.id for _, e in todo]) if look_up else {}
         fresh: list[tuple[Msg, CloudEvent[Any]]] = []
         batch_ids: set[str] = set()
         for msg, event in todo:
@@ -147,3 +150,7 @@ class EventConsumer:
         log.warning("handler failed, will retry", extra={"type": event.type, "id": event.id,
                                                          "deliveries": deliveries, "why": reason})
         await msg.nak(delay=self.backoff * 2 ** (deliveries - 1))
+
+
+def _redelivered(msg: Msg) -> bool:
+    return not msg.reply or not msg.reply.startswith("$JS.ACK.") or msg.metadata.num_delivered > 1

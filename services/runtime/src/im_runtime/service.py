@@ -9,14 +9,11 @@ import logging
 import signal
 from typing import Any
 
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 
-from contracts import event_parts
+from contracts import about_resident, event_parts
 from contracts import subjects as subj
 from im_runtime import streams
 from im_runtime.consume import EventConsumer
@@ -27,6 +24,7 @@ from im_runtime.metrics import Metrics
 from im_runtime.mongo import MongoStore
 from im_runtime.outbox import OutboxRelay
 from im_runtime.presence import announce
+from im_runtime.pull import PullLoop
 from im_runtime.settings import Settings
 from im_runtime.spec import ServiceSpec
 
@@ -38,12 +36,14 @@ def consumer_name(service: str, source: str) -> str:
 
 
 def filters(types: list[Any]) -> list[str]:
+    """One filter per event type (each extra filter subject slows the consumer):
+    `…<event>.*` for types always about a resident, the bare subject otherwise."""
     out: list[str] = []
     for t in types:
         source, name, _ = event_parts(t)
-        for f in (subj.event(source, name), subj.event(source, name) + ".*"):
-            if f not in out:
-                out.append(f)
+        f = subj.event(source, name) + (".*" if about_resident(t) else "")
+        if f not in out:
+            out.append(f)
     return out
 
 
@@ -61,7 +61,7 @@ class ServiceRuntime:
         self._ready = False
         self._micro: Any = None
         self.relay: OutboxRelay | None = None
-        self._consumers: list[tuple[str, ConsumerConfig]] = []
+        self._pulls: list[PullLoop] = []
 
     async def start(self) -> None:
         s = self.settings
@@ -73,9 +73,9 @@ class ServiceRuntime:
         await self._declare_streams(js)
         self.relay = OutboxRelay(js, self.store, self.metrics)
         dead = DeadLetters(js, self.spec.name, self.metrics)
-        self._register(dead)
-        for stream, config in self._consumers:  # create or update: the config follows settings
-            await js.add_consumer(stream, config)
+        self._register(js, dead)
+        for pull in self._pulls:
+            await pull.start()
         await self.broker.start()
         self.relay.start()
         self._micro = await announce(nc, self.spec, s.instance_id,
@@ -94,7 +94,7 @@ class ServiceRuntime:
         for source in self.spec.source_streams():
             await streams.ensure(js, streams.event_stream(source, self.replicas, window))
 
-    def _register(self, dead: DeadLetters) -> None:
+    def _register(self, js: Any, dead: DeadLetters) -> None:
         s, spec = self.settings, self.spec
         assert self.relay
         handlers = spec.handler_for()
@@ -103,15 +103,11 @@ class ServiceRuntime:
                 service=spec.name, store=self.store, handlers=handlers, types=types, dead=dead,
                 relay=self.relay, metrics=self.metrics, max_deliver=s.max_deliver,
                 backoff=s.retry_backoff)
-            durable = consumer_name(spec.name, source)
-            config = ConsumerConfig(durable_name=durable, filter_subjects=filters(types),
-                                    ack_wait=s.ack_wait, max_deliver=s.max_deliver + 1)
-            self._consumers.append((subj.event_stream(source), config))
-            sub = self.broker.subscriber(
-                "", stream=JStream(subj.event_stream(source), declare=False),
-                pull_sub=PullSub(batch_size=s.batch_size, timeout=s.batch_wait, batch=True),
-                durable=durable, ack_policy=AckPolicy.MANUAL, config=config)
-            sub(_batch_handler(consumer))
+            config = ConsumerConfig(durable_name=consumer_name(spec.name, source),
+                                    filter_subjects=filters(types), ack_wait=s.ack_wait,
+                                    max_deliver=s.max_deliver + 1)
+            self._pulls.append(PullLoop(js, subj.event_stream(source), config, consumer,
+                                        s.batch_size))
         for route in spec.commands:
             endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
                                        relay=self.relay, metrics=self.metrics)
@@ -140,6 +136,8 @@ class ServiceRuntime:
         if self._micro is not None:
             with contextlib.suppress(Exception):
                 await self._micro.stop()
+        for pull in self._pulls:
+            await pull.stop()
         await self.broker.stop()
         if self.relay:
             await self.relay.stop()
@@ -155,37 +153,6 @@ class ServiceRuntime:
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         await self.stop()
-
-
-def _nats_timeouts_from_fetch() -> None:
-    """nats-py 2.16's PullSubscription.fetch can raise a bare asyncio.TimeoutError (when its
-    deadline runs out between two pull requests); FastStream 0.7.8's pull loop catches only
-    nats.errors.TimeoutError, so its consume task dies and the messages it had already
-    fetched for the batch are dropped unacked until ack_wait. Raise nats' subclass instead."""
-    cls: Any = JetStreamContext.PullSubscription
-    fetch = cls.fetch
-    if getattr(fetch, "_im_wrapped", False):
-        return
-
-    async def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await fetch(self, *args, **kwargs)
-        except NatsTimeout:
-            raise
-        except TimeoutError as exc:
-            raise NatsTimeout from exc
-
-    wrapped._im_wrapped = True  # type: ignore[attr-defined]
-    cls.fetch = wrapped
-
-
-_nats_timeouts_from_fetch()
-
-
-def _batch_handler(consumer: EventConsumer) -> Any:
-    async def handle(msg: NatsMessage) -> None:
-        await consumer.handle_batch(list(msg.raw_message))  # type: ignore[call-overload]
-    return handle
 
 
 def _reply_handler(endpoint: Any) -> Any:
