@@ -1,5 +1,6 @@
 """Shared contracts: envelopes, events, commands, queries, replies, subject names."""
 
+from contracts import subjects
 from contracts._base import (
     MAX_MESSAGE_BYTES,
     SYSTEM,
@@ -40,6 +41,7 @@ __all__ = [
     "event_parts",
     "event_type",
     "new_id",
+    "subjects",
     "utcnow",
     "wrap",
 ]

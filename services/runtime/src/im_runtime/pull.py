@@ -14,7 +14,8 @@ import contextlib
 import logging
 from typing import Any
 
-from nats.errors import ConnectionClosedError, TimeoutError as NatsTimeout
+from nats.errors import ConnectionClosedError
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 
