@@ -34,6 +34,26 @@ class Counted(EventData, frozen=True, kw_only=True, tag="im.probe.counted.v1"):
         return self.resident_id
 
 
+class Noted(EventData, frozen=True, kw_only=True, tag="im.operator.noted.v1"):
+    """An operator's event (published by the operator's own system on im.ops.<op>...)."""
+
+    resident_id: str
+    text: str = ""
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+class NoteSeen(EventData, frozen=True, kw_only=True, tag="im.feedback.note_seen.v1"):
+    """Feedback to the operator that sent the note, on its own subjects."""
+
+    operator_id: str
+    resident_id: str
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
 class Add(Command, frozen=True, kw_only=True):
     resident_id: str
     by: int = 1
@@ -68,6 +88,12 @@ async def on_pinged(event: CloudEvent[Pinged], uow: UnitOfWork) -> None:
     await _add(uow, event.data.resident_id, event.data.by)
 
 
+async def on_noted(event: CloudEvent[Noted], uow: UnitOfWork) -> None:
+    uow.put("notes", {"_id": event.id, "operator": event.source,
+                      "resident_id": event.data.resident_id})
+    uow.emit(NoteSeen(operator_id=event.source, resident_id=event.data.resident_id))
+
+
 async def add(cmd: Add, uow: UnitOfWork) -> Total:
     if cmd.by <= 0:
         raise DomainError("by must be positive", details={"by": str(cmd.by)})
@@ -83,9 +109,10 @@ spec = ServiceSpec(
     name="probe",
     version="1.0.0",
     description="test probe",
-    publishes=(Counted,),
-    consumes=(On(Pinged, handler=on_pinged),),
+    publishes=(Counted, NoteSeen),
+    consumes=(On(Pinged, handler=on_pinged), On(Noted, handler=on_noted)),
     commands=(Handles("add", Add, add, Total),),
     queries=(Answers("resident_overview", Overview, overview),),
     indexes={"counters": [IndexModel("total")]},
+    max_message_bytes=64 * 1024,
 )

@@ -5,6 +5,10 @@ commands    im.cmd.<service>.<command>                  request/reply, queue gro
 queries     im.qry.<query>                              scatter-gather
 operators   im.ops.<operator_id>.<event>[.<resident_id>] durable, per-operator rights
 dead letters im.dlq.<service>                           durable
+feedback    im.fb.<operator_id>.<event>[.<resident_id>]  durable, read only by that operator
+
+Operator-published event types are named `im.operator.<event>.v<N>`, feedback types
+`im.feedback.<event>.v<N>` (their data names the `operator_id` they go to).
 """
 
 from __future__ import annotations
@@ -53,6 +57,28 @@ def operator_event(operator_id: str, name: str, resident_id: str | None = None) 
     return f"{base}.{token(resident_id, 'resident id')}" if resident_id is not None else base
 
 
+def operator_filter(name: str, about_resident: bool) -> str:
+    """Matches one operator event type from every operator."""
+    return f"{PREFIX}.ops.*.{token(name, 'event')}" + (".*" if about_resident else "")
+
+
+def parse_operator(subject: str) -> tuple[str, str, str | None]:
+    """(operator_id, event, resident_id or None) of an operator subject."""
+    parts = subject.split(".")
+    if len(parts) not in (4, 5) or parts[:2] != [PREFIX, "ops"]:
+        raise SubjectError(f"{subject!r} is not an operator subject")
+    return parts[2], parts[3], parts[4] if len(parts) == 5 else None
+
+
+def feedback(operator_id: str, name: str, resident_id: str | None = None) -> str:
+    base = f"{PREFIX}.fb.{token(operator_id, 'operator id')}.{token(name, 'event')}"
+    return f"{base}.{token(resident_id, 'resident id')}" if resident_id is not None else base
+
+
+def feedback_of(operator_id: str) -> str:
+    return f"{PREFIX}.fb.{token(operator_id, 'operator id')}.>"
+
+
 def dead_letter(service: str) -> str:
     return f"{PREFIX}.dlq.{token(service, 'service')}"
 
@@ -63,6 +89,10 @@ def event_stream(service: str) -> str:
 
 OPS_STREAM = "IM_OPS"
 OPS_SUBJECTS = f"{PREFIX}.ops.>"
+OPERATOR = "operator"
+FEEDBACK = "feedback"
+FEEDBACK_STREAM = "IM_FEEDBACK"
+FEEDBACK_SUBJECTS = f"{PREFIX}.fb.>"
 DLQ_STREAM = "IM_DLQ"
 DLQ_SUBJECTS = f"{PREFIX}.dlq.>"
 

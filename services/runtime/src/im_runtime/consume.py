@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 import msgspec
@@ -32,8 +32,11 @@ def event_decoder(types: Sequence[type[EventData]]) -> msgspec.json.Decoder[Any]
 class EventConsumer:
     def __init__(self, *, service: str, store: Any, handlers: dict[str, EventHandler],
                  types: Sequence[type[EventData]], dead: DeadLetters, relay: OutboxRelay,
-                 metrics: Metrics, max_deliver: int, backoff: float) -> None:
+                 metrics: Metrics, max_deliver: int, backoff: float,
+                 max_bytes: int = MAX_MESSAGE_BYTES,
+                 verify: Callable[[Msg, CloudEvent[Any]], str | None] | None = None) -> None:
         self.service, self.store, self.handlers = service, store, handlers
+        self.max_bytes, self.verify = max_bytes, verify
         self.decoder = event_decoder(types)
         self.dead, self.relay, self.metrics = dead, relay, metrics
         self.max_deliver, self.backoff = max_deliver, backoff
@@ -41,8 +44,8 @@ class EventConsumer:
         self._by_subject: set[str] = set()
 
     def _decode(self, msg: Msg) -> CloudEvent[Any]:
-        if len(msg.data) > MAX_MESSAGE_BYTES:
-            raise ValueError(f"message of {len(msg.data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+        if len(msg.data) > self.max_bytes:
+            raise ValueError(f"message of {len(msg.data)} bytes exceeds {self.max_bytes}")
         event = self.decoder.decode(msg.data)
         if event.type != event_type(type(event.data)):
             raise ValueError(f"envelope type {event.type!r} does not match data type "
@@ -54,9 +57,15 @@ class EventConsumer:
         todo: list[tuple[Msg, CloudEvent[Any]]] = []
         for msg in msgs:
             try:
-                todo.append((msg, self._decode(msg)))
+                event = self._decode(msg)
             except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
                 await self.dead.send(msg, f"malformed: {exc}", "malformed")
+                continue
+            untrusted = self.verify(msg, event) if self.verify else None
+            if untrusted:
+                await self.dead.send(msg, f"untrusted: {untrusted}", "untrusted")
+                continue
+            todo.append((msg, event))
         # A first delivery is almost never a duplicate: skip the look-up and let the
         # unique processed id in the commit catch the rare one (then look up and retry).
         look_up = any(_redelivered(m) for m, _ in todo)

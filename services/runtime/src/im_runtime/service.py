@@ -41,10 +41,27 @@ def filters(types: list[Any]) -> list[str]:
     out: list[str] = []
     for t in types:
         source, name, _ = event_parts(t)
-        f = subj.event(source, name) + (".*" if about_resident(t) else "")
+        if source == subj.OPERATOR:
+            f = subj.operator_filter(name, about_resident(t))
+        else:
+            f = subj.event(source, name) + (".*" if about_resident(t) else "")
         if f not in out:
             out.append(f)
     return out
+
+
+def verify_operator(msg: Any, event: Any) -> str | None:
+    """The trust boundary for operators' events: the operator named in the subject (which
+    the bus lets only that operator publish on) must be the event's source, and a
+    resident token must be the resident the event is about."""
+    operator, _, resident = subj.parse_operator(msg.subject)
+    if event.source != operator:
+        return (f"subject is for operator {operator!r} but the event's source is "
+                f"{event.source!r}")
+    key = event.data.resident_key()
+    if key != resident:
+        return f"subject names resident {resident!r} but the event is about {key!r}"
+    return None
 
 
 class ServiceRuntime:
@@ -91,23 +108,27 @@ class ServiceRuntime:
         await streams.ensure(js, streams.dlq_stream(self.replicas))
         if self.spec.publishes:
             await streams.ensure(js, streams.event_stream(self.spec.name, self.replicas, window))
+        if any(event_parts(t)[0] == subj.FEEDBACK for t in self.spec.publishes):
+            await streams.ensure(js, streams.feedback_stream(self.replicas, window))
         for source in self.spec.source_streams():
-            await streams.ensure(js, streams.event_stream(source, self.replicas, window))
+            await streams.ensure(js, streams.for_source(source, self.replicas, window))
 
     def _register(self, js: Any, dead: DeadLetters) -> None:
         s, spec = self.settings, self.spec
         assert self.relay
         handlers = spec.handler_for()
         for source, types in spec.source_streams().items():
+            from_operators = source == subj.OPERATOR
             consumer = EventConsumer(
                 service=spec.name, store=self.store, handlers=handlers, types=types, dead=dead,
                 relay=self.relay, metrics=self.metrics, max_deliver=s.max_deliver,
-                backoff=s.retry_backoff)
+                backoff=s.retry_backoff, max_bytes=spec.max_message_bytes,
+                verify=verify_operator if from_operators else None)
             config = ConsumerConfig(durable_name=consumer_name(spec.name, source),
                                     filter_subjects=filters(types), ack_wait=s.ack_wait,
                                     max_deliver=s.max_deliver + 1)
-            self._pulls.append(PullLoop(js, subj.event_stream(source), config, consumer,
-                                        s.batch_size))
+            stream = streams.for_source(source, self.replicas, s.duplicate_window).name
+            self._pulls.append(PullLoop(js, stream or "", config, consumer, s.batch_size))
         for route in spec.commands:
             endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
                                        relay=self.relay, metrics=self.metrics)

@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo import IndexModel
 
-from contracts import CloudEvent, Command, EventData, Query, Reply, event_parts
+from contracts import MAX_MESSAGE_BYTES, CloudEvent, Command, EventData, Query, Reply, event_parts
 from im_runtime.unit_of_work import UnitOfWork
 
 EventHandler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
@@ -58,6 +58,8 @@ class ServiceSpec:
     commands: tuple[Handles, ...] = ()
     queries: tuple[Answers, ...] = ()
     indexes: Mapping[str, Sequence[IndexModel]] = field(default_factory=dict)
+    # Largest event body this service accepts (operators' events are bounded by it).
+    max_message_bytes: int = MAX_MESSAGE_BYTES
 
     def source_streams(self) -> dict[str, list[type[EventData]]]:
         """The publishing service of each consumed event type -> the types wanted from it."""

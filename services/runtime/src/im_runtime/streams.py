@@ -30,6 +30,21 @@ def ops_stream(replicas: int, duplicate_window: float) -> StreamConfig:
                         duplicate_window=duplicate_window)
 
 
+def feedback_stream(replicas: int, duplicate_window: float) -> StreamConfig:
+    return StreamConfig(name=subjects.FEEDBACK_STREAM, subjects=[subjects.FEEDBACK_SUBJECTS],
+                        storage=StorageType.FILE, num_replicas=replicas,
+                        duplicate_window=duplicate_window)
+
+
+def for_source(source: str, replicas: int, duplicate_window: float) -> StreamConfig:
+    """The stream events of `source` live in (operators' own stream for `operator`)."""
+    if source == subjects.OPERATOR:
+        return ops_stream(replicas, duplicate_window)
+    if source == subjects.FEEDBACK:
+        return feedback_stream(replicas, duplicate_window)
+    return event_stream(source, replicas, duplicate_window)
+
+
 async def ensure(js: JetStreamContext, config: StreamConfig) -> None:
     assert config.name
     try:

@@ -25,7 +25,11 @@ class OutboxEntry(msgspec.Struct, frozen=True):
 
 def outbox_entry(event: CloudEvent[Any]) -> OutboxEntry:
     service, name, _ = event_parts(type(event.data))
-    return OutboxEntry(event.id, subj.event(service, name, event.subject), _ENCODER.encode(event))
+    if service == subj.FEEDBACK:  # to one operator's own subjects
+        subject = subj.feedback(event.data.operator_id, name, event.subject)
+    else:
+        subject = subj.event(service, name, event.subject)
+    return OutboxEntry(event.id, subject, _ENCODER.encode(event))
 
 
 def matches(doc: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
