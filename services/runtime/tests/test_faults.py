@@ -13,7 +13,7 @@ import nats.errors
 import pytest
 from pymongo import AsyncMongoClient
 
-from contracts import MAX_MESSAGE_BYTES, wrap
+from contracts import wrap
 from contracts import subjects as subj
 from contracts.platform import DeadLetter
 from im_cli.testing import eventually
@@ -182,8 +182,9 @@ MALFORMED = {
                                                   data={"type": "im.tester.unknown.v1"})),
         ["malformed", "im.tester.unknown.v1", "$.data.type"]),
     "oversize": (
-        lambda rid: msgspec.json.encode({**_envelope(rid), "pad": "x" * (MAX_MESSAGE_BYTES + 1)}),
-        ["malformed", "exceeds", str(MAX_MESSAGE_BYTES)]),
+        lambda rid: msgspec.json.encode({**_envelope(rid),
+                                         "pad": "x" * (spec.max_message_bytes + 1)}),
+        ["malformed", "exceeds", str(spec.max_message_bytes)]),
 }
 
 

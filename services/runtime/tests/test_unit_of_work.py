@@ -68,3 +68,16 @@ async def test_concurrent_change_is_a_conflict():
 def test_documents_need_a_string_id():
     with pytest.raises(ValueError, match="string _id"):
         MemoryStore().unit_of_work("p").put("c", {"_id": 5})
+
+
+async def test_a_document_found_then_put_is_an_update():
+    store = MemoryStore()
+    seed = store.unit_of_work("p")
+    seed.put("c", {"_id": "f", "site": "s1", "n": 0})
+    await seed.commit()
+    uow = store.unit_of_work("p")
+    [doc] = await uow.find("c", {"site": "s1"})
+    doc["n"] = 1
+    uow.put("c", doc)
+    await uow.commit()
+    assert store.collections["c"]["f"]["n"] == 1 and store.collections["c"]["f"]["_v"] == 2

@@ -76,6 +76,9 @@ class UnitOfWork:
         for doc in found:
             key = (collection, doc["_id"])
             seen.add(doc["_id"])
+            if key not in self._docs:  # known from now on, so a later put is an update
+                self._docs[key] = doc
+                self._versions[key] = doc.get("_v", 0)
             if key in self._dirty:
                 mine = self._docs[key]
                 if mine is not None and matches(mine, flt):

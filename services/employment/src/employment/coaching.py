@@ -1,0 +1,73 @@
+"""Coaching on work and qualification by the city's social workers, and the coaching
+needs that counselling referrals with topic `work_qualification` open."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from contracts import CloudEvent
+from contracts.counselling import ReferralRequested
+from contracts.employment import (
+    CoachingNeedOpened,
+    CoachingRecorded,
+    EmploymentReferralAccepted,
+    EmploymentReferralRejected,
+)
+from contracts.employment_commands import CoachingView, RecordCoaching
+from employment import store
+from im_runtime import Conflict, NotFound, UnitOfWork
+from im_runtime.access import STAFF, require_role, require_site
+
+
+def need_id(referral_id: str) -> str:
+    """The same referral, sent again under a new event id, names the same need."""
+    return f"n-{uuid.uuid5(uuid.NAMESPACE_URL, referral_id).hex[:16]}"
+
+
+async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitOfWork) -> None:
+    ref = event.data
+    if ref.topic != "work_qualification":
+        return
+    nid = need_id(ref.referral_id)
+    if await uow.get(store.NEEDS, nid) is not None:
+        return  # answered already
+    answer: dict[str, Any] = {"referral_id": ref.referral_id, "resident_id": ref.resident_id,
+                              "operator_id": ref.operator_id, "topic": ref.topic}
+    resident = await uow.get(store.RESIDENTS, ref.resident_id)
+    if resident is None or resident.get("birth_year") is None:
+        uow.emit(EmploymentReferralRejected(**answer, reason=f"resident {ref.resident_id} is "
+                                                             f"not registered with housing"))
+        return
+    uow.put(store.NEEDS, {"_id": nid, "resident_id": ref.resident_id, "open": True,
+                          "referral_id": ref.referral_id, "operator_id": ref.operator_id,
+                          "site_id": ref.site_id, "requested_on": ref.requested_on.isoformat()})
+    uow.emit(CoachingNeedOpened(resident_id=ref.resident_id, need_id=nid,
+                                referral_id=ref.referral_id))
+    uow.emit(EmploymentReferralAccepted(**answer, reference=nid))
+
+
+async def record_coaching(cmd: RecordCoaching, uow: UnitOfWork) -> CoachingView:
+    require_role(cmd.actor, STAFF, "record coaching")
+    resident = await store.resident(uow, cmd.resident_id)
+    require_site(cmd.actor, resident.get("site_id"), "coach this resident")
+    if cmd.need_id is not None:
+        need = await uow.get(store.NEEDS, cmd.need_id)
+        if need is None or need["resident_id"] != cmd.resident_id:
+            raise NotFound(f"resident {cmd.resident_id} has no coaching need {cmd.need_id!r}",
+                           details={"need_id": cmd.need_id})
+        if not need["open"]:
+            raise Conflict(f"coaching need {cmd.need_id} has been met already",
+                           details={"need_id": cmd.need_id})
+        need["open"] = False
+        uow.put(store.NEEDS, need)
+    coaching_id = f"co-{cmd.command_id[:16]}"
+    uow.put(store.COACHING, {"_id": coaching_id, "resident_id": cmd.resident_id,
+                             "topic": cmd.topic, "on": cmd.on.isoformat(),
+                             "need_id": cmd.need_id, "summary": cmd.summary,
+                             "by": cmd.actor.subject})
+    uow.emit(CoachingRecorded(resident_id=cmd.resident_id, coaching_id=coaching_id,
+                              topic=cmd.topic, on=cmd.on, need_id=cmd.need_id))
+    open_needs = await uow.count(store.NEEDS, {"resident_id": cmd.resident_id, "open": True})
+    return CoachingView(coaching_id=coaching_id, resident_id=cmd.resident_id, topic=cmd.topic,
+                        on=cmd.on, need_id=cmd.need_id, open_needs=open_needs)

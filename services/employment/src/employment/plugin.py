@@ -1,0 +1,75 @@
+"""The employment service's spec: every message it handles and the handler for it."""
+
+from __future__ import annotations
+
+from pymongo import IndexModel
+
+from contracts import education as edu
+from contracts import employment as ev
+from contracts import employment_commands as cmd
+from contracts import housing as hs
+from contracts.counselling import ReferralRequested
+from contracts.queries import (
+    CITY_STATS,
+    RESIDENT_OVERVIEW,
+    SITE_OVERVIEW,
+    GetCityStats,
+    GetResidentOverview,
+    GetSiteOverview,
+)
+from employment import coaching, participants, placements, programmes, projection, queries, store
+from im_runtime import Answers, Handles, On, ServiceSpec
+
+spec = ServiceSpec(
+    name=ev.SERVICE,
+    version="1.0.0",
+    description="Programmes in phases, participants, language-course requirement, coaching, "
+                "placements",
+    publishes=(ev.ProgrammeCreated, ev.PhaseAdded, ev.PhaseChanged, ev.ParticipantRegistered,
+               ev.ParticipantPromoted, ev.ParticipantActivated, ev.ParticipantMovedToNextPhase,
+               ev.ParticipantCompleted, ev.ParticipantDroppedOut, ev.ParticipationFlagged,
+               ev.ParticipationFlagCleared, ev.CoachingNeedOpened, ev.CoachingRecorded,
+               ev.PlacementRecorded, ev.EmploymentReferralAccepted,
+               ev.EmploymentReferralRejected),
+    consumes=(
+        On(hs.ResidentRegistered, hs.ResidenceStatusChanged, hs.ResidentPlaced,
+           hs.ResidentTransferred, hs.ResidentMovedOut, handler=projection.on_housing),
+        On(edu.EnrolmentConfirmed, edu.EnrolmentPromoted, edu.EnrolmentWithdrawn,
+           edu.EnrolmentCompleted, handler=projection.on_enrolment),
+        On(ReferralRequested, handler=coaching.on_referral_requested),
+    ),
+    commands=(
+        Handles("create_programme", cmd.CreateProgramme, programmes.create_programme,
+                cmd.ProgrammeView),
+        Handles("add_phase", cmd.AddPhase, programmes.add_phase, cmd.ProgrammeView),
+        Handles("change_phase", cmd.ChangePhase, programmes.change_phase, cmd.ProgrammeView),
+        Handles("get_programme", cmd.GetProgramme, programmes.get_programme, cmd.ProgrammeView),
+        Handles("register_participant", cmd.RegisterParticipant,
+                participants.register_participant, cmd.ParticipationView),
+        Handles("activate_participant", cmd.ActivateParticipant,
+                participants.activate_participant, cmd.ParticipationView),
+        Handles("complete_participation", cmd.CompleteParticipation,
+                participants.complete_participation, cmd.ParticipationView),
+        Handles("drop_out_participant", cmd.DropOutParticipant,
+                participants.drop_out_participant, cmd.ParticipationView),
+        Handles("move_to_next_phase", cmd.MoveToNextPhase, participants.move_to_next_phase,
+                cmd.ParticipationView),
+        Handles("record_coaching", cmd.RecordCoaching, coaching.record_coaching,
+                cmd.CoachingView),
+        Handles("record_placement", cmd.RecordPlacement, placements.record_placement,
+                cmd.ParticipationView),
+    ),
+    queries=(
+        Answers(RESIDENT_OVERVIEW, GetResidentOverview, queries.resident_overview),
+        Answers(SITE_OVERVIEW, GetSiteOverview, queries.site_overview),
+        Answers(CITY_STATS, GetCityStats, queries.city_stats),
+    ),
+    indexes={
+        store.PARTICIPATIONS: [IndexModel("resident_id"), IndexModel("programme_id"),
+                               IndexModel("status")],
+        store.PHASES: [IndexModel("programme_id")],
+        store.RESIDENTS: [IndexModel("site_id")],
+        store.NEEDS: [IndexModel("resident_id")], store.COACHING: [IndexModel("resident_id")],
+        store.PLACEMENTS: [IndexModel("resident_id")], store.PROGRAMMES: [],
+    },
+)

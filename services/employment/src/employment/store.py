@@ -1,0 +1,60 @@
+"""Typed access to employment's documents through the unit of work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from im_runtime import NotFound, UnitOfWork
+
+PROGRAMMES, PHASES, PARTICIPATIONS, RESIDENTS, NEEDS, COACHING, PLACEMENTS = (
+    "programmes", "phases", "participations", "residents", "coaching_needs", "coaching",
+    "placements")
+
+
+def phase_key(programme_id: str, number: int) -> str:
+    return f"{programme_id}/{number}"
+
+
+async def need(uow: UnitOfWork, collection: str, id: str, what: str,
+               field: str | None = None) -> dict[str, Any]:
+    doc = await uow.get(collection, id)
+    if doc is None:
+        raise NotFound(f"no {what} {id!r}", details={field or f"{what}_id": id})
+    return doc
+
+
+async def programme(uow: UnitOfWork, programme_id: str) -> dict[str, Any]:
+    return await need(uow, PROGRAMMES, programme_id, "programme")
+
+
+async def phase(uow: UnitOfWork, programme_id: str, number: int) -> dict[str, Any]:
+    doc = await uow.get(PHASES, phase_key(programme_id, number))
+    if doc is None:
+        raise NotFound(f"programme {programme_id!r} has no phase {number}",
+                       details={"programme_id": programme_id, "phase": str(number)})
+    return doc
+
+
+async def participation(uow: UnitOfWork, participation_id: str) -> dict[str, Any]:
+    return await need(uow, PARTICIPATIONS, participation_id, "participation")
+
+
+async def resident(uow: UnitOfWork, resident_id: str) -> dict[str, Any]:
+    """Employment's own projection of a resident (from housing's and education's events)."""
+    doc = await uow.get(RESIDENTS, resident_id)
+    if doc is None or doc.get("birth_year") is None:
+        raise NotFound(f"no resident {resident_id!r} known to employment (housing has not "
+                       f"announced them)", details={"resident_id": resident_id})
+    return doc
+
+
+async def editable(uow: UnitOfWork, collection: str,
+                   flt: dict[str, Any]) -> list[dict[str, Any]]:
+    """Documents matching `flt`, read through `get` so that a `put` of them is checked
+    against the version read (`find` records no version: a put would count as an insert)."""
+    out = []
+    for found in await uow.find(collection, flt):
+        doc = await uow.get(collection, found["_id"])
+        if doc is not None:
+            out.append(doc)
+    return out
