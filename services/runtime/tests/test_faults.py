@@ -13,8 +13,8 @@ import nats.errors
 import pytest
 from pymongo import AsyncMongoClient
 
-from contracts import wrap
 from contracts import subjects as subj
+from contracts import wrap
 from contracts.platform import DeadLetter
 from im_cli.testing import eventually
 from im_runtime.discovery import Instance, instances
