@@ -3,7 +3,9 @@ strict decoding, clear error replies, and commands made idempotent by their id."
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import time
 from typing import Any
 
@@ -57,7 +59,9 @@ class CommandEndpoint:
 
     async def _handle(self, body: bytes) -> bytes:
         command = _decode(self.decoder, body)
-        for _ in range(MAX_CONFLICT_RETRIES):
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            if attempt:  # instances racing for one document: back off, jittered
+                await asyncio.sleep(random.uniform(0, 0.005 * 2 ** attempt))
             done = await self.store.processed_ids([command.command_id])
             if command.command_id in done and done[command.command_id] is not None:
                 return bytes(done[command.command_id])

@@ -32,8 +32,12 @@ def load(name_or_path: str) -> ServiceSpec:
         if not isinstance(spec, ServiceSpec):
             raise PluginError(f"{name_or_path} is not a ServiceSpec")
         return spec
-    found = installed()
-    if name_or_path not in found:
-        known = ", ".join(sorted(found)) or "none"
+    # Load only the one asked for: a broken plugin must not stop the others.
+    eps = {ep.name: ep for ep in entry_points(group=GROUP)}
+    if name_or_path not in eps:
+        known = ", ".join(sorted(eps)) or "none"
         raise PluginError(f"no service named {name_or_path!r} is installed (installed: {known})")
-    return found[name_or_path]
+    spec = eps[name_or_path].load()
+    if not isinstance(spec, ServiceSpec):
+        raise PluginError(f"entry point {name_or_path} is not a ServiceSpec")
+    return spec
