@@ -101,9 +101,17 @@ class AccessRequestOpened(EventData, frozen=True, kw_only=True,
     kind: AccessKind
     district: str
     site_id: str | None = None
+    parent_id: str | None = None
+    referral_id: str | None = None
 
     def resident_key(self) -> str | None:
         return self.resident_id
+
+
+class AccessPlaceOffered(AccessRequestOpened, frozen=True, kw_only=True,
+                         tag="im.education.access_place_offered.v1"):
+    institution: str
+    starts: date
 
 
 class AccessRequestPlaced(AccessRequestOpened, frozen=True, kw_only=True,
@@ -115,6 +123,31 @@ class AccessRequestPlaced(AccessRequestOpened, frozen=True, kw_only=True,
 class AccessRequestDeclined(AccessRequestOpened, frozen=True, kw_only=True,
                             tag="im.education.access_request_declined.v1"):
     reason: str
+
+
+class _ChildcareEvent(EventData, frozen=True, kw_only=True):
+    resident_id: Id  # the child
+    parent_id: Id
+    enrolment_id: Id
+    course_id: Id
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+class ChildcarePlaceAllotted(_ChildcareEvent, frozen=True, kw_only=True,
+                             tag="im.education.childcare_place_allotted.v1"):
+    pass
+
+
+class ChildcareWaitlisted(_ChildcareEvent, frozen=True, kw_only=True,
+                          tag="im.education.childcare_waitlisted.v1"):
+    position: int
+
+
+class ChildcareReleased(_ChildcareEvent, frozen=True, kw_only=True,
+                        tag="im.education.childcare_released.v1"):
+    was: Literal["placed", "waitlisted"] = "placed"
 
 
 class EducationReferralAccepted(ReferralAccepted, frozen=True, kw_only=True,

@@ -10,7 +10,9 @@ from contracts._base import CloudEvent, Command, EventData, Query, Reply, event_
 
 # Modules whose messages belong to the platform's shared language.
 MODULES = ("contracts.platform", "contracts.queries", "contracts.referrals",
-           "contracts.counselling", "contracts.housing", "contracts.housing_commands")
+           "contracts.counselling", "contracts.housing", "contracts.housing_commands",
+           "contracts.education", "contracts.education_commands",
+           "contracts.employment", "contracts.employment_commands")
 
 
 def _load() -> None:

@@ -1,0 +1,208 @@
+"""Education's commands (`im.cmd.education.<name>`) and the views it replies with."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+
+from contracts._base import Command, Reply
+from contracts.education import (
+    AccessKind,
+    CourseKind,
+    CourseStatus,
+    Id,
+    Level,
+    Provider,
+)
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+Seats = Annotated[int, msgspec.Meta(ge=0, le=500)]
+Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
+Offset = Annotated[int, msgspec.Meta(ge=0)]
+EnrolmentStatus = Literal["confirmed", "waitlisted", "withdrawn", "completed"]
+AccessStatus = Literal["open", "offered", "placed", "declined"]
+
+
+class Session(msgspec.Struct, frozen=True, kw_only=True):
+    """One weekly session: weekday, start (HH:MM) and length."""
+
+    weekday: Weekday
+    starts_at: Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    minutes: Annotated[int, msgspec.Meta(ge=15, le=480)] = 90
+
+
+class CreateCourse(Command, frozen=True, kw_only=True):
+    """A course held at a shelter (`site_id`) or at an external `address`.
+    `provider_id` names the organisation; a provider may create only its own courses."""
+
+    course_id: Id
+    kind: CourseKind
+    level: Level | None = None
+    title: Text
+    provider: Provider
+    provider_id: Id | None = None
+    site_id: Id | None = None
+    address: Text | None = None
+    starts: date
+    ends: date
+    sessions: Annotated[list[Session], msgspec.Meta(max_length=14)] = []
+    capacity: Seats
+    childcare_places: Seats = 0
+    languages: Annotated[list[Language], msgspec.Meta(min_length=1, max_length=5)] = \
+        msgspec.field(default_factory=lambda: ["de"])
+    status: Literal["planned", "running"] = "planned"
+
+
+class ChangeCourse(Command, frozen=True, kw_only=True):
+    """Change seats or childcare places (the waitlists are re-balanced) or the status
+    (planned → running → finished); a field left out stays as it is."""
+
+    course_id: Id
+    capacity: Seats | None = None
+    childcare_places: Seats | None = None
+    status: Literal["planned", "running", "finished"] | None = None
+
+
+class CancelCourse(Command, frozen=True, kw_only=True):
+    course_id: Id
+    reason: Reason
+
+
+class Enrol(Command, frozen=True, kw_only=True):
+    """Enrol a resident: a seat while one is free, else the waitlist. `children` are the
+    resident's children (their pseudonymous ids) for the course's childcare."""
+
+    course_id: Id
+    resident_id: Id
+    children: Annotated[list[Id], msgspec.Meta(max_length=8)] = []
+
+
+class RegisterChildren(Command, frozen=True, kw_only=True):
+    enrolment_id: Id
+    children: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=8)]
+
+
+class Withdraw(Command, frozen=True, kw_only=True):
+    enrolment_id: Id
+    reason: Reason
+
+
+class RecordAttendance(Command, frozen=True, kw_only=True):
+    enrolment_id: Id
+    session_on: date
+    present: bool
+
+
+class CompleteEnrolment(Command, frozen=True, kw_only=True):
+    """The result: passed or not, and for integration courses the certificate level."""
+
+    enrolment_id: Id
+    passed: bool
+    certificate_level: Level | None = None
+
+
+class RequestAccess(Command, frozen=True, kw_only=True):
+    """Ask for a Kita or school place for a child (`resident_id`)."""
+
+    resident_id: Id
+    parent_id: Id | None = None
+    kind: AccessKind
+    district: Text
+
+
+class OfferAccessPlace(Command, frozen=True, kw_only=True):
+    request_id: Id
+    institution: Text
+    starts: date
+
+
+class ConcludeAccess(Command, frozen=True, kw_only=True):
+    """The family's answer to an offered place: placed (accepted) or declined."""
+
+    request_id: Id
+    outcome: Literal["placed", "declined"]
+    reason: Reason | None = None
+
+
+class GetCourse(Command, frozen=True, kw_only=True):
+    course_id: Id
+
+
+class ListCourses(Command, frozen=True, kw_only=True):
+    site_id: Id | None = None
+    kind: CourseKind | None = None
+    status: CourseStatus | None = None
+    offset: Offset = 0
+    limit: Limit = 50
+
+
+class GetEnrolment(Command, frozen=True, kw_only=True):
+    enrolment_id: Id
+
+
+# replies --------------------------------------------------------------------------------
+
+class CourseView(Reply, frozen=True, kw_only=True):
+    course_id: str
+    kind: CourseKind
+    level: Level | None = None
+    title: str
+    provider: Provider
+    provider_id: str | None = None
+    site_id: str | None = None
+    address: str | None = None
+    starts: date
+    ends: date
+    sessions: list[Session] = []
+    languages: list[str] = []
+    state: CourseStatus  # `status` is the reply tag
+    capacity: int
+    confirmed: int
+    waitlisted: int
+    childcare_places: int = 0
+    childcare_taken: int = 0
+    childcare_waitlisted: int = 0
+
+
+class CoursePage(Reply, frozen=True, kw_only=True):
+    items: list[CourseView]
+    total: int
+    offset: int
+    limit: int
+
+
+class ChildcareView(msgspec.Struct, frozen=True, kw_only=True):
+    child_id: str
+    state: Literal["placed", "waitlisted", "pending"]
+    position: int | None = None
+
+
+class EnrolmentView(Reply, frozen=True, kw_only=True):
+    """`position` is the place on the waitlist (1 = next), None once confirmed."""
+
+    enrolment_id: str
+    course_id: str
+    resident_id: str
+    state: EnrolmentStatus
+    position: int | None = None
+    attendance_rate: float | None = None
+    passed: bool | None = None
+    certificate_level: Level | None = None
+    children: list[ChildcareView] = []
+
+
+class AccessRequestView(Reply, frozen=True, kw_only=True):
+    request_id: str
+    resident_id: str
+    parent_id: str | None = None
+    kind: AccessKind
+    district: str
+    state: AccessStatus
+    institution: str | None = None
+    starts: date | None = None
+    reason: str | None = None

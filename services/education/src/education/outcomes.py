@@ -1,0 +1,61 @@
+"""Turns what the seat rules decided into enrolment documents and events: one event per
+state change, in the order the rules made them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.education import (
+    ChildcarePlaceAllotted,
+    ChildcareReleased,
+    ChildcareWaitlisted,
+    EducationReferralCompleted,
+    EnrolmentConfirmed,
+    EnrolmentPromoted,
+    EnrolmentWaitlisted,
+    EnrolmentWithdrawn,
+)
+from education import store
+from education.domain import Change
+from im_runtime import UnitOfWork
+
+STATUS = {"confirmed": "confirmed", "promoted": "confirmed", "waitlisted": "waitlisted",
+          "released": "withdrawn"}
+
+
+def complete_referral(uow: UnitOfWork, enr: dict[str, Any], outcome: str) -> None:
+    ref = enr.get("referral")
+    if ref:
+        uow.emit(EducationReferralCompleted(
+            referral_id=ref["referral_id"], resident_id=enr["resident_id"],
+            operator_id=ref["operator_id"], topic="language_course", reference=enr["_id"],
+            outcome=outcome))
+
+
+async def apply(uow: UnitOfWork, course: dict[str, Any], changes: list[Change],
+                reason: str) -> None:
+    for ch in changes:
+        enr = await store.enrolment(uow, ch.enrolment_id)
+        about: dict[str, Any] = {"enrolment_id": enr["_id"], "course_id": course["_id"]}
+        if ch.child_id is not None:
+            about |= {"resident_id": ch.child_id, "parent_id": enr["resident_id"]}
+            if ch.kind == "care_placed":
+                uow.emit(ChildcarePlaceAllotted(**about))
+            elif ch.kind == "care_waitlisted":
+                uow.emit(ChildcareWaitlisted(**about, position=ch.position or 0))
+            else:
+                uow.emit(ChildcareReleased(**about, was=ch.was or "placed"))  # type: ignore[arg-type]
+            continue
+        about |= {"resident_id": enr["resident_id"], "course_kind": course["kind"],
+                  "site_id": course.get("site_id")}
+        enr["status"] = STATUS[ch.kind]
+        if ch.kind == "confirmed":
+            uow.emit(EnrolmentConfirmed(**about))
+        elif ch.kind == "waitlisted":
+            uow.emit(EnrolmentWaitlisted(**about, position=ch.position or 0))
+        elif ch.kind == "promoted":
+            uow.emit(EnrolmentPromoted(**about))
+        else:
+            uow.emit(EnrolmentWithdrawn(**about, reason=reason, was=ch.was or "confirmed"))  # type: ignore[arg-type]
+            complete_referral(uow, enr, "withdrawn")
+        uow.put(store.ENROLMENTS, enr)

@@ -1,0 +1,49 @@
+"""What education keeps from housing: each resident's year of birth and current site (for
+reporting and for social workers' rights), and each site's district. Enrolments stay
+when a resident moves; they and open access requests follow the resident's site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts import CloudEvent
+from contracts.housing import (
+    ResidentMovedOut,
+    ResidentPlaced,
+    ResidentRegistered,
+    ResidentTransferred,
+    SiteRegistered,
+)
+from education import store
+from im_runtime import UnitOfWork
+
+
+async def _resident(uow: UnitOfWork, resident_id: str) -> dict[str, Any]:
+    return await uow.get(store.RESIDENTS, resident_id) or {
+        "_id": resident_id, "site_id": None, "birth_year": None}
+
+
+async def on_resident_registered(event: CloudEvent[ResidentRegistered], uow: UnitOfWork) -> None:
+    doc = await _resident(uow, event.data.resident_id)
+    doc["birth_year"] = event.data.birth_year
+    uow.put(store.RESIDENTS, doc)
+
+
+async def on_site_registered(event: CloudEvent[SiteRegistered], uow: UnitOfWork) -> None:
+    uow.put(store.SITES, {"_id": event.data.site_id, "district": event.data.district,
+                          "name": event.data.name})
+
+
+async def on_resident_moved(event: CloudEvent[ResidentPlaced | ResidentTransferred
+                                              | ResidentMovedOut], uow: UnitOfWork) -> None:
+    data = event.data
+    site = None if isinstance(data, ResidentMovedOut) else data.site_id
+    doc = await _resident(uow, data.resident_id)
+    if doc["site_id"] == site:
+        return
+    doc["site_id"] = site
+    uow.put(store.RESIDENTS, doc)
+    for coll, flt in ((store.ENROLMENTS, {}), (store.ACCESS, {"open": True})):
+        for other in await uow.find(coll, {"resident_id": data.resident_id, **flt}):
+            other["site_id"] = site
+            uow.put(coll, other)
