@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from importlib.metadata import entry_points
 
 from im_runtime.spec import ServiceSpec
 
 GROUP = "im.services"
+log = logging.getLogger("im.plugins")
 
 
 class PluginError(LookupError):
@@ -16,11 +18,17 @@ class PluginError(LookupError):
 
 
 def installed() -> dict[str, ServiceSpec]:
+    """Every installed service; one that fails to load is logged and left out."""
     out: dict[str, ServiceSpec] = {}
     for ep in entry_points(group=GROUP):
-        spec = ep.load()
+        try:
+            spec = ep.load()
+        except Exception as exc:
+            log.error("service plugin %s (%s) failed to load: %s", ep.name, ep.value, exc)
+            continue
         if not isinstance(spec, ServiceSpec):
-            raise PluginError(f"entry point {ep.name} ({ep.value}) is not a ServiceSpec")
+            log.error("entry point %s (%s) is not a ServiceSpec", ep.name, ep.value)
+            continue
         out[spec.name] = spec
     return out
 
