@@ -37,8 +37,10 @@ class OutboxRelay:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        with contextlib.suppress(Exception):
+        try:
             await self.flush()
+        except Exception:  # what is left stays in the outbox for the next start
+            log.exception("outbox flush on stop failed")
 
     async def _loop(self) -> None:
         while True:

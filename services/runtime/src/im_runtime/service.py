@@ -159,9 +159,9 @@ class ServiceRuntime:
                 await self._micro.stop()
         for pull in self._pulls:
             await pull.stop()
-        await self.broker.stop()
-        if self.relay:
+        if self.relay:  # while the connection is still open
             await self.relay.stop()
+        await self.broker.stop()
         await self.store.close()
         await self.health.stop()
         log.info("service stopped", extra={"service": self.spec.name})
