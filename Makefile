@@ -22,7 +22,7 @@ test: install
 
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment
+	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling
 
 demo: install
 	@echo "The Hannover demo city loader arrives with the gateway issue; until then 'make run' starts an empty city."

@@ -87,9 +87,17 @@ def test_up_runs_the_stack_and_stops_cleanly_on_sigterm(tmp_path):
     up = Up(var)
     try:
         up.wait_ready()
-        status, body = get(f"http://127.0.0.1:{up.ports['gateway']}/api/v1/services")
-        assert status == 200
-        assert isinstance(json.loads(body), list)
+        url = f"http://127.0.0.1:{up.ports['gateway']}/api/v1/services"
+        assert get(url)[0] == 401
+        key = var / "gateway.key"  # created by im up, readable only by its owner
+        assert key.stat().st_mode & 0o777 == 0o600
+        token = subprocess.run([PY, "-m", "im_cli.main", "token", "--role", "auditor",
+                                "--key-file", str(key)], check=True, capture_output=True,
+                               text=True).stdout.strip()
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=2) as r:
+            assert r.status == 200
+            assert isinstance(json.loads(r.read()), list)
     finally:
         code = up.stop()
     out = up.output

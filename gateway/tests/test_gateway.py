@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 
-from gateway.app import create_app
 from im_cli.embedded import free_port
 from im_cli.testing import eventually
 from im_runtime.service import ServiceRuntime
@@ -20,36 +17,15 @@ from support.probe import spec as probe_spec
 pytestmark = pytest.mark.integration
 
 
-@contextlib.asynccontextmanager
-async def serving(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """Run the app's lifespan in a task of its own (its task group must be entered and
-    left in one task; pytest-asyncio sets fixtures up and tears them down in different
-    ones) and talk to it in-process."""
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def host() -> None:
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(host())
-    await asyncio.wait([task, asyncio.create_task(started.wait())],
-                       return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://gateway.test") as c:
-            yield c
-    finally:
-        stop.set()
-        await task
+@pytest.fixture
+async def gw(settings, kit) -> AsyncIterator[Any]:
+    async with kit.gateway_for(settings, discovery_timeout=0.3) as g:
+        yield g
 
 
 @pytest.fixture
-async def client(settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(create_app(settings, discovery_timeout=0.3)) as c:
-        yield c
+def client(gw) -> httpx.AsyncClient:
+    return gw.client  # type: ignore[no-any-return]
 
 
 async def test_health_is_ok_when_connected(client):
@@ -58,21 +34,29 @@ async def test_health_is_ok_when_connected(client):
     assert r.json() == {"status": "ok"}
 
 
-async def test_health_is_503_without_nats(settings):
+async def test_health_is_503_without_nats(settings, kit):
     dead = replace(settings, nats_url=f"nats://127.0.0.1:{free_port()}")
-    async with serving(create_app(dead, connect_wait=0.0)) as c:
-        r = await c.get("/health")
+    async with kit.gateway_for(dead, connect_wait=0.0) as g:
+        r = await g.client.get("/health")
         assert r.status_code == 503
         assert r.json()["status"] == "unavailable"
-        assert (await c.get("/api/v1/services")).status_code == 503
+        assert (await g.get("/api/v1/services")).status_code == 503
+        r = await g.get("/api/v1/stats")
+        assert r.status_code == 503 and r.json()["details"]["service"] == "bus"
+        r = await g.post("/api/v1/commands/housing/list_sites", {})
+        assert r.status_code == 503
 
 
-async def test_services_lists_a_running_service(client, settings):
+async def test_services_needs_a_token(client):
+    assert (await client.get("/api/v1/services")).status_code == 401
+
+
+async def test_services_lists_a_running_service(gw, settings):
     rt = ServiceRuntime(probe_spec, settings)
     await rt.start()
     try:
         async def probe_listed():
-            r = await client.get("/api/v1/services")
+            r = await gw.get("/api/v1/services", role="auditor")
             assert r.status_code == 200
             body = r.json()
             assert isinstance(body, list)
@@ -90,7 +74,7 @@ async def test_services_lists_a_running_service(client, settings):
         await rt.stop()
 
     async def probe_gone():
-        body = (await client.get("/api/v1/services")).json()
+        body = (await gw.get("/api/v1/services")).json()
         return not any(i["id"] == settings.instance_id
                        for s in body for i in s["instances"])
 
@@ -98,12 +82,19 @@ async def test_services_lists_a_running_service(client, settings):
 
 
 async def test_unknown_path_is_404(client):
-    assert (await client.get("/api/v1/nothing-here")).status_code == 404
+    r = await client.get("/api/v1/nothing-here")
+    assert r.status_code == 404
+    assert r.json()["code"] == "not_found" and set(r.json()) == {"code", "message", "details"}
 
 
 async def test_wrong_method_is_405(client):
     assert (await client.post("/health")).status_code == 405
     assert (await client.delete("/api/v1/services")).status_code == 405
+
+
+async def test_bad_parameters_are_400_in_the_shared_shape(gw):
+    r = await gw.get("/api/v1/audit", role="auditor", params={"limit": 0})
+    assert r.status_code == 400 and r.json()["code"] == "bad_request"
 
 
 async def test_openapi_schema_lists_the_routes(client):

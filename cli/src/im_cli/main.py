@@ -26,9 +26,11 @@ def parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", required=True)
     schema.set_defaults(func=commands.schema)
 
-    from im_cli import up
+    from im_cli import publish, token, up
 
     up.add_parser(sub)
+    publish.add_parser(sub)
+    token.add_parser(sub)
     return p
 
 

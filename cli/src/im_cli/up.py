@@ -65,6 +65,11 @@ class Plan:
     def logs(self) -> Path:
         return self.var / "logs"
 
+    @property
+    def key_file(self) -> Path:
+        """The gateway's token signing key; `im token` finds it at the same place."""
+        return self.var / "gateway.key"
+
 
 def _port(key: str, given: int | None, env: Mapping[str, str]) -> int:
     if given is not None:
@@ -136,7 +141,8 @@ async def http_status(port: int, path: str, host: str = HOST, timeout: float = 2
 
 def add_children(sup: Supervisor, plan: Plan, nats_url: str, mongo_url: str) -> None:
     gateway_env = env_with(nats_url, mongo_url, IM_GATEWAY_HOST=HOST,
-                           IM_GATEWAY_PORT=str(plan.ports["gateway"]))
+                           IM_GATEWAY_PORT=str(plan.ports["gateway"]),
+                           IM_GATEWAY_KEY_FILE=str(plan.key_file))
     # The gateway first: groups stop in reverse, so the services stop before it.
     sup.add("gateway", [sys.executable, "-m", "gateway"], env=gateway_env,
             log_path=plan.logs / "gateway.log", group="gateway")
@@ -221,6 +227,9 @@ def run(args: argparse.Namespace) -> int:
     natsd = NatsServer(port=plan.ports["nats"], workdir=plan.var / "nats")
     mongod = MongoWireServer(port=plan.ports["mongo"], workdir=plan.var / "mongo")
     (plan.logs).mkdir(parents=True, exist_ok=True)
+    from gateway.keys import ensure_key_file
+
+    ensure_key_file(plan.key_file)
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     started: list[NatsServer | MongoWireServer] = []
     try:

@@ -12,7 +12,8 @@ from contracts._base import CloudEvent, Command, EventData, Query, Reply, event_
 MODULES = ("contracts.platform", "contracts.queries", "contracts.referrals",
            "contracts.counselling", "contracts.housing", "contracts.housing_commands",
            "contracts.education", "contracts.education_commands",
-           "contracts.employment", "contracts.employment_commands")
+           "contracts.employment", "contracts.employment_commands",
+           "contracts.operator", "contracts.feedback")
 
 
 def _load() -> None:

@@ -1,4 +1,5 @@
-"""`python -m gateway`: serve the gateway with uvicorn on IM_GATEWAY_HOST / IM_GATEWAY_PORT."""
+"""`python -m gateway`: serve the gateway with uvicorn on IM_GATEWAY_HOST / IM_GATEWAY_PORT
+(signing key from IM_GATEWAY_KEY or IM_GATEWAY_KEY_FILE; see gateway.config)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,26 @@ import os
 import sys
 
 from im_runtime import logs
-from im_runtime.settings import Settings, SettingsError, _float, _int
+from im_runtime.settings import Settings, SettingsError, _int
 
 
 def main() -> int:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.config import GatewayConfig
 
     env = os.environ
     try:
         settings = Settings.from_env(env)
         port = _int(env, "IM_GATEWAY_PORT", 8000, 1, 65535)
-        timeout = _float(env, "IM_GATEWAY_DISCOVERY_TIMEOUT", 0.5, 0.05, 30.0)
+        config = GatewayConfig.from_env(env)
     except SettingsError as exc:
         print(f"gateway: {exc}", file=sys.stderr)
         return 2
     host = env.get("IM_GATEWAY_HOST") or "127.0.0.1"
     logs.setup(settings.log_level, settings.log_format)
-    uvicorn.run(create_app(settings, discovery_timeout=timeout), host=host, port=port,
+    uvicorn.run(create_app(settings, config), host=host, port=port,
                 log_level=settings.log_level.lower(), log_config=None)
     return 0
 

@@ -1,32 +1,54 @@
-"""The gateway's Litestar application."""
+"""The gateway's Litestar application: the one place that wires routes, guards,
+dependencies, error handling and the lifespans."""
 
 from __future__ import annotations
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
+from gateway.auth import Tokens, provide_actor
+from gateway.config import GatewayConfig
+from gateway.errors import HANDLERS
 from gateway.lifespan import bus_lifespan
+from gateway.routes.audit import audit_log
+from gateway.routes.commands import ROUTES as COMMAND_ROUTES
 from gateway.routes.health import health
 from gateway.routes.index import index
+from gateway.routes.lists import list_residents, list_sites
 from gateway.routes.services import list_services
+from gateway.routes.views import resident, site, stats
+from gateway.wiring import parts_lifespan
 from im_runtime.settings import Settings
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
-def create_app(settings: Settings | None = None, *, discovery_timeout: float = 0.5,
-               connect_wait: float = 5.0) -> Litestar:
+def create_app(settings: Settings | None = None, config: GatewayConfig | None = None, *,
+               discovery_timeout: float | None = None,
+               connect_wait: float | None = None) -> Litestar:
     """Build the app; nothing connects until the lifespan starts (settings are read now).
 
-    `discovery_timeout`: how long /api/v1/services collects answers from the bus;
-    `connect_wait`: how long startup waits for the first NATS connection before serving
-    anyway (answering 503 on /health until connected)."""
+    `discovery_timeout`: how long one $SRV.INFO round collects answers; `connect_wait`:
+    how long startup waits for the first NATS connection before serving anyway
+    (answering 503 on /health until connected). Both override `config`."""
     settings = settings or Settings.from_env()
+    config = config or GatewayConfig.from_env()
+    timeout = config.discovery_timeout if discovery_timeout is None else discovery_timeout
+    wait = config.connect_wait if connect_wait is None else connect_wait
     return Litestar(
-        route_handlers=[index, health, list_services],
-        lifespan=[bus_lifespan],
-        state=State({"settings": settings, "discovery_timeout": discovery_timeout,
-                     "connect_wait": connect_wait}),
-        openapi_config=OpenAPIConfig(title="Integration management platform", version=VERSION),
+        route_handlers=[index, health, list_services, resident, site, stats, list_sites,
+                        list_residents, audit_log, *COMMAND_ROUTES],
+        dependencies={"actor": Provide(provide_actor)},
+        exception_handlers=HANDLERS,
+        lifespan=[bus_lifespan, parts_lifespan],
+        state=State({"settings": settings, "config": config, "tokens": Tokens(config.key),
+                     "discovery_timeout": timeout, "connect_wait": wait}),
+        openapi_config=OpenAPIConfig(
+            title="Integration management platform", version=VERSION,
+            components=Components(security_schemes={"bearer": SecurityScheme(
+                type="http", scheme="bearer", bearer_format="JWT")}),
+            security=[{"bearer": []}]),
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 import msgspec
 
@@ -27,3 +28,46 @@ class ServiceSummary(msgspec.Struct, frozen=True, kw_only=True):
 class Index(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     links: dict[str, str]
+
+
+class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
+    """The shared error shape (contracts.ErrorReply without its tag)."""
+
+    code: str
+    message: str
+    details: dict[str, str] = {}
+
+
+class Aggregate(msgspec.Struct, frozen=True, kw_only=True):
+    """A scatter-gather answer: one section per service that answered in time, and the
+    services expected to answer that did not."""
+
+    sections: dict[str, dict[str, Any]]
+    missing: list[str]
+
+
+class ListPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of a list owned by one service, as that service returned it."""
+
+    items: list[dict[str, Any]]
+    total: int
+    offset: int
+    limit: int
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    at: datetime
+    subject: str
+    role: str
+    resident_id: str
+    action: str  # the read: resident_overview, list_residents
+    outcome: Literal["read", "refused"]
+    sections: list[str] = []
+
+
+class AuditPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[AuditEntry]
+    total: int
+    offset: int
+    limit: int

@@ -7,8 +7,8 @@ import signal
 import msgspec
 import pytest
 
-from contracts import wrap
 from contracts import subjects as subj
+from contracts import wrap
 from im_cli.testing import eventually
 from im_runtime.discovery import instances
 from im_runtime.service import consumer_name

@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
+from gateway.auth import ANY_ROLE
 from gateway.lifespan import Bus
 from gateway.schemas import ServiceInstance, ServiceSummary
 from im_runtime.discovery import Instance, instances
@@ -25,7 +26,8 @@ def summarise(found: dict[str, list[Instance]]) -> list[ServiceSummary]:
     return out
 
 
-@get("/api/v1/services", tags=["services"], summary="Services running now, with their instances")
+@get("/api/v1/services", tags=["services"], guards=[ANY_ROLE],
+     summary="Services running now, with their instances")
 async def list_services(state: State) -> list[ServiceSummary]:
     bus: Bus = state.bus
     if not bus.connected:

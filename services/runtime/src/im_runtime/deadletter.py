@@ -18,11 +18,14 @@ log = logging.getLogger("im.dlq")
 _ENC = msgspec.json.Encoder()
 
 
-def letter(service: str, msg: Msg, reason: str) -> DeadLetter:
-    try:
-        body, encoding = msg.data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        body, encoding = base64.b64encode(msg.data).decode(), "base64"
+def letter(service: str, msg: Msg, reason: str, redact: bool = False) -> DeadLetter:
+    if redact:  # the body may hold free text that must not leave the service
+        body, encoding = f"<{len(msg.data)} bytes withheld>", "redacted"
+    else:
+        try:
+            body, encoding = msg.data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            body, encoding = base64.b64encode(msg.data).decode(), "base64"
     meta = msg.metadata if msg.reply and msg.reply.startswith("$JS.ACK.") else None
     return DeadLetter(
         service=service,
@@ -39,11 +42,13 @@ def letter(service: str, msg: Msg, reason: str) -> DeadLetter:
 
 
 class DeadLetters:
-    def __init__(self, js: JetStreamContext, service: str, metrics: Metrics) -> None:
+    def __init__(self, js: JetStreamContext, service: str, metrics: Metrics,
+                 redact: bool = False) -> None:
         self._js, self._service, self._metrics = js, service, metrics
+        self._redact = redact
 
     async def send(self, msg: Msg, reason: str, kind: str) -> None:
-        dead = letter(self._service, msg, reason)
+        dead = letter(self._service, msg, reason, self._redact)
         msg_id = f"dlq-{dead.stream}-{dead.stream_seq}" if dead.stream else None
         await self._js.publish(subjects.dead_letter(self._service), _ENC.encode(dead),
                                headers={"Nats-Msg-Id": msg_id} if msg_id else None)

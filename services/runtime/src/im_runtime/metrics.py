@@ -25,6 +25,10 @@ class Metrics:
                                     labels, registry=self.registry)
         self.lag = Gauge("im_consumer_lag", "Messages pending for a durable consumer",
                          labels + ["consumer"], registry=self.registry)
+        self.replay_pending = Gauge("im_replay_pending",
+                                    "History a consumer still has to replay before the "
+                                    "service answers", labels + ["consumer"],
+                                    registry=self.registry)
         self.latency = Histogram("im_handler_seconds", "Time to handle a message or batch",
                                  labels + ["kind"], registry=self.registry)
         self.service = service

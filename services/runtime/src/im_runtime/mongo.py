@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 import time
@@ -25,6 +26,10 @@ from pymongo.errors import (
 
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork
+
+# PyMongo's DEBUG command log prints whole documents (personal data, free-text notes):
+# never below INFO, whatever the root level.
+logging.getLogger("pymongo.command").setLevel(logging.INFO)
 
 OUTBOX = "im_outbox"
 PROCESSED = "im_processed"

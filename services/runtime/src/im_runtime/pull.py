@@ -34,6 +34,14 @@ class PullLoop:
         self._handling = False
         self._sub: Any = None
 
+    @property
+    def stream(self) -> str:
+        return self._stream
+
+    @property
+    def durable(self) -> str:
+        return self._config.durable_name or ""
+
     async def start(self) -> None:
         await self._js.add_consumer(self._stream, self._config)  # creates or updates
         self._sub = await self._js.pull_subscribe_bind(

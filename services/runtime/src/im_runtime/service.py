@@ -15,7 +15,7 @@ from nats.js.api import ConsumerConfig
 
 from contracts import about_resident, event_parts
 from contracts import subjects as subj
-from im_runtime import streams
+from im_runtime import replay, streams
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
 from im_runtime.endpoints import CommandEndpoint, QueryEndpoint
@@ -54,7 +54,9 @@ def verify_operator(msg: Any, event: Any) -> str | None:
     """The trust boundary for operators' events: the operator named in the subject (which
     the bus lets only that operator publish on) must be the event's source, and a
     resident token must be the resident the event is about."""
-    operator, _, resident = subj.parse_operator(msg.subject)
+    operator, name, resident = subj.parse_operator(msg.subject)
+    if name != event_parts(type(event.data))[1]:
+        return f"subject is for event {name!r} but the body is a {event.type!r}"
     if event.source != operator:
         return (f"subject is for operator {operator!r} but the event's source is "
                 f"{event.source!r}")
@@ -89,12 +91,16 @@ class ServiceRuntime:
         js = nc.jetstream()
         await self._declare_streams(js)
         self.relay = OutboxRelay(js, self.store, self.metrics)
-        dead = DeadLetters(js, self.spec.name, self.metrics)
+        dead = DeadLetters(js, self.spec.name, self.metrics, self.spec.redact_dead_letters)
         self._register(js, dead)
         for pull in self._pulls:
             await pull.start()
-        await self.broker.start()
         self.relay.start()
+        # Projections first: no answers (queries, commands, readiness, presence) until
+        # the consumers have worked through the history they started with.
+        await replay.catch_up(js, self.spec.name, [(p.stream, p.durable) for p in self._pulls],
+                              self.metrics)
+        await self.broker.start()
         self._micro = await announce(nc, self.spec, s.instance_id,
                                      f"http://{s.health_host}:{self.health.port}")
         self._lag_task = asyncio.create_task(self._watch_lag(js))
@@ -124,8 +130,10 @@ class ServiceRuntime:
                 relay=self.relay, metrics=self.metrics, max_deliver=s.max_deliver,
                 backoff=s.retry_backoff, max_bytes=spec.max_message_bytes,
                 verify=verify_operator if from_operators else None)
+            wanted = ([subj.OPS_SUBJECTS] if from_operators and spec.operator_inbox
+                      else filters(types))
             config = ConsumerConfig(durable_name=consumer_name(spec.name, source),
-                                    filter_subjects=filters(types), ack_wait=s.ack_wait,
+                                    filter_subjects=wanted, ack_wait=s.ack_wait,
                                     max_deliver=s.max_deliver + 1)
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
             self._pulls.append(PullLoop(js, stream or "", config, consumer, s.batch_size))

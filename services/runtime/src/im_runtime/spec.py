@@ -60,6 +60,11 @@ class ServiceSpec:
     indexes: Mapping[str, Sequence[IndexModel]] = field(default_factory=dict)
     # Largest event body this service accepts (operators' events are bounded by it).
     max_message_bytes: int = MAX_MESSAGE_BYTES
+    # Withhold original bodies from dead letters (they may carry free text).
+    redact_dead_letters: bool = False
+    # The operators' inbox: takes every im.ops event, so an unknown type is dead-lettered
+    # instead of lying unread in the stream. At most one service should say so.
+    operator_inbox: bool = False
 
     def source_streams(self) -> dict[str, list[type[EventData]]]:
         """The publishing service of each consumed event type -> the types wanted from it."""

@@ -1,0 +1,52 @@
+"""Feedback to one operator, on `im.fb.<operator_id>.<event>.<resident_id>` (stream
+IM_FEEDBACK), which the bus lets only that operator read: the way of each referral it
+made. No notes, no health details: ids, topic, state and the owning service's answer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from contracts._base import EventData
+from contracts.referrals import Topic
+
+SERVICE = "feedback"
+
+# Who handles a referral: a city service, or the city team itself (kept in counselling).
+Owner = Literal["housing", "education", "employment", "any", "city_team"]
+
+
+class ReferralFeedback(EventData, frozen=True, kw_only=True):
+    operator_id: str
+    referral_id: str
+    resident_id: str
+    site_id: str
+    topic: Topic
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+class ReferralReceived(ReferralFeedback, frozen=True, kw_only=True,
+                       tag="im.feedback.referral_received.v1"):
+    """Counselling took the referral and handed it on (state `requested`)."""
+
+    owner: Owner
+
+
+class ReferralAccepted(ReferralFeedback, frozen=True, kw_only=True,
+                       tag="im.feedback.referral_accepted.v1"):
+    by: str
+    reference: str
+
+
+class ReferralRejected(ReferralFeedback, frozen=True, kw_only=True,
+                       tag="im.feedback.referral_rejected.v1"):
+    by: str
+    reason: str
+
+
+class ReferralCompleted(ReferralFeedback, frozen=True, kw_only=True,
+                        tag="im.feedback.referral_completed.v1"):
+    by: str
+    reference: str
+    outcome: str

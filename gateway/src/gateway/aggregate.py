@@ -1,0 +1,73 @@
+"""Scatter-gather with a deadline: ask every service once, merge what arrives in time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import msgspec
+
+from contracts import ErrorReply, Query, ServiceSection
+from contracts import subjects as subj
+from gateway.directory import Directory
+from gateway.errors import ApiError
+from gateway.lifespan import Bus
+from gateway.schemas import Aggregate
+
+log = logging.getLogger("im.gateway")
+_ENC = msgspec.json.Encoder()
+_DEC = msgspec.json.Decoder(ServiceSection | ErrorReply)
+
+
+class Aggregator:
+    def __init__(self, bus: Bus, directory: Directory, deadline: float) -> None:
+        self.bus, self.directory, self.deadline = bus, directory, deadline
+
+    async def ask(self, name: str, query: Query) -> Aggregate:
+        """Every section that arrives before the deadline; the expected services that
+        did not answer (or answered with an error) are listed as missing."""
+        if not self.bus.connected:
+            raise ApiError("unavailable", self.bus.detail, service="bus")
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.deadline
+        expected = await self.directory.expected(name, wait=self.deadline / 2)
+        answers = await self._scatter(subj.query(name), _ENC.encode(query), expected,
+                                      max(0.0, until - loop.time()))
+        sections = {s: a.section for s, a in answers.items() if isinstance(a, ServiceSection)}
+        return Aggregate(sections=dict(sorted(sections.items())),
+                         missing=sorted((expected | answers.keys()) - sections.keys()))
+
+    async def _scatter(self, subject: str, payload: bytes, expected: set[str],
+                       timeout: float) -> dict[str, ServiceSection | ErrorReply]:
+        """One reply per service (each answers in its own queue group); returns as soon
+        as every expected service answered, else at the deadline."""
+        nc = self.bus.nc
+        answers: dict[str, ServiceSection | ErrorReply] = {}
+        done = asyncio.Event()
+
+        async def collect(msg: Any) -> None:
+            try:
+                reply = _DEC.decode(msg.data)
+            except msgspec.DecodeError as exc:
+                log.warning("undecodable answer to %s: %s", subject, exc)
+                return
+            service = (reply.service if isinstance(reply, ServiceSection)
+                       else reply.details.get("service", "?"))
+            if isinstance(reply, ErrorReply):
+                log.warning("%s answered %s with %s: %s", service, subject, reply.code,
+                            reply.message)
+            answers[service] = reply
+            if expected and expected <= answers.keys():
+                done.set()
+
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(inbox, cb=collect)
+        try:
+            await nc.publish(subject, payload, reply=inbox)  # the client's flusher sends it
+            await asyncio.wait_for(done.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            await sub.unsubscribe()
+        return dict(answers)

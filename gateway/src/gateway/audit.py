@@ -1,0 +1,77 @@
+"""The audit log of reads of residents' personal data: append-only, the gateway's own.
+
+Stored in the gateway's own MongoDB database ({IM_DB_PREFIX}gateway, collection audit)
+rather than a JetStream stream: auditors ask "who read resident X" and "what did user Y
+read", paged, which indexes answer directly, while a stream would have to be replayed
+and filtered for every question. This class only ever inserts; nothing here updates or
+deletes. A read whose audit entry cannot be written is refused (503): no unrecorded
+reads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.errors import PyMongoError
+
+from contracts import Actor
+from gateway.errors import unavailable
+from gateway.schemas import AuditEntry
+
+COLLECTION = "audit"
+
+
+class AuditLog:
+    def __init__(self, mongo_url: str, database: str) -> None:
+        self.mongo_url, self.database = mongo_url, database
+        self.client: AsyncMongoClient[dict[str, Any]] | None = None
+
+    async def open(self) -> None:
+        self.client = AsyncMongoClient(self.mongo_url, tz_aware=True,
+                                       serverSelectionTimeoutMS=2000)
+        try:
+            await self._coll().create_indexes([IndexModel([("resident_id", 1), ("at", -1)]),
+                                               IndexModel([("subject", 1), ("at", -1)]),
+                                               IndexModel([("at", -1)])])
+        except PyMongoError:
+            pass  # created on a later start; writes still work without them
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+    def _coll(self) -> Any:
+        assert self.client is not None, "the audit log is opened in the app's lifespan"
+        return self.client[self.database][COLLECTION]
+
+    async def record(self, actor: Actor, resident_ids: list[str], *, action: str,
+                     sections: list[str], outcome: str = "read") -> None:
+        if not resident_ids:
+            return
+        at = datetime.now(UTC)
+        docs = [{"_id": uuid.uuid4().hex, "at": at, "subject": actor.subject,
+                 "role": actor.role, "resident_id": rid, "action": action,
+                 "outcome": outcome, "sections": sections} for rid in resident_ids]
+        try:
+            await self._coll().insert_many(docs, ordered=False)
+        except PyMongoError as exc:
+            raise unavailable("audit", f"could not record the read: {exc}") from None
+
+    async def find(self, *, resident: str | None, subject: str | None, offset: int,
+                   limit: int) -> tuple[list[AuditEntry], int]:
+        flt: dict[str, Any] = {}
+        if resident:
+            flt["resident_id"] = resident
+        if subject:
+            flt["subject"] = subject
+        try:
+            coll = self._coll()
+            docs = await coll.find(flt).sort([("at", -1), ("_id", 1)]).skip(offset) \
+                .limit(limit).to_list()
+            total = await coll.count_documents(flt)
+        except PyMongoError as exc:
+            raise unavailable("audit", f"could not read the audit log: {exc}") from None
+        return [msgspec.convert({**d, "id": d["_id"]}, AuditEntry) for d in docs], total

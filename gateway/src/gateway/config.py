@@ -1,0 +1,33 @@
+"""The gateway's own settings, read once from the environment (errors name the variable)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gateway.keys import resolve_key
+from im_runtime.settings import _float, _int
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    key: bytes  # HMAC-SHA256 signing key of the bearer tokens
+    deadline: float = 0.5  # scatter-gather: answer with what arrived by then
+    command_timeout: float = 5.0  # request/reply to the owning service
+    discovery_timeout: float = 0.5  # how long one $SRV.INFO round collects answers
+    discovery_ttl: float = 3.0  # reuse a discovery for this long
+    forget_after: float = 600.0  # a service not seen for this long is no longer expected
+    connect_wait: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayConfig:
+        env = os.environ if env is None else env
+        return cls(
+            key=resolve_key(env),
+            deadline=_int(env, "IM_GATEWAY_DEADLINE_MS", 500, 10, 60_000) / 1000,
+            command_timeout=_int(env, "IM_GATEWAY_COMMAND_TIMEOUT_MS", 5000, 50, 120_000) / 1000,
+            discovery_timeout=_float(env, "IM_GATEWAY_DISCOVERY_TIMEOUT", 0.5, 0.05, 30.0),
+            discovery_ttl=_float(env, "IM_GATEWAY_DISCOVERY_TTL", 3.0, 0.0, 3600.0),
+            forget_after=_float(env, "IM_GATEWAY_FORGET_AFTER", 600.0, 0.0, 86400.0),
+        )

@@ -1,0 +1,86 @@
+"""Commands over HTTP. Each named route forwards to one command of its owning service
+(path parameters are merged into the body); the generic route reaches any command of
+any service, including services added later. The body is the command's JSON without
+`actor`: the gateway sets the actor from the token and the service validates the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from contracts import Actor
+from gateway.auth import Role, allow
+from gateway.forward import Forwarder
+
+Body = JSONBody[dict[str, Any]]
+Who = NamedDependency[Actor]
+STAFF: tuple[Role, ...] = ("city_admin", "social_worker")
+WORKERS: tuple[Role, ...] = ("city_admin", "social_worker", "operator", "provider")
+
+
+@dataclass(frozen=True)
+class Named:
+    path: str
+    service: str
+    command: str
+    contract: str  # the contracts class of the body, for the API description
+    roles: tuple[Role, ...] = STAFF
+
+
+NAMED = (
+    Named("/api/v1/residents", "housing", "register_resident", "housing_commands.RegisterResident"),
+    Named("/api/v1/households/{household_id:str}/placement", "housing", "place_household",
+          "housing_commands.PlaceHousehold"),
+    Named("/api/v1/households/{household_id:str}/move-out", "housing", "move_out_household",
+          "housing_commands.MoveOutHousehold"),
+    Named("/api/v1/households/{household_id:str}/move-out-case", "housing",
+          "open_move_out_case", "housing_commands.OpenMoveOutCase"),
+    Named("/api/v1/move-out-cases/{case_id:str}/stage", "housing", "advance_move_out_case",
+          "housing_commands.AdvanceMoveOutCase"),
+    Named("/api/v1/move-out-cases/{case_id:str}/offers", "housing", "record_offer",
+          "housing_commands.RecordOffer"),
+    Named("/api/v1/move-out-cases/{case_id:str}/viewings", "housing", "record_viewing",
+          "housing_commands.RecordViewing"),
+    Named("/api/v1/employment/participants", "employment", "register_participant",
+          "employment_commands.RegisterParticipant", (*STAFF, "provider")),
+    Named("/api/v1/employment/coaching", "employment", "record_coaching",
+          "employment_commands.RecordCoaching"),
+    Named("/api/v1/employment/participations/{participation_id:str}/placement", "employment",
+          "record_placement", "employment_commands.RecordPlacement", (*STAFF, "provider")),
+    Named("/api/v1/education/enrolments", "education", "enrol", "education_commands.Enrol",
+          (*STAFF, "provider")),
+    Named("/api/v1/education/enrolments/{enrolment_id:str}/withdrawal", "education", "withdraw",
+          "education_commands.Withdraw", (*STAFF, "provider")),
+)
+
+
+def named_route(n: Named) -> Any:
+    @post(n.path, name=n.command, tags=[n.service], guards=[allow(*n.roles)], status_code=200,
+          summary=f"{n.service}: {n.command.replace('_', ' ')}",
+          description=f"Body: contracts.{n.contract} without `actor` (path parameters are "
+                      f"filled in). Replies with the service's answer.")
+    async def forward(request: Request[Any, Any, Any], data: Body, actor: Who,
+                      state: State) -> dict[str, Any]:
+        forwarder: Forwarder = state.forwarder
+        return await forwarder.call(n.service, n.command,
+                                    {**data, **request.path_params}, actor)
+
+    return forward
+
+
+@post("/api/v1/commands/{service:str}/{command:str}", tags=["commands"], status_code=200,
+      guards=[allow(*WORKERS)], summary="Any command of any running service",
+      description="Body: the command's JSON without `actor`. 404 when the running service "
+                  "has no such command, 503 naming the service when none of it runs.")
+async def generic_command(service: FromPath[str], command: FromPath[str], data: Body,
+                          actor: Who, state: State) -> dict[str, Any]:
+    forwarder: Forwarder = state.forwarder
+    return await forwarder.call(service, command, data, actor)
+
+
+ROUTES = [*(named_route(n) for n in NAMED), generic_command]

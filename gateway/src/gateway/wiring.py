@@ -1,0 +1,36 @@
+"""The gateway's parts, built in the app's lifespan after the bus connection opened:
+discovery, the scatter-gather aggregator, the command forwarder and the audit log."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+
+from gateway.aggregate import Aggregator
+from gateway.audit import AuditLog
+from gateway.config import GatewayConfig
+from gateway.directory import Directory
+from gateway.forward import Forwarder
+from im_runtime.settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def parts_lifespan(app: Litestar) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    config: GatewayConfig = app.state.config
+    directory = Directory(app.state.bus, ttl=config.discovery_ttl,
+                          timeout=app.state.discovery_timeout, forget_after=config.forget_after)
+    audit = AuditLog(settings.mongo_url, f"{settings.db_prefix}gateway")
+    await audit.open()
+    app.state.directory = directory
+    app.state.aggregator = Aggregator(app.state.bus, directory, config.deadline)
+    app.state.forwarder = Forwarder(app.state.bus, directory, config.command_timeout)
+    app.state.audit = audit
+    directory.warm()  # the first discovery round starts now, not with the first request
+    try:
+        yield
+    finally:
+        await directory.close()
+        await audit.close()

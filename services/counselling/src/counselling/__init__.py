@@ -1,0 +1,1 @@
+"""Counselling: operators' counselling records, cases, incidents, referrals to the city."""

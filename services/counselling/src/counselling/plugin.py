@@ -1,0 +1,65 @@
+"""The counselling service's spec: every message it handles and the handler for it."""
+
+from __future__ import annotations
+
+from pymongo import IndexModel
+
+from contracts import counselling as ev
+from contracts import education as edu
+from contracts import employment as emp
+from contracts import feedback as fb
+from contracts import housing as hs
+from contracts import operator as op
+from contracts.queries import (
+    CITY_STATS,
+    RESIDENT_OVERVIEW,
+    SITE_OVERVIEW,
+    GetCityStats,
+    GetResidentOverview,
+    GetSiteOverview,
+)
+from counselling import operators, projection, queries, referrals, store
+from im_runtime import Answers, Handles, On, ServiceSpec
+
+spec = ServiceSpec(
+    name=ev.SERVICE,
+    version="1.0.0",
+    description="Operators' counselling records, cases per resident and operator, incidents, "
+                "referrals to the city's integration management",
+    publishes=(ev.ReferralRequested, fb.ReferralReceived, fb.ReferralAccepted,
+               fb.ReferralRejected, fb.ReferralCompleted),
+    consumes=(
+        On(op.SessionRecorded, handler=operators.on_session_recorded),
+        On(op.CaseNoteRecorded, handler=operators.on_case_note_recorded),
+        On(op.IncidentRecorded, handler=operators.on_incident_recorded),
+        On(op.ReferralRequested, handler=operators.on_referral_requested),
+        On(hs.SiteRegistered, handler=projection.on_site_registered),
+        On(hs.ResidentPlaced, hs.ResidentTransferred, hs.ResidentMovedOut,
+           handler=projection.on_resident_moved),
+        On(hs.HousingReferralAccepted, hs.HousingReferralRejected, hs.HousingReferralCompleted,
+           edu.EducationReferralAccepted, edu.EducationReferralRejected,
+           edu.EducationReferralCompleted, emp.EmploymentReferralAccepted,
+           emp.EmploymentReferralRejected, handler=referrals.on_answer),
+    ),
+    commands=(
+        Handles("answer_city_referral", ev.AnswerCityReferral, referrals.answer_city_referral,
+                ev.ReferralView),
+    ),
+    queries=(
+        Answers(RESIDENT_OVERVIEW, GetResidentOverview, queries.resident_overview),
+        Answers(SITE_OVERVIEW, GetSiteOverview, queries.site_overview),
+        Answers(CITY_STATS, GetCityStats, queries.city_stats),
+    ),
+    indexes={
+        store.CASES: [IndexModel("resident_id"), IndexModel("site_id"), IndexModel("open")],
+        store.SESSIONS: [IndexModel("resident_id"), IndexModel("site_id")],
+        store.REFERRALS: [IndexModel("resident_id"), IndexModel("referral_id")],
+        store.INCIDENTS: [IndexModel("site_id")], store.NOTES: [IndexModel("resident_id")],
+        store.SITES: [], store.RESIDENTS: [],
+    },
+    # Operators' events are small records; NATS itself would take up to 1 MB.
+    max_message_bytes=64 * 1024,
+    # Notes are free text that never leaves the service, not even in a dead letter.
+    redact_dead_letters=True,
+    operator_inbox=True,
+)

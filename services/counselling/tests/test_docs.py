@@ -1,0 +1,57 @@
+"""The operator guide and AsyncAPI document stay true to the contracts: the stored JSON
+Schemas are today's, every worked example passes `im publish`'s check, and the AsyncAPI
+document parses and names every operator event and feedback event."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import msgspec
+import pytest
+import yaml
+
+from contracts import CloudEvent, event_parts, event_type
+from contracts.operator import EVENTS
+from counselling.plugin import spec
+from im_cli.publish import prepare
+
+pytestmark = pytest.mark.unit
+DOCS = Path(__file__).parents[3] / "docs"
+FEEDBACK = [t for t in spec.publishes if event_parts(t)[0] == "feedback"]
+
+
+@pytest.mark.parametrize("t", [*EVENTS, *FEEDBACK], ids=event_type)
+def test_stored_json_schemas_are_generated_from_the_contracts(t):
+    stored = json.loads((DOCS / "operator-schemas" / f"{event_type(t)}.json").read_text())
+    assert stored == msgspec.json.schema(CloudEvent[t])  # type: ignore[valid-type]
+
+
+def test_every_worked_example_passes_the_publishers_check():
+    guide = (DOCS / "operators.md").read_text()
+    examples = re.findall(r"```json\n(.*?)```", guide, re.S)
+    types = set()
+    for example in examples:
+        event = json.loads(example)
+        types.add(event["type"])
+        if event["type"].startswith("im.operator."):
+            prepared = prepare(example.encode(), "op-drk-hannover")
+            assert prepared.subject.startswith("im.ops.op-drk-hannover.")
+    assert {event_type(t) for t in EVENTS} <= types
+
+
+def test_the_asyncapi_document_describes_the_operator_subjects():
+    doc = yaml.safe_load((DOCS / "asyncapi-operators.yaml").read_text())
+    assert doc["asyncapi"].startswith("3.")
+    addresses = {c["address"] for c in doc["channels"].values()}
+    assert "im.ops.{operator_id}.{event}.{resident_id}" in addresses
+    assert any(a.startswith("im.fb.{operator_id}.") for a in addresses)
+    actions = {o["action"] for o in doc["operations"].values()}
+    assert actions == {"send", "receive"}
+    names = {m["name"] for m in doc["components"]["messages"].values()}
+    assert names == {event_type(t) for t in (*EVENTS, *FEEDBACK)}
+    for message in doc["components"]["messages"].values():
+        assert (DOCS / message["payload"]["$ref"]).is_file()
+    for op in doc["operations"].values():  # every reference resolves inside the document
+        assert op["channel"]["$ref"].split("/")[-1] in doc["channels"]

@@ -1,0 +1,227 @@
+"""Counselling's handlers against the in-memory store: the trust boundary, cases and
+follow-ups, the referral lifecycle, visibility of health details, never a note."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from contracts import Actor, EventData, wrap
+from contracts import feedback as fb
+from contracts import housing as hs
+from contracts import operator as op
+from contracts.counselling import AnswerCityReferral, ReferralRequested
+from contracts.employment import EmploymentReferralAccepted
+from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
+from counselling import operators, projection, queries, referrals
+from counselling.boundary import SiteNotKnownYet
+from im_runtime import Conflict, Reject
+from im_runtime.memory import MemoryStore
+
+pytestmark = pytest.mark.unit
+ADMIN = Actor(subject="admin-1", role="city_admin")
+TODAY = date.today()
+HANDLER = {op.SessionRecorded: operators.on_session_recorded,
+           op.CaseNoteRecorded: operators.on_case_note_recorded,
+           op.IncidentRecorded: operators.on_incident_recorded,
+           op.ReferralRequested: operators.on_referral_requested,
+           hs.SiteRegistered: projection.on_site_registered,
+           hs.ResidentPlaced: projection.on_resident_moved,
+           hs.ResidentTransferred: projection.on_resident_moved,
+           hs.ResidentMovedOut: projection.on_resident_moved}
+
+
+def rnd(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def feed(store: MemoryStore, data: EventData, source: str,
+               at: datetime | None = None) -> list[Any]:
+    uow = store.unit_of_work("counselling")
+    handler = HANDLER.get(type(data), referrals.on_answer)
+    await handler(wrap(data, source=source, time=at), uow)  # type: ignore[operator]
+    await uow.commit()
+    return [e.data for e in uow.events]
+
+
+async def ask(store: MemoryStore, query: Any) -> Any:
+    name = {GetResidentOverview: queries.resident_overview,
+            GetSiteOverview: queries.site_overview, GetCityStats: queries.city_stats}
+    return await name[type(query)](query, store.unit_of_work("counselling"))  # type: ignore[operator]
+
+
+def session(rid: str, site: str, category: str = "social_law", **kw: Any) -> op.SessionRecorded:
+    fields: dict[str, Any] = {"session_id": rnd("s"), "held_on": TODAY, "duration_minutes": 30,
+                              "counsellor": "sw-1", **kw}
+    return op.SessionRecorded(resident_id=rid, site_id=site, category=category, **fields)
+
+
+@pytest.fixture
+async def world() -> tuple[MemoryStore, str, str, str]:
+    """A store that knows site S of operator A (resident R placed there) and site T of B."""
+    store, a, b = MemoryStore(), rnd("op-a"), rnd("op-b")
+    s, t, r = rnd("site"), rnd("site"), rnd("r")
+    for site, owner in ((s, a), (t, b)):
+        await feed(store, hs.SiteRegistered(site_id=site, kind="shelter", name="x",
+                                            operator_id=owner, district="d", capacity=9),
+                   "housing")
+    await feed(store, hs.ResidentPlaced(resident_id=r, household_id="h", site_id=s,
+                                        operator_id=a, moved_in=TODAY), "housing")
+    return store, a, s, r
+
+
+class TestTrustBoundary:
+    async def test_a_site_of_another_operator_is_rejected_and_nothing_stored(self, world):
+        store, _, s, r = world
+        with pytest.raises(Reject, match="is not run by operator 'op-x'"):
+            await feed(store, session(r, s), "op-x")
+        assert await ask(store, GetResidentOverview(resident_id=r)) is None
+
+    async def test_an_unknown_site_is_retried_not_rejected(self, world):
+        store, a, _, r = world
+        with pytest.raises(SiteNotKnownYet):
+            await feed(store, session(r, "nowhere"), a)
+
+    async def test_a_resident_living_at_another_operators_site_is_rejected(self, world):
+        store, a, s, _ = world
+        other, b_site = rnd("r"), rnd("site")
+        await feed(store, hs.SiteRegistered(site_id=b_site, kind="shelter", name="y",
+                                            operator_id="op-b", district="d", capacity=1),
+                   "housing")
+        await feed(store, hs.ResidentPlaced(resident_id=other, household_id="h2",
+                                            site_id=b_site, operator_id="op-b",
+                                            moved_in=TODAY), "housing")
+        with pytest.raises(Reject, match="which operator"):
+            await feed(store, session(other, s), a)
+
+
+class TestCases:
+    async def test_sessions_count_by_category_and_follow_ups_are_settled(self, world):
+        store, a, s, r = world
+        first = session(r, s, "asylum_law", held_on=TODAY - timedelta(days=7),
+                        follow_up_on=TODAY + timedelta(days=7))
+        await feed(store, first, a)
+        await feed(store, first, a)  # the same session again: counted once
+        await feed(store, session(r, s, "correspondence"), a)
+        view = await ask(store, GetResidentOverview(resident_id=r))
+        case = view["cases"][0]
+        assert case["sessions_by_category"] == {"asylum_law": 1, "correspondence": 1}
+        assert case["open_follow_ups"] == [{"category": "asylum_law",
+                                            "due": (TODAY + timedelta(days=7)).isoformat()}]
+        await feed(store, session(r, s, "asylum_law"), a)  # the follow-up session
+        view = await ask(store, GetResidentOverview(resident_id=r))
+        assert view["cases"][0]["open_follow_ups"] == []
+
+    @pytest.mark.parametrize("how", ["moved_out", "transferred"])
+    async def test_leaving_the_operators_shelter_closes_the_case(self, world, how):
+        store, a, s, r = world
+        await feed(store, session(r, s, follow_up_on=TODAY + timedelta(days=3)), a)
+        later = datetime.now(UTC) + timedelta(minutes=1)
+        if how == "moved_out":
+            await feed(store, hs.ResidentMovedOut(resident_id=r, household_id="h", site_id=s,
+                                                  operator_id=a, reason="own_flat",
+                                                  moved_out=TODAY), "housing", at=later)
+        else:
+            await feed(store, hs.ResidentTransferred(
+                resident_id=r, household_id="h", from_site_id=s, from_operator_id=a,
+                site_id="t-elsewhere", operator_id="op-b", moved_on=TODAY), "housing", at=later)
+        case = (await ask(store, GetResidentOverview(resident_id=r)))["cases"][0]
+        assert case["open"] is False and case["open_follow_ups"] == []
+
+
+class TestDataMinimisation:
+    async def test_notes_never_appear_and_health_details_only_for_their_operator(self, world):
+        store, a, s, r = world
+        secret = f"note text {uuid.uuid4().hex}"
+        emitted = await feed(store, op.CaseNoteRecorded(resident_id=r, site_id=s,
+                                                        note_id=rnd("n"), written_on=TODAY,
+                                                        text=secret), a)
+        assert emitted == []
+        await feed(store, session(r, s, "health", follow_up_on=TODAY), a)
+        await feed(store, session(r, s, "social_law"), a)
+        mine = Actor(subject="u", role="operator", operator=a)
+        other = Actor(subject="v", role="operator", operator="op-other")
+        for actor, health_shown in ((mine, True), (other, False), (ADMIN, False)):
+            view = await ask(store, GetResidentOverview(resident_id=r, actor=actor))
+            assert secret not in repr(view)
+            assert view["cases"][0]["sessions_by_category"] == {"health": 1, "social_law": 1}
+            cats = [x["category"] for x in view["sessions"]]
+            assert ("health" in cats) is health_shown
+            assert view["cases"][0]["restricted_follow_ups"] == (0 if health_shown else 1)
+        assert secret not in repr(await ask(store, GetSiteOverview(site_id=s)))
+        assert secret not in repr(await ask(store, GetCityStats()))
+
+
+class TestReferrals:
+    async def test_a_session_referral_is_handed_on_and_follows_the_owners_answers(self, world):
+        store, a, s, r = world
+        out = await feed(store, session(r, s, referral="housing_search"), a)
+        req = next(e for e in out if isinstance(e, ReferralRequested))
+        assert req.topic == "housing_search" and req.operator_id == a
+        assert any(isinstance(e, fb.ReferralReceived) and e.owner == "housing" for e in out)
+        answer = {"referral_id": req.referral_id, "resident_id": r, "operator_id": a,
+                  "topic": "housing_search"}
+        # Not the owner's answer: ignored.
+        assert await feed(store, EmploymentReferralAccepted(**answer, reference="x"),
+                          "employment") == []
+        out = await feed(store, hs.HousingReferralAccepted(**answer, reference="case-1"),
+                         "housing")
+        assert [type(e) for e in out] == [fb.ReferralAccepted]
+        assert await feed(store, hs.HousingReferralAccepted(**answer, reference="case-1"),
+                          "housing") == []  # twice: no change
+        out = await feed(store, hs.HousingReferralCompleted(**answer, reference="case-1",
+                                                            outcome="moved_out"), "housing")
+        assert isinstance(out[0], fb.ReferralCompleted) and out[0].outcome == "moved_out"
+        stats = await ask(store, GetCityStats())
+        assert stats["referrals_by_topic"]["housing_search"]["completed"] >= 1
+
+    async def test_a_rejection_carries_its_reason_to_the_operator(self, world):
+        store, a, s, r = world
+        ref = rnd("ref")
+        await feed(store, op.ReferralRequested(resident_id=r, site_id=s, referral_id=ref,
+                                               topic="language_course", requested_on=TODAY), a)
+        from contracts.education import EducationReferralRejected
+
+        out = await feed(store, EducationReferralRejected(
+            referral_id=ref, resident_id=r, operator_id=a, topic="language_course",
+            reason="no course place"), "education")
+        assert isinstance(out[0], fb.ReferralRejected) and out[0].reason == "no course place"
+        view = await ask(store, GetResidentOverview(resident_id=r))
+        assert view["referrals"][0]["state"] == "rejected" and view["open_referrals"] == 0
+
+    async def test_the_city_team_answers_its_own_referrals(self, world):
+        store, a, s, r = world
+        ref = rnd("ref")
+        await feed(store, op.ReferralRequested(resident_id=r, site_id=s, referral_id=ref,
+                                               topic="authorities", requested_on=TODAY), a)
+        assert (await ask(store, GetCityStats()))["city_team_open_referrals"] == 1
+        uow = store.unit_of_work("counselling")
+        view = await referrals.answer_city_referral(
+            AnswerCityReferral(actor=ADMIN, referral_id=ref, answer="accepted"), uow)
+        await uow.commit()
+        assert view.state == "accepted"
+        assert [type(e.data) for e in uow.events] == [fb.ReferralAccepted]
+        with pytest.raises(Conflict, match="cannot become accepted"):
+            await referrals.answer_city_referral(
+                AnswerCityReferral(actor=ADMIN, referral_id=ref, answer="accepted"),
+                store.unit_of_work("counselling"))
+
+
+async def test_site_overview_counts_this_months_sessions_and_incidents(world):
+    store, a, s, _ = world
+    r2 = rnd("r")
+    await feed(store, session(r2, s, "children_youth"), a)
+    await feed(store, session(r2, s, "children_youth", held_on=TODAY - timedelta(days=70)), a)
+    inc = op.IncidentRecorded(incident_id=rnd("i"), site_id=s, occurred_on=TODAY,
+                              severity="high", people_involved=4)
+    await feed(store, inc, a)
+    await feed(store, op.IncidentRecorded(incident_id=inc.incident_id, site_id=s,
+                                          occurred_on=TODAY, severity="high",
+                                          people_involved=4, resolved=True), a)
+    view = await ask(store, GetSiteOverview(site_id=s))
+    assert view["sessions_this_month"] == {"children_youth": 1}
+    assert view["incidents"] == {"total": 1, "this_month": 1, "unresolved": 0,
+                                 "by_severity": {"high": 1}}
