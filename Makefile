@@ -5,7 +5,7 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint demo bench clean
+.PHONY: install browser run test lint demo bench clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -17,12 +17,20 @@ install: $(UV)
 run: install
 	$(UV) run im up
 
-test: install
+# The dashboard's browser test drives Debian's chromium (Playwright's driver only, never
+# `playwright install`). Installed once when missing; without root or apt-get the test
+# says why it skips (and fails instead under CI=…).
+browser:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		|| echo "chromium is not installed (needs root and apt-get): the browser test will skip"
+
+test: install browser
 	$(UV) run pytest $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling
+	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers
 
 demo: install
 	@echo "The Hannover demo city loader arrives with the gateway issue; until then 'make run' starts an empty city."

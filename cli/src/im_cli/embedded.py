@@ -111,6 +111,7 @@ class NatsServer(Server):
             f"max_payload: 1MB\n"
             f'jetstream {{\n  store_dir: "{store}"\n  sync_interval: always\n}}\n'
             f"{self.config_extra}\n")
+        conf.chmod(0o600)  # config_extra may hold passwords (im up's NATS users)
         return conf
 
     def command(self) -> list[str]:

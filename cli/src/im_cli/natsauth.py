@@ -1,7 +1,8 @@
-"""NATS users and permissions, generated from the installed services' specs.
+"""NATS accounts, users and permissions, generated from the installed services' specs.
 
-One account (`IM`, JetStream enabled) holds every user; what separates them is each
-user's publish/subscribe permissions, which nats-server enforces:
+Accounts: `IM` (JetStream enabled) holds the platform's users; each operator has an
+account of its own, `OP_<id>`. Within `IM` what separates users is each one's
+publish/subscribe permissions, which nats-server enforces:
 
 - a **service** (`service-<name>`) publishes only its own events (`im.evt.<name>.>`), its
   dead letters (`im.dlq.<name>`), the feedback types it declares (`im.fb.*.<event>[.*]`),
@@ -9,26 +10,31 @@ user's publish/subscribe permissions, which nats-server enforces:
   consumers (`<name>__<source>`): stream info/create, consumer create/info, fetch
   (`CONSUMER.MSG.NEXT`) and acks (`$JS.ACK.<stream>.<durable>.>`). It subscribes to its
   own commands and queries, its `$SRV` (micro) subjects and `_INBOX.>` (replies, pub-acks,
-  fetched messages: pull consumers deliver to an inbox, so no event subject is
-  subscribed). Replies to commands, queries and `$SRV` requests are allowed through
-  `allow_responses` (only to a reply subject it was sent), not a blanket `_INBOX.>`
-  publish right.
+  fetched messages: pull consumers deliver to an inbox, so no event subject needs a
+  subscription). Replies to commands, queries and `$SRV` requests go out through
+  `allow_responses` (only to a reply subject it was sent), not a blanket publish right.
 - the **gateway** (`gateway`) publishes requests on `im.cmd.>`, `im.qry.>`, `$SRV.>` and
   subscribes to `_INBOX.>` for the answers. Nothing else.
-- an **operator** (`operator-<id>`) publishes only `im.ops.<id>.>`. It reads its feedback
-  through one JetStream consumer it may create itself, named `fb_<id>`, and only through
-  the filtered create subject `$JS.API.CONSUMER.CREATE.IM_FEEDBACK.fb_<id>.im.fb.<id>.>`:
-  the server refuses a create whose filter differs from the one in the subject, so the
-  consumer can only ever see `im.fb.<id>.>`. It may fetch from, inspect and ack that
-  consumer and nothing else (no stream listing, no other consumer, no direct get, no
-  core subscription on `im.fb.>`). Its replies arrive on its own inbox prefix
-  `_INBOX_<id>.>` (clients set it: nats-py `inbox_prefix=`, nats.go `CustomInboxPrefix`),
-  so it cannot listen in on other users' replies under `_INBOX.>`.
-- **admin** has every right (operations team, `im services`, provisioning).
+- an **operator** (`operator-<id>`, account `OP_<id>`) shares nothing with `IM` except
+  what `IM` exports to that one account as services: `im.ops.<id>.>` (its events; the
+  JetStream pub-ack is routed back) and the API of one durable pull consumer `fb_<id>`
+  on `IM_FEEDBACK` (`CONSUMER.INFO`, `CONSUMER.MSG.NEXT` with streamed responses,
+  `$JS.ACK.IM_FEEDBACK.fb_<id>.>`). The platform creates that consumer (`provision`,
+  with the admin user) with the filter `im.fb.<id>.>`; the operator cannot create,
+  change or delete consumers, so it reads only its own feedback. In its account
+  `im.ops.<other>.…` reaches nothing, and its permissions allow publishing only
+  `im.ops.<id>.>` and that consumer API (anything else: a permissions violation).
+  Why an account and not only permissions: the reply subject of a fetch request is
+  where the server delivers the fetched messages, and nats-server does not check reply
+  subjects against permissions, so in a shared account an operator could have its
+  feedback delivered onto `im.ops.<other>.…` without the right to publish there
+  (measured: tests/infra); across an account boundary replies are mapped back into the
+  requester's own account.
+- **admin** (in `IM`) has every right: the operations team, `im services`, provisioning.
 
 There is no `no_auth_user`: an anonymous connection is refused.
 
-`python -m im_cli.natsauth --env-refs --operator op-a ... > infra/nats/accounts.conf`
+`python -m im_cli.natsauth render --env-refs --operator op-a ... > infra/nats/accounts.conf`
 writes the include file for compose and Kubernetes, with passwords as nats-server
 environment references (`$IM_NATS_PASSWORD_SERVICE_HOUSING`); `embedded()` writes the
 same with generated passwords under `var/` (mode 0600) for `im up`.
@@ -43,7 +49,7 @@ import re
 import secrets
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from contracts import event_parts
@@ -67,7 +73,7 @@ class Permissions:
 class User:
     name: str
     permissions: Permissions
-    env: dict[str, str] = field(default_factory=dict)  # what a client of this user is told
+    account: str = ACCOUNT
 
 
 def service_user(service: str) -> str:
@@ -81,11 +87,6 @@ def operator_user(operator_id: str) -> str:
 def feedback_consumer(operator_id: str) -> str:
     """The one consumer on IM_FEEDBACK an operator may create and read."""
     return f"fb_{subj.token(operator_id, 'operator id')}"
-
-
-def operator_inbox(operator_id: str) -> str:
-    """The inbox prefix an operator's client must use (nats-py `inbox_prefix=`)."""
-    return f"_INBOX_{subj.token(operator_id, 'operator id')}"
 
 
 def password_env(user: str) -> str:
@@ -148,20 +149,24 @@ def gateway_permissions() -> Permissions:
                        subscribe=("_INBOX.>",))
 
 
+def operator_account(operator_id: str) -> str:
+    return f"OP_{subj.token(operator_id, 'operator id')}"
+
+
+def operator_exports(operator_id: str) -> list[tuple[str, bool]]:
+    """(subject, streamed responses) that `IM` exports to this operator's account only."""
+    fb, stream = feedback_consumer(operator_id), subj.FEEDBACK_STREAM
+    return [
+        (f"{subj.PREFIX}.ops.{operator_id}.>", False),
+        (f"{JS_API}.CONSUMER.INFO.{stream}.{fb}", False),
+        (f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{fb}", True),
+        (f"$JS.ACK.{stream}.{fb}.>", False),
+    ]
+
+
 def operator_permissions(operator_id: str) -> Permissions:
-    fb, inbox = feedback_consumer(operator_id), operator_inbox(operator_id)
-    stream = subj.FEEDBACK_STREAM
-    return Permissions(
-        publish=(
-            f"{subj.PREFIX}.ops.{operator_id}.>",
-            # Only the filtered form: the server checks the body's filter against it.
-            f"{JS_API}.CONSUMER.CREATE.{stream}.{fb}.{subj.feedback_of(operator_id)}",
-            f"{JS_API}.CONSUMER.INFO.{stream}.{fb}",
-            f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{fb}",
-            f"$JS.ACK.{stream}.{fb}.>",
-        ),
-        subscribe=(f"{inbox}.>",),
-    )
+    return Permissions(publish=tuple(s for s, _ in operator_exports(operator_id)),
+                       subscribe=("_INBOX.>",))
 
 
 def users(specs: Mapping[str, object], operators: Iterable[str] = ()) -> list[User]:
@@ -169,8 +174,7 @@ def users(specs: Mapping[str, object], operators: Iterable[str] = ()) -> list[Us
            User(GATEWAY, gateway_permissions())]
     out += [User(service_user(n), service_permissions(specs[n])) for n in sorted(specs)]
     for op in sorted(set(operators)):
-        out.append(User(operator_user(op), operator_permissions(op),
-                        env={"IM_NATS_INBOX_PREFIX": operator_inbox(op)}))
+        out.append(User(operator_user(op), operator_permissions(op), account=operator_account(op)))
     return out
 
 
@@ -182,32 +186,58 @@ def _list(items: Iterable[str], indent: str) -> str:
     return "[\n" + "".join(f"{indent}  {_q(i)},\n" for i in items) + f"{indent}]"
 
 
+def _render_user(user: User, passwords: Mapping[str, str] | None) -> list[str]:
+    pw = _q(passwords[user.name]) if passwords is not None else "$" + password_env(user.name)
+    lines = [f"      {{user: {_q(user.name)}, password: {pw}"]
+    p = user.permissions
+    if not p.unrestricted:
+        ind = "          "
+        lines.append("        permissions: {")
+        lines.append(f"          publish: {{allow: {_list(p.publish, ind)}}}")
+        lines.append(f"          subscribe: {{allow: {_list(p.subscribe, ind)}}}")
+        if p.allow_responses:
+            lines.append("          allow_responses: true")
+        lines.append("        }")
+    lines.append("      }")
+    return lines
+
+
 def render(users_: Iterable[User], passwords: Mapping[str, str] | None = None) -> str:
     """The `accounts` block. Passwords literal when given, else environment references
     (`$IM_NATS_PASSWORD_<USER>`, resolved by nats-server from its environment)."""
+    all_users = list(users_)
+    operators = [u for u in all_users if u.account != ACCOUNT]
     lines = [
         "# Generated by `python -m im_cli.natsauth` from the installed services' specs;",
-        "# do not edit by hand (tests/infra checks it is current). No no_auth_user: anonymous",
-        "# connections are refused.",
+        "# do not edit by hand (tests/infra checks it is current). There is no",
+        "# no_auth_user, so anonymous connections are refused.",
         "accounts {",
         f"  {ACCOUNT} {{",
         "    jetstream: enabled",
         "    users: [",
     ]
-    for user in users_:
-        pw = _q(passwords[user.name]) if passwords is not None else "$" + password_env(user.name)
-        lines.append(f"      {{user: {_q(user.name)}, password: {pw}")
-        p = user.permissions
-        if not p.unrestricted:
-            ind = "          "
-            lines.append("        permissions: {")
-            lines.append(f"          publish: {{allow: {_list(p.publish, ind)}}}")
-            lines.append(f"          subscribe: {{allow: {_list(p.subscribe, ind)}}}")
-            if p.allow_responses:
-                lines.append("          allow_responses: true")
-            lines.append("        }")
-        lines.append("      }")
-    lines += ["    ]", "  }", "}", ""]
+    for user in all_users:
+        if user.account == ACCOUNT:
+            lines += _render_user(user, passwords)
+    lines.append("    ]")
+    if operators:
+        lines.append("    exports: [")
+        for u in operators:
+            op = u.name.removeprefix("operator-")
+            for subject, streamed in operator_exports(op):
+                rt = ", response_type: stream" if streamed else ""
+                lines.append(f"      {{service: {_q(subject)}{rt}, accounts: [{_q(u.account)}]}}")
+        lines.append("    ]")
+    lines.append("  }")
+    for u in operators:
+        op = u.name.removeprefix("operator-")
+        lines += [f"  {_q(u.account)} {{", "    users: ["]
+        lines += _render_user(u, passwords)
+        lines += ["    ]", "    imports: ["]
+        for subject, _ in operator_exports(op):
+            lines.append(f"      {{service: {{account: {ACCOUNT}, subject: {_q(subject)}}}}}")
+        lines += ["    ]", "  }"]
+    lines += ["}", ""]
     return "\n".join(lines)
 
 
@@ -243,6 +273,7 @@ class Embedded:
 
     config: str
     passwords: dict[str, str]
+    operators: tuple[str, ...] = ()
 
     def client_env(self, user: str) -> dict[str, str]:
         return {"IM_NATS_USER": user, "IM_NATS_PASSWORD": self.passwords[user]}
@@ -251,27 +282,64 @@ class Embedded:
 def embedded(workdir: Path, specs: Mapping[str, object],
              operators: Iterable[str] = ()) -> Embedded:
     """Users for the embedded stack: passwords in `<workdir>/passwords.json` (0600)."""
-    all_users = users(specs, operators)
+    ops = tuple(sorted(set(operators)))
+    all_users = users(specs, ops)
     pw = ensure_passwords(workdir / "passwords.json", [u.name for u in all_users])
-    return Embedded(render(all_users, pw), pw)
+    return Embedded(render(all_users, pw), pw, ops)
+
+
+async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
+                    duplicate_window: float = 600.0) -> None:
+    """With the admin user: the feedback stream (as counselling declares it) and one
+    durable pull consumer `fb_<id>` per operator, filtered to `im.fb.<id>.>`."""
+    from nats.js.api import AckPolicy, ConsumerConfig
+
+    from im_runtime import streams
+
+    js = nc.jetstream()  # type: ignore[attr-defined]
+    await streams.ensure(js, streams.feedback_stream(replicas, duplicate_window))
+    for op in operators:
+        await js.add_consumer(subj.FEEDBACK_STREAM, ConsumerConfig(
+            durable_name=feedback_consumer(op), filter_subject=subj.feedback_of(op),
+            ack_policy=AckPolicy.EXPLICIT))
+
+
+async def _provision_main(operators: list[str]) -> None:
+    import nats
+
+    from im_runtime.settings import Settings
+
+    s = Settings.from_env()
+    nc = await nats.connect(s.nats_url, **s.nats_options())  # type: ignore[arg-type]
+    try:
+        await provision(nc, operators, int(os.environ.get("IM_STREAM_REPLICAS", "1")),
+                        s.duplicate_window)
+    finally:
+        await nc.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     from im_runtime.plugins import installed
 
     p = argparse.ArgumentParser(prog="python -m im_cli.natsauth",
-                                description="Write the NATS accounts/permissions include "
-                                            "file for the installed services.")
+                                description="NATS accounts and permissions of the platform.")
+    p.add_argument("action", choices=["render", "list-env", "provision"],
+                   help="render: the accounts include file (--env-refs); list-env: the "
+                        "password variables it expects; provision: create the operators' "
+                        "feedback consumers (as admin: IM_NATS_URL/USER/PASSWORD)")
     p.add_argument("--operator", action="append", default=[], metavar="ID",
                    help="an operator id (repeatable; also IM_OPERATORS=a,b)")
     p.add_argument("--env-refs", action="store_true",
                    help="passwords as $IM_NATS_PASSWORD_<USER> references (for containers)")
-    p.add_argument("--list-env", action="store_true",
-                   help="print the password variables the file expects, one a line")
     args = p.parse_args(argv)
-    ops = [*args.operator, *operators_from_env()]
+    ops = sorted({*args.operator, *operators_from_env()})
+    if args.action == "provision":
+        import asyncio
+
+        asyncio.run(_provision_main(ops))
+        return 0
     all_users = users(installed(), ops)
-    if args.list_env:
+    if args.action == "list-env":
         print("\n".join(password_env(u.name) for u in all_users))
         return 0
     if not args.env_refs:

@@ -12,10 +12,11 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from im_cli.commands import CliError
 from im_cli.embedded import (
@@ -27,6 +28,9 @@ from im_cli.embedded import (
     env_with,
 )
 from im_cli.supervisor import Backoff, Supervisor
+
+if TYPE_CHECKING:
+    from im_cli import natsauth
 
 HOST = "127.0.0.1"
 DEFAULT_PORTS = {"nats": 4222, "mongo": 27017, "gateway": 8000}
@@ -52,6 +56,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                     help="start only these services (repeatable)")
     up.add_argument("--no-services", action="store_true",
                     help="run only the servers and the gateway")
+    up.add_argument("--no-nats-auth", dest="nats_auth", action="store_false",
+                    help="run NATS without users and permissions (default: each service, "
+                         "the gateway and each operator in IM_OPERATORS get their own user; "
+                         "passwords in VAR/nats/passwords.json)")
     up.set_defaults(func=run)
 
 
@@ -139,15 +147,21 @@ async def http_status(port: int, path: str, host: str = HOST, timeout: float = 2
             await writer.wait_closed()
 
 
-def add_children(sup: Supervisor, plan: Plan, nats_url: str, mongo_url: str) -> None:
+def add_children(sup: Supervisor, plan: Plan, nats_url: str, mongo_url: str,
+                 creds: Callable[[str], dict[str, str]] | None = None) -> None:
+    """`creds(user)`: the IM_NATS_USER / IM_NATS_PASSWORD of that NATS user, when NATS
+    runs with users (see im_cli.natsauth)."""
+    def auth(user: str) -> dict[str, str]:
+        return creds(user) if creds else {}
+
     gateway_env = env_with(nats_url, mongo_url, IM_GATEWAY_HOST=HOST,
                            IM_GATEWAY_PORT=str(plan.ports["gateway"]),
-                           IM_GATEWAY_KEY_FILE=str(plan.key_file))
+                           IM_GATEWAY_KEY_FILE=str(plan.key_file), **auth("gateway"))
     # The gateway first: groups stop in reverse, so the services stop before it.
     sup.add("gateway", [sys.executable, "-m", "gateway"], env=gateway_env,
             log_path=plan.logs / "gateway.log", group="gateway")
-    service_env = env_with(nats_url, mongo_url)
     for name, count in plan.services:
+        service_env = env_with(nats_url, mongo_url, **auth(f"service-{name}"))
         for i in range(1, count + 1):
             child = name if count == 1 else f"{name}-{i}"
             sup.add(child, [sys.executable, "-m", "im_cli.main", "run", name], env=service_env,
@@ -174,13 +188,14 @@ def banner(plan: Plan, nats_url: str, mongo_url: str, healthy: bool) -> str:
 
 
 async def supervise(plan: Plan, nats_url: str, mongo_url: str,
-                    health_timeout: float = 30.0) -> None:
+                    health_timeout: float = 30.0,
+                    creds: Callable[[str], dict[str, str]] | None = None) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sup = Supervisor(Backoff(initial=0.5, cap=30.0, stable_after=30.0), stop_timeout=10.0)
-    add_children(sup, plan, nats_url, mongo_url)
+    add_children(sup, plan, nats_url, mongo_url, creds)
     await sup.start()
     try:
         deadline = loop.time() + health_timeout
@@ -199,6 +214,26 @@ async def supervise(plan: Plan, nats_url: str, mongo_url: str,
         await sup.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
+    """The operators' feedback consumers (admin user); tell where the passwords are."""
+    import nats
+
+    from im_cli import natsauth
+
+    async def go() -> None:
+        nc = await nats.connect(nats_url, user=natsauth.ADMIN,
+                                password=auth.passwords[natsauth.ADMIN])
+        try:
+            await natsauth.provision(nc, auth.operators)
+        finally:
+            await nc.close()
+
+    if auth.operators:
+        asyncio.run(go())
+    print("im up: NATS requires a user: passwords in nats/passwords.json under --var "
+          f"(operators: {', '.join(auth.operators) or 'none; set IM_OPERATORS'})", flush=True)
 
 
 class _Terminated(Exception):
@@ -224,7 +259,13 @@ def run(args: argparse.Namespace) -> int:
     except PortInUse as exc:
         raise CliError(str(exc)) from exc
     logs.setup("INFO", "text")
-    natsd = NatsServer(port=plan.ports["nats"], workdir=plan.var / "nats")
+    auth = None
+    if getattr(args, "nats_auth", True):
+        from im_cli import natsauth
+
+        auth = natsauth.embedded(plan.var / "nats", specs, natsauth.operators_from_env())
+    natsd = NatsServer(port=plan.ports["nats"], workdir=plan.var / "nats",
+                       config_extra=auth.config if auth else "")
     mongod = MongoWireServer(port=plan.ports["mongo"], workdir=plan.var / "mongo")
     (plan.logs).mkdir(parents=True, exist_ok=True)
     from gateway.keys import ensure_key_file
@@ -236,7 +277,10 @@ def run(args: argparse.Namespace) -> int:
         for server in (natsd, mongod):
             server.start()
             started.append(server)
-        asyncio.run(supervise(plan, natsd.url, mongod.url))
+        if auth is not None:
+            _provision(natsd.url, auth)
+        asyncio.run(supervise(plan, natsd.url, mongod.url,
+                              creds=auth.client_env if auth else None))
     except (KeyboardInterrupt, _Terminated):
         print("im up: interrupted while starting; stopping", flush=True)
     except (ServerFailed, PortInUse) as exc:

@@ -20,6 +20,7 @@ from gateway.routes.index import index
 from gateway.routes.lists import list_residents, list_sites
 from gateway.routes.services import list_services
 from gateway.routes.views import resident, site, stats
+from gateway.routes.web import ROUTES as WEB_ROUTES
 from gateway.wiring import parts_lifespan
 from im_runtime.settings import Settings
 
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     wait = config.connect_wait if connect_wait is None else connect_wait
     return Litestar(
         route_handlers=[index, health, list_services, resident, site, stats, list_sites,
-                        list_residents, audit_log, *COMMAND_ROUTES],
+                        list_residents, audit_log, *COMMAND_ROUTES, *WEB_ROUTES],
         dependencies={"actor": Provide(provide_actor)},
         exception_handlers=HANDLERS,
         lifespan=[bus_lifespan, parts_lifespan],

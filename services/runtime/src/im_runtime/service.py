@@ -66,6 +66,17 @@ def verify_operator(msg: Any, event: Any) -> str | None:
     return None
 
 
+def broker_auth(settings: Settings) -> dict[str, object]:
+    """FastStream's NatsBroker takes no `user`/`password`: a user goes in `security`."""
+    opts = settings.nats_options()
+    if "user" in opts:
+        from faststream.security import SASLPlaintext
+
+        return {"security": SASLPlaintext(username=str(opts["user"]),
+                                          password=str(opts["password"]))}
+    return opts
+
+
 class ServiceRuntime:
     def __init__(self, spec: ServiceSpec, settings: Settings | None = None,
                  stream_replicas: int = 1) -> None:
@@ -75,7 +86,7 @@ class ServiceRuntime:
         self.metrics = Metrics(spec.name)
         self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
         self.broker = NatsBroker(self.settings.nats_url, graceful_timeout=10.0,
-                                 **self.settings.nats_options())  # type: ignore[arg-type]
+                                 **broker_auth(self.settings))  # type: ignore[arg-type]
         self.health = HealthServer(self.metrics.registry, lambda: self._ready)
         self._ready = False
         self._micro: Any = None
@@ -153,7 +164,8 @@ class ServiceRuntime:
             for source in self.spec.source_streams():
                 name = consumer_name(self.spec.name, source)
                 with contextlib.suppress(Exception):
-                    info = await js.consumer_info(subj.event_stream(source), name)
+                    info = await js.consumer_info(
+                        streams.for_source(source, 1, 1.0).name or "", name)
                     self.metrics.lag.labels(self.spec.name, name).set(info.num_pending)
             await asyncio.sleep(5)
 

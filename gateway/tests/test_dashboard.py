@@ -1,0 +1,356 @@
+"""The dashboard in headless Chromium (Debian's, driven by Playwright's driver) against the
+real servers, with housing, education and employment running in-process and the gateway
+under uvicorn: login, the city overview with its charts (and a screenshot that shows
+them), German, navigation to a site and a resident, the warning for a stopped service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import struct
+import subprocess
+import uuid
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from litestar import Litestar
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from contracts.queries import GetResidentOverview
+from education.plugin import spec as education_spec
+from employment.plugin import spec as employment_spec
+from gateway.app import create_app
+from gateway.auth import Tokens
+from gateway.config import GatewayConfig
+from housing.plugin import spec as housing_spec
+from im_cli.embedded import free_port
+from im_cli.testing import Servers, eventually
+from im_runtime import Answers, ServiceSpec, UnitOfWork
+from im_runtime.service import ServiceRuntime
+from im_runtime.settings import Settings
+
+pytestmark = pytest.mark.flow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+INSTALL = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"
+
+
+def chromium() -> tuple[Path | None, str]:
+    """The browser, installing it from apt when it is missing and we may (`make test` does
+    the same first); else None and why not."""
+    if CHROMIUM.exists():
+        return CHROMIUM, ""
+    if not shutil.which("apt-get"):
+        return None, "no /usr/bin/chromium and no apt-get to install it"
+    if os.geteuid() != 0:
+        return None, f"no /usr/bin/chromium, and installing it needs root: sudo sh -c '{INSTALL}'"
+    done = subprocess.run(["sh", "-c", INSTALL], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0 or not CHROMIUM.exists():
+        return None, f"installing chromium failed ({done.returncode}): {done.stderr[-500:]}"
+    return CHROMIUM, ""
+
+
+@contextlib.asynccontextmanager
+async def http_server(app: Litestar) -> AsyncIterator[str]:
+    """The app under uvicorn on a free port of 127.0.0.1, lifespan included."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
+                                           log_level="warning", access_log=False))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(300):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.05)
+        if task.done():
+            task.result()
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and the RGB(A) rows of an 8-bit non-interlaced PNG (what Chromium writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, header = 8, b"", b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        header = chunk if kind == b"IHDR" else header
+        idat += chunk if kind == b"IDAT" else b""
+        pos += 12 + length
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert depth == 8 and colour in (2, 6) and interlace == 0, (depth, colour, interlace)
+    bpp = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * bpp
+    rows: list[bytes] = []
+    prev = bytearray(stride)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return width, height, [r[i:i + 3] for r in rows for i in range(0, stride, bpp)]
+
+
+def colour_share(data: bytes, rgb: tuple[int, int, int], tolerance: int = 12) -> tuple[float, int]:
+    """The share of pixels close to `rgb`, and how many distinct colours the image has."""
+    _, _, pixels = png_pixels(data)
+    near = sum(all(abs(p[i] - rgb[i]) <= tolerance for i in range(3)) for p in pixels)
+    return near / len(pixels), len(set(pixels))
+
+
+# ---------------------------------------------------------------- the city and the stack
+
+BAR_BLUE = (0x0B, 0x5C, 0xAD)  # --s1 in app.css: the first series of every chart
+LATER = f"mentoring{uuid.uuid4().hex[:4]}"  # a service the dashboard has never heard of
+
+
+async def mentoring(q: GetResidentOverview, uow: UnitOfWork) -> dict[str, Any]:
+    return {"mentors": [{"mentor": "Frau Meyer", "since": "2026-01-10"}], "meetings": 4}
+
+
+LATER_SPEC = ServiceSpec(name=LATER, version="0.1.0", queries=(
+    Answers("resident_overview", GetResidentOverview, mentoring),))
+
+
+@dataclass
+class Dash:
+    url: str
+    tokens: Tokens
+    runtimes: dict[str, ServiceRuntime]
+    site: str
+    resident: str
+    name: str
+
+    def token(self, role: str = "city_admin") -> str:
+        return self.tokens.mint(role=role, subject=f"browser-{role}")  # type: ignore[arg-type]
+
+
+async def seed(url: str, token: str, test_id: str) -> tuple[str, str, str]:
+    """Two sites, three placed residents, a course with a waitlist, a programme phase."""
+    site, flat, course, prog = (f"{p}-{test_id}" for p in ("s", "a", "c", "p"))
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
+                                 timeout=10) as c:
+        async def ok(path: str, body: dict[str, Any]) -> Any:
+            r = await c.post(path, json=body)
+            assert r.status_code == 200, (path, r.text)
+            return r.json()
+
+        await ok("/api/v1/commands/housing/register_site", {
+            "site_id": site, "kind": "shelter", "name": "Oststadtkrankenhaus",
+            "operator_id": f"op-{test_id}", "address": "Podbielskistraße 1", "district": "List",
+            "capacity": 12})
+        await ok("/api/v1/commands/housing/register_site", {
+            "site_id": flat, "kind": "apartment", "name": "Wohnung Limmerstraße",
+            "address": "Limmerstraße 5", "district": "Linden", "capacity": 4})
+        residents = []
+        for i, (given, family) in enumerate((("Amina", "Haddad"), ("Omid", "Karimi"),
+                                             ("Olena", "Bondarenko"))):
+            rid = f"r{i}-{test_id}"
+            hh = (await ok("/api/v1/residents", {
+                "resident_id": rid, "given_name": given, "family_name": family,
+                "birth_year": 1988 + i, "languages": ["ar"], "arrival_date": "2025-02-01",
+                "residence_status": "recognised_refugee"}))["household_id"]
+            await ok(f"/api/v1/households/{hh}/placement",
+                     {"site_id": site if i < 2 else flat, "on": date.today().isoformat()})
+            residents.append(rid)
+        await ok("/api/v1/commands/education/create_course", {
+            "course_id": course, "kind": "arrival_course", "title": "Ankommen in Hannover",
+            "provider": "operator", "site_id": site, "starts": "2026-03-02",
+            "ends": "2026-06-30", "capacity": 1, "status": "running"})
+        await ok("/api/v1/commands/employment/create_programme", {
+            "programme_id": prog, "name": "Arbeit und Sprache", "providers": ["vhs"],
+            "allowed_statuses": ["recognised_refugee"]})
+        await ok("/api/v1/commands/employment/add_phase", {
+            "programme_id": prog, "phase": 1, "starts": "2026-03-01", "ends": "2026-08-31",
+            "capacity": 5, "status": "open"})
+
+        async def known(path: str, body: dict[str, Any]) -> bool:
+            return (await c.post(path, json=body)).status_code == 200
+
+        for rid in residents:  # education and employment learn of residents from events
+            await eventually(lambda r=rid: known("/api/v1/education/enrolments",
+                                                 {"course_id": course, "resident_id": r}), 15)
+            await eventually(lambda r=rid: known("/api/v1/employment/participants", {
+                "programme_id": prog, "phase": 1, "resident_id": r}), 15)
+    return site, residents[0], "Amina Haddad"
+
+
+@pytest.fixture(scope="module")
+def browser_path() -> Path:
+    path, why = chromium()
+    if path is None:
+        if os.environ.get("CI") or os.environ.get("IM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"the browser test must run on CI: {why}")
+        print(f"\nskipping the dashboard browser test: {why}")
+        pytest.skip(why)
+    return path
+
+
+@pytest.fixture(scope="module")
+async def dash(servers: Servers) -> AsyncIterator[Dash]:
+    test_id = uuid.uuid4().hex[:8]
+    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
+                        db_prefix=f"t{test_id}_", batch_wait=0.02, retry_backoff=0.05,
+                        max_deliver=3, log_format="text")
+    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
+                           discovery_timeout=0.2, forget_after=600.0)
+    specs = (housing_spec, education_spec, employment_spec, LATER_SPEC)
+    runtimes = {s.name: ServiceRuntime(s, settings) for s in specs}
+    await asyncio.gather(*(rt.start() for rt in runtimes.values()))
+    try:
+        async with http_server(create_app(settings, config)) as url:
+            tokens = Tokens(config.key)
+            site, resident, name = await seed(url, tokens.mint(role="city_admin",
+                                                               subject="seed"), test_id)
+            yield Dash(url, tokens, runtimes, site, resident, name)
+    finally:
+        for rt in runtimes.values():
+            if rt._ready:
+                await rt.stop()
+
+
+@pytest.fixture(scope="module")
+async def browser(browser_path: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=str(browser_path), args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, dash: Dash) -> AsyncIterator[Page]:
+    context = await browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    p = await context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.on("console", lambda m: errors.append(m.text)
+         if m.type == "error" and "status of 401" not in m.text else None)  # 401: tested
+    yield p
+    await context.close()
+    assert not errors, errors
+
+
+async def log_in(page: Page, dash: Dash, path: str = "") -> None:
+    await page.goto(f"{dash.url}/dashboard/{path}")
+    await page.get_by_label("Access token").fill(dash.token())
+    await page.get_by_role("button", name="Log in").click()
+
+
+# ---------------------------------------------------------------- the tests
+
+async def test_login_overview_and_charts_that_rendered(page: Page, dash: Dash, tmp_path):
+    await page.goto(f"{dash.url}/dashboard/")
+    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    await page.get_by_label("Access token").fill("not-a-token")
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("alert")).to_contain_text("not accepted")
+
+    await log_in(page, dash)
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    housing = page.locator('[data-section="housing"]')
+    await expect(housing.locator("dt", has_text="Residents").first).to_be_visible()
+    await expect(housing).to_contain_text("Residents")
+    figures = await housing.locator("dl.figures").inner_text()
+    assert "Residents\n3" in figures and "Capacity\n16" in figures, figures
+    for chart in ("occupancy", "courses", "phases"):
+        bars = page.locator(f'[data-chart="{chart}"] rect.bar')
+        assert await bars.count() >= 1, chart
+        box = await bars.first.bounding_box()
+        assert box and box["width"] > 0 and box["height"] > 0, (chart, box)
+    phases = page.locator('[data-chart="phases"]')
+    await expect(phases).to_contain_text("Arbeit und Sprache \u2013 phase 1")
+    assert await phases.locator('rect.bar[data-value="3"]').count() >= 1  # registered: 3
+    await expect(page.locator('[data-chart="occupancy"]')).to_contain_text("Oststadtkrankenhaus")
+
+    shot = tmp_path / "overview.png"
+    await page.screenshot(path=str(shot), full_page=True)
+    chart_png = await page.locator('[data-chart="occupancy"] svg').screenshot()
+    share, colours = colour_share(chart_png, BAR_BLUE)
+    assert share > 0.005 and colours > 4, (share, colours)  # bars drawn, not a blank box
+    _, whole = colour_share(shot.read_bytes(), BAR_BLUE)
+    assert whole > 20, whole
+
+
+async def test_german_labels_and_the_choice_is_remembered(page: Page, dash: Dash):
+    await log_in(page, dash)
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    await page.get_by_label("Language").select_option("de")
+    await expect(page.get_by_role("heading", name="Stadtübersicht", level=1)).to_be_visible()
+    await expect(page.locator("html")).to_have_attribute("lang", "de")
+    await expect(page.locator('[data-chart="occupancy"]')).to_contain_text("Belegung je Standort")
+    await expect(page.get_by_role("link", name="Standorte")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Stadtübersicht", level=1)).to_be_visible()
+
+
+async def test_navigation_to_a_site_and_a_resident(page: Page, dash: Dash, tmp_path):
+    await log_in(page, dash)
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Sites").click()
+    await page.get_by_role("link", name="Oststadtkrankenhaus").click()
+    await expect(page.get_by_role("heading", name="Site: Oststadtkrankenhaus")).to_be_visible()
+    await expect(page.locator('[data-section="education"]')).to_contain_text("Ankommen")
+    assert await page.locator('[data-chart="site-courses"] rect.bar').count() >= 2
+    await page.get_by_role("link", name="Haddad, Amina").click()
+    await expect(page.get_by_role("heading", name=f"Resident: {dash.name}")).to_be_visible()
+    for section in ("housing", "education", "employment", LATER):
+        await expect(page.locator(f'[data-section="{section}"] h2')).to_be_visible()
+    await expect(page.locator(f'[data-section="{LATER}"]')).to_contain_text("Frau Meyer")
+    await expect(page.locator('[data-section="employment"]')).to_contain_text("registered")
+    assert await page.locator(".warning").count() == 0
+    await page.screenshot(path=str(tmp_path / "resident.png"), full_page=True)
+
+    await page.get_by_role("link", name="Residents", exact=True).click()
+    await page.get_by_label("Name or id").fill("karimi")
+    await page.get_by_role("button", name="Search").click()
+    await expect(page.get_by_role("link", name="Karimi, Omid")).to_be_visible()
+    await expect(page.get_by_role("link", name="Haddad, Amina")).to_have_count(0)
+
+
+async def test_a_stopped_service_is_named_in_a_warning(page: Page, dash: Dash, tmp_path):
+    await dash.runtimes["education"].stop()
+    await log_in(page, dash, f"#/residents/{dash.resident}")
+    warning = page.get_by_role("alert")
+    await expect(warning).to_contain_text("Education")
+    await expect(page.locator('[data-section="housing"]')).to_be_visible()
+    assert await page.locator('[data-section="education"]').count() == 0
+    await page.screenshot(path=str(tmp_path / "missing.png"), full_page=True)
+    await page.goto(f"{dash.url}/dashboard/#/")
+    await expect(page.get_by_role("alert")).to_contain_text("Education")
+
+
+async def test_a_rejected_token_returns_to_the_login(page: Page, dash: Dash):
+    await log_in(page, dash)
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    await page.evaluate("sessionStorage.setItem('im.token', 'expired')")
+    await page.get_by_role("link", name="Sites").click()
+    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("invalid token")

@@ -1,0 +1,1 @@
+"""The volunteers service: a plugin that brings its own contracts."""

@@ -1,0 +1,53 @@
+"""The volunteers service's spec: every message it handles and the handler for it."""
+
+from __future__ import annotations
+
+from pymongo import IndexModel
+
+from contracts import housing as hs
+from contracts.counselling import ReferralRequested
+from contracts.queries import (
+    CITY_STATS,
+    RESIDENT_OVERVIEW,
+    SITE_OVERVIEW,
+    GetCityStats,
+    GetResidentOverview,
+    GetSiteOverview,
+)
+from im_runtime import Answers, Handles, On, ServiceSpec
+from volunteers import commands, projection, queries, referrals, store
+from volunteers import contracts as c
+
+spec = ServiceSpec(
+    name=c.SERVICE,
+    version="1.0.0",
+    description="Volunteer supporters: offers, capacity, matches with residents",
+    publishes=c.EVENTS,
+    consumes=(
+        On(hs.SiteRegistered, handler=projection.on_site_registered),
+        On(hs.ResidentRegistered, hs.ResidentPlaced, hs.ResidentTransferred,
+           hs.ResidentMovedOut, handler=projection.on_resident),
+        On(ReferralRequested, handler=referrals.on_referral_requested),
+    ),
+    commands=(
+        Handles("register_volunteer", c.RegisterVolunteer, commands.register_volunteer,
+                c.VolunteerView),
+        Handles("get_volunteer", c.GetVolunteer, commands.get_volunteer, c.VolunteerView),
+        Handles("propose_match", c.ProposeMatch, commands.propose_match, c.MatchView),
+        Handles("agree_match", c.AgreeMatch, commands.agree_match, c.MatchView),
+        Handles("start_match", c.StartMatch, commands.start_match, c.MatchView),
+        Handles("end_match", c.EndMatch, commands.end_match, c.MatchView),
+    ),
+    queries=(
+        Answers(RESIDENT_OVERVIEW, GetResidentOverview, queries.resident_overview),
+        Answers(SITE_OVERVIEW, GetSiteOverview, queries.site_overview),
+        Answers(CITY_STATS, GetCityStats, queries.city_stats),
+    ),
+    indexes={
+        store.VOLUNTEERS: [],
+        store.MATCHES: [IndexModel("resident_id"), IndexModel("volunteer_id")],
+        store.REQUESTS: [IndexModel("resident_id"), IndexModel("open")],
+        store.RESIDENTS: [IndexModel("site_id")],
+        store.SITES: [],
+    },
+)

@@ -1,0 +1,43 @@
+"""Volunteers' own picture of residents and sites from housing's events: languages,
+site, and each site's district. Each fact keeps the CloudEvent time it was set at and
+later facts win, so events that come out of order or twice leave the same state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts import CloudEvent
+from contracts.housing import (
+    ResidentMovedOut,
+    ResidentPlaced,
+    ResidentRegistered,
+    ResidentTransferred,
+    SiteRegistered,
+)
+from im_runtime import UnitOfWork
+from volunteers import store
+
+SITE_RANK: dict[type, int] = {ResidentPlaced: 0, ResidentTransferred: 1, ResidentMovedOut: 2}
+
+
+async def resident_doc(uow: UnitOfWork, resident_id: str) -> dict[str, Any]:
+    return await uow.get(store.RESIDENTS, resident_id) or {
+        "_id": resident_id, "languages": [], "site_id": None, "site_at": None}
+
+
+async def on_site_registered(event: CloudEvent[SiteRegistered], uow: UnitOfWork) -> None:
+    site = event.data
+    uow.put(store.SITES, {"_id": site.site_id, "district": site.district, "kind": site.kind})
+
+
+async def on_resident(event: CloudEvent[Any], uow: UnitOfWork) -> None:
+    data = event.data
+    doc = await resident_doc(uow, data.resident_id)
+    if isinstance(data, ResidentRegistered):
+        doc["languages"] = sorted(set(data.languages))
+    rank = SITE_RANK.get(type(data))
+    at = [event.time.timestamp(), rank]
+    if rank is not None and (doc["site_at"] is None or at >= doc["site_at"]):
+        doc["site_id"] = None if isinstance(data, ResidentMovedOut) else data.site_id
+        doc["site_at"] = at
+    uow.put(store.RESIDENTS, doc)

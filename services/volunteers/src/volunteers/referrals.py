@@ -1,0 +1,37 @@
+"""Counselling's referrals with topic `volunteers`: a proposed match when a volunteer
+fits the resident (district and a shared language), else an open request."""
+
+from __future__ import annotations
+
+from contracts import CloudEvent
+from contracts.counselling import ReferralRequested
+from im_runtime import UnitOfWork
+from volunteers import store
+from volunteers.contracts import SupportRequested, VolunteersReferralAccepted
+from volunteers.domain import offer_for
+from volunteers.matching import candidate, derived_id, propose
+
+
+async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitOfWork) -> None:
+    ref = event.data
+    if ref.topic != "volunteers":
+        return
+    rid = derived_id("rq", ref.referral_id)
+    if await uow.get(store.REQUESTS, rid) is not None:
+        return  # answered already
+    request = {"_id": rid, "resident_id": ref.resident_id, "referral_id": ref.referral_id,
+               "operator_id": ref.operator_id, "site_id": ref.site_id, "open": True,
+               "match_id": None, "requested_on": ref.requested_on.isoformat()}
+    # The event's own date, not the clock: a replay decides as the live run did.
+    volunteer = await candidate(uow, ref.resident_id, event.time.date())
+    if volunteer is None:
+        uow.put(store.REQUESTS, request)
+        uow.emit(SupportRequested(resident_id=ref.resident_id, request_id=rid,
+                                  referral_id=ref.referral_id))
+        reference = rid
+    else:
+        reference = derived_id("m", rid)
+        propose(uow, volunteer, ref.resident_id, offer_for(volunteer), reference, request)
+    uow.emit(VolunteersReferralAccepted(referral_id=ref.referral_id, resident_id=ref.resident_id,
+                                        operator_id=ref.operator_id, topic=ref.topic,
+                                        reference=reference))
