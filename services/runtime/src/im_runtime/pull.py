@@ -32,6 +32,7 @@ class PullLoop:
         self._task: asyncio.Task[None] | None = None
         self._running = False
         self._handling = False
+        self._next: asyncio.Task[list[Any]] | None = None
         self._sub: Any = None
 
     @property
@@ -49,18 +50,28 @@ class PullLoop:
         self._running = True
         self._task = asyncio.create_task(self._loop(), name=f"pull-{self._config.durable_name}")
 
-    async def _loop(self) -> None:
+    async def _fetch(self) -> list[Any]:
         while self._running:
             try:
-                msgs = await self._sub.fetch(self._batch, timeout=self._wait)
+                return list(await self._sub.fetch(self._batch, timeout=self._wait))
             except (NatsTimeout, TimeoutError):
                 continue
             except ConnectionClosedError:
-                return
+                return []
             except Exception:
                 log.exception("fetch failed; retrying")
                 await asyncio.sleep(1)
+        return []
+
+    async def _loop(self) -> None:
+        # The next batch is fetched while this one is handled: a batch's round trips to
+        # the server overlap with the previous batch's commit.
+        self._next = asyncio.create_task(self._fetch())
+        while self._running:
+            msgs = await self._next
+            if not msgs:
                 continue
+            self._next = asyncio.create_task(self._fetch())
             self._handling = True
             try:
                 await self._consumer.handle_batch(msgs)
@@ -82,5 +93,19 @@ class PullLoop:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self._release_prefetched()
         with contextlib.suppress(Exception):
             await self._sub.unsubscribe()
+
+    async def _release_prefetched(self) -> None:
+        """A batch fetched ahead but not handled goes back at once, not after ack_wait."""
+        if self._next is None or self._next.cancelled():
+            return
+        if not self._next.done():
+            self._next.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._next
+            return
+        with contextlib.suppress(Exception):
+            for msg in self._next.result():
+                await msg.nak()
