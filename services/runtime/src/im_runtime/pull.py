@@ -51,16 +51,22 @@ class PullLoop:
         self._task = asyncio.create_task(self._loop(), name=f"pull-{self._config.durable_name}")
 
     async def _fetch(self) -> list[Any]:
+        """The next non-empty batch; [] only when the loop is stopping."""
         while self._running:
             try:
-                return list(await self._sub.fetch(self._batch, timeout=self._wait))
+                msgs = list(await self._sub.fetch(self._batch, timeout=self._wait))
             except (NatsTimeout, TimeoutError):
                 continue
             except ConnectionClosedError:
+                self._running = False
                 return []
             except Exception:
                 log.exception("fetch failed; retrying")
                 await asyncio.sleep(1)
+                continue
+            if msgs:
+                return msgs
+            await asyncio.sleep(0.05)  # an empty answer: do not spin
         return []
 
     async def _loop(self) -> None:
@@ -69,8 +75,8 @@ class PullLoop:
         self._next = asyncio.create_task(self._fetch())
         while self._running:
             msgs = await self._next
-            if not msgs:
-                continue
+            if not msgs:  # stopping
+                break
             self._next = asyncio.create_task(self._fetch())
             self._handling = True
             try:

@@ -85,7 +85,10 @@ class ServiceRuntime:
         self.replicas = stream_replicas
         self.metrics = Metrics(spec.name)
         self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
+        # FastStream logs every message at INFO ("Received"/"Processed"): that is per-message
+        # work and noise, so its access log goes to DEBUG; our own logs say what matters.
         self.broker = NatsBroker(self.settings.nats_url, graceful_timeout=10.0,
+                                 log_level=logging.DEBUG,
                                  **broker_auth(self.settings))  # type: ignore[arg-type]
         self.health = HealthServer(self.metrics.registry, lambda: self._ready)
         self._ready = False

@@ -1,0 +1,49 @@
+"""The fetch loop: an empty answer from the server never makes it spin or stop."""
+
+import asyncio
+
+import pytest
+
+from im_runtime.pull import PullLoop
+
+pytestmark = pytest.mark.unit
+
+
+class FakeSub:
+    def __init__(self, answers):
+        self.answers, self.calls = list(answers), 0
+
+    async def fetch(self, batch, timeout):
+        self.calls += 1
+        if self.answers:
+            return self.answers.pop(0)
+        await asyncio.sleep(timeout)
+        raise TimeoutError
+
+    async def unsubscribe(self):
+        pass
+
+
+class FakeConsumer:
+    def __init__(self):
+        self.batches = []
+
+    async def handle_batch(self, msgs):
+        self.batches.append(msgs)
+
+
+async def test_empty_answers_are_waited_out_and_batches_handled():
+    consumer = FakeConsumer()
+    loop = PullLoop(js=None, stream="S", config=None, consumer=consumer, batch=10, wait=0.05)
+    loop._sub = FakeSub([[], [], ["m1", "m2"], [], ["m3"]])
+    loop._running = True
+    loop._task = asyncio.create_task(loop._loop())
+    for _ in range(100):
+        if len(consumer.batches) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert consumer.batches == [["m1", "m2"], ["m3"]]
+    await asyncio.sleep(0.2)
+    assert loop._sub.calls < 20  # waiting, not spinning
+    await loop.stop()
+    assert loop._task.done()
