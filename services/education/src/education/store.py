@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from im_runtime import NotFound, UnitOfWork
+from im_runtime import UnitOfWork
 
 COURSES, ENROLMENTS, ACCESS, RESIDENTS, SITES, REFERRALS = (
     "courses", "enrolments", "access_requests", "residents", "sites", "referrals")
 
 
-async def need(uow: UnitOfWork, collection: str, id: str, what: str) -> dict[str, Any]:
-    doc = await uow.get(collection, id)
-    if doc is None:
-        raise NotFound(f"no {what} {id!r}", details={f"{what.replace(' ', '_')}_id": id})
-    return doc
+need = UnitOfWork.need  # NotFound naming the missing thing
 
 
 async def course(uow: UnitOfWork, course_id: str) -> dict[str, Any]:

@@ -15,12 +15,7 @@ def phase_key(programme_id: str, number: int) -> str:
     return f"{programme_id}/{number}"
 
 
-async def need(uow: UnitOfWork, collection: str, id: str, what: str,
-               field: str | None = None) -> dict[str, Any]:
-    doc = await uow.get(collection, id)
-    if doc is None:
-        raise NotFound(f"no {what} {id!r}", details={field or f"{what}_id": id})
-    return doc
+need = UnitOfWork.need  # NotFound naming the missing thing
 
 
 async def programme(uow: UnitOfWork, programme_id: str) -> dict[str, Any]:

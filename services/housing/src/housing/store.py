@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from im_runtime import NotFound, UnitOfWork
+from im_runtime import UnitOfWork
 
 SITES, RESIDENTS, HOUSEHOLDS, CASES, STAFF, OVERRIDES = (
     "sites", "residents", "households", "cases", "staff", "overrides")
 
 
-async def need(uow: UnitOfWork, collection: str, id: str, what: str) -> dict[str, Any]:
-    doc = await uow.get(collection, id)
-    if doc is None:
-        raise NotFound(f"no {what} {id!r}", details={f"{what.replace(' ', '_')}_id": id})
-    return doc
+need = UnitOfWork.need  # NotFound naming the missing thing
 
 
 async def site(uow: UnitOfWork, site_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import msgspec
 
 from contracts import CloudEvent, EventData, event_parts, wrap
 from contracts import subjects as subj
+from im_runtime.errors import NotFound
 
 Doc = dict[str, Any]
 Key = tuple[str, str]
@@ -64,6 +65,15 @@ class UnitOfWork:
             self._versions[key] = doc.get("_v", 0) if doc is not None else None
         doc = self._docs[key]
         return copy.deepcopy(doc) if doc is not None else None
+
+    async def need(self, collection: str, id: str, what: str,
+                   field: str | None = None) -> Doc:
+        """`get`, or NotFound naming the thing and its id (`<what>_id` unless `field`)."""
+        doc = await self.get(collection, id)
+        if doc is None:
+            raise NotFound(f"no {what} {id!r}",
+                           details={field or f"{what.replace(' ', '_')}_id": id})
+        return doc
 
     async def find(self, collection: str, flt: Mapping[str, Any] | None = None, *,
                    sort: list[tuple[str, int]] | None = None, skip: int = 0,
