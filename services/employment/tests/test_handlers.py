@@ -114,6 +114,17 @@ async def world(store):
 
 
 class TestRegistration:
+    async def test_command_ids_with_a_common_prefix_make_distinct_participations(self, world):
+        # Found seeding the demo city: ids were cut from the command id's first 16 chars.
+        views = []
+        for rid in ("r1", "r2"):
+            view, _ = await run(world, participants.register_participant,
+                                c.RegisterParticipant(actor=ADMIN, programme_id="p1", phase=1,
+                                                      resident_id=rid,
+                                                      command_id=f"demo:register:p1:{rid}"))
+            views.append(view.participation_id)
+        assert len(set(views)) == 2
+
     async def test_without_the_course_the_participant_waits(self, world):
         view, events = await register(world, "r1")
         assert view.state == "waiting_for_language_course"

@@ -81,3 +81,12 @@ async def test_a_document_found_then_put_is_an_update():
     uow.put("c", doc)
     await uow.commit()
     assert store.collections["c"]["f"]["n"] == 1 and store.collections["c"]["f"]["_v"] == 2
+
+
+def test_derived_ids_are_stable_and_distinct_for_look_alike_command_ids():
+    from im_runtime.ids import derived
+
+    a = derived("pt", "demo:register_participant:p:1:r-1")
+    assert a == derived("pt", "demo:register_participant:p:1:r-1")
+    assert a != derived("pt", "demo:register_participant:p:1:r-2")
+    assert a.startswith("pt-") and len(a) == 19

@@ -18,6 +18,7 @@ from contracts.employment_commands import CoachingView, RecordCoaching
 from employment import store
 from im_runtime import Conflict, NotFound, UnitOfWork
 from im_runtime.access import STAFF, require_role, require_site
+from im_runtime.ids import derived
 
 
 def need_id(referral_id: str) -> str:
@@ -61,7 +62,7 @@ async def record_coaching(cmd: RecordCoaching, uow: UnitOfWork) -> CoachingView:
                            details={"need_id": cmd.need_id})
         need["open"] = False
         uow.put(store.NEEDS, need)
-    coaching_id = f"co-{cmd.command_id[:16]}"
+    coaching_id = derived("co", cmd.command_id)
     uow.put(store.COACHING, {"_id": coaching_id, "resident_id": cmd.resident_id,
                              "topic": cmd.topic, "on": cmd.on.isoformat(),
                              "need_id": cmd.need_id, "summary": cmd.summary,

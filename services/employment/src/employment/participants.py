@@ -25,6 +25,7 @@ from employment.access import require_programme_staff
 from employment.domain import OPEN, SEATED, eligibility, has_free_seat, holds_course, seated_status
 from employment.lifecycle import complete, drop_out, free_seat, ids, set_status, view
 from im_runtime import Conflict, UnitOfWork
+from im_runtime.ids import derived
 
 
 async def register_participant(cmd: RegisterParticipant, uow: UnitOfWork) -> ParticipationView:
@@ -42,7 +43,7 @@ async def register_participant(cmd: RegisterParticipant, uow: UnitOfWork) -> Par
             raise Conflict(f"the resident takes part in {cmd.programme_id} already",
                            details={"participation_id": other["_id"], "state": other["status"]})
     doc: dict[str, Any] = {
-        "_id": f"pt-{cmd.command_id[:16]}", "resident_id": cmd.resident_id,
+        "_id": derived("pt", cmd.command_id), "resident_id": cmd.resident_id,
         "programme_id": cmd.programme_id, "phase": cmd.phase, "flags": [],
         "registered_at": utcnow().timestamp(), "history": []}
     if has_free_seat(phase):

@@ -9,6 +9,7 @@ from employment import store
 from employment.access import require_programme_staff
 from employment.lifecycle import complete, ids, view
 from im_runtime import Conflict, UnitOfWork
+from im_runtime.ids import derived
 
 
 async def record_placement(cmd: RecordPlacement, uow: UnitOfWork) -> ParticipationView:
@@ -19,7 +20,7 @@ async def record_placement(cmd: RecordPlacement, uow: UnitOfWork) -> Participati
     if doc["status"] != "active":
         raise Conflict(f"only an active participant is placed; {doc['_id']} is {doc['status']}",
                        details={"participation_id": doc["_id"], "state": doc["status"]})
-    placement_id = f"pl-{cmd.command_id[:16]}"
+    placement_id = derived("pl", cmd.command_id)
     uow.put(store.PLACEMENTS, {
         "_id": placement_id, "participation_id": doc["_id"], "resident_id": doc["resident_id"],
         "programme_id": doc["programme_id"], "phase": doc["phase"], "kind": cmd.kind,

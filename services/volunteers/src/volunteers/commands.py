@@ -9,6 +9,7 @@ from typing import Any
 from contracts import utcnow
 from im_runtime import Conflict, UnitOfWork
 from im_runtime.access import STAFF, require_role
+from im_runtime.ids import derived
 from volunteers import store
 from volunteers.contracts import (
     AgreeMatch,
@@ -89,7 +90,7 @@ async def propose_match(cmd: ProposeMatch, uow: UnitOfWork) -> MatchView:
         if not request["open"] or request["resident_id"] != cmd.resident_id:
             raise Conflict(f"request {cmd.request_id} is not open for {cmd.resident_id}",
                            details={"request_id": cmd.request_id})
-    doc = propose(uow, volunteer, cmd.resident_id, cmd.offer, f"m-{cmd.command_id[:16]}",
+    doc = propose(uow, volunteer, cmd.resident_id, cmd.offer, derived("m", cmd.command_id),
                   request)
     return match_view(doc)
 
