@@ -33,7 +33,7 @@ lint: install
 	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers
 
 demo: install
-	@echo "The Hannover demo city loader arrives with the gateway issue; until then 'make run' starts an empty city."
+	$(UV) run im demo
 
 bench: install
 	$(UV) run python bench/ingest.py

@@ -27,10 +27,12 @@ def parser() -> argparse.ArgumentParser:
     schema.set_defaults(func=commands.schema)
 
     from im_cli import publish, token, up
+    from im_cli.demo import command as demo
 
     up.add_parser(sub)
     publish.add_parser(sub)
     token.add_parser(sub)
+    demo.add_parser(sub)
     return p
 
 

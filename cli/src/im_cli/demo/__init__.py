@@ -1,0 +1,1 @@
+"""The Hannover demo city: a deterministic plan (`city`) seeded through the bus (`seed`)."""

@@ -1,0 +1,202 @@
+"""Seeds the demo city through the bus only: commands to the owning services and operator
+events on im.ops, never a database write. Every command and event has a fixed id, so a
+second run is answered from the services' idempotency records and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from nats.aio.client import Client
+from nats.js.errors import NotFoundError
+
+from contracts import Actor, ErrorReply, wrap
+from contracts import education_commands as edu
+from contracts import employment_commands as emp
+from contracts import housing_commands as hs
+from contracts import subjects as subj
+from contracts.operator import SessionRecorded
+from im_cli.demo.city import PHASE_1_ACTIVE, City
+from im_runtime.service import consumer_name
+
+ADMIN = Actor(subject="demo-seeder", role="city_admin")
+_ENC = msgspec.json.Encoder()
+_NS = uuid.UUID("6d29f565-ef90-3100-0000-000000002450")
+
+
+class SeedError(RuntimeError):
+    pass
+
+
+class Progress:
+    def __init__(self, total: int, out: Any = sys.stderr) -> None:
+        self.total, self.done, self.out, self.label = total, 0, out, ""
+        self.started = time.monotonic()
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        if self.done % 25 == 0 or self.done == self.total:
+            self.draw()
+
+    def draw(self) -> None:
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        self.out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done:>5}/{self.total}"
+                       f" {time.monotonic() - self.started:5.1f}s {self.label:<28}")
+        self.out.flush()
+
+
+class Seeder:
+    def __init__(self, nc: Client, city: City, services: set[str], progress: Progress,
+                 parallel: int = 48) -> None:
+        self.nc, self.js, self.city, self.services = nc, nc.jetstream(), city, services
+        self.progress, self.limit = progress, asyncio.Semaphore(parallel)
+
+    async def command(self, service: str, name: str, key: str, cmd: Any) -> Any:
+        body = _ENC.encode(msgspec.structs.replace(cmd, command_id=f"demo:{name}:{key}",
+                                                   actor=ADMIN))
+        async with self.limit:
+            for attempt in range(10):
+                msg = await self.nc.request(subj.command(service, name), body, timeout=120)
+                reply = msgspec.json.decode(msg.data)
+                if reply.get("status") != "error" or reply.get("code") != "conflict" \
+                        or "try again" not in reply.get("message", ""):
+                    break
+                await asyncio.sleep(0.2 * (attempt + 1))
+        self.progress.step()
+        if reply.get("status") == "error":
+            raise SeedError(f"{service}.{name} {key}: {msgspec.convert(reply, ErrorReply)}")
+        return reply
+
+    async def each(self, label: str, jobs: Iterable[Awaitable[Any]]) -> list[Any]:
+        self.progress.label = label
+        return await asyncio.gather(*jobs)
+
+    async def settled(self, service: str, source: str, timeout: float = 120) -> None:
+        """Wait until `service` has handled every event `source` has published so far."""
+        if service not in self.services:
+            return
+        stream, durable = subj.event_stream(source), consumer_name(service, source)
+        deadline = time.monotonic() + timeout
+        quiet_since: tuple[int, float] | None = None
+        while time.monotonic() < deadline:
+            try:
+                info = await self.js.consumer_info(stream, durable)
+            except NotFoundError:  # it does not consume that source
+                return
+            last = (await self.js.stream_info(stream)).state.last_seq
+            if info.num_pending or info.num_ack_pending:
+                quiet_since = None
+            elif quiet_since is None or quiet_since[0] != last:
+                quiet_since = (last, time.monotonic())  # the source's outbox may still relay
+            elif time.monotonic() - quiet_since[1] > 1.0:
+                return
+            await asyncio.sleep(0.2)
+        raise SeedError(f"{service} did not catch up with {source}'s events in {timeout}s")
+
+    async def housing(self) -> None:
+        c = self.city
+        await self.each("housing: sites", (self.command("housing", "register_site", s.id,
+            hs.RegisterSite(site_id=s.id, kind=s.kind, name=s.name, operator_id=s.operator,  # type: ignore[arg-type]
+                            address=f"{s.name}, Hannover", district=s.district,
+                            capacity=s.capacity, group=s.group)) for s in c.sites))
+        await self.each("housing: staff", (self.command("housing", "assign_staff", sid,
+            hs.AssignStaff(staff_id=sid, name=name, site_ids=sites))
+            for sid, name, sites in c.staff))
+        await self.each("housing: residents", (self.command("housing", "register_resident",
+            p.id, hs.RegisterResident(
+                resident_id=p.id, household_id=h.id, given_name=p.given, family_name=p.family,
+                birth_year=p.birth_year, languages=p.languages,
+                residence_status=p.status, arrival_date=p.arrived))  # type: ignore[arg-type]
+            for h in c.households for p in h.members))
+        await self.each("housing: placements", (self.command("housing", "place_household", h.id,
+            hs.PlaceHousehold(household_id=h.id, site_id=h.site, on=min(
+                p.arrived for p in h.members))) for h in c.households))
+
+    async def education(self) -> None:
+        c = self.city
+        await self.each("education: courses", (self.command("education", "create_course",
+            str(k["course_id"]), edu.CreateCourse(
+                course_id=str(k["course_id"]), kind=k["kind"], level=k.get("level"),  # type: ignore[arg-type]
+                title=str(k["title"]), provider="adult_education_centre",
+                site_id=k["site_id"], address=None if k["site_id"] else "VHS Hannover, "  # type: ignore[arg-type]
+                "Burgstraße 14", starts=k["starts"], ends=k["ends"],  # type: ignore[arg-type]
+                capacity=k["capacity"], childcare_places=k["childcare_places"],  # type: ignore[arg-type]
+                status="running")) for k in c.courses))
+        for course, rid in c.enrolments:  # in order: the waitlists are first come, first served
+            await self.command("education", "enrol", f"{course}:{rid}",
+                               edu.Enrol(course_id=course, resident_id=rid))
+
+    async def employment(self) -> None:
+        c, prog = self.city, "beschaeftigung-2026"
+        await self.command("employment", "create_programme", prog, emp.CreateProgramme(
+            programme_id=prog, name="Beschäftigungsprogramm mit Sprachkurs",
+            providers=["vhs-hannover", "pro-beruf"], language_course_required=True,
+            allowed_statuses=["recognised_refugee", "subsidiary_protection"]))
+        for n, status in ((1, "running"), (2, "open")):
+            await self.command("employment", "add_phase", f"{prog}:{n}", emp.AddPhase(
+                programme_id=prog, phase=n, starts=datetime(2026, 1 + 6 * (n - 1), 5).date(),
+                ends=datetime(2026, 6 + 6 * (n - 1), 30).date(), capacity=30,
+                status=status))  # type: ignore[arg-type]
+        await self.settled("employment", "housing")
+        await self.settled("employment", "education")
+        self.progress.label = "employment: phases"
+        first = [await self.command(  # one at a time: they all book seats of one phase
+            "employment", "register_participant", f"{prog}:1:{rid}", emp.RegisterParticipant(
+                programme_id=prog, phase=1, resident_id=rid)) for rid in c.phase_1]
+        await self.each("employment: active", (self.command(
+            "employment", "activate_participant", p["participation_id"],
+            emp.ActivateParticipant(participation_id=p["participation_id"]))
+            for p in first[:PHASE_1_ACTIVE] if p["state"] != "active"))
+        for rid in c.phase_2:
+            await self.command("employment", "register_participant", f"{prog}:2:{rid}",
+                               emp.RegisterParticipant(programme_id=prog, phase=2,
+                                                       resident_id=rid))
+
+    async def counselling(self) -> None:
+        await self.settled("counselling", "housing")
+        self.progress.label = "counselling: sessions"
+
+        async def one(s: dict[str, Any]) -> None:
+            data = SessionRecorded(**{k: v for k, v in s.items() if k != "operator"})
+            event = wrap(data, source=str(s["operator"]),
+                         id=str(uuid.uuid5(_NS, str(s["session_id"]))),
+                         time=datetime.combine(s["held_on"], datetime.min.time(), UTC))
+            async with self.limit:
+                await self.js.publish(
+                    subj.operator_event(str(s["operator"]), "session_recorded",
+                                        data.resident_id),
+                    _ENC.encode(event), headers={"Nats-Msg-Id": event.id})
+            self.progress.step()
+
+        await asyncio.gather(*(one(s) for s in self.city.sessions))
+
+    async def move_outs(self) -> None:
+        housed = [h for h in self.city.households if not h.site.startswith("apt-")][:40]
+        cases = await self.each("housing: move-out cases", (self.command(
+            "housing", "open_move_out_case", h.id, hs.OpenMoveOutCase(household_id=h.id))
+            for h in housed))
+        for case in cases[:12]:  # completed: the household has its own flat
+            for stage in ("searching", "offer_received", "viewing", "lease_signed", "moving",
+                          "moved_out"):
+                await self.command("housing", "advance_move_out_case",
+                                   f"{case['case_id']}:{stage}", hs.AdvanceMoveOutCase(
+                                       case_id=case["case_id"], stage=stage))  # type: ignore[arg-type]
+
+
+def plan_size(city: City) -> int:
+    return (len(city.sites) + len(city.staff) + len(city.residents) + len(city.households)
+            + len(city.courses) + len(city.enrolments) + 3 + len(city.phase_1) * 2
+            + len(city.phase_2) + len(city.sessions) + 40 + 12 * 6)
+
+
+STEPS: tuple[tuple[str, Callable[[Seeder], Awaitable[None]]], ...] = (
+    ("housing", Seeder.housing), ("education", Seeder.education),
+    ("employment", Seeder.employment), ("counselling", Seeder.counselling),
+    ("housing", Seeder.move_outs))

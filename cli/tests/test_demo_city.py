@@ -1,0 +1,39 @@
+"""The demo city's plan: the seed's figures, deterministic, and it fits its sites."""
+
+from collections import Counter
+
+import pytest
+
+from im_cli.demo.city import build
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_plan_has_the_scale_of_hannovers_description():
+    city = build()
+    kinds = Counter(s.kind for s in city.sites)
+    assert kinds == {"shelter": 24, "apartment": 160}
+    assert len(city.residents) == 2_450
+    assert {"oststadtkrankenhaus", "schulzentrum-ahlem", "munzeler-strasse"} <= {
+        s.id for s in city.sites}
+    assert len(city.staff) == 20
+    assert sum(1 for _, _, sites in city.staff if sites == ["oststadtkrankenhaus"]) == 6
+    assert (len(city.phase_1), len(city.phase_2)) == (30, 28)
+    assert any(c["kind"] == "parents_cafe" and c["site_id"] == "munzeler-strasse"
+               and c["childcare_places"] for c in city.courses)
+    assert len(city.sessions) == 1_200
+
+
+def test_every_household_fits_where_it_is_placed():
+    city = build()
+    used = Counter()
+    for h in city.households:
+        used[h.site] += len(h.members)
+    assert all(used[s.id] <= s.capacity for s in city.sites)
+    assert sum(used.values()) == 2_450
+
+
+def test_the_plan_is_the_same_every_time():
+    a, b = build(), build()
+    assert [h.members for h in a.households] == [h.members for h in b.households]
+    assert a.sessions == b.sessions
