@@ -37,6 +37,8 @@ demo: install
 
 bench: install
 	$(UV) run python bench/ingest.py
+	$(UV) run python bench/replay.py
+	$(UV) run python bench/gateway.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
