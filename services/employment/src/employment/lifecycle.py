@@ -67,7 +67,7 @@ async def promote_waitlist(uow: UnitOfWork, programme: dict[str, Any],
     """Give free seats to the waitlist in order (not in a closed phase)."""
     if phase["status"] == "closed" or not phase["waitlisted"]:
         return
-    waiting = await store.editable(uow, store.PARTICIPATIONS, {
+    waiting = await uow.find(store.PARTICIPATIONS, {
         "programme_id": programme["_id"], "phase": phase["number"], "status": "waitlisted"})
     for doc in sorted(waiting, key=lambda d: d["position"]):
         if not has_free_seat(phase):

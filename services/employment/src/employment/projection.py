@@ -63,7 +63,7 @@ async def on_housing(event: CloudEvent[Any], uow: UnitOfWork) -> None:
 
 async def _drop_everything(uow: UnitOfWork, resident_id: str) -> None:
     """Leaving the city ends the resident's participations (moving to a flat does not)."""
-    for doc in await store.editable(uow, store.PARTICIPATIONS, {"resident_id": resident_id}):
+    for doc in await uow.find(store.PARTICIPATIONS, {"resident_id": resident_id}):
         if doc["status"] in OPEN:
             programme = await store.programme(uow, doc["programme_id"])
             await drop_out(uow, programme, doc, "moved_away", "housing")
@@ -91,7 +91,7 @@ async def follow_course(uow: UnitOfWork, resident: dict[str, Any]) -> None:
     """Activate participants waiting for a course; flag (or unflag) open participations
     in programmes that require one, from the resident's course state alone."""
     holds = holds_course(resident)
-    for doc in await store.editable(uow, store.PARTICIPATIONS,
+    for doc in await uow.find(store.PARTICIPATIONS,
                                     {"resident_id": resident["_id"]}):
         programme = await uow.get(store.PROGRAMMES, doc["programme_id"])
         if programme is None or not programme["language_course_required"]:

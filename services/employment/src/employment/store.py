@@ -42,14 +42,3 @@ async def resident(uow: UnitOfWork, resident_id: str) -> dict[str, Any]:
                        f"announced them)", details={"resident_id": resident_id})
     return doc
 
-
-async def editable(uow: UnitOfWork, collection: str,
-                   flt: dict[str, Any]) -> list[dict[str, Any]]:
-    """Documents matching `flt`, read through `get` so that a `put` of them is checked
-    against the version read (`find` records no version: a put would count as an insert)."""
-    out = []
-    for found in await uow.find(collection, flt):
-        doc = await uow.get(collection, found["_id"])
-        if doc is not None:
-            out.append(doc)
-    return out

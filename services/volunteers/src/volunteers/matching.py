@@ -50,7 +50,7 @@ async def candidate(uow: UnitOfWork, resident_id: str, today: date,
 
 async def fill_open_requests(uow: UnitOfWork, volunteer: dict[str, Any], today: date) -> None:
     """Give a volunteer with room the open requests they fit, oldest first."""
-    for request in await store.editable(uow, store.REQUESTS, {"open": True}):
+    for request in await uow.find(store.REQUESTS, {"open": True}, sort=[("_id", 1)]):
         if free(volunteer) <= 0:
             return
         if await candidate(uow, request["resident_id"], today, [volunteer]) is None:

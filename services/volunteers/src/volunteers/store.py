@@ -21,16 +21,6 @@ async def match(uow: UnitOfWork, match_id: str) -> dict[str, Any]:
     return await need(uow, MATCHES, match_id, "match")
 
 
-async def editable(uow: UnitOfWork, collection: str,
-                   flt: dict[str, Any]) -> list[dict[str, Any]]:
-    """Documents matching `flt`, read through `get` so a later `put` is version-checked."""
-    out = []
-    for found in await uow.find(collection, flt, sort=[("_id", 1)]):
-        doc = await uow.get(collection, found["_id"])
-        if doc is not None:
-            out.append(doc)
-    return out
-
 
 async def district_of(uow: UnitOfWork, resident: dict[str, Any] | None) -> str | None:
     if not resident or not resident.get("site_id"):
