@@ -65,6 +65,14 @@ class EnrolmentConfirmed(_EnrolmentEvent, frozen=True, kw_only=True,
     pass
 
 
+class EnrolmentConfirmedV2(EnrolmentConfirmed, frozen=True, kw_only=True,
+                           tag="im.education.enrolment_confirmed.v2"):
+    """Version 2: v1's fields plus the course's weekly hours (sum of its sessions), when
+    known. Consumers accept both versions while education v1 and v2 run side by side."""
+
+    hours_per_week: float | None = None
+
+
 class EnrolmentWaitlisted(_EnrolmentEvent, frozen=True, kw_only=True,
                           tag="im.education.enrolment_waitlisted.v1"):
     position: int

@@ -11,11 +11,12 @@ from contracts.education import (
     ChildcareWaitlisted,
     EducationReferralCompleted,
     EnrolmentConfirmed,
+    EnrolmentConfirmedV2,
     EnrolmentPromoted,
     EnrolmentWaitlisted,
     EnrolmentWithdrawn,
 )
-from education import store
+from education import store, versions
 from education.domain import Change
 from im_runtime import UnitOfWork
 
@@ -30,6 +31,20 @@ def complete_referral(uow: UnitOfWork, enr: dict[str, Any], outcome: str) -> Non
             referral_id=ref["referral_id"], resident_id=enr["resident_id"],
             operator_id=ref["operator_id"], topic="language_course", reference=enr["_id"],
             outcome=outcome))
+
+
+def hours_per_week(course: dict[str, Any]) -> float | None:
+    """The course's weekly hours from its sessions (None when it has none)."""
+    minutes = sum(s.get("minutes", 90) for s in course.get("sessions", []))
+    return round(minutes / 60, 2) if minutes else None
+
+
+def confirmed(about: dict[str, Any], course: dict[str, Any],
+              version: int | None = None) -> EnrolmentConfirmed:
+    """EnrolmentConfirmed in the version this instance emits (see education.versions)."""
+    if (version or versions.EVENT_VERSION) == 2:
+        return EnrolmentConfirmedV2(**about, hours_per_week=hours_per_week(course))
+    return EnrolmentConfirmed(**about)
 
 
 async def apply(uow: UnitOfWork, course: dict[str, Any], changes: list[Change],
@@ -50,7 +65,7 @@ async def apply(uow: UnitOfWork, course: dict[str, Any], changes: list[Change],
                   "site_id": course.get("site_id")}
         enr["status"] = STATUS[ch.kind]
         if ch.kind == "confirmed":
-            uow.emit(EnrolmentConfirmed(**about))
+            uow.emit(confirmed(about, course))
         elif ch.kind == "waitlisted":
             uow.emit(EnrolmentWaitlisted(**about, position=ch.position or 0))
         elif ch.kind == "promoted":

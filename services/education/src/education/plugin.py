@@ -31,14 +31,16 @@ from education import (
     residents,
     schooling,
     store,
+    versions,
 )
 from im_runtime import Answers, Handles, On, ServiceSpec
 
 spec = ServiceSpec(
     name=ev.SERVICE,
-    version="1.0.0",
+    version=f"{versions.EVENT_VERSION}.0.0",
     description="Courses, enrolment with waitlists, attendance, childcare, Kita and school access",
-    publishes=(ev.CourseCreated, ev.CourseChanged, ev.CourseCancelled, ev.EnrolmentConfirmed,
+    publishes=(ev.CourseCreated, ev.CourseChanged, ev.CourseCancelled,
+               ev.EnrolmentConfirmedV2 if versions.EVENT_VERSION == 2 else ev.EnrolmentConfirmed,
                ev.EnrolmentWaitlisted, ev.EnrolmentPromoted, ev.EnrolmentWithdrawn,
                ev.AttendanceRecorded, ev.EnrolmentCompleted, ev.ChildcarePlaceAllotted,
                ev.ChildcareWaitlisted, ev.ChildcareReleased, ev.AccessRequestOpened,

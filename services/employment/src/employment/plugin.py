@@ -34,8 +34,9 @@ spec = ServiceSpec(
     consumes=(
         On(hs.ResidentRegistered, hs.ResidenceStatusChanged, hs.ResidentPlaced,
            hs.ResidentTransferred, hs.ResidentMovedOut, handler=projection.on_housing),
-        On(edu.EnrolmentConfirmed, edu.EnrolmentPromoted, edu.EnrolmentWithdrawn,
-           edu.EnrolmentCompleted, handler=projection.on_enrolment),
+        On(edu.EnrolmentConfirmed, edu.EnrolmentConfirmedV2,  # both while v1 and v2 run
+           edu.EnrolmentPromoted, edu.EnrolmentWithdrawn, edu.EnrolmentCompleted,
+           handler=projection.on_enrolment),
         On(ReferralRequested, handler=coaching.on_referral_requested),
     ),
     commands=(
