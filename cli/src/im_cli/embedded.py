@@ -3,8 +3,10 @@ and nx-27017 (MongoDB wire protocol on SQLite), as child processes under `var/`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +21,16 @@ class PortInUse(RuntimeError):
 
 class ServerFailed(RuntimeError):
     pass
+
+
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGTERM when the thread that started it dies, so servers and
+    services are not left behind by a parent that was killed."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -70,7 +82,7 @@ class Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while not port_open(self.port):
             if self.proc.poll() is not None:

@@ -12,12 +12,13 @@ import contextlib
 import logging
 import os
 import signal
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from im_cli.embedded import die_with_parent
 
 log = logging.getLogger("im.supervisor")
 
@@ -57,15 +58,6 @@ class Child:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.returncode is None
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: have the child get SIGTERM if the supervisor dies without stopping it."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Supervisor:
@@ -115,7 +107,7 @@ class Supervisor:
             return await asyncio.create_subprocess_exec(
                 *child.argv, env=dict(child.env) if child.env is not None else None,
                 stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent)
+                start_new_session=True, preexec_fn=die_with_parent)
         finally:
             if logf is not None:
                 logf.close()
