@@ -10,16 +10,8 @@ from contracts import employment as emp
 from contracts import feedback as fb
 from contracts import housing as hs
 from contracts import operator as op
-from contracts.queries import (
-    CITY_STATS,
-    RESIDENT_OVERVIEW,
-    SITE_OVERVIEW,
-    GetCityStats,
-    GetResidentOverview,
-    GetSiteOverview,
-)
 from counselling import operators, projection, queries, referrals, store
-from im_runtime import Answers, Handles, On, ServiceSpec
+from im_runtime import Handles, On, ServiceSpec, views
 
 spec = ServiceSpec(
     name=ev.SERVICE,
@@ -45,11 +37,7 @@ spec = ServiceSpec(
         Handles("answer_city_referral", ev.AnswerCityReferral, referrals.answer_city_referral,
                 ev.ReferralView),
     ),
-    queries=(
-        Answers(RESIDENT_OVERVIEW, GetResidentOverview, queries.resident_overview),
-        Answers(SITE_OVERVIEW, GetSiteOverview, queries.site_overview),
-        Answers(CITY_STATS, GetCityStats, queries.city_stats),
-    ),
+    queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     indexes={
         store.CASES: [IndexModel("resident_id"), IndexModel("site_id"), IndexModel("open")],
         store.SESSIONS: [IndexModel("resident_id"), IndexModel("site_id")],

@@ -14,14 +14,6 @@ from contracts.housing import (
     ResidentTransferred,
     SiteRegistered,
 )
-from contracts.queries import (
-    CITY_STATS,
-    RESIDENT_OVERVIEW,
-    SITE_OVERVIEW,
-    GetCityStats,
-    GetResidentOverview,
-    GetSiteOverview,
-)
 from education import (
     attendance,
     courses,
@@ -33,7 +25,7 @@ from education import (
     store,
     versions,
 )
-from im_runtime import Answers, Handles, On, ServiceSpec
+from im_runtime import Handles, On, ServiceSpec, views
 
 spec = ServiceSpec(
     name=ev.SERVICE,
@@ -76,11 +68,7 @@ spec = ServiceSpec(
         Handles("conclude_access", cmd.ConcludeAccess, schooling.conclude,
                 cmd.AccessRequestView),
     ),
-    queries=(
-        Answers(RESIDENT_OVERVIEW, GetResidentOverview, queries.resident_overview),
-        Answers(SITE_OVERVIEW, GetSiteOverview, queries.site_overview),
-        Answers(CITY_STATS, GetCityStats, queries.city_stats),
-    ),
+    queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     indexes={
         store.COURSES: [IndexModel("site_id"), IndexModel("kind"), IndexModel("status")],
         store.ENROLMENTS: [IndexModel("resident_id"), IndexModel("course_id"),

@@ -9,16 +9,8 @@ from contracts import employment as ev
 from contracts import employment_commands as cmd
 from contracts import housing as hs
 from contracts.counselling import ReferralRequested
-from contracts.queries import (
-    CITY_STATS,
-    RESIDENT_OVERVIEW,
-    SITE_OVERVIEW,
-    GetCityStats,
-    GetResidentOverview,
-    GetSiteOverview,
-)
 from employment import coaching, participants, placements, programmes, projection, queries, store
-from im_runtime import Answers, Handles, On, ServiceSpec
+from im_runtime import Handles, On, ServiceSpec, views
 
 spec = ServiceSpec(
     name=ev.SERVICE,
@@ -60,11 +52,7 @@ spec = ServiceSpec(
         Handles("record_placement", cmd.RecordPlacement, placements.record_placement,
                 cmd.ParticipationView),
     ),
-    queries=(
-        Answers(RESIDENT_OVERVIEW, GetResidentOverview, queries.resident_overview),
-        Answers(SITE_OVERVIEW, GetSiteOverview, queries.site_overview),
-        Answers(CITY_STATS, GetCityStats, queries.city_stats),
-    ),
+    queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     indexes={
         store.PARTICIPATIONS: [IndexModel("resident_id"), IndexModel("programme_id"),
                                IndexModel("status")],

@@ -8,16 +8,8 @@ from contracts import housing as ev
 from contracts import housing_commands as cmd
 from contracts._base import Ack
 from contracts.counselling import ReferralRequested
-from contracts.queries import (
-    CITY_STATS,
-    RESIDENT_OVERVIEW,
-    SITE_OVERVIEW,
-    GetCityStats,
-    GetResidentOverview,
-    GetSiteOverview,
-)
 from housing import moveout, placements, queries, referrals, residents, sites, staff, store
-from im_runtime import Answers, Handles, On, ServiceSpec
+from im_runtime import Handles, On, ServiceSpec, views
 
 spec = ServiceSpec(
     name=ev.SERVICE,
@@ -55,11 +47,7 @@ spec = ServiceSpec(
         Handles("record_viewing", cmd.RecordViewing, moveout.record_viewing, cmd.CaseView),
         Handles("tick_moving_help", cmd.TickMovingHelp, moveout.tick_help, cmd.CaseView),
     ),
-    queries=(
-        Answers(RESIDENT_OVERVIEW, GetResidentOverview, queries.resident_overview),
-        Answers(SITE_OVERVIEW, GetSiteOverview, queries.site_overview),
-        Answers(CITY_STATS, GetCityStats, queries.city_stats),
-    ),
+    queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     indexes={
         store.RESIDENTS: [IndexModel("site_id"), IndexModel("household_id"),
                           IndexModel("family_name")],

@@ -10,6 +10,14 @@ from typing import Any
 from pymongo import IndexModel
 
 from contracts import MAX_MESSAGE_BYTES, CloudEvent, Command, EventData, Query, Reply, event_parts
+from contracts.queries import (
+    CITY_STATS,
+    RESIDENT_OVERVIEW,
+    SITE_OVERVIEW,
+    GetCityStats,
+    GetResidentOverview,
+    GetSiteOverview,
+)
 from im_runtime.unit_of_work import UnitOfWork
 
 EventHandler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
@@ -78,3 +86,10 @@ class ServiceSpec:
         from contracts import event_type
 
         return {event_type(t): on.handler for on in self.consumes for t in on.types}
+
+
+def views(resident: QueryHandler, site: QueryHandler, city: QueryHandler) -> tuple[Answers, ...]:
+    """The three scatter-gather views every service may answer, with its handlers."""
+    return (Answers(RESIDENT_OVERVIEW, GetResidentOverview, resident),
+            Answers(SITE_OVERVIEW, GetSiteOverview, site),
+            Answers(CITY_STATS, GetCityStats, city))

@@ -6,15 +6,7 @@ from pymongo import IndexModel
 
 from contracts import housing as hs
 from contracts.counselling import ReferralRequested
-from contracts.queries import (
-    CITY_STATS,
-    RESIDENT_OVERVIEW,
-    SITE_OVERVIEW,
-    GetCityStats,
-    GetResidentOverview,
-    GetSiteOverview,
-)
-from im_runtime import Answers, Handles, On, ServiceSpec
+from im_runtime import Handles, On, ServiceSpec, views
 from volunteers import commands, projection, queries, referrals, store
 from volunteers import contracts as c
 
@@ -38,11 +30,7 @@ spec = ServiceSpec(
         Handles("start_match", c.StartMatch, commands.start_match, c.MatchView),
         Handles("end_match", c.EndMatch, commands.end_match, c.MatchView),
     ),
-    queries=(
-        Answers(RESIDENT_OVERVIEW, GetResidentOverview, queries.resident_overview),
-        Answers(SITE_OVERVIEW, GetSiteOverview, queries.site_overview),
-        Answers(CITY_STATS, GetCityStats, queries.city_stats),
-    ),
+    queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     indexes={
         store.VOLUNTEERS: [],
         store.MATCHES: [IndexModel("resident_id"), IndexModel("volunteer_id")],
