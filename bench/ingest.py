@@ -21,7 +21,6 @@ import platform
 import pstats
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -42,7 +41,7 @@ from ingest_spec import SINK, SOURCE, Recorded, spec
 
 from contracts import CloudEvent, wrap
 from contracts import subjects as subj
-from im_cli.embedded import MongoWireServer, NatsServer, free_port
+from im_cli.embedded import throwaway_servers
 from im_runtime import streams
 from im_runtime.mongo import PROCESSED
 from im_runtime.service import ServiceRuntime, consumer_name
@@ -62,13 +61,7 @@ def servers(stack: contextlib.ExitStack) -> tuple[str, str, str]:
     """(nats url, mongo url, where they came from)."""
     if os.environ.get("IM_NATS_URL") and os.environ.get("IM_MONGO_URL"):
         return os.environ["IM_NATS_URL"], os.environ["IM_MONGO_URL"], "IM_NATS_URL/IM_MONGO_URL"
-    root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="im-bench-")))
-    natsd = NatsServer(port=free_port(), workdir=root / "nats")
-    mongod = MongoWireServer(port=free_port(), workdir=root / "mongo")
-    natsd.start()
-    stack.callback(natsd.stop)
-    mongod.start()
-    stack.callback(mongod.stop)
+    natsd, mongod = stack.enter_context(throwaway_servers("im-bench-"))
     return natsd.url, mongod.url, "embedded nats-server + nx-27017 (sync_interval: always)"
 
 

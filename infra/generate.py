@@ -1,12 +1,23 @@
 """Writes the deployment files from the installed services (im_runtime.plugins.installed):
 infra/nats/accounts.conf, docker-compose.yml, infra/k8s/platform.yaml,
-infra/prometheus/prometheus.yml. Adding a service = install it, run this, commit.
+infra/k8s/mongodb.yaml, infra/prometheus/prometheus.yml. Adding a service = install it,
+run this, commit.
+
+Access control mirrors NATS on the MongoDB side: one MongoDB user per service
+(`svc-<name>`) and one for the gateway (`gateway`), kept in the `admin` database, each with
+`readWrite` on its own database (`im_<name>`, `im_gateway`) and nothing else; passwords
+from the environment (`IM_MONGO_PASSWORD_<NAME>`). Compose: the replica set runs with
+`--keyFile` (infra/mongo/keyfile.sh writes the key from `.env` into a volume) and
+infra/mongo/init.js (`mongo-init`) initiates it and creates/updates the users.
+Kubernetes: the same users in the `MongoDBCommunity` resource.
 
     uv run python infra/generate.py          # tests/infra fails when a file is stale
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +33,16 @@ IMAGE = "ghcr.io/city-im/im-platform:latest"
 HEALTH_PORT = 8081
 GATEWAY_PORT = 8000
 NATS_URLS = "nats://nats1:4222,nats://nats2:4222,nats://nats3:4222"
-MONGO_URL = "mongodb://mongo1:27017,mongo2:27017,mongo3:27017/?replicaSet=rs0"
+MONGO_IMAGE = "mongo:8.0"
+MONGO_HOSTS = ["mongo1:27017", "mongo2:27017", "mongo3:27017"]
+MONGO_REPLSET = "rs0"
+MONGO_KEYFILE = "/etc/mongo-keyfile/rs.key"  # written by infra/mongo/keyfile.sh
+MONGO_AUTH_DB = "admin"  # where the users live (authSource)
+DB_PREFIX = "im_"  # pinned (IM_DB_PREFIX) so the users' roles name the databases in use
+GATEWAY = "gateway"
+K8S_MONGO = "im-mongo"  # the MongoDBCommunity resource
+K8S_MONGO_PASSWORDS = "im-mongo-users"  # Secret: IM_MONGO_PASSWORD_<NAME>, IM_MONGO_ROOT_PASSWORD
+K8S_MONGO_ADMIN = "im-admin"  # the operations team's user in Kubernetes (root role)
 # Measured here: RSS of each idle service under `im up` ≈ 54 MiB, the gateway ≈ 64 MiB
 # (ps -o rss, 5 services + gateway, Python 3.11). Requests ≈ 1.5x, limits ≈ 4x.
 SERVICE_RESOURCES = {"requests": {"cpu": "50m", "memory": "96Mi"},
@@ -37,8 +57,43 @@ def operators() -> list[str]:
     return [s.strip() for s in text.splitlines() if s.strip() and not s.startswith("#")]
 
 
-def _dump(docs: list[dict[str, Any]]) -> str:
-    return HEADER + "---\n".join(yaml.safe_dump(d, sort_keys=False, width=100) for d in docs)
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:  # every block spelled out, no &id001
+        return True
+
+
+def _yaml(doc: Any, width: int = 100) -> str:
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=width)
+
+
+def _dump(docs: list[dict[str, Any]], header: str = HEADER) -> str:
+    return header + "---\n".join(_yaml(d) for d in docs)
+
+
+def mongo_password_env(owner: str) -> str:
+    return "IM_MONGO_PASSWORD_" + re.sub(r"[^A-Za-z0-9]", "_", owner).upper()
+
+
+def mongo_users(specs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Owner (service name or `gateway`) -> its MongoDB user: readWrite on its own database
+    only, stored in the admin database, password from `passwordEnv`."""
+    out: dict[str, dict[str, Any]] = {}
+    for owner in [*sorted(specs), GATEWAY]:
+        database = DB_PREFIX + owner
+        out[owner] = {"user": GATEWAY if owner == GATEWAY else f"svc-{owner}",
+                      "database": database, "passwordEnv": mongo_password_env(owner),
+                      "roles": [{"role": "readWrite", "db": database}]}
+    return out
+
+
+def mongo_url(user: dict[str, Any]) -> str:
+    """Compose: the user's own credentials; passwords must be URL-safe (init.js checks)."""
+    return (f"mongodb://{user['user']}:${{{user['passwordEnv']}:?set in .env}}@"
+            f"{','.join(MONGO_HOSTS)}/?replicaSet={MONGO_REPLSET}&authSource={MONGO_AUTH_DB}")
+
+
+def _env_ref(var: str) -> str:
+    return f"${{{var}:?set in .env}}"
 
 
 def _probe(path: str, port: int) -> list[str]:
@@ -47,15 +102,24 @@ def _probe(path: str, port: int) -> list[str]:
             " timeout=2); sys.exit(0)"]
 
 
+SETTINGS_ENV = "./infra/compose/settings.env"  # non-secret settings for every app container
+
+
 def compose(specs: dict[str, Any]) -> dict[str, Any]:
+    """Secrets reach a container only by name (`${VAR:?set in .env}` in its `environment`):
+    no container reads `.env` whole, so a service holds its own NATS and MongoDB passwords
+    and nobody else's."""
     nats_nodes = ["nats1", "nats2", "nats3"]
+    nats_env = {natsauth.password_env(u.name): _env_ref(natsauth.password_env(u.name))
+                for u in natsauth.users(specs, operators())}
+    users = mongo_users(specs)
     out: dict[str, Any] = {"name": "im", "services": {}, "volumes": {}}
     svc = out["services"]
     for node in nats_nodes:
         svc[node] = {
             "image": "nats:2.11-alpine",
             "command": ["-c", "/etc/nats/cluster.conf", "--name", node],
-            "env_file": [".env"],
+            "environment": nats_env,  # accounts.conf's $IM_NATS_PASSWORD_* references
             "volumes": ["./infra/nats:/etc/nats:ro", f"{node}-data:/data"],
             "healthcheck": {"test": ["CMD", "wget", "-qO-",
                                      "http://127.0.0.1:8222/healthz?js-enabled-only=true"],
@@ -63,36 +127,64 @@ def compose(specs: dict[str, Any]) -> dict[str, Any]:
             "restart": "unless-stopped",
         }
         out["volumes"][f"{node}-data"] = {}
+    # The replica set's shared key (internal authentication; --keyFile implies --auth), from
+    # .env into a volume, owned by the image's mongodb user (999) with mode 0400.
+    svc["mongo-keyfile"] = {
+        "image": MONGO_IMAGE,
+        "entrypoint": ["sh", "/etc/mongo-init/keyfile.sh"],
+        "environment": {"IM_MONGO_REPLSET_KEY": _env_ref("IM_MONGO_REPLSET_KEY"),
+                        "IM_MONGO_KEYFILE": "/keyfile/rs.key"},
+        "volumes": ["./infra/mongo:/etc/mongo-init:ro", "mongo-keyfile:/keyfile"],
+        "restart": "no",
+    }
+    out["volumes"]["mongo-keyfile"] = {}
     for i in (1, 2, 3):
-        svc[f"mongo{i}"] = {
-            "image": "mongo:8.0",
-            "command": ["mongod", "--replSet", "rs0", "--bind_ip_all"],
-            "volumes": [f"mongo{i}-data:/data/db"],
+        node: dict[str, Any] = {
+            "image": MONGO_IMAGE,
+            "command": ["mongod", "--replSet", MONGO_REPLSET, "--bind_ip_all",
+                        "--keyFile", MONGO_KEYFILE],
+        }
+        if i == 1:
+            # The image's entrypoint creates this root user on the first start (empty volume,
+            # without --replSet and --keyFile), then restarts mongod with them. Only on the
+            # member that initiates the set: the others join empty and copy it by initial sync.
+            node["environment"] = {
+                "MONGO_INITDB_ROOT_USERNAME": _env_ref("IM_MONGO_ROOT_USERNAME"),
+                "MONGO_INITDB_ROOT_PASSWORD": _env_ref("IM_MONGO_ROOT_PASSWORD")}
+        node |= {
+            "volumes": [f"mongo{i}-data:/data/db",
+                        f"mongo-keyfile:{MONGO_KEYFILE.rsplit('/', 1)[0]}:ro"],
+            "depends_on": {"mongo-keyfile": {"condition": "service_completed_successfully"}},
             "healthcheck": {"test": ["CMD", "mongosh", "--quiet", "--eval",
                                      "db.adminCommand('ping').ok"],
                             "interval": "5s", "timeout": "5s", "retries": 10},
             "restart": "unless-stopped",
         }
+        svc[f"mongo{i}"] = node
         out["volumes"][f"mongo{i}-data"] = {}
-    members = ",".join(f"{{_id:{i - 1},host:'mongo{i}:27017'}}" for i in (1, 2, 3))
-    svc["mongo-init"] = {
-        "image": "mongo:8.0",
+    svc["mongo-init"] = {  # rs.initiate and the users; idempotent (infra/mongo/init.js)
+        "image": MONGO_IMAGE,
         "depends_on": {f"mongo{i}": {"condition": "service_healthy"} for i in (1, 2, 3)},
-        "command": ["mongosh", "--host", "mongo1", "--quiet", "--eval",
-                    "try { rs.status().ok } catch (e) { "
-                    f"rs.initiate({{_id:'rs0',members:[{members}]}}).ok }}"],
+        "command": ["mongosh", "--nodb", "--quiet", "/etc/mongo-init/init.js"],
+        "volumes": ["./infra/mongo:/etc/mongo-init:ro"],
+        "environment": {
+            "IM_MONGO_REPLSET": MONGO_REPLSET, "IM_MONGO_MEMBERS": ",".join(MONGO_HOSTS),
+            "IM_MONGO_ROOT_USERNAME": _env_ref("IM_MONGO_ROOT_USERNAME"),
+            "IM_MONGO_ROOT_PASSWORD": _env_ref("IM_MONGO_ROOT_PASSWORD"),
+            "IM_MONGO_USERS": json.dumps(list(users.values()), separators=(",", ":")),
+            **{u["passwordEnv"]: _env_ref(u["passwordEnv"]) for u in users.values()}},
         "restart": "on-failure",
     }
-    common_env = {"IM_NATS_URL": NATS_URLS, "IM_MONGO_URL": MONGO_URL,
+    common_env = {"IM_NATS_URL": NATS_URLS, "IM_DB_PREFIX": DB_PREFIX,
                   "IM_STREAM_REPLICAS": "3", "IM_LOG_FORMAT": "json"}
     ready = {**{n: {"condition": "service_healthy"} for n in nats_nodes},
              "mongo-init": {"condition": "service_completed_successfully"}}
     svc["nats-provision"] = {
         "image": IMAGE, "build": {"context": ".", "dockerfile": "infra/docker/Dockerfile"},
         "entrypoint": ["python", "-m", "im_cli.natsauth", "provision"],
-        "env_file": [".env"],
         "environment": {**common_env, "IM_NATS_USER": "admin",
-                        "IM_NATS_PASSWORD": "${IM_NATS_PASSWORD_ADMIN:?set in .env}"},
+                        "IM_NATS_PASSWORD": _env_ref("IM_NATS_PASSWORD_ADMIN"),
+                        "IM_OPERATORS": "${IM_OPERATORS:-}"},
         "depends_on": {n: {"condition": "service_healthy"} for n in nats_nodes},
         "restart": "on-failure",
     }
@@ -101,9 +193,10 @@ def compose(specs: dict[str, Any]) -> dict[str, Any]:
         svc[name] = {  # no container_name, no host ports: `--scale NAME=N` works
             "image": IMAGE,
             "command": ["im", "run", name],
-            "env_file": [".env"],
-            "environment": {**common_env, "IM_NATS_USER": user,
-                            "IM_NATS_PASSWORD": f"${{{natsauth.password_env(user)}:?set in .env}}",
+            "env_file": [SETTINGS_ENV],
+            "environment": {**common_env, "IM_MONGO_URL": mongo_url(users[name]),
+                            "IM_NATS_USER": user,
+                            "IM_NATS_PASSWORD": _env_ref(natsauth.password_env(user)),
                             "IM_HEALTH_HOST": "0.0.0.0", "IM_HEALTH_PORT": str(HEALTH_PORT)},
             "expose": [str(HEALTH_PORT)],
             "depends_on": ready,
@@ -115,13 +208,14 @@ def compose(specs: dict[str, Any]) -> dict[str, Any]:
     svc["gateway"] = {
         "image": IMAGE,
         "command": ["python", "-m", "gateway"],
-        "env_file": [".env"],
-        "environment": {**common_env, "IM_NATS_USER": "gateway",
-                        "IM_NATS_PASSWORD": "${IM_NATS_PASSWORD_GATEWAY:?set in .env}",
+        "env_file": [SETTINGS_ENV],
+        "environment": {**common_env, "IM_MONGO_URL": mongo_url(users[GATEWAY]),
+                        "IM_NATS_USER": "gateway",
+                        "IM_NATS_PASSWORD": _env_ref("IM_NATS_PASSWORD_GATEWAY"),
                         "IM_GATEWAY_HOST": "0.0.0.0", "IM_GATEWAY_PORT": str(GATEWAY_PORT),
-                        "IM_GATEWAY_KEY": "${IM_GATEWAY_KEY:?set in .env}"},
+                        "IM_GATEWAY_KEY": _env_ref("IM_GATEWAY_KEY")},
         "ports": [f"{GATEWAY_PORT}:{GATEWAY_PORT}"],
-        "depends_on": {n: {"condition": "service_healthy"} for n in nats_nodes},
+        "depends_on": ready,  # its audit log is in im_gateway, as user `gateway`
         "healthcheck": {"test": _probe("/health", GATEWAY_PORT), "interval": "10s",
                         "timeout": "3s", "retries": 3, "start_period": "10s"},
         "restart": "unless-stopped",
@@ -211,27 +305,33 @@ def _scaled(name: str, spec: Any) -> dict[str, Any]:
                      "maxReplicaCount": 10, "cooldownPeriod": 300, "triggers": triggers}}
 
 
+def _mongo_env(user: dict[str, Any]) -> dict[str, Any]:
+    """IM_MONGO_URL from the connection-string Secret the operator writes for this user."""
+    return {"name": "IM_MONGO_URL", "valueFrom": {"secretKeyRef": {
+        "name": f"{K8S_MONGO}-{user['user']}", "key": "connectionString.standardSrv"}}}
+
+
 def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
+    users = mongo_users(specs)
     docs: list[dict[str, Any]] = [{
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "im-config", "labels": {"app.kubernetes.io/part-of": "im"}},
         "data": {"IM_NATS_URL": "nats://nats.nats.svc.cluster.local:4222",
+                 "IM_DB_PREFIX": DB_PREFIX,
                  "IM_STREAM_REPLICAS": "3", "IM_LOG_FORMAT": "json",
                  "IM_HEALTH_HOST": "0.0.0.0", "IM_HEALTH_PORT": str(HEALTH_PORT)},
     }]
-    mongo = {"name": "IM_MONGO_URL", "valueFrom": {"secretKeyRef": {
-        "name": "im-mongo-im-app", "key": "connectionString.standardSrv"}}}
     for name in sorted(specs):
         user = natsauth.service_user(name)
         env = [{"name": "IM_NATS_USER", "value": user},
-               _secret_env("IM_NATS_PASSWORD", user), mongo]
+               _secret_env("IM_NATS_PASSWORD", user), _mongo_env(users[name])]
         docs += [_deployment(name, ["im", "run", name], env, HEALTH_PORT, SERVICE_RESOURCES,
                              "/health", "/ready"),
                  _service(name, HEALTH_PORT), _pdb(name)]
         if specs[name].source_streams():
             docs.append(_scaled(name, specs[name]))
     gw_env = [{"name": "IM_NATS_USER", "value": "gateway"},
-              _secret_env("IM_NATS_PASSWORD", "gateway"), mongo,
+              _secret_env("IM_NATS_PASSWORD", "gateway"), _mongo_env(users[GATEWAY]),
               {"name": "IM_GATEWAY_HOST", "value": "0.0.0.0"},
               {"name": "IM_GATEWAY_PORT", "value": str(GATEWAY_PORT)},
               {"name": "IM_GATEWAY_KEY", "valueFrom": {"secretKeyRef": {
@@ -240,6 +340,48 @@ def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
                          GATEWAY_RESOURCES, "/health", "/health"),
              _service("gateway", GATEWAY_PORT), _pdb("gateway")]
     return docs
+
+
+MONGODB_HEADER = HEADER + f"""\
+# The data tier through the MongoDB Community Operator (mongodb/mongodb-kubernetes-operator,
+# CRD mongodbcommunity.mongodb.com/v1): a 3-member replica set with SCRAM authentication
+# (the operator also sets up the members' keyfile). Install the operator first:
+#   helm repo add mongodb https://mongodb.github.io/helm-charts
+#   helm install community-operator mongodb/community-operator -n im
+# The users' passwords, one key per user, in the Secret `{K8S_MONGO_PASSWORDS}` (namespace im):
+#   kubectl create secret generic {K8S_MONGO_PASSWORDS} -n im \\
+#     --from-env-file=<(grep -E '^IM_MONGO_(PASSWORD_[A-Z0-9_]+|ROOT_PASSWORD)=' .env)
+# One user per service (svc-<name>) and one for the gateway, each with readWrite on its own
+# database only; for each the operator writes the Secret `{K8S_MONGO}-<user>` (key
+# connectionString.standardSrv) that only that Deployment reads as IM_MONGO_URL.
+# `{K8S_MONGO_ADMIN}` (root, password IM_MONGO_ROOT_PASSWORD) is for the operations team;
+# no workload uses it.
+"""
+
+
+def mongodb(specs: dict[str, Any]) -> dict[str, Any]:
+    users = [{"name": u["user"], "db": MONGO_AUTH_DB,
+              "passwordSecretRef": {"name": K8S_MONGO_PASSWORDS, "key": u["passwordEnv"]},
+              "roles": [{"name": r["role"], "db": r["db"]} for r in u["roles"]],
+              "scramCredentialsSecretName": f"{K8S_MONGO}-{u['user']}",
+              "connectionStringSecretName": f"{K8S_MONGO}-{u['user']}"}
+             for u in mongo_users(specs).values()]
+    users.append({"name": K8S_MONGO_ADMIN, "db": MONGO_AUTH_DB,
+                  "passwordSecretRef": {"name": K8S_MONGO_PASSWORDS,
+                                        "key": "IM_MONGO_ROOT_PASSWORD"},
+                  "roles": [{"name": "root", "db": "admin"}],
+                  "scramCredentialsSecretName": f"{K8S_MONGO}-{K8S_MONGO_ADMIN}",
+                  "connectionStringSecretName": f"{K8S_MONGO}-{K8S_MONGO_ADMIN}"})
+    return {
+        "apiVersion": "mongodbcommunity.mongodb.com/v1", "kind": "MongoDBCommunity",
+        "metadata": {"name": K8S_MONGO},
+        "spec": {"members": 3, "type": "ReplicaSet", "version": "8.0.12",
+                 "security": {"authentication": {"modes": ["SCRAM"],
+                                                 "ignoreUnknownUsers": False}},
+                 "users": users,
+                 "additionalMongodConfig": {
+                     "storage.wiredTiger.engineConfig.journalCompressor": "zlib"}},
+    }
 
 
 def prometheus(specs: dict[str, Any]) -> dict[str, Any]:
@@ -257,11 +399,10 @@ def files() -> dict[Path, str]:
     specs = installed()
     return {
         ROOT / "infra/nats/accounts.conf": natsauth.render(natsauth.users(specs, operators())),
-        ROOT / "docker-compose.yml": HEADER + yaml.safe_dump(compose(specs), sort_keys=False,
-                                                             width=100),
+        ROOT / "docker-compose.yml": HEADER + _yaml(compose(specs)),
         ROOT / "infra/k8s/platform.yaml": _dump(kubernetes(specs)),
-        ROOT / "infra/prometheus/prometheus.yml": HEADER + yaml.safe_dump(
-            prometheus(specs), sort_keys=False),
+        ROOT / "infra/k8s/mongodb.yaml": _dump([mongodb(specs)], MONGODB_HEADER),
+        ROOT / "infra/prometheus/prometheus.yml": HEADER + _yaml(prometheus(specs), 80),
     }
 
 

@@ -22,6 +22,9 @@ def test_the_plan_has_the_scale_of_hannovers_description():
     assert any(c["kind"] == "parents_cafe" and c["site_id"] == "munzeler-strasse"
                and c["childcare_places"] for c in city.courses)
     assert len(city.sessions) == 1_200
+    shelters = {s.id for s in city.sites if s.kind == "shelter"}
+    assert len(city.move_outs) == 40 and city.moved_out == city.move_outs[:12]
+    assert {h.site for h in city.households if h.id in city.move_outs} <= shelters
 
 
 def test_every_household_fits_where_it_is_placed():

@@ -30,7 +30,12 @@ class TestSubjects:
         assert subjects.query("resident_overview") == "im.qry.resident_overview"
         assert subjects.operator_event("op1", "session_recorded", "r1") == \
             "im.ops.op1.session_recorded.r1"
-        assert subjects.dead_letter("education") == "im.dlq.education"
+        assert subjects.dead_letter("education") == "im.dlq.education._"
+        assert subjects.dead_letter("education", "r-1") == "im.dlq.education.r-1"
+        assert subjects.resident_of("im.dlq.education.r-1") == "r-1"
+        assert subjects.resident_of("im.dlq.education._") is None
+        assert subjects.resident_of("im.evt.housing.resident_placed.r-2") == "r-2"
+        assert subjects.resident_of("im.evt.housing.site_registered") is None
         assert subjects.event_stream("housing") == "IM_EVT_HOUSING"
 
     @pytest.mark.parametrize("bad", ["", "a.b", "a*", ">", "a b", "x" * 65])

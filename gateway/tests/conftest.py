@@ -158,7 +158,7 @@ class Kit:
     serving = staticmethod(serving)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def kit() -> type[Kit]:
     return Kit
 

@@ -85,7 +85,8 @@ def test_compose_semantics(compose: dict[str, Any]) -> None:
     nats = [n for n in services if re.fullmatch(r"nats\d", n)]
     mongo = [n for n in services if re.fullmatch(r"mongo\d", n)]
     assert len(nats) == 3 and len(mongo) == 3
-    assert "rs.initiate" in " ".join(services["mongo-init"]["command"])
+    assert services["mongo-init"]["command"][-1] == "/etc/mongo-init/init.js"
+    assert "replSetInitiate" in (ROOT / "infra/mongo/init.js").read_text()
     conf = (ROOT / "infra/nats/cluster.conf").read_text()
     assert "sync_interval: always" in conf and "include ./accounts.conf" in conf
     assert "no_auth_user:" not in conf + (ROOT / "infra/nats/accounts.conf").read_text()
@@ -175,5 +176,6 @@ def test_grafana_dashboard_shows_the_runtime_metrics() -> None:
     dash = json.loads((ROOT / "infra/grafana/dashboard.json").read_text())
     exprs = " ".join(t["expr"] for p in dash["panels"] for t in p["targets"])
     for metric in ("im_events_consumed_total", "im_consumer_lag",
-                   "im_events_dead_lettered_total", "im_handler_seconds_bucket"):
+                   "im_events_dead_lettered_total", "im_handler_seconds_bucket",
+                   "im_gateway_request_seconds_bucket", "im_gateway_missing_sections_total"):
         assert metric in exprs

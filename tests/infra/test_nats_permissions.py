@@ -256,7 +256,15 @@ def test_the_committed_accounts_file_is_current() -> None:
 def test_service_permissions_follow_the_spec() -> None:
     specs = installed()
     perms = natsauth.service_permissions(specs["counselling"])
-    assert "im.evt.counselling.>" in perms.publish and "im.dlq.counselling" in perms.publish
+    assert "im.evt.counselling.>" in perms.publish and "im.dlq.counselling.*" in perms.publish
+    # Erasure: every service confirms and announces retention runs; only the ledger asks
+    # for erasures and purges streams.
+    assert "im.evt.privacy.erasure_confirmed" in perms.publish
+    assert not any(p.startswith("im.evt.privacy.erasure_requested") or "PURGE" in p
+                   for p in perms.publish)
+    ledger = natsauth.service_permissions(specs["privacy"])
+    assert "im.evt.privacy.>" in ledger.publish
+    assert "$JS.API.STREAM.PURGE.*" in ledger.publish
     assert "im.fb.*.referral_accepted.*" in perms.publish
     assert not any(p.startswith("im.evt.housing") for p in perms.publish)
     assert "$JS.API.CONSUMER.MSG.NEXT.IM_OPS.counselling__operator" in perms.publish

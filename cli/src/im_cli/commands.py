@@ -10,7 +10,7 @@ from pathlib import Path
 
 import msgspec
 
-from im_runtime import logs
+from im_runtime import logs, tracing
 from im_runtime.plugins import PluginError, installed, load
 from im_runtime.settings import Settings, SettingsError
 
@@ -26,6 +26,18 @@ def _settings() -> Settings:
         raise CliError(str(exc)) from exc
 
 
+def admin_settings(settings: Settings, var: Path = Path("var")) -> Settings:
+    """With no NATS user given, the embedded stack's admin from var/ (as `make run` made it)."""
+    passwords = var / "nats" / "passwords.json"
+    if settings.nats_user or settings.nats_creds or not passwords.exists():
+        return settings
+    import json
+    from dataclasses import replace
+
+    admin = json.loads(passwords.read_text()).get("admin")
+    return replace(settings, nats_user="admin", nats_password=admin) if admin else settings
+
+
 def run(args: argparse.Namespace) -> int:
     from im_runtime.service import ServiceRuntime
 
@@ -34,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec = load(args.service)
     except (PluginError, ImportError) as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        tracing.setup(spec.name, spec.version)
+    except SettingsError as exc:
         raise CliError(str(exc)) from exc
     replicas = int(os.environ.get("IM_STREAM_REPLICAS", "1"))
     asyncio.run(ServiceRuntime(spec, settings, stream_replicas=replicas).run_forever())

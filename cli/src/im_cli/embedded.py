@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,3 +149,20 @@ class MongoWireServer(Server):
 
 def env_with(nats_url: str, mongo_url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "IM_NATS_URL": nats_url, "IM_MONGO_URL": mongo_url, **extra}
+
+
+@contextlib.contextmanager
+def throwaway_servers(prefix: str = "im-") -> Iterator[tuple[NatsServer, MongoWireServer]]:
+    """A nats-server and an nx-27017 on free ports with their data in a temporary folder,
+    stopped and removed on exit (tests and benchmarks)."""
+    import tempfile
+
+    with contextlib.ExitStack() as stack:
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+        natsd = NatsServer(port=free_port(), workdir=root / "nats")
+        mongod = MongoWireServer(port=free_port(), workdir=root / "mongo")
+        natsd.start()
+        stack.callback(natsd.stop)
+        mongod.start()
+        stack.callback(mongod.stop)
+        yield natsd, mongod

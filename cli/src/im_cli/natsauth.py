@@ -107,19 +107,29 @@ def _stream_for(source: str) -> str:
 
 def service_permissions(spec: object) -> Permissions:
     """From a `ServiceSpec`: what `im_runtime.service.ServiceRuntime` does on the bus."""
-    name: str = spec.name  # type: ignore[attr-defined]
-    publishes = [event_parts(t) for t in spec.publishes]  # type: ignore[attr-defined]
-    own = [p for p in publishes if p[0] not in (subj.FEEDBACK, subj.OPERATOR)]
+    from im_runtime.privacy import effective
+
+    spec = effective(spec)  # type: ignore[arg-type]
+    name: str = spec.name
+    publishes = [event_parts(t) for t in spec.publishes]
+    own = [p for p in publishes if p[0] == name]
     fb_events = sorted({p[1] for p in publishes if p[0] == subj.FEEDBACK})
     pub: list[str] = []
-    if own or publishes:
+    if own:
         pub.append(subj.events_of(name))
-    pub.append(subj.dead_letter(name))
+    # Platform events every service may publish (confirmations of erasure, retention runs)
+    # name one subject each, not the other service's whole namespace.
+    for t in spec.publishes:
+        source, event, _ = event_parts(t)
+        if source not in (name, subj.FEEDBACK, subj.OPERATOR):
+            pub += [subj.event(source, event), subj.event_filter(source, event)]
+    pub += list(spec.bus_rights)
+    pub.append(subj.dead_letters_of(name))
     for ev in fb_events:
         pub += [f"{subj.PREFIX}.fb.*.{ev}", f"{subj.PREFIX}.fb.*.{ev}.*"]
     # Streams it declares (service.py `_declare_streams`): info, then create if missing.
     streams = [subj.DLQ_STREAM]
-    if publishes:
+    if own:
         streams.append(subj.event_stream(name))
     if fb_events:
         streams.append(subj.FEEDBACK_STREAM)
@@ -145,8 +155,16 @@ def service_permissions(spec: object) -> Permissions:
 
 
 def gateway_permissions() -> Permissions:
-    return Permissions(publish=(f"{subj.PREFIX}.cmd.>", f"{subj.PREFIX}.qry.>", "$SRV.>"),
-                       subscribe=("_INBOX.>",))
+    """Requests to services; and its own part in data protection (erasures.py): it learns
+    of erasure requests, answers the privacy queries and announces its retention runs."""
+    from contracts import privacy as pv
+
+    return Permissions(
+        publish=(f"{subj.PREFIX}.cmd.>", f"{subj.PREFIX}.qry.>", "$SRV.>",
+                 subj.event(pv.SERVICE, "retention_applied")),
+        subscribe=("_INBOX.>", subj.event(pv.SERVICE, "erasure_requested") + ".*",
+                   subj.query(pv.PRIVACY_REPORT), subj.query(pv.RETENTION)),
+        allow_responses=True)
 
 
 def operator_account(operator_id: str) -> str:

@@ -10,7 +10,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -20,7 +19,7 @@ from typing import Any
 import nats
 import pytest
 
-from im_cli.embedded import MongoWireServer, NatsServer, free_port
+from im_cli.embedded import throwaway_servers
 from im_runtime.settings import Settings
 
 
@@ -49,13 +48,7 @@ def servers() -> Iterator[Servers]:
         if os.environ.get("IM_TEST_DOCKER") == "1":
             yield _docker_servers(stack)
             return
-        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="im-test-")))
-        natsd = NatsServer(port=free_port(), workdir=root / "nats")
-        mongod = MongoWireServer(port=free_port(), workdir=root / "mongo")
-        natsd.start()
-        stack.callback(natsd.stop)
-        mongod.start()
-        stack.callback(mongod.stop)
+        natsd, mongod = stack.enter_context(throwaway_servers("im-test-"))
         yield Servers(natsd.url, mongod.url, natsd.workdir)
 
 
@@ -126,3 +119,23 @@ async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) 
 
 def with_prefix(settings: Settings, prefix: str) -> Settings:
     return replace(settings, db_prefix=prefix)
+
+
+async def stream_events(js: Any, subject: str, data_type: Any) -> list[Any]:
+    """The data of every event stored on `subject` so far (an ordered consumer read until
+    nothing more arrives for half a second)."""
+    import msgspec
+
+    from contracts import CloudEvent
+
+    sub = await js.subscribe(subject, ordered_consumer=True)
+    out = []
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=0.5)
+            except Exception:  # nothing more (nats' TimeoutError)
+                return out
+            out.append(msgspec.json.decode(msg.data, type=CloudEvent[data_type]).data)
+    finally:
+        await sub.unsubscribe()

@@ -60,6 +60,30 @@ class RegisterResident(Command, frozen=True, kw_only=True):
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
 
 
+class HouseholdMember(msgspec.Struct, frozen=True, kw_only=True):
+    """One person of a household registered together (`RegisterHousehold`)."""
+
+    resident_id: Id | None = None
+    given_name: Text
+    family_name: Text
+    birth_year: Year
+    languages: Annotated[list[Language], msgspec.Meta(max_length=10)] = []
+    residence_status: ResidenceStatus
+    arrival_date: date
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class RegisterHousehold(Command, frozen=True, kw_only=True):
+    """A household arriving together, in one step: each member registered as
+    `RegisterResident` would, then, with `site_id`, the household placed there on `on` as
+    `PlaceHousehold` would; the same events as those commands, in one commit."""
+
+    household_id: Id | None = None
+    members: Annotated[list[HouseholdMember], msgspec.Meta(min_length=1, max_length=20)]
+    site_id: Id | None = None
+    on: date | None = None
+
+
 class ChangeResidenceStatus(Command, frozen=True, kw_only=True):
     resident_id: Id
     residence_status: ResidenceStatus
@@ -185,6 +209,12 @@ class Placed(Reply, frozen=True, kw_only=True):
     kind: Literal["placed", "transferred", "moved_out"]
     occupancy: int
     capacity: int
+
+
+class HouseholdView(Reply, frozen=True, kw_only=True):
+    household_id: str
+    resident_ids: list[str]
+    site_id: str | None = None
 
 
 class CaseView(Reply, frozen=True, kw_only=True):

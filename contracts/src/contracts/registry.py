@@ -13,7 +13,7 @@ MODULES = ("contracts.platform", "contracts.queries", "contracts.referrals",
            "contracts.counselling", "contracts.housing", "contracts.housing_commands",
            "contracts.education", "contracts.education_commands",
            "contracts.employment", "contracts.employment_commands",
-           "contracts.operator", "contracts.feedback")
+           "contracts.operator", "contracts.feedback", "contracts.privacy")
 
 
 def _load() -> None:

@@ -4,7 +4,7 @@ events      im.evt.<service>.<event>[.<resident_id>]   durable (JetStream)
 commands    im.cmd.<service>.<command>                  request/reply, queue group
 queries     im.qry.<query>                              scatter-gather
 operators   im.ops.<operator_id>.<event>[.<resident_id>] durable, per-operator rights
-dead letters im.dlq.<service>                           durable
+dead letters im.dlq.<service>.<resident_id or _>          durable
 feedback    im.fb.<operator_id>.<event>[.<resident_id>]  durable, read only by that operator
 
 Operator-published event types are named `im.operator.<event>.v<N>`, feedback types
@@ -79,8 +79,36 @@ def feedback_of(operator_id: str) -> str:
     return f"{PREFIX}.fb.{token(operator_id, 'operator id')}.>"
 
 
-def dead_letter(service: str) -> str:
-    return f"{PREFIX}.dlq.{token(service, 'service')}"
+NO_RESIDENT = "_"
+
+
+def dead_letter(service: str, resident_id: str | None = None) -> str:
+    """`im.dlq.<service>.<resident_id>` (`_` when the message was about no resident), so
+    an erasure purges the dead letters about that resident too."""
+    rid = token(resident_id, "resident id") if resident_id is not None else NO_RESIDENT
+    return f"{PREFIX}.dlq.{token(service, 'service')}.{rid}"
+
+
+def dead_letters_of(service: str) -> str:
+    return f"{PREFIX}.dlq.{token(service, 'service')}.*"
+
+
+def resident_of(subject: str) -> str | None:
+    """The resident an event, operator, feedback or dead-letter subject is about."""
+    parts = subject.split(".")
+    if parts[:1] != [PREFIX] or len(parts) < 2:
+        return None
+    depth = {"evt": 5, "ops": 5, "fb": 5, "dlq": 4}.get(parts[1])
+    if depth is None or len(parts) != depth or parts[-1] == NO_RESIDENT:
+        return None
+    return parts[-1]
+
+
+def purge_filters(resident_id: str) -> list[str]:
+    """Subject filters that match every subject ending in this resident's id (events,
+    operators' events, feedback, dead letters): one per subject depth in use."""
+    rid = token(resident_id, "resident id")
+    return [f"{PREFIX}.dlq.*.{rid}", f"{PREFIX}.*.*.*.{rid}"]
 
 
 def event_stream(service: str) -> str:

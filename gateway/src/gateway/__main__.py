@@ -6,14 +6,14 @@ from __future__ import annotations
 import os
 import sys
 
-from im_runtime import logs
+from im_runtime import logs, tracing
 from im_runtime.settings import Settings, SettingsError, _int
 
 
 def main() -> int:
     import uvicorn
 
-    from gateway.app import create_app
+    from gateway.app import VERSION, create_app
     from gateway.config import GatewayConfig
 
     env = os.environ
@@ -21,6 +21,7 @@ def main() -> int:
         settings = Settings.from_env(env)
         port = _int(env, "IM_GATEWAY_PORT", 8000, 1, 65535)
         config = GatewayConfig.from_env(env)
+        tracing.setup("gateway", VERSION, env)
     except SettingsError as exc:
         print(f"gateway: {exc}", file=sys.stderr)
         return 2

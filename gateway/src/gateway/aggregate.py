@@ -13,7 +13,9 @@ from contracts import subjects as subj
 from gateway.directory import Directory
 from gateway.errors import ApiError
 from gateway.lifespan import Bus
+from gateway.observe import GatewayMetrics
 from gateway.schemas import Aggregate
+from im_runtime import tracing
 
 log = logging.getLogger("im.gateway")
 _ENC = msgspec.json.Encoder()
@@ -21,8 +23,10 @@ _DEC = msgspec.json.Decoder(ServiceSection | ErrorReply)
 
 
 class Aggregator:
-    def __init__(self, bus: Bus, directory: Directory, deadline: float) -> None:
+    def __init__(self, bus: Bus, directory: Directory, deadline: float,
+                 metrics: GatewayMetrics | None = None) -> None:
         self.bus, self.directory, self.deadline = bus, directory, deadline
+        self.metrics = metrics or GatewayMetrics()
 
     async def ask(self, name: str, query: Query) -> Aggregate:
         """Every section that arrives before the deadline; the expected services that
@@ -32,11 +36,17 @@ class Aggregator:
         loop = asyncio.get_running_loop()
         until = loop.time() + self.deadline
         expected = await self.directory.expected(name, wait=self.deadline / 2)
-        answers = await self._scatter(subj.query(name), _ENC.encode(query), expected,
-                                      max(0.0, until - loop.time()))
-        sections = {s: a.section for s, a in answers.items() if isinstance(a, ServiceSection)}
-        return Aggregate(sections=dict(sorted(sections.items())),
-                         missing=sorted((expected | answers.keys()) - sections.keys()))
+        with tracing.span(f"gather {name}", tracing.SpanKind.CLIENT,
+                          attributes={"messaging.destination.name": subj.query(name)}) as span:
+            answers = await self._scatter(subj.query(name), _ENC.encode(query), expected,
+                                          max(0.0, until - loop.time()))
+            sections = {s: a.section for s, a in answers.items()
+                        if isinstance(a, ServiceSection)}
+            missing = sorted((expected | answers.keys()) - sections.keys())
+            span.set_attributes({"im.answered": sorted(sections), "im.missing": missing})
+        for service in missing:
+            self.metrics.missing.labels(name, service).inc()
+        return Aggregate(sections=dict(sorted(sections.items())), missing=missing)
 
     async def _scatter(self, subject: str, payload: bytes, expected: set[str],
                        timeout: float) -> dict[str, ServiceSection | ErrorReply]:
@@ -64,7 +74,8 @@ class Aggregator:
         inbox = nc.new_inbox()
         sub = await nc.subscribe(inbox, cb=collect)
         try:
-            await nc.publish(subject, payload, reply=inbox)  # the client's flusher sends it
+            # The client's flusher sends it; the services' spans join the current trace.
+            await nc.publish(subject, payload, reply=inbox, headers=tracing.inject() or None)
             await asyncio.wait_for(done.wait(), timeout)
         except TimeoutError:
             pass

@@ -13,8 +13,10 @@ from gateway.auth import Tokens, provide_actor
 from gateway.config import GatewayConfig
 from gateway.errors import HANDLERS
 from gateway.lifespan import bus_lifespan
+from gateway.observe import GatewayMetrics, metrics_endpoint, observed
 from gateway.routes.audit import audit_log
 from gateway.routes.commands import ROUTES as COMMAND_ROUTES
+from gateway.routes.erasure import ROUTES as ERASURE_ROUTES
 from gateway.routes.health import health
 from gateway.routes.index import index
 from gateway.routes.lists import list_residents, list_sites
@@ -39,14 +41,18 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     config = config or GatewayConfig.from_env()
     timeout = config.discovery_timeout if discovery_timeout is None else discovery_timeout
     wait = config.connect_wait if connect_wait is None else connect_wait
+    metrics = GatewayMetrics()
     return Litestar(
-        route_handlers=[index, health, list_services, resident, site, stats, list_sites,
-                        list_residents, audit_log, *COMMAND_ROUTES, *WEB_ROUTES],
+        route_handlers=[index, health, metrics_endpoint, list_services, resident, site, stats,
+                        list_sites, list_residents, audit_log, *COMMAND_ROUTES, *ERASURE_ROUTES,
+                        *WEB_ROUTES],
+        middleware=[observed(metrics)],
         dependencies={"actor": Provide(provide_actor)},
         exception_handlers=HANDLERS,
         lifespan=[bus_lifespan, parts_lifespan],
         state=State({"settings": settings, "config": config, "tokens": Tokens(config.key),
-                     "discovery_timeout": timeout, "connect_wait": wait}),
+                     "discovery_timeout": timeout, "connect_wait": wait,
+                     "metrics": metrics}),
         openapi_config=OpenAPIConfig(
             title="Integration management platform", version=VERSION,
             components=Components(security_schemes={"bearer": SecurityScheme(

@@ -3,14 +3,16 @@
 Stored in the gateway's own MongoDB database ({IM_DB_PREFIX}gateway, collection audit)
 rather than a JetStream stream: auditors ask "who read resident X" and "what did user Y
 read", paged, which indexes answer directly, while a stream would have to be replayed
-and filtered for every question. This class only ever inserts; nothing here updates or
-deletes. A read whose audit entry cannot be written is refused (503): no unrecorded
-reads."""
+and filtered for every question. Entries are only ever inserted, with two exceptions the
+law asks for: an erasure replaces the resident's id in its entries by the erasure key
+(`erased:<key>`, still found by asking for that resident), and retention removes entries
+past their period. A read whose audit entry cannot be written is refused (503): no
+unrecorded reads."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -18,10 +20,15 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.errors import PyMongoError
 
 from contracts import Actor
+from contracts.privacy import erasure_key
 from gateway.errors import unavailable
 from gateway.schemas import AuditEntry
 
 COLLECTION = "audit"
+
+
+def erased_id(resident_id: str) -> str:
+    return f"erased:{erasure_key(resident_id)}"
 
 
 class AuditLog:
@@ -64,7 +71,7 @@ class AuditLog:
                    limit: int) -> tuple[list[AuditEntry], int]:
         flt: dict[str, Any] = {}
         if resident:
-            flt["resident_id"] = resident
+            flt["resident_id"] = {"$in": [resident, erased_id(resident)]}
         if subject:
             flt["subject"] = subject
         try:
@@ -75,3 +82,25 @@ class AuditLog:
         except PyMongoError as exc:
             raise unavailable("audit", f"could not read the audit log: {exc}") from None
         return [msgspec.convert({**d, "id": d["_id"]}, AuditEntry) for d in docs], total
+
+    async def pseudonymise(self, resident_id: str) -> int:
+        """Erasure: the entries stay (who read what, when) but no longer name the resident."""
+        try:
+            result = await self._coll().update_many(
+                {"resident_id": resident_id}, {"$set": {"resident_id": erased_id(resident_id)}})
+        except PyMongoError as exc:
+            raise unavailable("audit", f"could not pseudonymise the audit log: {exc}") from None
+        return int(result.modified_count)
+
+    async def mentioning(self, terms: list[str]) -> int:
+        flt = {"$or": [{"resident_id": {"$in": terms}}, {"subject": {"$in": terms}}]}
+        return int(await self._coll().count_documents(flt))
+
+    async def expire(self, as_of: datetime, days: int, dry_run: bool) -> dict[str, Any]:
+        """Entries older than `days` before `as_of`: counted (dry run) or removed."""
+        flt = {"at": {"$lt": as_of - timedelta(days=days)}}
+        coll = self._coll()
+        n = int(await coll.count_documents(flt))
+        if not dry_run and n:
+            n = int((await coll.delete_many(flt)).deleted_count)
+        return {"collection": COLLECTION, "days": days, "expired": n}

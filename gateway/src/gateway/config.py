@@ -19,6 +19,10 @@ class GatewayConfig:
     discovery_ttl: float = 3.0  # reuse a discovery for this long
     forget_after: float = 600.0  # a service not seen for this long is no longer expected
     connect_wait: float = 5.0
+    # Audit entries are kept this long (IM_RETENTION_GATEWAY_AUDIT, days), checked every
+    # IM_RETENTION_INTERVAL seconds like the services' rules.
+    audit_days: int = 730
+    retention_interval: float = 21600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -30,4 +34,7 @@ class GatewayConfig:
             discovery_timeout=_float(env, "IM_GATEWAY_DISCOVERY_TIMEOUT", 0.5, 0.05, 30.0),
             discovery_ttl=_float(env, "IM_GATEWAY_DISCOVERY_TTL", 3.0, 0.0, 3600.0),
             forget_after=_float(env, "IM_GATEWAY_FORGET_AFTER", 600.0, 0.0, 86400.0),
+            audit_days=_int(env, "IM_RETENTION_GATEWAY_AUDIT", 730, 1, 36_500),
+            retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0,
+                                      31.0 * 86400),
         )

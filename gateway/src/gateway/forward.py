@@ -4,6 +4,7 @@ an ApiError, so errors.py maps everything to HTTP in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -15,6 +16,7 @@ from contracts import subjects as subj
 from gateway.directory import Directory
 from gateway.errors import ApiError, unavailable
 from gateway.lifespan import Bus
+from im_runtime import tracing
 
 _ENC = msgspec.json.Encoder()
 _ERR = msgspec.json.Decoder(ErrorReply)
@@ -23,6 +25,8 @@ _ERR = msgspec.json.Decoder(ErrorReply)
 class Forwarder:
     def __init__(self, bus: Bus, directory: Directory, timeout: float) -> None:
         self.bus, self.directory, self.timeout = bus, directory, timeout
+        # Refuses (410) a command about an erased resident; set once erasures are known.
+        self.guard: Callable[[str], None] | None = None
 
     async def call(self, service: str, command: str, body: dict[str, Any],
                    actor: Actor) -> dict[str, Any]:
@@ -30,17 +34,23 @@ class Forwarder:
             subject = subj.command(service, command)
         except subj.SubjectError as exc:
             raise ApiError("bad_request", str(exc)) from None
+        rid = body.get("resident_id")
+        if self.guard is not None and isinstance(rid, str) and service != "privacy":
+            self.guard(rid)
         if not self.bus.connected:
             raise ApiError("unavailable", self.bus.detail, service="bus")
         # Whatever actor the caller put in the body is replaced by the verified one.
         payload = _ENC.encode({**body, "actor": actor})
-        try:
-            msg = await self.bus.nc.request(subject, payload, timeout=self.timeout)
-        except NoRespondersError:
-            raise self._nobody(service, command) from None
-        except (NatsTimeout, TimeoutError):
-            raise unavailable(service, f"did not answer {command} within "
-                                       f"{int(self.timeout * 1000)} ms") from None
+        with tracing.span(f"command {service}.{command}", tracing.SpanKind.CLIENT,
+                          attributes={"messaging.destination.name": subject}):
+            try:
+                msg = await self.bus.nc.request(subject, payload, timeout=self.timeout,
+                                                headers=tracing.inject() or None)
+            except NoRespondersError:
+                raise self._nobody(service, command) from None
+            except (NatsTimeout, TimeoutError):
+                raise unavailable(service, f"did not answer {command} within "
+                                           f"{int(self.timeout * 1000)} ms") from None
         reply: dict[str, Any] = msgspec.json.decode(msg.data)
         if reply.get("status") == "error":
             raise ApiError.from_reply(_ERR.decode(msg.data), service=service)

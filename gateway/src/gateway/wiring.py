@@ -12,6 +12,7 @@ from gateway.aggregate import Aggregator
 from gateway.audit import AuditLog
 from gateway.config import GatewayConfig
 from gateway.directory import Directory
+from gateway.erasures import Erasures
 from gateway.forward import Forwarder
 from im_runtime.settings import Settings
 
@@ -25,12 +26,18 @@ async def parts_lifespan(app: Litestar) -> AsyncIterator[None]:
     audit = AuditLog(settings.mongo_url, f"{settings.db_prefix}gateway")
     await audit.open()
     app.state.directory = directory
-    app.state.aggregator = Aggregator(app.state.bus, directory, config.deadline)
+    app.state.aggregator = Aggregator(app.state.bus, directory, config.deadline,
+                                      app.state.metrics)
     app.state.forwarder = Forwarder(app.state.bus, directory, config.command_timeout)
     app.state.audit = audit
+    app.state.erasures = Erasures(app.state.bus, app.state.forwarder, audit,
+                                  config.audit_days, config.retention_interval)
+    app.state.forwarder.guard = app.state.erasures.check
+    app.state.erasures.start()
     directory.warm()  # the first discovery round starts now, not with the first request
     try:
         yield
     finally:
+        await app.state.erasures.close()
         await directory.close()
         await audit.close()

@@ -123,7 +123,7 @@ async def dead_letters(counselling, nc):
                 msg = await self.sub.next_msg(timeout=left)
                 self.seen.append(msgspec.json.decode(msg.data, type=DeadLetter))
 
-    sub = await nc.jetstream().subscribe(subj.dead_letter("counselling"), ordered_consumer=True,
+    sub = await nc.jetstream().subscribe(subj.dead_letters_of("counselling"), ordered_consumer=True,
                                          deliver_policy="new")
     yield Letters(sub)
     await sub.unsubscribe()

@@ -52,9 +52,9 @@ async def settled(js: Any) -> bool:
 
 async def dead_letters(js: Any, subject: str) -> list[DeadLetter]:
     """Every dead letter the probe sent about messages on `subject` (read from IM_DLQ)."""
-    dlq = subj.dead_letter("probe")
+    dlq = subj.dead_letters_of("probe")
     info = await js.stream_info(subj.DLQ_STREAM, subjects_filter=dlq)
-    if not (info.state.subjects or {}).get(dlq):
+    if not info.state.subjects:
         return []
     sub = await js.subscribe(dlq, ordered_consumer=True)
     out: list[DeadLetter] = []

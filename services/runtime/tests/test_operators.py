@@ -56,7 +56,7 @@ async def test_untrusted_or_oversize_operator_events_are_dead_lettered(probe, nc
                                                                        case):
     js = nc.jetstream()
     rid = f"r{test_id}"
-    sub = await js.subscribe(subj.dead_letter("probe"), ordered_consumer=True,
+    sub = await js.subscribe(subj.dead_letters_of("probe"), ordered_consumer=True,
                              deliver_policy="new")
     if case == "other_source":  # operator A publishing as operator B
         event_id = await publish(js, "op-a", rid, source="op-b")

@@ -14,6 +14,7 @@ RESIDENTS = 2_450
 APARTMENTS = 160
 STAFF = 20
 PHASE_1_ACTIVE, PHASE_2_REGISTERED = 30, 28
+MOVE_OUT_CASES, MOVED_OUT = 40, 12
 TODAY = date(2026, 11, 2)
 
 OPERATORS = ("op-asb", "op-drk", "op-johanniter", "op-awo", "op-malteser", "op-diakonie")
@@ -89,6 +90,8 @@ class City:
     phase_1: list[str] = field(default_factory=list)
     phase_2: list[str] = field(default_factory=list)
     sessions: list[dict[str, object]] = field(default_factory=list)
+    move_outs: list[str] = field(default_factory=list)  # households with a move-out case
+    moved_out: list[str] = field(default_factory=list)  # of those, moved to a flat of their own
 
     @property
     def residents(self) -> list[Person]:
@@ -134,6 +137,9 @@ def build(seed: int = 2450) -> City:
     _deploy(city)
     _courses(rng, city)
     _sessions(rng, city)
+    city.move_outs = [h.id for h in city.households if city.site(h.site).kind == "shelter"
+                      ][:MOVE_OUT_CASES]
+    city.moved_out = city.move_outs[:MOVED_OUT]
     return city
 
 

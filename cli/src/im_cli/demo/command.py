@@ -13,11 +13,15 @@ from pathlib import Path
 import msgspec
 import nats
 
+from contracts import subjects as subj
 from im_cli.commands import CliError, _settings
 from im_cli.demo.city import build
-from im_cli.demo.seed import STEPS, Progress, Seeder, SeedError, plan_size
+from im_cli.demo.seed import Progress, Seeder, SeedError, plan_size, seed_city
 from im_runtime.discovery import gather, instances
 from im_runtime.settings import Settings
+
+# Whose events the demo causes: the services' own and the operators' (im.ops).
+SOURCES = ("housing", "education", "employment", "counselling", subj.OPERATOR)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -61,13 +65,9 @@ async def seed(parallel: int = 48) -> tuple[float, dict[str, object]]:
         progress = Progress(plan_size(city))
         seeder = Seeder(nc, city, running, progress, parallel)
         started = time.monotonic()
-        for service, step in STEPS:
-            if service in running:
-                await step(seeder)
-        for service in running:
-            for source in ("housing", "education", "employment", "counselling"):
-                if source != service:
-                    await seeder.settled(service, source, timeout=120)
+        await seed_city(seeder)
+        await seeder.settle(((service, source) for service in running for source in SOURCES
+                             if source != service), timeout=120)
         progress.done = progress.total
         progress.draw()
         seconds = time.monotonic() - started

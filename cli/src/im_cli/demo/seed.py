@@ -22,7 +22,8 @@ from contracts import employment_commands as emp
 from contracts import housing_commands as hs
 from contracts import subjects as subj
 from contracts.operator import SessionRecorded
-from im_cli.demo.city import PHASE_1_ACTIVE, City
+from im_cli.demo.city import City
+from im_runtime import streams
 from im_runtime.service import consumer_name
 
 ADMIN = Actor(subject="demo-seeder", role="city_admin")
@@ -78,11 +79,16 @@ class Seeder:
         self.progress.label = label
         return await asyncio.gather(*jobs)
 
+    async def settle(self, pairs: Iterable[tuple[str, str]], timeout: float = 120) -> None:
+        """`settled` for every (service, source) pair at once."""
+        await asyncio.gather(*(self.settled(svc, src, timeout) for svc, src in pairs))
+
     async def settled(self, service: str, source: str, timeout: float = 120) -> None:
         """Wait until `service` has handled every event `source` has published so far."""
         if service not in self.services:
             return
-        stream, durable = subj.event_stream(source), consumer_name(service, source)
+        stream = streams.for_source(source, 1, 1.0).name or ""
+        durable = consumer_name(service, source)
         deadline = time.monotonic() + timeout
         quiet_since: tuple[int, float] | None = None
         while time.monotonic() < deadline:
@@ -109,15 +115,14 @@ class Seeder:
         await self.each("housing: staff", (self.command("housing", "assign_staff", sid,
             hs.AssignStaff(staff_id=sid, name=name, site_ids=sites))
             for sid, name, sites in c.staff))
-        await self.each("housing: residents", (self.command("housing", "register_resident",
-            p.id, hs.RegisterResident(
-                resident_id=p.id, household_id=h.id, given_name=p.given, family_name=p.family,
-                birth_year=p.birth_year, languages=p.languages,
-                residence_status=p.status, arrival_date=p.arrived))  # type: ignore[arg-type]
-            for h in c.households for p in h.members))
-        await self.each("housing: placements", (self.command("housing", "place_household", h.id,
-            hs.PlaceHousehold(household_id=h.id, site_id=h.site, on=min(
-                p.arrived for p in h.members))) for h in c.households))
+        await self.each("housing: households", (self.command(
+            "housing", "register_household", h.id, hs.RegisterHousehold(
+                household_id=h.id, site_id=h.site, on=min(p.arrived for p in h.members),
+                members=[hs.HouseholdMember(
+                    resident_id=p.id, given_name=p.given, family_name=p.family,
+                    birth_year=p.birth_year, languages=p.languages,  # type: ignore[arg-type]
+                    residence_status=p.status, arrival_date=p.arrived)  # type: ignore[arg-type]
+                    for p in h.members])) for h in c.households))
 
     async def education(self) -> None:
         c = self.city
@@ -129,9 +134,17 @@ class Seeder:
                 "Burgstraße 14", starts=k["starts"], ends=k["ends"],  # type: ignore[arg-type]
                 capacity=k["capacity"], childcare_places=k["childcare_places"],  # type: ignore[arg-type]
                 status="running")) for k in c.courses))
-        for course, rid in c.enrolments:  # in order: the waitlists are first come, first served
-            await self.command("education", "enrol", f"{course}:{rid}",
-                               edu.Enrol(course_id=course, resident_id=rid))
+        await self.settled("education", "housing")
+        queues: dict[str, list[str]] = {}
+        for course, rid in c.enrolments:
+            queues.setdefault(course, []).append(rid)
+
+        async def in_order(course: str, rids: list[str]) -> None:  # first come, first served
+            for rid in rids:
+                await self.command("education", "enrol", f"{course}:{rid}",
+                                   edu.Enrol(course_id=course, resident_id=rid))
+
+        await self.each("education: enrolments", (in_order(k, r) for k, r in queues.items()))
 
     async def employment(self) -> None:
         c, prog = self.city, "beschaeftigung-2026"
@@ -144,20 +157,17 @@ class Seeder:
                 programme_id=prog, phase=n, starts=datetime(2026, 1 + 6 * (n - 1), 5).date(),
                 ends=datetime(2026, 6 + 6 * (n - 1), 30).date(), capacity=30,
                 status=status))  # type: ignore[arg-type]
-        await self.settled("employment", "housing")
-        await self.settled("employment", "education")
-        self.progress.label = "employment: phases"
-        first = [await self.command(  # one at a time: they all book seats of one phase
-            "employment", "register_participant", f"{prog}:1:{rid}", emp.RegisterParticipant(
-                programme_id=prog, phase=1, resident_id=rid)) for rid in c.phase_1]
+        await self.settle([("employment", "housing"), ("employment", "education")])
+        # Seats of one phase are one document: instances racing for it are told to try
+        # again (`command` does); each phase has a seat for everyone the plan registers.
+        first = await self.each("employment: phases", (self.command(
+            "employment", "register_participant", f"{prog}:{n}:{rid}", emp.RegisterParticipant(
+                programme_id=prog, phase=n, resident_id=rid))
+            for n, rids in ((1, c.phase_1), (2, c.phase_2)) for rid in rids))
         await self.each("employment: active", (self.command(
             "employment", "activate_participant", p["participation_id"],
             emp.ActivateParticipant(participation_id=p["participation_id"]))
-            for p in first[:PHASE_1_ACTIVE] if p["state"] != "active"))
-        for rid in c.phase_2:
-            await self.command("employment", "register_participant", f"{prog}:2:{rid}",
-                               emp.RegisterParticipant(programme_id=prog, phase=2,
-                                                       resident_id=rid))
+            for p in first[:len(c.phase_1)] if p["state"] != "active"))
 
     async def counselling(self) -> None:
         await self.settled("counselling", "housing")
@@ -176,27 +186,45 @@ class Seeder:
             self.progress.step()
 
         await asyncio.gather(*(one(s) for s in self.city.sessions))
+        await self.settled("counselling", subj.OPERATOR)  # recorded before anyone moves out
 
     async def move_outs(self) -> None:
-        housed = [h for h in self.city.households if not h.site.startswith("apt-")][:40]
         cases = await self.each("housing: move-out cases", (self.command(
-            "housing", "open_move_out_case", h.id, hs.OpenMoveOutCase(household_id=h.id))
-            for h in housed))
-        for case in cases[:12]:  # completed: the household has its own flat
+            "housing", "open_move_out_case", hid, hs.OpenMoveOutCase(household_id=hid))
+            for hid in self.city.move_outs))
+
+        async def walk(case_id: str) -> None:
             for stage in ("searching", "offer_received", "viewing", "lease_signed", "moving",
                           "moved_out"):
-                await self.command("housing", "advance_move_out_case",
-                                   f"{case['case_id']}:{stage}", hs.AdvanceMoveOutCase(
-                                       case_id=case["case_id"], stage=stage))  # type: ignore[arg-type]
+                await self.command("housing", "advance_move_out_case", f"{case_id}:{stage}",
+                                   hs.AdvanceMoveOutCase(case_id=case_id, stage=stage))  # type: ignore[arg-type]
+
+        await self.each("housing: moved out", (walk(case["case_id"])  # completed: own flat
+                                                for case in cases[:len(self.city.moved_out)]))
 
 
 def plan_size(city: City) -> int:
-    return (len(city.sites) + len(city.staff) + len(city.residents) + len(city.households)
+    return (len(city.sites) + len(city.staff) + len(city.households)
             + len(city.courses) + len(city.enrolments) + 3 + len(city.phase_1) * 2
-            + len(city.phase_2) + len(city.sessions) + 40 + 12 * 6)
+            + len(city.phase_2) + len(city.sessions) + len(city.move_outs)
+            + len(city.moved_out) * 6)
 
 
-STEPS: tuple[tuple[str, Callable[[Seeder], Awaitable[None]]], ...] = (
-    ("housing", Seeder.housing), ("education", Seeder.education),
-    ("employment", Seeder.employment), ("counselling", Seeder.counselling),
-    ("housing", Seeder.move_outs))
+# Lanes of steps: a lane's steps one after the other, the lanes of a stage at once.
+Lane = tuple[tuple[str, Callable[[Seeder], Awaitable[None]]], ...]
+STAGES: tuple[tuple[Lane, ...], ...] = (
+    ((("housing", Seeder.housing),),),
+    ((("education", Seeder.education), ("employment", Seeder.employment)),
+     (("counselling", Seeder.counselling),)),
+    ((("housing", Seeder.move_outs),),),  # once the sessions are recorded: cases close
+)
+
+
+async def seed_city(seeder: Seeder) -> None:
+    async def lane(steps: Lane) -> None:
+        for service, step in steps:
+            if service in seeder.services:
+                await step(seeder)
+
+    for stage in STAGES:
+        await asyncio.gather(*(lane(steps) for steps in stage))

@@ -34,6 +34,7 @@ Id = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=r"^[A-Za-
 async def resident(resident_id: Id, actor: NamedDependency[Actor], state: State) -> Aggregate:
     aggregator: Aggregator = state.aggregator
     audit: AuditLog = state.audit
+    state.erasures.check(resident_id)  # 410 once erased
     agg = await aggregator.ask(RESIDENT_OVERVIEW,
                                GetResidentOverview(resident_id=resident_id, actor=actor))
     try:

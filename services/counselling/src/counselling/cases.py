@@ -1,5 +1,7 @@
 """A case per resident and operator: sessions by category and the open follow-ups.
-Housing's report that the resident left the operator's shelters closes it."""
+Housing's report that the resident left the operator's shelters closes it. The case's
+records (sessions, notes, referrals) keep the date it closed: their retention runs from
+then."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from typing import Any
 
 from counselling import store
 from im_runtime import UnitOfWork
+
+RECORDS = (store.SESSIONS, store.NOTES, store.REFERRALS)
 
 
 async def case(uow: UnitOfWork, operator_id: str, resident_id: str,
@@ -31,15 +35,33 @@ def add_session(doc: dict[str, Any], session: dict[str, Any]) -> None:
 
 async def close(uow: UnitOfWork, operator_id: str, resident_id: str, on: str) -> None:
     doc = await uow.get(store.CASES, store.key(operator_id, resident_id))
-    if doc is None or not doc["open"]:
-        return
-    doc.update(open=False, closed_on=on, follow_ups=[])
-    uow.put(store.CASES, doc)
+    if doc is not None and doc["open"]:
+        doc.update(open=False, closed_on=on, follow_ups=[])
+        uow.put(store.CASES, doc)
+    # Notes may exist without a case (no session yet): they close with the stay.
+    await stamp(uow, operator_id, resident_id, doc["closed_on"] if doc else on)
 
 
 async def reopen(uow: UnitOfWork, operator_id: str, resident_id: str) -> None:
     doc = await uow.get(store.CASES, store.key(operator_id, resident_id))
-    if doc is None or doc["open"]:
-        return
-    doc.update(open=True, closed_on=None)
-    uow.put(store.CASES, doc)
+    if doc is not None and not doc["open"]:
+        doc.update(open=True, closed_on=None)
+        uow.put(store.CASES, doc)
+    await stamp(uow, operator_id, resident_id, None)
+
+
+async def closed_on(uow: UnitOfWork, operator_id: str, resident_id: str) -> str | None:
+    """When the operator's case of the resident closed (None while it is open)."""
+    doc = await uow.get(store.CASES, store.key(operator_id, resident_id))
+    return None if doc is None or doc["open"] else doc["closed_on"]  # type: ignore[no-any-return]
+
+
+async def stamp(uow: UnitOfWork, operator_id: str, resident_id: str, on: str | None) -> None:
+    """Set (or, reopened, clear) `case_closed_on` on the case's records that differ."""
+    differ = {"$ne": None} if on is None else None
+    for collection in RECORDS:
+        for doc in await uow.find(collection, {"operator_id": operator_id,
+                                               "resident_id": resident_id,
+                                               "case_closed_on": differ}):
+            doc["case_closed_on"] = on
+            uow.put(collection, doc)

@@ -29,9 +29,10 @@ async def on_session_recorded(event: CloudEvent[SessionRecorded], uow: UnitOfWor
                "counsellor": data.counsellor,
                "follow_up_on": data.follow_up_on.isoformat() if data.follow_up_on else None,
                "referral": data.referral}
-    uow.put(store.SESSIONS, session)
     doc = await cases.case(uow, operator, data.resident_id, data.site_id)
     cases.add_session(doc, session)
+    session["case_closed_on"] = None if doc["open"] else doc["closed_on"]  # a late record
+    uow.put(store.SESSIONS, session)
     uow.put(store.CASES, doc)
     if data.referral is not None:
         await referrals.request(uow, operator_id=operator, referral_id=f"s-{data.session_id}",
@@ -43,11 +44,12 @@ async def on_session_recorded(event: CloudEvent[SessionRecorded], uow: UnitOfWor
 async def on_case_note_recorded(event: CloudEvent[CaseNoteRecorded], uow: UnitOfWork) -> None:
     data, operator = event.data, event.source
     await require_operator_site(uow, operator, data.site_id, data.resident_id)
+    closed = await cases.closed_on(uow, operator, data.resident_id)
     # The text stays in this collection: no event, answer or log line carries it.
     uow.put(store.NOTES, {"_id": store.key(operator, data.note_id), "operator_id": operator,
                           "resident_id": data.resident_id, "site_id": data.site_id,
                           "category": data.category, "written_on": data.written_on.isoformat(),
-                          "text": data.text})
+                          "text": data.text, "case_closed_on": closed})
 
 
 async def on_incident_recorded(event: CloudEvent[IncidentRecorded], uow: UnitOfWork) -> None:

@@ -10,8 +10,15 @@ from contracts import employment as emp
 from contracts import feedback as fb
 from contracts import housing as hs
 from contracts import operator as op
-from counselling import operators, projection, queries, referrals, store
+from counselling import erasure, operators, projection, queries, referrals, store
 from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime.spec import Retention
+
+# Default periods in days (IM_RETENTION_COUNSELLING_<NAME> overrides): social-data records
+# are kept three years after the operator's case closed (the resident left its shelters),
+# long enough for a return or a late question, and what housing told about a resident
+# three years after they moved out. A case reopens on return, and its clock stops.
+THREE_YEARS = 1095
 
 spec = ServiceSpec(
     name=ev.SERVICE,
@@ -50,4 +57,12 @@ spec = ServiceSpec(
     # Notes are free text that never leaves the service, not even in a dead letter.
     redact_dead_letters=True,
     operator_inbox=True,
+    erase=erasure.erase,
+    retention=(
+        Retention("cases", store.CASES, "closed_on", THREE_YEARS, stored="date"),
+        Retention("sessions", store.SESSIONS, "case_closed_on", THREE_YEARS, stored="date"),
+        Retention("notes", store.NOTES, "case_closed_on", THREE_YEARS, stored="date"),
+        Retention("referrals", store.REFERRALS, "case_closed_on", THREE_YEARS, stored="date"),
+        Retention("residents", store.RESIDENTS, "moved_out_at", THREE_YEARS),
+    ),
 )

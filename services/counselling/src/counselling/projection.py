@@ -44,6 +44,8 @@ async def on_resident_moved(event: CloudEvent[Any], uow: UnitOfWork) -> None:
         site = await uow.get(store.SITES, data.site_id) or {}
         doc.update(site_id=data.site_id, operator_id=data.operator_id or site.get("operator_id"))
     doc["at"] = at
+    # Retention of what is known about a resident runs from moving out.
+    doc["moved_out_at"] = event.time if isinstance(data, ResidentMovedOut) else None
     uow.put(store.RESIDENTS, doc)
     on = event.time.date().isoformat()
     if left is not None and left != doc["operator_id"]:

@@ -12,7 +12,7 @@ from contracts import CloudEvent
 from contracts import feedback as fb
 from contracts.counselling import AnswerCityReferral, ReferralRequested, ReferralView
 from contracts.referrals import ReferralAccepted, ReferralCompleted, ReferralRejected, Topic
-from counselling import store
+from counselling import cases, store
 from im_runtime import Conflict, UnitOfWork
 from im_runtime.access import STAFF, require_role, require_site
 
@@ -34,7 +34,8 @@ async def request(uow: UnitOfWork, *, operator_id: str, referral_id: str, reside
            "resident_id": resident_id, "site_id": site_id, "topic": topic,
            "owner": OWNER[topic], "state": "requested", "requested_on": on.isoformat(),
            "session_id": session_id, "by": None, "reason": None, "reference": None,
-           "outcome": None}
+           "outcome": None,
+           "case_closed_on": await cases.closed_on(uow, operator_id, resident_id)}
     uow.put(store.REFERRALS, doc)
     uow.emit(ReferralRequested(referral_id=referral_id, resident_id=resident_id,
                                operator_id=operator_id, site_id=site_id, topic=topic,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts import utcnow
 from contracts.education import AttendanceRecorded, EnrolmentCompleted
 from contracts.education_commands import CompleteEnrolment, EnrolmentView, RecordAttendance
 from education import store
@@ -45,7 +46,8 @@ async def complete_enrolment(cmd: CompleteEnrolment, uow: UnitOfWork) -> Enrolme
         raise DomainError("a certificate level is given for integration courses only",
                           details={"course_id": course["_id"], "kind": course["kind"]})
     level = cmd.certificate_level if cmd.passed else None
-    enr |= {"status": "completed", "passed": cmd.passed, "certificate_level": level}
+    enr |= {"status": "completed", "passed": cmd.passed, "certificate_level": level,
+            "ended_at": utcnow()}  # retention counts from it
     uow.put(store.ENROLMENTS, enr)
     uow.emit(EnrolmentCompleted(**_about(enr, course), passed=cmd.passed,
                                 certificate_level=level))

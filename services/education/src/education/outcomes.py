@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts import utcnow
 from contracts.education import (
     ChildcarePlaceAllotted,
     ChildcareReleased,
@@ -19,6 +20,7 @@ from contracts.education import (
 from education import store, versions
 from education.domain import Change
 from im_runtime import UnitOfWork
+from im_runtime.anonymous import is_stand_in_id
 
 STATUS = {"confirmed": "confirmed", "promoted": "confirmed", "waitlisted": "waitlisted",
           "released": "withdrawn"}
@@ -47,10 +49,21 @@ def confirmed(about: dict[str, Any], course: dict[str, Any],
     return EnrolmentConfirmed(**about)
 
 
+def _quietly(uow: UnitOfWork, enr: dict[str, Any], ch: Change) -> None:
+    """A stand-in's seat or an erased child's place changed: the counts follow, and
+    there is nobody to tell."""
+    if ch.child_id is None:
+        enr["status"] = STATUS[ch.kind]
+        uow.put(store.ENROLMENTS, enr)
+
+
 async def apply(uow: UnitOfWork, course: dict[str, Any], changes: list[Change],
                 reason: str) -> None:
     for ch in changes:
-        enr = await store.enrolment(uow, ch.enrolment_id)
+        enr = await store.enrolment(uow, ch.enrolment_id, stand_ins=True)
+        if enr.get("anonymised") or is_stand_in_id(ch.child_id):
+            _quietly(uow, enr, ch)
+            continue
         about: dict[str, Any] = {"enrolment_id": enr["_id"], "course_id": course["_id"]}
         if ch.child_id is not None:
             about |= {"resident_id": ch.child_id, "parent_id": enr["resident_id"]}
@@ -71,6 +84,7 @@ async def apply(uow: UnitOfWork, course: dict[str, Any], changes: list[Change],
         elif ch.kind == "promoted":
             uow.emit(EnrolmentPromoted(**about))
         else:
+            enr["ended_at"] = utcnow()  # retention counts from it
             uow.emit(EnrolmentWithdrawn(**about, reason=reason, was=ch.was or "confirmed"))  # type: ignore[arg-type]
             complete_referral(uow, enr, "withdrawn")
         uow.put(store.ENROLMENTS, enr)

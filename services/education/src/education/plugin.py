@@ -18,6 +18,7 @@ from education import (
     attendance,
     courses,
     enrolment,
+    erasure,
     queries,
     referrals,
     residents,
@@ -26,6 +27,28 @@ from education import (
     versions,
 )
 from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime.spec import Retention
+
+# Retention defaults: three years after the matter ended (issue #9); the city sets its
+# own periods where it runs education, IM_RETENTION_EDUCATION_<NAME> in days. Anonymous
+# stand-ins of erased residents hold nothing personal and stay for the statistics.
+THREE_YEARS = 1095
+PEOPLE = store.PEOPLE_ONLY
+RETENTION = (
+    # an enrolment, three years after it was completed or withdrawn
+    Retention("ended_enrolments", store.ENROLMENTS, after="ended_at", days=THREE_YEARS,
+              where=PEOPLE),
+    # a Kita or school request, three years after it was placed or declined
+    Retention("concluded_access_requests", store.ACCESS, after="closed_at",
+              days=THREE_YEARS, where=PEOPLE),
+    # a course with its seat lists (they name residents), three years after it ended
+    Retention("ended_courses", store.COURSES, after="ends", days=THREE_YEARS, stored="date"),
+    # what housing told about a resident, three years after they moved out
+    Retention("moved_out_residents", store.RESIDENTS, after="moved_out_on",
+              days=THREE_YEARS, stored="date"),
+    # the referral ledger (it answers each referral once), three years after the answer
+    Retention("answered_referrals", store.REFERRALS, after="answered_at", days=THREE_YEARS),
+)
 
 spec = ServiceSpec(
     name=ev.SERVICE,
@@ -77,4 +100,6 @@ spec = ServiceSpec(
                        IndexModel("site_id"), IndexModel("open")],
         store.RESIDENTS: [], store.SITES: [], store.REFERRALS: [],
     },
+    erase=erasure.erase,
+    retention=RETENTION,
 )

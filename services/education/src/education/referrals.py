@@ -33,7 +33,9 @@ async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitO
         reference, reason = await _language_course(uow, ref, link)
     else:
         reference, reason = await _kita_school(uow, ref, link)
-    uow.put(store.REFERRALS, {"_id": ref.referral_id, "reference": reference, "reason": reason})
+    uow.put(store.REFERRALS, {"_id": ref.referral_id, "reference": reference, "reason": reason,
+                              # for erasure and retention
+                              "resident_id": ref.resident_id, "answered_at": event.time})
     if reference is not None:
         uow.emit(EducationReferralAccepted(**answer, reference=reference))
     else:

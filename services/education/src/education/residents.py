@@ -42,6 +42,9 @@ async def on_resident_moved(event: CloudEvent[ResidentPlaced | ResidentTransferr
     if doc["site_id"] == site:
         return
     doc["site_id"] = site
+    # retention counts from the day they left city accommodation
+    doc["moved_out_on"] = (data.moved_out.isoformat()
+                           if isinstance(data, ResidentMovedOut) else None)
     uow.put(store.RESIDENTS, doc)
     for coll, flt in ((store.ENROLMENTS, {}), (store.ACCESS, {"open": True})):
         for other in await uow.find(coll, {"resident_id": data.resident_id, **flt}):

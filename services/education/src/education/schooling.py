@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from contracts import Actor
+from contracts import Actor, utcnow
 from contracts.education import (
     AccessPlaceOffered,
     AccessRequestDeclined,
@@ -88,7 +88,8 @@ async def conclude(cmd: ConcludeAccess, uow: UnitOfWork) -> AccessRequestView:
     if cmd.outcome == "declined" and not cmd.reason:
         raise DomainError("declining an offered place needs a reason",
                           details={"request_id": cmd.request_id})
-    doc |= {"status": cmd.outcome, "open": False, "reason": cmd.reason}
+    doc |= {"status": cmd.outcome, "open": False, "reason": cmd.reason,
+            "closed_at": utcnow()}  # retention counts from it
     uow.put(store.ACCESS, doc)
     if cmd.outcome == "placed":
         uow.emit(AccessRequestPlaced(**_about(doc), institution=doc["institution"],

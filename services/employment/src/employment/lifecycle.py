@@ -11,6 +11,7 @@ from contracts.employment_commands import ParticipationView
 from employment import store
 from employment.domain import has_free_seat, seated_status, transition
 from im_runtime import UnitOfWork
+from im_runtime.anonymous import NOT_STAND_IN
 
 
 def view(doc: dict[str, Any]) -> ParticipationView:
@@ -36,7 +37,7 @@ def set_status(doc: dict[str, Any], wanted: str, by: str) -> None:
 async def complete(uow: UnitOfWork, doc: dict[str, Any], by: str,
                    placement_id: str | None) -> None:
     set_status(doc, "completed", by)
-    doc["placement_id"] = placement_id
+    doc["placement_id"], doc["ended_at"] = placement_id, utcnow()  # retention runs from then
     uow.put(store.PARTICIPATIONS, doc)
     uow.emit(ParticipantCompleted(**ids(doc), placement_id=placement_id))
 
@@ -45,7 +46,7 @@ async def drop_out(uow: UnitOfWork, programme: dict[str, Any], doc: dict[str, An
                    reason: str, by: str) -> None:
     was = doc["status"]
     set_status(doc, "dropped_out", by)
-    doc["reason"] = reason
+    doc["reason"], doc["ended_at"] = reason, utcnow()
     uow.put(store.PARTICIPATIONS, doc)
     uow.emit(ParticipantDroppedOut(**ids(doc), reason=reason, was=was))  # type: ignore[arg-type]
     phase = await store.phase(uow, doc["programme_id"], doc["phase"])
@@ -68,7 +69,8 @@ async def promote_waitlist(uow: UnitOfWork, programme: dict[str, Any],
     if phase["status"] == "closed" or not phase["waitlisted"]:
         return
     waiting = await uow.find(store.PARTICIPATIONS, {
-        "programme_id": programme["_id"], "phase": phase["number"], "status": "waitlisted"})
+        "programme_id": programme["_id"], "phase": phase["number"], "status": "waitlisted",
+        **NOT_STAND_IN})  # an erased resident's place is only counted
     for doc in sorted(waiting, key=lambda d: d["position"]):
         if not has_free_seat(phase):
             break

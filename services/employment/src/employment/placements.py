@@ -3,6 +3,7 @@ participation it came from."""
 
 from __future__ import annotations
 
+from contracts import utcnow
 from contracts.employment import PlacementRecorded
 from contracts.employment_commands import ParticipationView, RecordPlacement
 from employment import store
@@ -24,7 +25,8 @@ async def record_placement(cmd: RecordPlacement, uow: UnitOfWork) -> Participati
     uow.put(store.PLACEMENTS, {
         "_id": placement_id, "participation_id": doc["_id"], "resident_id": doc["resident_id"],
         "programme_id": doc["programme_id"], "phase": doc["phase"], "kind": cmd.kind,
-        "sector": cmd.sector, "starts": cmd.starts.isoformat(), "hours": cmd.hours})
+        "sector": cmd.sector, "starts": cmd.starts.isoformat(), "hours": cmd.hours,
+        "recorded_at": utcnow()})
     uow.emit(PlacementRecorded(**ids(doc), placement_id=placement_id, kind=cmd.kind,
                                sector=cmd.sector, starts=cmd.starts, hours=cmd.hours))
     await complete(uow, doc, cmd.actor.subject, placement_id)

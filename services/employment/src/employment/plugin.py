@@ -9,8 +9,24 @@ from contracts import employment as ev
 from contracts import employment_commands as cmd
 from contracts import housing as hs
 from contracts.counselling import ReferralRequested
-from employment import coaching, participants, placements, programmes, projection, queries, store
+from employment import (
+    coaching,
+    erasure,
+    participants,
+    placements,
+    programmes,
+    projection,
+    queries,
+    store,
+)
 from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime.spec import Retention
+
+# Default periods in days (IM_RETENTION_EMPLOYMENT_<NAME> overrides): three years, the
+# usual audit period of the programmes' funders, after a participation ended (its
+# placement with it), a coaching session was held, a coaching need was raised, or the
+# resident left the city.
+THREE_YEARS = 1095
 
 spec = ServiceSpec(
     name=ev.SERVICE,
@@ -61,4 +77,12 @@ spec = ServiceSpec(
         store.NEEDS: [IndexModel("resident_id")], store.COACHING: [IndexModel("resident_id")],
         store.PLACEMENTS: [IndexModel("resident_id")], store.PROGRAMMES: [],
     },
+    erase=erasure.erase,
+    retention=(
+        Retention("participations", store.PARTICIPATIONS, "ended_at", THREE_YEARS),
+        Retention("placements", store.PLACEMENTS, "recorded_at", THREE_YEARS),
+        Retention("coaching", store.COACHING, "on", THREE_YEARS, stored="date"),
+        Retention("coaching_needs", store.NEEDS, "requested_on", THREE_YEARS, stored="date"),
+        Retention("residents", store.RESIDENTS, "left_city_at", THREE_YEARS),
+    ),
 )

@@ -56,6 +56,8 @@ async def on_housing(event: CloudEvent[Any], uow: UnitOfWork) -> None:
     if rank is not None and _later(doc["site_at"], [at, rank]):
         moved_out = isinstance(data, ResidentMovedOut)
         doc["site_id"], doc["site_at"] = (None if moved_out else data.site_id), [at, rank]
+        # Retention of the projection runs from leaving the city (a flat keeps them here).
+        doc["left_city_at"] = event.time if moved_out and data.reason in MOVED_AWAY else None
     uow.put(store.RESIDENTS, doc)
     if isinstance(data, ResidentMovedOut) and data.reason in MOVED_AWAY:
         await _drop_everything(uow, data.resident_id)

@@ -54,7 +54,8 @@ async def site_overview(q: GetSiteOverview, uow: UnitOfWork) -> dict[str, Any] |
         "participants": len({p["resident_id"] for p in current}),
         "by_state": dict(Counter(p["status"] for p in current)),
         "participations": [{"resident_id": p["resident_id"], **_participation(p)}
-                           for p in sorted(current, key=lambda p: p["_id"])],
+                           for p in sorted(current, key=lambda p: p["_id"])
+                           if not p.get("anonymised")],  # counted above, never listed
         "open_coaching_needs": await uow.count(store.NEEDS, {"resident_id": {"$in": ids},
                                                              "open": True}),
     }

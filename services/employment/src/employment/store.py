@@ -31,7 +31,11 @@ async def phase(uow: UnitOfWork, programme_id: str, number: int) -> dict[str, An
 
 
 async def participation(uow: UnitOfWork, participation_id: str) -> dict[str, Any]:
-    return await need(uow, PARTICIPATIONS, participation_id, "participation")
+    doc = await uow.get(PARTICIPATIONS, participation_id)
+    if doc is None or doc.get("anonymised"):  # an erased resident's stand-in only counts
+        raise NotFound(f"no participation {participation_id!r}",
+                       details={"participation_id": participation_id})
+    return doc
 
 
 async def resident(uow: UnitOfWork, resident_id: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from contracts import Actor
+from contracts import Actor, utcnow
 from contracts.housing import (
     HousingReferralCompleted,
     MoveOutCaseAdvanced,
@@ -43,8 +43,9 @@ async def open_case(uow: UnitOfWork, actor: Actor, household_id: str,
                     referral: dict[str, str] | None = None) -> dict[str, Any]:
     hh = await store.household(uow, household_id)
     require_site(actor, hh.get("site_id"), "open a move-out case for this household")
-    if hh.get("case_id"):
-        current = await store.case(uow, hh["case_id"])
+    # The last case may be gone by retention; an open one is what matters.
+    current = await uow.get(store.CASES, hh["case_id"]) if hh.get("case_id") else None
+    if current is not None:
         if current["stage"] not in TERMINAL:  # one open case per household: link to it
             if referral:
                 current["referrals"].append(referral)
@@ -95,10 +96,10 @@ async def advance(cmd: AdvanceMoveOutCase, uow: UnitOfWork) -> CaseView:
     case = await _open_case(uow, cmd.actor, cmd.case_id)
     _advance(uow, case, cmd.stage, cmd.reason, cmd.actor.subject)
     if case["stage"] in TERMINAL:
-        case["open"] = False
+        case["open"], case["closed_at"] = False, utcnow()  # retention counts from it
         if case["stage"] == "moved_out":
-            hh = await store.household(uow, case["household_id"])
-            if hh.get("site_id"):  # it may have moved out already (move_out_household)
+            hh = await uow.get(store.HOUSEHOLDS, case["household_id"])
+            if hh and hh.get("site_id"):  # it may have moved out already, or be gone
                 await end_placement(uow, cmd.actor, hh, "own_flat", date.today())
         uow.emit(MoveOutCaseClosed(resident_id=case["applicant_id"], case_id=case["_id"],
                                    household_id=case["household_id"], outcome=case["stage"],

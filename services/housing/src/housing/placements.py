@@ -38,7 +38,7 @@ async def place_household(cmd: PlaceHousehold, uow: UnitOfWork) -> Placed:
         uow.put(store.SITES, source)
     target["occupancy"] += len(people)
     uow.put(store.SITES, target)
-    hh["site_id"] = cmd.site_id
+    hh["site_id"], hh["moved_out_on"] = cmd.site_id, None
     uow.put(store.HOUSEHOLDS, hh)
     case = await uow.get(store.CASES, hh["case_id"]) if hh.get("case_id") else None
     if case is not None and case["open"]:  # an open move-out case follows the household
@@ -74,6 +74,7 @@ def _move(person: dict[str, Any], site_id: str | None, on: date, override: bool,
         history.append({"site_id": site_id, "since": on.isoformat(), "until": None,
                         "override": override})
     person["site_id"] = site_id
+    person["moved_out_on"] = None if site_id else on.isoformat()  # retention counts from it
 
 
 async def end_placement(uow: UnitOfWork, actor: Actor, hh: dict[str, Any], reason: str,
@@ -87,7 +88,7 @@ async def end_placement(uow: UnitOfWork, actor: Actor, hh: dict[str, Any], reaso
     people = await store.members(uow, hh)
     site["occupancy"] -= len(people)
     uow.put(store.SITES, site)
-    hh["site_id"] = None
+    hh["site_id"], hh["moved_out_on"] = None, on.isoformat()
     uow.put(store.HOUSEHOLDS, hh)
     for person in people:
         _move(person, None, on, False, reason)

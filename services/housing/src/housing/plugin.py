@@ -8,8 +8,39 @@ from contracts import housing as ev
 from contracts import housing_commands as cmd
 from contracts._base import Ack
 from contracts.counselling import ReferralRequested
-from housing import moveout, placements, queries, referrals, residents, sites, staff, store
+from housing import (
+    erasure,
+    households,
+    moveout,
+    placements,
+    queries,
+    referrals,
+    residents,
+    sites,
+    staff,
+    store,
+)
 from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime.spec import Retention
+
+# Retention defaults: three years after the matter ended (issue #9); the city sets its
+# own periods where it runs housing, IM_RETENTION_HOUSING_<NAME> in days. Anonymous
+# stand-ins of erased residents hold nothing personal and stay for the statistics.
+THREE_YEARS = 1095
+PEOPLE = store.PEOPLE_ONLY
+RETENTION = (
+    # a move-out case, three years after it closed (moved out or cancelled)
+    Retention("closed_cases", store.CASES, after="closed_at", days=THREE_YEARS,
+              where={**PEOPLE, "open": False}),
+    # a resident's record and their household, three years after they moved out
+    Retention("moved_out_residents", store.RESIDENTS, after="moved_out_on",
+              days=THREE_YEARS, where=PEOPLE, stored="date"),
+    Retention("moved_out_households", store.HOUSEHOLDS, after="moved_out_on",
+              days=THREE_YEARS, stored="date"),
+    # an emergency over-filling of a site, three years after the placement
+    Retention("overrides", store.OVERRIDES, after="on", days=THREE_YEARS, where=PEOPLE,
+              stored="date"),
+)
 
 spec = ServiceSpec(
     name=ev.SERVICE,
@@ -35,6 +66,8 @@ spec = ServiceSpec(
         Handles("list_residents", cmd.ListResidents, residents.list_residents,
                 cmd.ResidentPage),
         Handles("place_household", cmd.PlaceHousehold, placements.place_household, cmd.Placed),
+        Handles("register_household", cmd.RegisterHousehold, households.register_household,
+                cmd.HouseholdView),
         Handles("move_out_household", cmd.MoveOutHousehold, placements.move_out_household,
                 cmd.Placed),
         Handles("assign_staff", cmd.AssignStaff, staff.assign_staff, Ack),
@@ -55,4 +88,6 @@ spec = ServiceSpec(
         store.CASES: [IndexModel("site_id"), IndexModel("open"), IndexModel("stage")],
         store.HOUSEHOLDS: [], store.STAFF: [], store.OVERRIDES: [IndexModel("site_id")],
     },
+    erase=erasure.erase,
+    retention=RETENTION,
 )

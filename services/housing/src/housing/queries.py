@@ -24,7 +24,7 @@ def may_see_personal(actor: Actor, site: dict[str, Any] | None) -> bool:
 
 async def resident_overview(q: GetResidentOverview, uow: UnitOfWork) -> dict[str, Any] | None:
     doc = await uow.get(store.RESIDENTS, q.resident_id)
-    if doc is None:
+    if doc is None or doc.get("anonymised"):
         return None
     hh = await uow.get(store.HOUSEHOLDS, doc["household_id"]) or {}
     case = await uow.get(store.CASES, hh["case_id"]) if hh.get("case_id") else None

@@ -48,6 +48,7 @@ async def register_resident(cmd: RegisterResident, uow: UnitOfWork) -> ResidentR
         site["occupancy"] += 1
         uow.put(store.SITES, site)
     hh["member_ids"].append(rid)
+    hh["moved_out_on"] = None  # a household with a new member is current again (retention)
     doc = {"_id": rid, "household_id": hh["_id"], "given_name": cmd.given_name,
            "family_name": cmd.family_name,
            "name_key": f"{cmd.given_name} {cmd.family_name}".lower(),
@@ -96,7 +97,9 @@ async def list_residents(cmd: ListResidents, uow: UnitOfWork) -> ResidentPage:
     require_role(cmd.actor, STAFF, "list residents")
     if cmd.actor.role == "social_worker":
         require_site(cmd.actor, cmd.site_id, "list residents")
-    flt: dict[str, Any] = {"site_id": cmd.site_id} if cmd.site_id else {}
+    flt: dict[str, Any] = dict(store.PEOPLE_ONLY)  # stand-ins of erased residents are nobody
+    if cmd.site_id:
+        flt["site_id"] = cmd.site_id
     order = [("family_name", 1), ("_id", 1)]
     if not cmd.q:
         docs = await uow.find(store.RESIDENTS, flt, sort=order, skip=cmd.offset, limit=cmd.limit)

@@ -7,17 +7,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Union
 
 import msgspec
 from nats.aio.msg import Msg
 
 from contracts import MAX_MESSAGE_BYTES, CloudEvent, EventData, event_type
-from im_runtime import failpoints
+from im_runtime import failpoints, tracing
 from im_runtime.deadletter import DeadLetters
 from im_runtime.errors import ConcurrencyConflict, Reject
 from im_runtime.metrics import Metrics
 from im_runtime.outbox import OutboxRelay
+from im_runtime.privacy import drop_erased
 from im_runtime.spec import EventHandler
 
 log = logging.getLogger("im.consume")
@@ -66,6 +68,10 @@ class EventConsumer:
                 await self.dead.send(msg, f"untrusted: {untrusted}", "untrusted")
                 continue
             todo.append((msg, event))
+        todo, gone = await drop_erased(self.store, todo)
+        for msg in gone:
+            self.metrics.erased_dropped.labels(self.service).inc()
+            await msg.ack()
         # A first delivery is almost never a duplicate: skip the look-up and let the
         # unique processed id in the commit catch the rare one (then look up and retry).
         look_up = any(_redelivered(m) for m, _ in todo)
@@ -121,7 +127,8 @@ class EventConsumer:
             point = uow.savepoint()
             read = len(loads) if loads is not None else 0
             try:
-                await self.handlers[event.type](event, uow)
+                with _traced(self.service, msg, event):
+                    await self.handlers[event.type](event, uow)
                 uow.mark_processed(event.id)
             except Exception as exc:
                 uow.rollback_to(point)
@@ -159,6 +166,14 @@ class EventConsumer:
         log.warning("handler failed, will retry", extra={"type": event.type, "id": event.id,
                                                          "deliveries": deliveries, "why": reason})
         await msg.nak(delay=self.backoff * 2 ** (deliveries - 1))
+
+
+def _traced(service: str, msg: Msg, event: CloudEvent[Any]) -> AbstractContextManager[Any]:
+    """A consumer span per event, in the trace of the handler that emitted it."""
+    return tracing.span(f"event {event.type}", tracing.SpanKind.CONSUMER,
+                        parent=tracing.extract(msg.headers),
+                        attributes={"im.service": service, "im.event.id": event.id,
+                                    "messaging.destination.name": msg.subject})
 
 
 def _redelivered(msg: Msg) -> bool:

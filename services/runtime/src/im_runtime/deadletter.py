@@ -50,7 +50,8 @@ class DeadLetters:
     async def send(self, msg: Msg, reason: str, kind: str) -> None:
         dead = letter(self._service, msg, reason, self._redact)
         msg_id = f"dlq-{dead.stream}-{dead.stream_seq}" if dead.stream else None
-        await self._js.publish(subjects.dead_letter(self._service), _ENC.encode(dead),
+        subject = subjects.dead_letter(self._service, subjects.resident_of(msg.subject))
+        await self._js.publish(subject, _ENC.encode(dead),
                                headers={"Nats-Msg-Id": msg_id} if msg_id else None)
         self._metrics.dead_lettered.labels(self._service, kind).inc()
         log.warning("dead-lettered", extra={"service": self._service, "subject": msg.subject,

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from contracts import MAX_MESSAGE_BYTES, ErrorReply, Reply, ServiceSection
-from im_runtime import failpoints
+from im_runtime import failpoints, tracing
 from im_runtime.errors import ConcurrencyConflict, DomainError
 from im_runtime.metrics import Metrics
 from im_runtime.outbox import OutboxRelay
@@ -39,6 +39,7 @@ class CommandEndpoint:
         self.service, self.route, self.store = service, route, store
         self.relay, self.metrics = relay, metrics
         self.decoder = msgspec.json.Decoder(route.command)
+        self.span_name = f"command {service}.{route.name}"
 
     async def __call__(self, body: bytes) -> bytes:
         started = time.perf_counter()
@@ -54,6 +55,7 @@ class CommandEndpoint:
             status, reply = "internal", error("internal", f"{self.service} failed to handle "
                                                           f"{self.route.name}; see its logs")
         self.metrics.commands.labels(self.service, self.route.name, status).inc()
+        tracing.outcome(status)
         self.metrics.latency.labels(self.service, "command").observe(time.perf_counter() - started)
         return reply
 
@@ -84,6 +86,7 @@ class QueryEndpoint:
     def __init__(self, *, service: str, version: str, route: Answers, store: Any) -> None:
         self.service, self.version, self.route, self.store = service, version, route, store
         self.decoder = msgspec.json.Decoder(route.query)
+        self.span_name = f"query {route.name}"
 
     async def __call__(self, body: bytes) -> bytes:
         try:
@@ -96,6 +99,7 @@ class QueryEndpoint:
                                           details={**exc.details, "service": self.service}))
         except Exception:
             log.exception("query failed", extra={"query": self.route.name})
+            tracing.outcome("internal")
             return error("internal", f"{self.service} failed to answer {self.route.name}",
                          service=self.service)
         return _ENC.encode(ServiceSection(service=self.service, version=self.version,

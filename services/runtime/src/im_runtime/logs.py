@@ -8,6 +8,8 @@ from typing import Any
 
 import msgspec
 
+from im_runtime import tracing
+
 _ENC = msgspec.json.Encoder()
 _STD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -21,6 +23,8 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         out.update({k: v for k, v in vars(record).items() if k not in _STD})
+        if ids := tracing.ids():  # logged inside a span: the trace it belongs to
+            out["trace_id"], out["span_id"] = ids
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return _ENC.encode(out).decode()

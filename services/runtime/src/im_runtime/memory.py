@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, matches
+
+
+def mentioned(doc: Doc, terms: str | Iterable[str]) -> bool:
+    """Whether the document's JSON holds the term (or one of them) in any case: a name
+    may also be kept lowercased, for search."""
+    text = json.dumps(doc, default=str, ensure_ascii=False).lower()
+    return any(t.lower() in text for t in ([terms] if isinstance(terms, str) else terms))
 
 
 class MemoryStore:
@@ -23,8 +31,31 @@ class MemoryStore:
         return {i: self.processed[i] for i in ids if i in self.processed}
 
 
+    async def erased_among(self, keys: list[str]) -> set[str]:
+        return set(keys) & set(self.collections.get("im_erased", {}))
+
+    async def scrub_replies(self, terms: list[str]) -> int:
+        hits = [k for k, r in self.processed.items()
+                if r is not None and any(t.encode() in r for t in terms)]
+        for k in hits:
+            self.processed[k] = None
+        return len(hits)
+
+    def mentions(self, terms: str | Iterable[str]) -> list[str]:
+        """"collection/id" of every document that mentions the term (or one of them):
+        what an erasure must leave none of."""
+        needles = [terms] if isinstance(terms, str) else list(terms)
+        return [f"{collection}/{id}" for collection, docs in self.collections.items()
+                for id, doc in docs.items() if mentioned(doc, needles)]
+
+    def document(self, key: str) -> Doc:
+        """The document of a "collection/id" key (as `mentions` gives them)."""
+        collection, id = key.split("/", 1)
+        return self.collections[collection][id]
+
     async def pending_outbox(self, limit: int) -> list[Doc]:
-        return [{"_id": e.id, "subject": e.subject, "body": e.body} for e in self.outbox[:limit]]
+        return [{"_id": e.id, "subject": e.subject, "body": e.body, "headers": e.headers}
+                for e in self.outbox[:limit]]
 
     async def remove_outbox(self, ids: list[str]) -> None:
         self.outbox = [e for e in self.outbox if e.id not in set(ids)]
@@ -49,6 +80,9 @@ class MemoryUnitOfWork(UnitOfWork):
 
     async def _count(self, collection: str, flt: Mapping[str, Any]) -> int:
         return len(await self._query(collection, flt, None, 0, 0))
+
+    async def collections(self) -> list[str]:
+        return sorted(c for c, docs in self._store.collections.items() if docs)
 
     async def _commit(self, changes: list[tuple[str, str, Doc | None, int | None]],
                       outbox: list[OutboxEntry], processed: list[tuple[str, bytes | None]]) -> None:

@@ -13,6 +13,9 @@ class Metrics:
                                 labels + ["type"], registry=self.registry)
         self.duplicates = Counter("im_events_duplicate", "Events skipped as already handled",
                                   labels, registry=self.registry)
+        self.erased_dropped = Counter("im_events_about_erased",
+                                      "Events dropped because their resident was erased",
+                                      labels, registry=self.registry)
         self.failed = Counter("im_events_failed", "Handler failures (each delivery)",
                               labels + ["type"], registry=self.registry)
         self.dead_lettered = Counter("im_events_dead_lettered", "Messages sent to the DLQ",

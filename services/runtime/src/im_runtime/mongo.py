@@ -33,6 +33,7 @@ logging.getLogger("pymongo.command").setLevel(logging.INFO)
 
 OUTBOX = "im_outbox"
 PROCESSED = "im_processed"
+ERASED = "im_erased"  # erasure keys of residents erased here: later events about them drop
 
 
 class MongoStore:
@@ -68,6 +69,22 @@ class MongoStore:
     async def processed_ids(self, ids: list[str]) -> dict[str, bytes | None]:
         found = await self.db[PROCESSED].find({"_id": {"$in": ids}}).to_list(None)
         return {d["_id"]: d.get("reply") for d in found}
+
+    async def erased_among(self, keys: list[str]) -> set[str]:
+        found = await self.db[ERASED].find({"_id": {"$in": keys}}, {"_id": 1}).to_list(None)
+        return {d["_id"] for d in found}
+
+    async def scrub_replies(self, terms: list[str]) -> int:
+        """Forget stored command replies that mention any of `terms` (a retried command
+        then gets a generic answer instead of the erased person's data)."""
+        needles = [t.encode() for t in terms]
+        hits = [d["_id"] async for d in self.db[PROCESSED].find(
+            {"reply": {"$ne": None}}, {"reply": 1})
+            if any(n in bytes(d["reply"]) for n in needles)]
+        if hits:
+            await self.db[PROCESSED].update_many({"_id": {"$in": hits}},
+                                                 {"$set": {"reply": None}})
+        return len(hits)
 
     async def pending_outbox(self, limit: int) -> list[Doc]:
         return await self.db[OUTBOX].find({}).sort("seq", 1).limit(limit).to_list(None)
@@ -175,6 +192,9 @@ class MongoUnitOfWork(UnitOfWork):
     async def _count(self, collection: str, flt: Mapping[str, Any]) -> int:
         return await self._store.db[collection].count_documents(dict(flt))
 
+    async def collections(self) -> list[str]:
+        return sorted(await self._store.db.list_collection_names())
+
     async def _commit(self, changes: list[tuple[str, str, Doc | None, int | None]],
                       outbox: list[OutboxEntry], processed: list[tuple[str, bytes | None]]) -> None:
         ops, guarded = _write_ops(changes)
@@ -184,7 +204,8 @@ class MongoUnitOfWork(UnitOfWork):
                 InsertOne({"_id": k, "reply": r, "at": now}) for k, r in processed)
         if outbox:
             ops.setdefault(OUTBOX, []).extend(
-                InsertOne({"_id": e.id, "seq": now + i, "subject": e.subject, "body": e.body})
+                InsertOne({"_id": e.id, "seq": now + i, "subject": e.subject, "body": e.body,
+                           **({"headers": e.headers} if e.headers else {})})
                 for i, e in enumerate(outbox))
         await self._store.prepare(list(ops))
         try:

@@ -62,7 +62,8 @@ class OutboxRelay:
             if not entries:
                 return sent
             await asyncio.gather(*(
-                self._js.publish(e["subject"], e["body"], headers={"Nats-Msg-Id": e["_id"]})
+                self._js.publish(e["subject"], e["body"],
+                                 headers={**e.get("headers", {}), "Nats-Msg-Id": e["_id"]})
                 for e in entries))
             await self._store.remove_outbox([e["_id"] for e in entries])
             self._metrics.published.labels(self._metrics.service).inc(len(entries))

@@ -13,9 +13,9 @@ from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.js.api import ConsumerConfig
 
-from contracts import about_resident, event_parts
+from contracts import about_resident, event_parts, utcnow
 from contracts import subjects as subj
-from im_runtime import replay, streams
+from im_runtime import privacy, replay, retention, streams, tracing
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
 from im_runtime.endpoints import CommandEndpoint, QueryEndpoint
@@ -26,7 +26,7 @@ from im_runtime.outbox import OutboxRelay
 from im_runtime.presence import announce
 from im_runtime.pull import PullLoop
 from im_runtime.settings import Settings
-from im_runtime.spec import ServiceSpec
+from im_runtime.spec import ServiceSpec, WorkerContext
 
 log = logging.getLogger("im.service")
 
@@ -80,11 +80,12 @@ def broker_auth(settings: Settings) -> dict[str, object]:
 class ServiceRuntime:
     def __init__(self, spec: ServiceSpec, settings: Settings | None = None,
                  stream_replicas: int = 1) -> None:
-        self.spec = spec
         self.settings = settings or Settings.from_env()
         self.replicas = stream_replicas
         self.metrics = Metrics(spec.name)
         self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
+        # The plugin's messages plus what every service does for data protection.
+        self.spec = privacy.effective(spec, self.store, self.settings.instance_id)
         # FastStream logs every message at INFO ("Received"/"Processed"): that is per-message
         # work and noise, so its access log goes to DEBUG; our own logs say what matters.
         self.broker = NatsBroker(self.settings.nats_url, graceful_timeout=10.0,
@@ -95,6 +96,7 @@ class ServiceRuntime:
         self._micro: Any = None
         self.relay: OutboxRelay | None = None
         self._pulls: list[PullLoop] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         s = self.settings
@@ -117,7 +119,13 @@ class ServiceRuntime:
         await self.broker.start()
         self._micro = await announce(nc, self.spec, s.instance_id,
                                      f"http://{s.health_host}:{self.health.port}")
-        self._lag_task = asyncio.create_task(self._watch_lag(js))
+        self._tasks.append(asyncio.create_task(self._watch_lag(js)))
+        context = WorkerContext(nc=nc, js=js, store=self.store, settings=s,
+                                metrics=self.metrics)
+        self._tasks += [asyncio.create_task(w(context), name=f"worker-{i}")
+                        for i, w in enumerate(self.spec.workers)]
+        if self.spec.retention and s.retention_interval > 0:
+            self._tasks.append(asyncio.create_task(self._retention_schedule()))
         self._ready = True
         log.info("service ready", extra={
             "service": self.spec.name, "version": self.spec.version,
@@ -126,7 +134,7 @@ class ServiceRuntime:
     async def _declare_streams(self, js: Any) -> None:
         window = self.settings.duplicate_window
         await streams.ensure(js, streams.dlq_stream(self.replicas))
-        if self.spec.publishes:
+        if any(event_parts(t)[0] == self.spec.name for t in self.spec.publishes):
             await streams.ensure(js, streams.event_stream(self.spec.name, self.replicas, window))
         if any(event_parts(t)[0] == subj.FEEDBACK for t in self.spec.publishes):
             await streams.ensure(js, streams.feedback_stream(self.replicas, window))
@@ -172,11 +180,28 @@ class ServiceRuntime:
                     self.metrics.lag.labels(self.spec.name, name).set(info.num_pending)
             await asyncio.sleep(5)
 
+    async def _retention_schedule(self) -> None:
+        """Retention on the service's own clock; each run commits and announces itself."""
+        while True:
+            await asyncio.sleep(self.settings.retention_interval)
+            try:
+                uow = self.store.unit_of_work(self.spec.name)
+                result = await retention.apply_retention(self.spec, uow, utcnow(), dry_run=False)
+                await uow.commit()
+                assert self.relay
+                self.relay.notify()
+                log.info("retention applied", extra={"service": self.spec.name,
+                                                     "rules": result["rules"]})
+            except Exception:
+                log.exception("retention run failed; next run will try again")
+
     async def stop(self) -> None:
         """Graceful drain: stop taking work, finish what is in hand, relay the outbox."""
         self._ready = False
-        if getattr(self, "_lag_task", None):
-            self._lag_task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:  # nats-py requests can swallow a cancel: do not wait for ever
+            await asyncio.wait(self._tasks, timeout=2.0)
         if self._micro is not None:
             with contextlib.suppress(Exception):
                 await self._micro.stop()
@@ -201,5 +226,10 @@ class ServiceRuntime:
 
 def _reply_handler(endpoint: Any) -> Any:
     async def handle(msg: NatsMessage) -> bytes:
-        return await endpoint(msg.body)  # type: ignore[no-any-return]
+        # The caller's trace goes on here; no or a malformed traceparent starts a new one.
+        with tracing.span(endpoint.span_name, tracing.SpanKind.SERVER,
+                          parent=tracing.extract(msg.headers),
+                          attributes={"im.service": endpoint.service,
+                                      "messaging.destination.name": msg.raw_message.subject}):
+            return await endpoint(msg.body)  # type: ignore[no-any-return]
     return handle

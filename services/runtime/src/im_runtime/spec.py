@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,52 @@ from im_runtime.unit_of_work import UnitOfWork
 EventHandler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
 CommandHandler = Callable[[Any, UnitOfWork], Awaitable[Reply]]
 QueryHandler = Callable[[Any, UnitOfWork], Awaitable[Mapping[str, Any] | None]]
+
+
+@dataclass
+class Erased:
+    """What a service's erasure did, collection -> documents (its confirmation says so)."""
+
+    removed: dict[str, int] = field(default_factory=dict)
+    anonymised: dict[str, int] = field(default_factory=dict)
+
+    def count(self, collection: str, n: int = 1, *, anonymised: bool = False) -> None:
+        into = self.anonymised if anonymised else self.removed
+        if n:
+            into[collection] = into.get(collection, 0) + n
+
+
+# Remove or anonymise everything about one resident, through the unit of work.
+EraseHandler = Callable[[str, UnitOfWork], Awaitable[Erased]]
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Documents of `collection` matching `where` go `days` after the date in `after`
+    (stored as a datetime, an ISO date string or epoch seconds). `days` is the default;
+    `IM_RETENTION_<SERVICE>_<NAME>` (days) overrides it where the service runs."""
+
+    name: str
+    collection: str
+    after: str
+    days: int
+    where: Mapping[str, Any] = field(default_factory=dict)
+    stored: str = "datetime"  # "datetime" | "date" | "epoch"
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What a background worker gets: the bus, the service's store and settings."""
+
+    nc: Any
+    js: Any
+    store: Any
+    settings: Any
+    metrics: Any
+
+
+# A long-running task of the service, started once it is ready, cancelled on stop.
+Worker = Callable[[WorkerContext], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -73,6 +119,14 @@ class ServiceSpec:
     # The operators' inbox: takes every im.ops event, so an unknown type is dead-lettered
     # instead of lying unread in the stream. At most one service should say so.
     operator_inbox: bool = False
+    # How to erase one resident; without it the runtime removes documents whose `_id` or
+    # `resident_id` is the resident in every collection named in `indexes`.
+    erase: EraseHandler | None = None
+    retention: tuple[Retention, ...] = ()
+    workers: tuple[Worker, ...] = ()
+    # Further subjects it publishes on (JetStream API calls a worker makes), for the
+    # generated NATS permissions.
+    bus_rights: tuple[str, ...] = ()
 
     def source_streams(self) -> dict[str, list[type[EventData]]]:
         """The publishing service of each consumed event type -> the types wanted from it."""

@@ -11,6 +11,7 @@ import msgspec
 
 from contracts import CloudEvent, EventData, event_parts, wrap
 from contracts import subjects as subj
+from im_runtime import tracing
 from im_runtime.errors import NotFound
 
 Doc = dict[str, Any]
@@ -22,27 +23,45 @@ class OutboxEntry(msgspec.Struct, frozen=True):
     id: str
     subject: str
     body: bytes
+    headers: dict[str, str] = {}  # the emitting handler's trace context (traceparent)
 
 
-def outbox_entry(event: CloudEvent[Any]) -> OutboxEntry:
+def outbox_entry(event: CloudEvent[Any], headers: dict[str, str] | None = None) -> OutboxEntry:
     service, name, _ = event_parts(type(event.data))
     if service == subj.FEEDBACK:  # to one operator's own subjects
         subject = subj.feedback(event.data.operator_id, name, event.subject)
     else:
         subject = subj.event(service, name, event.subject)
-    return OutboxEntry(event.id, subject, _ENCODER.encode(event))
+    return OutboxEntry(event.id, subject, _ENCODER.encode(event), headers or {})
+
+
+_COMPARE = {"$lt": lambda a, b: a < b, "$lte": lambda a, b: a <= b,
+            "$gt": lambda a, b: a > b, "$gte": lambda a, b: a >= b}
+
+
+def _match_one(have: Any, want: Any) -> bool:
+    if isinstance(want, Mapping):
+        for op, arg in want.items():
+            if op == "$in":
+                ok = have in arg or (isinstance(have, list) and any(h in arg for h in have))
+            elif op == "$ne":
+                ok = have != arg
+            elif op in _COMPARE:
+                ok = have is not None and type(have) is type(arg) and _COMPARE[op](have, arg)
+            else:
+                raise ValueError(f"operator {op!r} is not supported in an overlay filter")
+            if not ok:
+                return False
+        return True
+    # As in MongoDB, a scalar matches an array that contains it.
+    return have == want or (isinstance(have, list) and not isinstance(want, list)
+                            and want in have)
 
 
 def matches(doc: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
-    """Equality and $in on top-level fields: enough to overlay unsaved documents on a find."""
-    for field, want in flt.items():
-        have = doc.get(field)
-        if isinstance(want, Mapping):
-            if set(want) != {"$in"} or have not in want["$in"]:
-                return False
-        elif have != want:
-            return False
-    return True
+    """Top-level equality, $in, $ne and comparisons: enough to overlay unsaved documents
+    on a find, and for the in-memory store."""
+    return all(_match_one(doc.get(field), want) for field, want in flt.items())
 
 
 class UnitOfWork:
@@ -54,6 +73,7 @@ class UnitOfWork:
         self._versions: dict[Key, int | None] = {}
         self._dirty: set[Key] = set()
         self._events: list[CloudEvent[Any]] = []
+        self._traces: dict[str, dict[str, str]] = {}  # event id -> trace context at emit
         self._done: list[tuple[str, bytes | None]] = []
 
     # reads
@@ -106,6 +126,10 @@ class UnitOfWork:
             return len(await self.find(collection, flt))
         return await self._count(collection, flt or {})
 
+    async def collections(self) -> list[str]:
+        """Every collection of the service's database (for erasure and its proof)."""
+        raise NotImplementedError
+
     # writes
     def put(self, collection: str, doc: Doc) -> None:
         if not isinstance(doc.get("_id"), str):
@@ -123,6 +147,8 @@ class UnitOfWork:
     def emit(self, data: EventData) -> CloudEvent[Any]:
         event = wrap(data, source=self.source)
         self._events.append(event)
+        if trace := tracing.inject():  # so the trace goes on in the event's consumers
+            self._traces[event.id] = trace
         return event
 
     @property
@@ -149,7 +175,7 @@ class UnitOfWork:
         return [(c, i, self._docs[(c, i)], self._versions.get((c, i))) for c, i in self._dirty]
 
     async def commit(self) -> list[OutboxEntry]:
-        entries = [outbox_entry(e) for e in self._events]
+        entries = [outbox_entry(e, self._traces.get(e.id)) for e in self._events]
         if self._dirty or entries or self._done:
             await self._commit(self.changes(), entries, list(self._done))
         return entries

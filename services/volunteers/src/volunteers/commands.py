@@ -97,6 +97,11 @@ async def propose_match(cmd: ProposeMatch, uow: UnitOfWork) -> MatchView:
 
 async def _advance(uow: UnitOfWork, match_id: str, wanted: str) -> dict[str, Any]:
     doc = await store.match(uow, match_id)
+    if doc.get("anonymised") and wanted != "ended":
+        # The resident was erased: the match only holds the volunteer's place until ended.
+        raise Conflict(f"match {match_id} is anonymised; it can only end",
+                       details={"match_id": match_id, "state": doc["state"],
+                                "wanted": wanted})
     doc["state"] = transition(doc["state"], wanted, match_id)
     uow.put(store.MATCHES, doc)
     return doc
@@ -122,7 +127,9 @@ async def end_match(cmd: EndMatch, uow: UnitOfWork) -> MatchView:
     require_role(cmd.actor, STAFF, "end matches")
     was = (await store.match(uow, cmd.match_id))["state"]
     doc = await _advance(uow, cmd.match_id, "ended")
-    doc.update(outcome=cmd.outcome, rating=cmd.rating, feedback=cmd.feedback)
+    # Retention runs from the end; no free text is attached to an erased resident's match.
+    doc.update(outcome=cmd.outcome, rating=cmd.rating, ended_at=utcnow(),
+               feedback=None if doc.get("anonymised") else cmd.feedback)
     uow.put(store.MATCHES, doc)
     uow.emit(MatchEnded(resident_id=doc["resident_id"], match_id=doc["_id"],
                         volunteer_id=doc["volunteer_id"], was=was,  # type: ignore[arg-type]

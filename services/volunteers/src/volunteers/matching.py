@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from im_runtime import UnitOfWork
+from im_runtime.anonymous import NOT_STAND_IN
 from volunteers import store
 from volunteers.contracts import MatchProposed
 from volunteers.domain import best, free, offer_for
@@ -50,7 +51,9 @@ async def candidate(uow: UnitOfWork, resident_id: str, today: date,
 
 async def fill_open_requests(uow: UnitOfWork, volunteer: dict[str, Any], today: date) -> None:
     """Give a volunteer with room the open requests they fit, oldest first."""
-    for request in await uow.find(store.REQUESTS, {"open": True}, sort=[("_id", 1)]):
+    # An erased resident's open request is only counted, never matched.
+    wanted = {"open": True, **NOT_STAND_IN}
+    for request in await uow.find(store.REQUESTS, wanted, sort=[("_id", 1)]):
         if free(volunteer) <= 0:
             return
         if await candidate(uow, request["resident_id"], today, [volunteer]) is None:

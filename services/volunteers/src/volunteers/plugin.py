@@ -7,8 +7,15 @@ from pymongo import IndexModel
 from contracts import housing as hs
 from contracts.counselling import ReferralRequested
 from im_runtime import Handles, On, ServiceSpec, views
-from volunteers import commands, projection, queries, referrals, store
+from im_runtime.spec import Retention
+from volunteers import commands, erasure, projection, queries, referrals, store
 from volunteers import contracts as c
+
+# Default periods in days (IM_RETENTION_VOLUNTEERS_<NAME> overrides): a year after a match
+# ended (time for a question about it, then its feedback goes), after a request for support
+# was made (a resident still waiting is referred again), and after the resident left the
+# city. Volunteers' own registrations are theirs to withdraw, not on a clock.
+ONE_YEAR = 365
 
 spec = ServiceSpec(
     name=c.SERVICE,
@@ -38,4 +45,10 @@ spec = ServiceSpec(
         store.RESIDENTS: [IndexModel("site_id")],
         store.SITES: [],
     },
+    erase=erasure.erase,
+    retention=(
+        Retention("matches", store.MATCHES, "ended_at", ONE_YEAR, where={"state": "ended"}),
+        Retention("requests", store.REQUESTS, "requested_on", ONE_YEAR, stored="date"),
+        Retention("residents", store.RESIDENTS, "left_city_at", ONE_YEAR),
+    ),
 )

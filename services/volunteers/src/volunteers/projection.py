@@ -18,6 +18,7 @@ from im_runtime import UnitOfWork
 from volunteers import store
 
 SITE_RANK: dict[type, int] = {ResidentPlaced: 0, ResidentTransferred: 1, ResidentMovedOut: 2}
+MOVED_AWAY = ("other_municipality", "departed")
 
 
 async def resident_doc(uow: UnitOfWork, resident_id: str) -> dict[str, Any]:
@@ -38,6 +39,9 @@ async def on_resident(event: CloudEvent[Any], uow: UnitOfWork) -> None:
     rank = SITE_RANK.get(type(data))
     at = [event.time.timestamp(), rank]
     if rank is not None and (doc["site_at"] is None or at >= doc["site_at"]):
-        doc["site_id"] = None if isinstance(data, ResidentMovedOut) else data.site_id
+        moved_out = isinstance(data, ResidentMovedOut)
+        doc["site_id"] = None if moved_out else data.site_id
         doc["site_at"] = at
+        # Retention of the projection runs from leaving the city (a flat keeps them here).
+        doc["left_city_at"] = event.time if moved_out and data.reason in MOVED_AWAY else None
     uow.put(store.RESIDENTS, doc)

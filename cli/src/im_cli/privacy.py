@@ -1,0 +1,217 @@
+"""`im privacy report RESIDENT` and `im privacy retention`: the proof of where data about
+one person exists (every service's database, every stream), and retention runs.
+
+Each service (and the gateway) answers for its own database through the scatter-gather
+queries the runtime gives every service; the streams are read here. A service that is
+installed or known but does not answer is named, since a proof cannot speak for it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import nats
+
+from contracts import Actor, ErrorReply, ServiceSection
+from contracts import privacy as pv
+from contracts import subjects as subj
+from im_cli.commands import CliError, _settings, admin_settings
+
+CLI_ACTOR = Actor(subject="im-cli", role="city_admin")
+_REPLY = msgspec.json.Decoder(ServiceSection | ErrorReply)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("privacy", help="where a resident's data is; retention runs")
+    psub = p.add_subparsers(dest="privacy_cmd", required=True)
+    rep = psub.add_parser("report", help="every place where data about a resident exists")
+    rep.add_argument("resident", help="the resident's id")
+    rep.add_argument("--also", action="append", default=[], metavar="TEXT",
+                     help="another term to look for (e.g. the name); repeatable")
+    rep.add_argument("--deep", action="store_true",
+                     help="also read every message of every stream (slow on big streams)")
+    rep.add_argument("--json", action="store_true", help="print the report as JSON")
+    rep.add_argument("--timeout", type=float, default=2.0)
+    rep.set_defaults(func=report_command)
+    ret = psub.add_parser("retention", help="list (default) or apply the retention rules")
+    ret.add_argument("--apply", action="store_true", help="remove what is past its period")
+    ret.add_argument("--as-of", type=datetime.fromisoformat, default=None,
+                     help="the moment to apply the rules at (ISO, with time zone)")
+    ret.add_argument("--timeout", type=float, default=5.0)
+    ret.set_defaults(func=retention_command)
+
+
+@dataclass
+class Report:
+    terms: list[str]
+    services: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    silent: list[str] = field(default_factory=list)  # running but did not answer
+    streams: dict[str, dict[str, int]] = field(default_factory=dict)  # stream -> subject -> n
+    messages: dict[str, int] = field(default_factory=dict)  # --deep: stream -> messages
+
+    @property
+    def found(self) -> bool:
+        return any(self.services.values()) or any(self.streams.values()) or any(
+            self.messages.values())
+
+
+async def ask_all(nc: Any, query: str, body: msgspec.Struct, timeout: float
+                  ) -> tuple[dict[str, dict[str, Any]], dict[str, str], list[str]]:
+    """Scatter-gather to every service: (sections, errors, running services silent)."""
+    from im_runtime.discovery import gather, instances
+
+    running = set(await instances(nc, timeout=min(timeout, 1.0)))
+    replies = await gather(nc, subj.query(query), msgspec.json.encode(body), timeout)
+    sections: dict[str, dict[str, Any]] = {}
+    errors: dict[str, str] = {}
+    for raw in replies:
+        try:
+            reply = _REPLY.decode(raw)
+        except msgspec.DecodeError:
+            continue
+        if isinstance(reply, ErrorReply):
+            errors[reply.details.get("service", "?")] = f"{reply.code}: {reply.message}"
+        else:
+            sections[reply.service] = reply.section
+    silent = sorted(running - set(sections) - set(errors))
+    return sections, errors, silent
+
+
+async def stream_names(nc: Any) -> list[str]:
+    names: list[str] = []
+    while True:
+        msg = await nc.request("$JS.API.STREAM.NAMES",
+                               json.dumps({"offset": len(names)}).encode(), timeout=5)
+        body = json.loads(msg.data)
+        page = body.get("streams") or []
+        names += page
+        if not page or len(names) >= body.get("total", 0):
+            return names
+
+
+async def subjects_about(js: Any, stream: str, resident_id: str) -> dict[str, int]:
+    """Subjects of `stream` ending in the resident's id, with their message counts."""
+    out: dict[str, int] = {}
+    for flt in subj.purge_filters(resident_id):
+        info = await js.stream_info(stream, subjects_filter=flt)
+        out.update(info.state.subjects or {})
+    return out
+
+
+async def messages_mentioning(js: Any, stream: str, terms: list[str]) -> int:
+    """Read the whole stream (an ordered consumer) and count messages whose subject,
+    headers or body mention any term."""
+    info = await js.stream_info(stream)
+    if not info.state.messages:
+        return 0
+    needles = [t.encode() for t in terms]
+    found = 0
+    sub = await js.subscribe(">", stream=stream, ordered_consumer=True)
+    try:
+        while True:
+            msg = await sub.next_msg(timeout=5)
+            raw = msg.subject.encode() + json.dumps(msg.headers or {}).encode() + msg.data
+            found += any(n in raw for n in needles)
+            # (the last sequence may be a purged message: count what is left instead)
+            if msg.metadata.num_pending == 0:
+                return found
+    finally:
+        await sub.unsubscribe()
+
+
+async def build_report(nc: Any, resident_id: str, also: list[str], timeout: float = 2.0,
+                       deep: bool = False) -> Report:
+    terms = [resident_id, *also]
+    rep = Report(terms=terms)
+    sections, rep.errors, rep.silent = await ask_all(
+        nc, pv.PRIVACY_REPORT, pv.GetPrivacyReport(terms=terms, actor=CLI_ACTOR), timeout)
+    rep.services = {name: dict(s.get("collections", {})) for name, s in sections.items()}
+    js = nc.jetstream()
+    for stream in await stream_names(nc):
+        rep.streams[stream] = await subjects_about(js, stream, resident_id)
+        if deep:
+            rep.messages[stream] = await messages_mentioning(js, stream, terms)
+    return rep
+
+
+def render(rep: Report) -> str:
+    lines = [f"where data mentioning {', '.join(repr(t) for t in rep.terms)} exists:"]
+    for name, found in sorted(rep.services.items()):
+        where = ", ".join(f"{c} {n}" for c, n in sorted(found.items())) or "nothing"
+        lines.append(f"  service {name:<14} {where}")
+    for name, why in sorted(rep.errors.items()):
+        lines.append(f"  service {name:<14} did not report: {why}")
+    for name in rep.silent:
+        lines.append(f"  service {name:<14} did not answer (its database is not covered)")
+    for stream, subjects in sorted(rep.streams.items()):
+        total = sum(subjects.values())
+        deep = f"; {rep.messages[stream]} message(s) mention it" if stream in rep.messages else ""
+        lines.append(f"  stream  {stream:<22} {total} message(s) on its subjects{deep}")
+        for subject, n in sorted(subjects.items()):
+            lines.append(f"          {subject}: {n}")
+    lines.append("found: " + ("yes" if rep.found else "nothing"))
+    return "\n".join(lines)
+
+
+async def _connect() -> Any:
+    settings = admin_settings(_settings())
+    try:
+        return await asyncio.wait_for(nats.connect(
+            settings.nats_url, connect_timeout=2, allow_reconnect=False,
+            **settings.nats_options()), timeout=3)  # type: ignore[arg-type]
+    except Exception as exc:
+        raise CliError(f"the bus is not reachable at {settings.nats_url}: {exc}") from None
+
+
+def report_command(args: argparse.Namespace) -> int:
+    try:
+        subj.token(args.resident, "resident id")
+    except subj.SubjectError as exc:
+        raise CliError(str(exc)) from None
+
+    async def go() -> Report:
+        nc = await _connect()
+        try:
+            return await build_report(nc, args.resident, args.also, args.timeout, args.deep)
+        finally:
+            await nc.close()
+
+    rep = asyncio.run(go())
+    if args.json:
+        print(json.dumps({"terms": rep.terms, "services": rep.services, "errors": rep.errors,
+                          "silent": rep.silent, "streams": rep.streams,
+                          "messages": rep.messages, "found": rep.found}, indent=2))
+    else:
+        print(render(rep))
+    return 0
+
+
+def retention_command(args: argparse.Namespace) -> int:
+    if args.as_of is not None and args.as_of.tzinfo is None:
+        raise CliError("--as-of needs a time zone, e.g. 2030-01-01T00:00:00+00:00")
+    query = pv.RunRetention(dry_run=not args.apply, as_of=args.as_of,
+                            actor=Actor(subject="im-cli", role="city_admin"))
+
+    async def go() -> tuple[dict[str, dict[str, Any]], dict[str, str], list[str]]:
+        nc = await _connect()
+        try:
+            return await ask_all(nc, pv.RETENTION, query, args.timeout)
+        finally:
+            await nc.close()
+
+    sections, errors, _ = asyncio.run(go())
+    verb = "removed" if args.apply else "would remove"
+    for name, section in sorted(sections.items()):
+        for rule, r in sorted(section.get("rules", {}).items()):
+            print(f"{name:<14} {rule:<24} {verb} {r['expired']:>6} of {r['collection']} "
+                  f"(kept {r['days']} days)")
+    for name, why in sorted(errors.items()):
+        print(f"{name:<14} failed: {why}", file=sys.stderr)
+    return 1 if errors else 0

@@ -1,0 +1,59 @@
+"""`im privacy report` and `im privacy retention` as a user runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from im_runtime.service import ServiceRuntime
+from support.probe import spec
+
+
+def im(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "im_cli.main", "privacy", *args],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          cwd="/tmp")
+
+
+@pytest.mark.unit
+def test_bad_arguments_get_a_clear_error():
+    out = im("report", "r.1*")
+    assert out.returncode == 2 and "resident id" in out.stderr
+    out = im("retention", "--as-of", "2030-01-01T00:00:00")
+    assert out.returncode == 2 and "time zone" in out.stderr
+    out = im("retention", "--as-of", "next tuesday")
+    assert out.returncode == 2
+
+
+@pytest.mark.unit
+def test_an_unreachable_bus_is_named():
+    out = im("report", "r-1", env={"IM_NATS_URL": "nats://127.0.0.1:1"})
+    assert out.returncode == 2 and "nats://127.0.0.1:1" in out.stderr
+
+
+@pytest.mark.integration
+async def test_the_report_names_what_a_running_service_holds(settings, nc):
+    rt = ServiceRuntime(spec, settings)
+    await rt.start()
+    try:
+        rid = f"r-{uuid.uuid4().hex[:10]}"
+        await nc.request("im.cmd.probe.add", json.dumps({"resident_id": rid}).encode(),
+                         timeout=5)
+        env = {"IM_NATS_URL": settings.nats_url}
+        out = await asyncio.to_thread(im, "report", rid, "--json", "--timeout", "1", env=env)
+        assert out.returncode == 0, out.stderr
+        rep = json.loads(out.stdout)
+        assert rep["services"]["probe"]["counters"] == 1
+        assert rep["found"] is True
+        assert any(rid in s for subjects in rep["streams"].values() for s in subjects)
+        other = await asyncio.to_thread(im, "report", f"r-{uuid.uuid4().hex[:10]}",
+                                        "--timeout", "1", env=env)
+        assert other.returncode == 0 and other.stdout.strip().endswith("found: nothing")
+    finally:
+        await rt.stop()

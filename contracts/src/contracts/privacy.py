@@ -1,0 +1,130 @@
+"""Data protection across services: erasure of one resident, retention runs, and the
+report of where data about a resident exists.
+
+An erasure goes out as an event about the resident (`im.evt.privacy.erasure_requested.
+<resident_id>`); every service consumes it, removes or anonymises what it holds, and
+confirms with an event that names no resident, only the erasure. What the platform keeps
+afterwards is the erasure's one-way key (`erasure_key`), never the id itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from contracts._base import Command, EventData, Query, Reply
+
+SERVICE = "privacy"
+PRIVACY_REPORT = "privacy_report"
+RETENTION = "retention"
+
+Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+ResidentId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Counts = dict[str, int]
+
+
+def erasure_key(resident_id: str) -> str:
+    """The one-way key an erased resident is known by afterwards (ledger, audit, the
+    services' guard against late events): the id itself must not survive erasure."""
+    return hashlib.sha256(f"im-erasure:{resident_id}".encode()).hexdigest()
+
+
+# events
+class ErasureRequested(EventData, frozen=True, kw_only=True,
+                       tag="im.privacy.erasure_requested.v1"):
+    erasure_id: str
+    resident_id: ResidentId
+    requested_at: datetime
+
+    def resident_key(self) -> str:
+        return self.resident_id
+
+
+class ErasureConfirmed(EventData, frozen=True, kw_only=True,
+                       tag="im.privacy.erasure_confirmed.v1"):
+    """One service's account of an erasure: what it removed and what it kept only as
+    anonymous counts (collection -> documents)."""
+
+    erasure_id: str
+    service: str
+    instance: str = ""
+    removed: Counts = {}
+    anonymised: Counts = {}
+    confirmed_at: datetime
+
+
+class RetentionApplied(EventData, frozen=True, kw_only=True,
+                       tag="im.privacy.retention_applied.v1"):
+    """One retention run of one service (rule -> documents removed)."""
+
+    run_id: str
+    service: str
+    as_of: datetime
+    removed: Counts = {}
+
+
+# commands to the privacy service (the erasure ledger)
+class RequestErasure(Command, frozen=True, kw_only=True):
+    resident_id: ResidentId
+    reason: Reason
+
+
+class GetErasure(Command, frozen=True, kw_only=True):
+    resident_id: ResidentId
+
+
+class ListErasures(Command, frozen=True, kw_only=True):
+    """Every erasure's key, for a gateway that must answer 410 for them."""
+
+
+class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+    service: str
+    instance: str = ""
+    removed: Counts = {}
+    anonymised: Counts = {}
+    confirmed_at: datetime
+
+
+class Purge(msgspec.Struct, frozen=True, kw_only=True):
+    stream: str
+    messages: int
+    at: datetime
+
+
+class ErasureStatus(Reply, frozen=True, kw_only=True, tag="ok"):
+    erasure_id: str
+    key: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    # Services whose durable consumers will receive the request (known when it went out).
+    expected: list[str] = []
+    confirmations: list[Confirmation] = []
+    pending: list[str] = []
+    purges: list[Purge] = []
+    complete: bool = False
+    completed_at: datetime | None = None
+
+
+class ErasureKeys(Reply, frozen=True, kw_only=True, tag="ok"):
+    keys: list[str]
+
+
+# scatter-gather queries every service answers (the runtime does it for them)
+class GetPrivacyReport(Query, frozen=True, kw_only=True):
+    """Where does this service hold anything that mentions these terms (the resident id,
+    and optionally a name)? Answered with collection -> matching documents."""
+
+    terms: Annotated[list[Annotated[str, msgspec.Meta(min_length=3, max_length=200)]],
+                     msgspec.Meta(min_length=1, max_length=10)]
+
+
+class RunRetention(Query, frozen=True, kw_only=True):
+    """Apply (or with `dry_run` only list) each service's retention rules as of `as_of`
+    (now when absent): the controllable clock for tests and catch-up runs."""
+
+    dry_run: bool = True
+    as_of: datetime | None = None

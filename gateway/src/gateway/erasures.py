@@ -1,0 +1,149 @@
+"""What the gateway knows of erasures: the keys of erased residents (so it answers 410
+for them, and refuses commands about them), and its own part in an erasure and in the
+proof: the audit log's entries about the resident, and the audit log's retention.
+
+The keys come from the privacy service's ledger at start and then live from the
+requests on the bus, so every gateway instance refuses an erased resident at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from contracts import SYSTEM, ErrorReply, ServiceSection, new_id
+from contracts import privacy as pv
+from contracts import subjects as subj
+from gateway.audit import AuditLog
+from gateway.errors import ApiError
+from gateway.forward import Forwarder
+from gateway.lifespan import Bus
+
+log = logging.getLogger("im.gateway.erasures")
+_ENC = msgspec.json.Encoder()
+REQUESTS = subj.event(pv.SERVICE, "erasure_requested") + ".*"
+GATEWAY = "gateway"
+QUEUE = "gateway"
+
+
+class Erasures:
+    def __init__(self, bus: Bus, forwarder: Forwarder, audit: AuditLog,
+                 audit_days: int, retention_interval: float, refresh: float = 30.0) -> None:
+        self.bus, self.forwarder, self.audit = bus, forwarder, audit
+        self.audit_days, self.retention_interval = audit_days, retention_interval
+        self.refresh = refresh
+        self.keys: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subs: list[Any] = []
+
+    # the 410 answer
+    def check(self, resident_id: str) -> None:
+        if pv.erasure_key(resident_id) in self.keys:
+            raise ApiError("gone", "this resident's data was erased", resident_id=resident_id)
+
+    def erased(self, resident_id: str) -> None:
+        self.keys.add(pv.erasure_key(resident_id))
+
+    # keeping the keys current
+    def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._keep_current(), name="gateway-erasures"))
+        if self.retention_interval > 0:
+            self._tasks.append(asyncio.create_task(self._retention_schedule()))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=1.0)
+        for sub in self._subs:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _keep_current(self) -> None:
+        while not self.bus.connected:  # noqa: ASYNC110 (nats-py offers no event to wait on)
+            await asyncio.sleep(0.2)
+        nc = self.bus.nc
+        self._subs = [
+            await nc.subscribe(REQUESTS, cb=self._on_request),
+            await nc.subscribe(subj.query(pv.PRIVACY_REPORT), queue=QUEUE, cb=self._on_report),
+            await nc.subscribe(subj.query(pv.RETENTION), queue=QUEUE, cb=self._on_retention),
+        ]
+        while True:
+            try:
+                reply = await self.forwarder.call(pv.SERVICE, "list_erasures", {}, SYSTEM)
+                self.keys |= set(reply["keys"])
+            except ApiError as exc:  # the privacy service is not running (yet)
+                log.info("erasure keys not loaded: %s", exc.message)
+            await asyncio.sleep(self.refresh)
+
+    async def _on_request(self, msg: Any) -> None:
+        with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+            event = msgspec.json.decode(msg.data, type=dict[str, Any])
+            rid = event["data"]["resident_id"]
+            if isinstance(rid, str):
+                self.erased(rid)
+                await self.audit.pseudonymise(rid)
+
+    async def _retention_schedule(self) -> None:
+        while True:
+            await asyncio.sleep(self.retention_interval)
+            try:
+                await self._retention(pv.RunRetention(dry_run=False))
+            except Exception:
+                log.exception("audit retention failed; the next run will try again")
+
+    # the gateway's answers to the privacy queries, like any service's
+    async def _on_report(self, msg: Any) -> None:
+        await self._answer(msg, pv.GetPrivacyReport, self._report)
+
+    async def _on_retention(self, msg: Any) -> None:
+        await self._answer(msg, pv.RunRetention, self._retention)
+
+    async def _answer(self, msg: Any, kind: type[Any], handle: Any) -> None:
+        try:
+            query = msgspec.json.decode(msg.data, type=kind)
+            section = await handle(query)
+            body = _ENC.encode(ServiceSection(service=GATEWAY, version="1", section=section))
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            body = _ENC.encode(ErrorReply(code="bad_request", message=str(exc),
+                                          details={"service": GATEWAY}))
+        except ApiError as exc:
+            body = _ENC.encode(ErrorReply(code=exc.code, message=exc.message,  # type: ignore[arg-type]
+                                          details={**exc.details, "service": GATEWAY}))
+        if msg.reply:
+            await msg.respond(body)
+
+    async def _report(self, query: pv.GetPrivacyReport) -> dict[str, Any]:
+        if query.actor.role not in ("city_admin", "auditor", "system"):
+            raise ApiError("forbidden", "only city administrators and auditors may ask "
+                                        "where a person's data is")
+        n = await self.audit.mentioning(list(query.terms))
+        return {"collections": {"audit": n} if n else {}, "documents": n}
+
+    async def _retention(self, query: pv.RunRetention) -> dict[str, Any]:
+        if query.actor.role not in ("city_admin", "system") and not (
+                query.dry_run and query.actor.role == "auditor"):
+            raise ApiError("forbidden", "only city administrators may apply retention")
+        as_of = query.as_of or datetime.now(UTC)
+        result = await self.audit.expire(as_of, self.audit_days, query.dry_run)
+        out: dict[str, Any] = {"dry_run": query.dry_run, "as_of": as_of.isoformat(),
+                               "rules": {"audit": result}}
+        if not query.dry_run:
+            out["run_id"] = await self.announce(as_of, result["expired"])
+        return out
+
+    async def announce(self, as_of: datetime, removed: int) -> str:
+        """One event per retention run, as the services give."""
+        from contracts import wrap
+
+        run_id = f"ret-{new_id()}"
+        event = wrap(pv.RetentionApplied(run_id=run_id, service=GATEWAY, as_of=as_of,
+                                         removed={"audit": removed}), source=GATEWAY)
+        await self.bus.nc.jetstream().publish(
+            subj.event(pv.SERVICE, "retention_applied"), _ENC.encode(event),
+            headers={"Nats-Msg-Id": event.id})
+        return run_id

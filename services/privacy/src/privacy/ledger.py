@@ -1,0 +1,85 @@
+"""Erasure requests and their status. The ledger knows a resident only by the erasure
+key; the id itself is kept (`pending_resident`) only while the request is still open,
+as long as the request message itself is on the bus, and goes with the final purge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts import privacy as pv
+from contracts import utcnow
+from im_runtime import Forbidden, NotFound, UnitOfWork
+from im_runtime.ids import derived
+
+ERASURES = "erasures"
+REQUESTERS = ("city_admin", "system")
+READERS = ("city_admin", "auditor", "system")
+
+
+async def find(uow: UnitOfWork, resident_id: str) -> dict[str, Any] | None:
+    found = await uow.find(ERASURES, {"key": pv.erasure_key(resident_id)})
+    return found[0] if found else None
+
+
+def status(doc: dict[str, Any]) -> pv.ErasureStatus:
+    confirmed = doc["confirmations"]
+    expected = doc.get("expected") or []
+    return pv.ErasureStatus(
+        erasure_id=doc["_id"], key=doc["key"], reason=doc["reason"],
+        requested_by=doc["requested_by"], requested_at=doc["requested_at"],
+        expected=expected,
+        confirmations=[pv.Confirmation(**c) for _, c in sorted(confirmed.items())],
+        pending=[s for s in expected if s not in confirmed],
+        purges=[pv.Purge(**p) for p in doc["purges"]],
+        complete=doc["complete"], completed_at=doc.get("completed_at"))
+
+
+async def request_erasure(cmd: pv.RequestErasure, uow: UnitOfWork) -> pv.ErasureStatus:
+    if cmd.actor.role not in REQUESTERS:
+        raise Forbidden("only a city administrator may request an erasure",
+                        details={"role": cmd.actor.role})
+    existing = await find(uow, cmd.resident_id)
+    if existing is not None:  # asked again: the erasure already under way (or done)
+        return status(existing)
+    now = utcnow()
+    erasure_id = derived("erasure", cmd.command_id)
+    doc: dict[str, Any] = {"_id": erasure_id, "key": pv.erasure_key(cmd.resident_id),
+           "reason": cmd.reason, "requested_by": cmd.actor.subject, "requested_at": now,
+           "pending_resident": cmd.resident_id, "expected": None, "confirmations": {},
+           "purges": [], "complete": False, "completed_at": None}
+    uow.put(ERASURES, doc)
+    uow.emit(pv.ErasureRequested(erasure_id=erasure_id, resident_id=cmd.resident_id,
+                                 requested_at=now))
+    return status(doc)
+
+
+async def get_erasure(cmd: pv.GetErasure, uow: UnitOfWork) -> pv.ErasureStatus:
+    if cmd.actor.role not in READERS:
+        raise Forbidden("only city administrators and auditors may see erasures",
+                        details={"role": cmd.actor.role})
+    doc = await find(uow, cmd.resident_id)
+    if doc is None:
+        raise NotFound("no erasure of this resident was requested",
+                       details={"resident_id": cmd.resident_id})
+    return status(doc)
+
+
+async def list_erasures(cmd: pv.ListErasures, uow: UnitOfWork) -> pv.ErasureKeys:
+    # Keys are one-way: any caller may learn which residents must be answered with 410.
+    return pv.ErasureKeys(keys=sorted(d["key"] for d in await uow.find(ERASURES)))
+
+
+async def on_confirmed(event: Any, uow: UnitOfWork) -> None:
+    data: pv.ErasureConfirmed = event.data
+    doc = await uow.get(ERASURES, data.erasure_id)
+    if doc is None:
+        return  # a confirmation of an erasure some other ledger ran (nothing to record)
+    doc["confirmations"][data.service] = {
+        "service": data.service, "instance": data.instance, "removed": data.removed,
+        "anonymised": data.anonymised, "confirmed_at": data.confirmed_at}
+    uow.put(ERASURES, doc)
+
+
+async def city_stats(query: Any, uow: UnitOfWork) -> dict[str, Any]:
+    return {"erasures": await uow.count(ERASURES),
+            "erasures_complete": await uow.count(ERASURES, {"complete": True})}

@@ -1,0 +1,30 @@
+"""The privacy service's spec: the erasure ledger's commands, its worker, its rights."""
+
+from __future__ import annotations
+
+from pymongo import IndexModel
+
+from contracts import privacy as pv
+from contracts.queries import CITY_STATS, GetCityStats
+from im_runtime import Answers, Handles, On, ServiceSpec
+from privacy import ledger, purger
+
+spec = ServiceSpec(
+    name=pv.SERVICE,
+    version="1.0.0",
+    description="Erasure ledger: requests, every service's confirmation, purges of the bus",
+    publishes=(pv.ErasureRequested,),
+    consumes=(On(pv.ErasureConfirmed, handler=ledger.on_confirmed),),
+    commands=(
+        Handles("request_erasure", pv.RequestErasure, ledger.request_erasure,
+                pv.ErasureStatus),
+        Handles("get_erasure", pv.GetErasure, ledger.get_erasure, pv.ErasureStatus),
+        Handles("list_erasures", pv.ListErasures, ledger.list_erasures, pv.ErasureKeys),
+    ),
+    queries=(Answers(CITY_STATS, GetCityStats, ledger.city_stats),),
+    indexes={ledger.ERASURES: [IndexModel("key", unique=True), IndexModel("complete")]},
+    workers=(purger.work,),
+    # The worker lists streams and the request's consumers, and purges subjects.
+    bus_rights=(f"{purger.JS_API}.STREAM.NAMES", f"{purger.JS_API}.STREAM.PURGE.*",
+                f"{purger.JS_API}.CONSUMER.LIST.{purger.PRIVACY_STREAM}"),
+)

@@ -1,0 +1,162 @@
+"""Data protection every service gets from the runtime, whatever its plugin declares:
+it takes part in erasures (its own `erase` hook, or the default below), drops events
+about residents erased before, answers where it holds data about someone, and applies
+its retention rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from contracts import CloudEvent, new_id, utcnow, wrap
+from contracts.privacy import (
+    PRIVACY_REPORT,
+    RETENTION,
+    ErasureConfirmed,
+    ErasureRequested,
+    GetPrivacyReport,
+    RetentionApplied,
+    RunRetention,
+    erasure_key,
+)
+from im_runtime import retention
+from im_runtime.errors import Forbidden
+from im_runtime.mongo import ERASED
+from im_runtime.spec import Answers, Erased, On, ServiceSpec
+from im_runtime.unit_of_work import UnitOfWork
+
+log = logging.getLogger("im.privacy")
+_ENC = msgspec.json.Encoder(decimal_format="number")
+# Collections of the runtime itself: its erasure ledger holds only keys, the outbox only
+# what has not gone out yet, processed ids are scrubbed separately.
+RUNTIME_COLLECTIONS = frozenset({ERASED, "im_outbox", "im_processed"})
+# Event types that must reach a service even about an erased resident.
+PRIVACY_TYPES = frozenset({"im.privacy.erasure_requested.v1"})
+
+
+def effective(spec: ServiceSpec, store: Any = None, instance: str = "") -> ServiceSpec:
+    """The spec as the runtime runs it: the plugin's own messages plus the privacy ones."""
+    if ErasureConfirmed in spec.publishes:
+        return spec
+    return dataclasses.replace(
+        spec,
+        consumes=(*spec.consumes, On(ErasureRequested, handler=erasure_handler(spec, store,
+                                                                               instance))),
+        publishes=(*spec.publishes, ErasureConfirmed, RetentionApplied),
+        queries=(*spec.queries,
+                 Answers(PRIVACY_REPORT, GetPrivacyReport, report),
+                 Answers(RETENTION, RunRetention, retention.handler(spec))),
+    )
+
+
+# erasure
+def erasure_handler(spec: ServiceSpec, store: Any, instance: str) -> Any:
+    async def on_erasure(event: CloudEvent[ErasureRequested], uow: UnitOfWork) -> None:
+        data = event.data
+        rid = data.resident_id
+        done = await (spec.erase or default_erase(spec))(rid, uow)
+        key = erasure_key(rid)
+        if await uow.get(ERASED, key) is None:
+            uow.put(ERASED, {"_id": key, "erasure_id": data.erasure_id, "at": utcnow()})
+        if store is not None:  # stored replies are outside the unit of work's documents
+            scrubbed = await store.scrub_replies([rid])
+            done.count("im_processed", scrubbed, anonymised=True)
+        uow.emit(ErasureConfirmed(erasure_id=data.erasure_id, service=spec.name,
+                                  instance=instance, removed=done.removed,
+                                  anonymised=done.anonymised, confirmed_at=utcnow()))
+        log.info("erased a resident", extra={"service": spec.name,
+                                             "erasure_id": data.erasure_id,
+                                             "removed": done.removed,
+                                             "anonymised": done.anonymised})
+    return on_erasure
+
+
+def default_erase(spec: ServiceSpec) -> Any:
+    """For a plugin without its own hook: documents keyed by the resident, or naming it
+    as `resident_id`, in every collection of its database, are removed."""
+    async def erase(resident_id: str, uow: UnitOfWork) -> Erased:
+        done = Erased()
+        for collection in await uow.collections():
+            if collection in RUNTIME_COLLECTIONS:
+                continue
+            found = {d["_id"] for d in await uow.find(collection, {"resident_id": resident_id})}
+            if await uow.get(collection, resident_id) is not None:
+                found.add(resident_id)
+            for id in found:
+                await uow.delete(collection, id)
+            done.count(collection, len(found))
+        return done
+    return erase
+
+
+async def drop_erased(store: Any, events: list[tuple[Any, CloudEvent[Any]]]
+                      ) -> tuple[list[tuple[Any, CloudEvent[Any]]], list[Any]]:
+    """Split a batch into what to handle and the messages about erased residents (a late
+    event must not bring back what an erasure removed)."""
+    keys = [erasure_key(e.subject) if e.subject and e.type not in PRIVACY_TYPES else None
+            for _, e in events]
+    asked = sorted({k for k in keys if k})
+    if not asked:
+        return events, []
+    gone = await store.erased_among(asked)
+    if not gone:
+        return events, []
+    return ([m for m, k in zip(events, keys, strict=True) if k not in gone],
+            [m for (m, _), k in zip(events, keys, strict=True) if k in gone])
+
+
+# proof: where this service holds anything mentioning the terms
+async def report(query: GetPrivacyReport, uow: UnitOfWork) -> Mapping[str, Any]:
+    if query.actor.role not in ("city_admin", "auditor", "system"):
+        raise Forbidden("only city administrators and auditors may ask where a person's "
+                        "data is")
+    needles = [t.encode() for t in query.terms]
+    found: dict[str, int] = {}
+    for collection in await uow.collections():
+        n = sum(1 for doc in await uow.find(collection)
+                if any(needle in _ENC.encode(_plain(doc)) for needle in needles))
+        if n:
+            found[collection] = n
+    return {"collections": found, "documents": sum(found.values())}
+
+
+def _plain(value: Any) -> Any:
+    """Documents as JSON-encodable data (bytes as text) for the search."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if value is None or isinstance(value, bool | datetime):
+        return value
+    if isinstance(value, int):  # bson's Int64 is an int that msgspec does not encode
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+# one step in a unit of work of its own, committed: for tests and tools
+async def erase_committed(spec: ServiceSpec, store: Any, resident_id: str) -> Erased:
+    """The service's erase hook (or the default) for one resident, on its own."""
+    uow = store.unit_of_work(spec.name)
+    done = await (spec.erase or default_erase(spec))(resident_id, uow)
+    await uow.commit()
+    return done
+
+
+async def confirm_erasure(spec: ServiceSpec, store: Any, resident_id: str) -> ErasureConfirmed:
+    """As an erasure request arrives through the runtime: the service's confirmation."""
+    uow = store.unit_of_work(spec.name)
+    request = ErasureRequested(erasure_id=f"erasure-{new_id()}", resident_id=resident_id,
+                               requested_at=utcnow())
+    await erasure_handler(spec, store, "")(wrap(request, source="privacy"), uow)
+    await uow.commit()
+    (confirmed,) = [e.data for e in uow.events if isinstance(e.data, ErasureConfirmed)]
+    return confirmed

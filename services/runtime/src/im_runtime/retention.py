@@ -1,0 +1,94 @@
+"""Retention: each service's rules (`Retention` in its spec) applied as of a moment —
+listed in a dry run, or removed with one `RetentionApplied` event per run. The runtime
+runs them on a schedule; `im privacy retention` asks every service at once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from contracts import new_id
+from contracts.privacy import RetentionApplied, RunRetention
+from im_runtime.errors import Forbidden
+from im_runtime.spec import Retention, ServiceSpec
+from im_runtime.unit_of_work import UnitOfWork
+
+
+def period(spec: ServiceSpec, rule: Retention, env: Mapping[str, str] | None = None) -> int:
+    """The rule's days, overridden by IM_RETENTION_<SERVICE>_<NAME> where it is set."""
+    env = os.environ if env is None else env
+    name = f"IM_RETENTION_{spec.name}_{rule.name}".upper().replace("-", "_")
+    raw = env.get(name)
+    if raw is None:
+        return rule.days
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number of days") from None
+    if days < 0:
+        raise ValueError(f"{name}={raw!r} must not be negative")
+    return days
+
+
+def cutoff(rule: Retention, days: int, as_of: datetime) -> Any:
+    moment = as_of - timedelta(days=days)
+    if rule.stored == "date":
+        return moment.date().isoformat()
+    if rule.stored == "epoch":
+        return moment.timestamp()
+    return moment
+
+
+async def apply_retention(spec: ServiceSpec, uow: UnitOfWork, as_of: datetime,
+                          dry_run: bool) -> dict[str, Any]:
+    """Each rule's expired documents: listed (dry run) or removed, with one event per run."""
+    rules: dict[str, Any] = {}
+    removed: dict[str, int] = {}
+    for rule in spec.retention:
+        days = period(spec, rule)
+        flt = {**rule.where, rule.after: {"$lt": cutoff(rule, days, as_of)}}
+        expired = await uow.find(rule.collection, flt)
+        rules[rule.name] = {"collection": rule.collection, "days": days,
+                            "expired": len(expired),
+                            "ids": sorted(d["_id"] for d in expired)[:100]}
+        if not dry_run:
+            for doc in expired:
+                await uow.delete(rule.collection, doc["_id"])
+            removed[rule.name] = len(expired)
+    out: dict[str, Any] = {"dry_run": dry_run, "as_of": as_of.isoformat(), "rules": rules}
+    if not dry_run and spec.retention:
+        run_id = f"ret-{new_id()}"
+        uow.emit(RetentionApplied(run_id=run_id, service=spec.name, as_of=as_of,
+                                  removed=removed))
+        out["run_id"] = run_id
+    return out
+
+
+def handler(spec: ServiceSpec) -> Any:
+    async def run(query: RunRetention, uow: UnitOfWork) -> Mapping[str, Any] | None:
+        if not spec.retention:
+            return None  # nothing to say: no section
+        if query.actor.role not in ("city_admin", "system") and not (
+                query.dry_run and query.actor.role == "auditor"):
+            raise Forbidden("only city administrators may apply retention "
+                            "(auditors may list what would go)")
+        as_of = query.as_of or datetime.now(UTC)
+        if as_of.tzinfo is None:
+            raise ValueError("as_of needs a time zone")
+        result = await apply_retention(spec, uow, as_of, query.dry_run)
+        if not query.dry_run:
+            await uow.commit()  # a query's unit is not committed by the endpoint
+        return result
+    return run
+
+
+# one run in a unit of work of its own, committed: for tests and tools
+async def run_committed(spec: ServiceSpec, store: Any, as_of: datetime,
+                           dry_run: bool = False) -> dict[str, Any]:
+    """`apply_retention` on its own (a dry run has nothing to commit)."""
+    uow = store.unit_of_work(spec.name)
+    result = await apply_retention(spec, uow, as_of, dry_run)
+    await uow.commit()
+    return result
