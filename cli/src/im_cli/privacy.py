@@ -162,12 +162,17 @@ def render(rep: Report) -> str:
 
 async def _connect() -> Any:
     settings = admin_settings(_settings())
+
+    async def quiet(_: Exception) -> None:  # the failure is reported once, below
+        return None
+
     try:
         return await asyncio.wait_for(nats.connect(
-            settings.nats_url, connect_timeout=2, allow_reconnect=False,
+            settings.nats_url, connect_timeout=2, allow_reconnect=False, error_cb=quiet,
             **settings.nats_options()), timeout=3)  # type: ignore[arg-type]
     except Exception as exc:
-        raise CliError(f"the bus is not reachable at {settings.nats_url}: {exc}") from None
+        why = str(exc) or type(exc).__name__
+        raise CliError(f"the bus is not reachable at {settings.nats_url}: {why}") from None
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -210,7 +215,7 @@ def retention_command(args: argparse.Namespace) -> int:
     verb = "removed" if args.apply else "would remove"
     for name, section in sorted(sections.items()):
         for rule, r in sorted(section.get("rules", {}).items()):
-            print(f"{name:<14} {rule:<24} {verb} {r['expired']:>6} of {r['collection']} "
+            print(f"{name:<14} {rule:<28} {verb} {r['expired']:>6} of {r['collection']} "
                   f"(kept {r['days']} days)")
     for name, why in sorted(errors.items()):
         print(f"{name:<14} failed: {why}", file=sys.stderr)
