@@ -202,7 +202,7 @@ def retention_command(args: argparse.Namespace) -> int:
     if args.as_of is not None and args.as_of.tzinfo is None:
         raise CliError("--as-of needs a time zone, e.g. 2030-01-01T00:00:00+00:00")
     query = pv.RunRetention(dry_run=not args.apply, as_of=args.as_of,
-                            actor=Actor(subject="im-cli", role="city_admin"))
+                            actor=CLI_ACTOR)
 
     async def go() -> tuple[dict[str, dict[str, Any]], dict[str, str], list[str]]:
         nc = await _connect()

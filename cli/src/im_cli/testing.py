@@ -129,7 +129,7 @@ async def stream_events(js: Any, subject: str, data_type: Any) -> list[Any]:
     from contracts import CloudEvent
 
     sub = await js.subscribe(subject, ordered_consumer=True)
-    out = []
+    out: list[Any] = []
     try:
         while True:
             try:

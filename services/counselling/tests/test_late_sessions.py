@@ -64,8 +64,5 @@ async def test_in_order_the_move_closes_the_case():
     assert (case["open"], case["closed_on"]) == (False, LEFT.isoformat())
 
 
-@pytest.mark.xfail(strict=True, reason="counselling opens a new case for a session that "
-                   "arrives after the resident moved out (cases.case() starts open), so the "
-                   "case's state depends on the order of the housing and operator streams")
 async def test_a_session_arriving_after_the_move_leaves_the_case_closed():
     assert await case_after(session_last=True) == await case_after(session_last=False)

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
-from dataclasses import replace
-from pathlib import Path
 
 import msgspec
 import nats
 
 from contracts import subjects as subj
-from im_cli.commands import CliError, _settings
+from im_cli.commands import CliError, _settings, admin_settings
 from im_cli.demo.city import build
 from im_cli.demo.seed import Progress, Seeder, SeedError, plan_size, seed_city
 from im_runtime.discovery import gather, instances
-from im_runtime.settings import Settings
 
 # Whose events the demo causes: the services' own and the operators' (im.ops).
 SOURCES = ("housing", "education", "employment", "counselling", subj.OPERATOR)
@@ -42,17 +38,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _admin(settings: Settings, var: Path = Path("var")) -> Settings:
-    """With no NATS user given, the embedded stack's admin from var/ (as `make run` made it)."""
-    passwords = var / "nats" / "passwords.json"
-    if settings.nats_user or settings.nats_creds or not passwords.exists():
-        return settings
-    admin = json.loads(passwords.read_text()).get("admin")
-    return replace(settings, nats_user="admin", nats_password=admin) if admin else settings
-
-
 async def seed(parallel: int = 48) -> tuple[float, dict[str, object]]:
-    settings = _admin(_settings())
+    settings = admin_settings(_settings())
     nc = await nats.connect(settings.nats_url, **settings.nats_options())  # type: ignore[arg-type]
     try:
         running = set(await instances(nc, timeout=1.0))

@@ -5,6 +5,7 @@ then."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from counselling import store
@@ -15,10 +16,25 @@ RECORDS = (store.SESSIONS, store.NOTES, store.REFERRALS)
 
 async def case(uow: UnitOfWork, operator_id: str, resident_id: str,
                site_id: str) -> dict[str, Any]:
-    return await uow.get(store.CASES, store.key(operator_id, resident_id)) or {
-        "_id": store.key(operator_id, resident_id), "operator_id": operator_id,
-        "resident_id": resident_id, "site_id": site_id, "open": True, "closed_on": None,
-        "sessions": {}, "follow_ups": []}
+    found = await uow.get(store.CASES, store.key(operator_id, resident_id))
+    if found is not None:
+        return found
+    # A record arriving after housing reported the resident gone from this operator's
+    # shelters starts a closed case, as the other order ends in one (later facts win;
+    # a later placement with the operator reopens it).
+    left = await _left_on(uow, operator_id, resident_id)
+    return {"_id": store.key(operator_id, resident_id), "operator_id": operator_id,
+            "resident_id": resident_id, "site_id": site_id, "open": left is None,
+            "closed_on": left, "sessions": {}, "follow_ups": []}
+
+
+async def _left_on(uow: UnitOfWork, operator_id: str, resident_id: str) -> str | None:
+    """The day housing last reported the resident somewhere other than with this
+    operator (None while they are with it, or nothing is known)."""
+    known = await uow.get(store.RESIDENTS, resident_id)
+    if known is None or known.get("at") is None or known.get("operator_id") == operator_id:
+        return None
+    return datetime.fromtimestamp(known["at"][0], UTC).date().isoformat()
 
 
 def add_session(doc: dict[str, Any], session: dict[str, Any]) -> None:
@@ -53,7 +69,9 @@ async def reopen(uow: UnitOfWork, operator_id: str, resident_id: str) -> None:
 async def closed_on(uow: UnitOfWork, operator_id: str, resident_id: str) -> str | None:
     """When the operator's case of the resident closed (None while it is open)."""
     doc = await uow.get(store.CASES, store.key(operator_id, resident_id))
-    return None if doc is None or doc["open"] else doc["closed_on"]  # type: ignore[no-any-return]
+    if doc is None:  # no case yet: closed if housing reported the resident gone
+        return await _left_on(uow, operator_id, resident_id)
+    return None if doc["open"] else doc["closed_on"]  # type: ignore[no-any-return]
 
 
 async def stamp(uow: UnitOfWork, operator_id: str, resident_id: str, on: str | None) -> None:
