@@ -303,12 +303,15 @@ async def test_two_instances_share_the_work(spawn, nc, counters, test_id, tmp_pa
 
 async def test_durable_consumer_follows_the_settings(settings, nc):
     js = nc.jetstream()
-    for ack_wait in (7.0, settings.ack_wait):
-        rt = ServiceRuntime(spec, replace(settings, ack_wait=ack_wait))
+    for ack_wait, batch in ((7.0, 1024), (settings.ack_wait, settings.batch_size)):
+        rt = ServiceRuntime(spec, replace(settings, ack_wait=ack_wait, batch_size=batch))
         await rt.start()
         try:
             info = await js.consumer_info(SOURCE_STREAM, DURABLE)
             assert info.config.ack_wait == ack_wait
             assert info.config.max_deliver == settings.max_deliver + 1
+            # two batches in hand (one handled, one fetched ahead) must fit, or each
+            # fetch waits out its timeout (found: 1,024-event batches replayed at 199/s)
+            assert (info.config.max_ack_pending or 0) >= 2 * batch
         finally:
             await rt.stop()

@@ -154,9 +154,13 @@ class ServiceRuntime:
                 verify=verify_operator if from_operators else None)
             wanted = ([subj.OPS_SUBJECTS] if from_operators and spec.operator_inbox
                       else filters(types))
+            # The pull loop holds two batches unacked (one handled, one fetched ahead):
+            # below that, a fetch waits out its timeout for messages the server may not
+            # send yet (JetStream's default max_ack_pending is 1,000).
             config = ConsumerConfig(durable_name=consumer_name(spec.name, source),
                                     filter_subjects=wanted, ack_wait=s.ack_wait,
-                                    max_deliver=s.max_deliver + 1)
+                                    max_deliver=s.max_deliver + 1,
+                                    max_ack_pending=max(1000, 4 * s.batch_size))
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
             self._pulls.append(PullLoop(js, stream or "", config, consumer, s.batch_size))
         for route in spec.commands:
