@@ -151,6 +151,8 @@ def service_permissions(spec: object) -> Permissions:
     sub = [subj.command(name, c.name) for c in spec.commands]  # type: ignore[attr-defined]
     sub += [subj.query(q.name) for q in spec.queries]  # type: ignore[attr-defined]
     sub += ["$SRV.*", f"$SRV.*.{name}", f"$SRV.*.{name}.*", "_INBOX.>"]
+    # Erasure requests as they go out (privacy.ErasedKeys): late events about them drop.
+    sub.append(subj.event("privacy", "erasure_requested") + ".*")
     return Permissions(_uniq(pub), _uniq(sub), allow_responses=True)
 
 

@@ -19,7 +19,7 @@ from contracts import subjects as subj
 from im_cli.testing import eventually, stream_events
 from im_runtime import Forbidden
 from im_runtime.memory import MemoryStore
-from im_runtime.privacy import default_erase, drop_erased, effective, report
+from im_runtime.privacy import ErasedKeys, default_erase, effective, report
 from im_runtime.retention import apply_retention, period
 from im_runtime.retention import handler as retention_handler
 from im_runtime.service import ServiceRuntime
@@ -50,15 +50,20 @@ async def test_the_default_erase_removes_what_is_keyed_by_or_names_the_resident(
 async def test_events_about_erased_residents_are_split_off():
     store = MemoryStore()
     store.collections["im_erased"] = {pv.erasure_key("r-gone"): {"_id": "x"}}
+    erased = ErasedKeys()
+    erased.keys |= await store.erased_keys()
     events = [(i, wrap(Pinged(resident_id=r), source="tester"))
               for i, r in enumerate(["r-gone", "r-here", "r-gone"])]
-    keep, drop = await drop_erased(store, events)
+    keep, drop = erased.split(events)
     assert [m for m, _ in keep] == [1] and drop == [0, 2]
     # the erasure request itself always gets through
     req = wrap(pv.ErasureRequested(erasure_id="e", resident_id="r-gone",
                                    requested_at=datetime.now(UTC)), source="privacy")
-    keep, drop = await drop_erased(store, [(9, req)])
-    assert keep == [(9, req)] and drop == []
+    assert erased.split([(9, req)]) == ([(9, req)], [])
+    # a request seen on the bus counts at once, before this service handled it
+    erased.add("r-next")
+    keep, drop = erased.split([(5, wrap(Pinged(resident_id="r-next"), source="tester"))])
+    assert keep == [] and drop == [5]
 
 
 @pytest.mark.unit

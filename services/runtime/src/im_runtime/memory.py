@@ -31,8 +31,8 @@ class MemoryStore:
         return {i: self.processed[i] for i in ids if i in self.processed}
 
 
-    async def erased_among(self, keys: list[str]) -> set[str]:
-        return set(keys) & set(self.collections.get("im_erased", {}))
+    async def erased_keys(self) -> set[str]:
+        return set(self.collections.get("im_erased", {}))
 
     async def scrub_replies(self, terms: list[str]) -> int:
         hits = [k for k, r in self.processed.items()

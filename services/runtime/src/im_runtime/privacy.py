@@ -5,6 +5,7 @@ its retention rules."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -14,9 +15,11 @@ from typing import Any
 import msgspec
 
 from contracts import CloudEvent, new_id, utcnow, wrap
+from contracts import subjects as subj
 from contracts.privacy import (
     PRIVACY_REPORT,
     RETENTION,
+    SERVICE,
     ErasureConfirmed,
     ErasureRequested,
     GetPrivacyReport,
@@ -39,14 +42,15 @@ RUNTIME_COLLECTIONS = frozenset({ERASED, "im_outbox", "im_processed"})
 PRIVACY_TYPES = frozenset({"im.privacy.erasure_requested.v1"})
 
 
-def effective(spec: ServiceSpec, store: Any = None, instance: str = "") -> ServiceSpec:
+def effective(spec: ServiceSpec, store: Any = None, instance: str = "",
+              erased: ErasedKeys | None = None) -> ServiceSpec:
     """The spec as the runtime runs it: the plugin's own messages plus the privacy ones."""
     if ErasureConfirmed in spec.publishes:
         return spec
     return dataclasses.replace(
         spec,
-        consumes=(*spec.consumes, On(ErasureRequested, handler=erasure_handler(spec, store,
-                                                                               instance))),
+        consumes=(*spec.consumes, On(ErasureRequested, handler=erasure_handler(
+            spec, store, instance, erased))),
         publishes=(*spec.publishes, ErasureConfirmed, RetentionApplied),
         queries=(*spec.queries,
                  Answers(PRIVACY_REPORT, GetPrivacyReport, report),
@@ -55,7 +59,8 @@ def effective(spec: ServiceSpec, store: Any = None, instance: str = "") -> Servi
 
 
 # erasure
-def erasure_handler(spec: ServiceSpec, store: Any, instance: str) -> Any:
+def erasure_handler(spec: ServiceSpec, store: Any, instance: str,
+                    erased: ErasedKeys | None = None) -> Any:
     async def on_erasure(event: CloudEvent[ErasureRequested], uow: UnitOfWork) -> None:
         data = event.data
         rid = data.resident_id
@@ -63,6 +68,8 @@ def erasure_handler(spec: ServiceSpec, store: Any, instance: str) -> Any:
         key = erasure_key(rid)
         if await uow.get(ERASED, key) is None:
             uow.put(ERASED, {"_id": key, "erasure_id": data.erasure_id, "at": utcnow()})
+        if erased is not None:
+            erased.add(rid)
         if store is not None:  # stored replies are outside the unit of work's documents
             scrubbed = await store.scrub_replies([rid])
             done.count("im_processed", scrubbed, anonymised=True)
@@ -94,20 +101,46 @@ def default_erase(spec: ServiceSpec) -> Any:
     return erase
 
 
-async def drop_erased(store: Any, events: list[tuple[Any, CloudEvent[Any]]]
-                      ) -> tuple[list[tuple[Any, CloudEvent[Any]]], list[Any]]:
-    """Split a batch into what to handle and the messages about erased residents (a late
-    event must not bring back what an erasure removed)."""
-    keys = [erasure_key(e.subject) if e.subject and e.type not in PRIVACY_TYPES else None
-            for _, e in events]
-    asked = sorted({k for k in keys if k})
-    if not asked:
-        return events, []
-    gone = await store.erased_among(asked)
-    if not gone:
-        return events, []
-    return ([m for m, k in zip(events, keys, strict=True) if k not in gone],
-            [m for (m, _), k in zip(events, keys, strict=True) if k in gone])
+class ErasedKeys:
+    """Erasure keys of residents erased here, or whose erasure was requested: events about
+    them are dropped. Loaded from the service's own record at start and kept current from
+    the requests on the bus, so a batch needs no database round trip for it."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self._sub: Any = None
+
+    async def start(self, nc: Any, store: Any) -> None:
+        # Subscribe before loading: a request in between is seen by one or the other.
+        self._sub = await nc.subscribe(subj.event(SERVICE, "erasure_requested") + ".*",
+                                       cb=self._on_request)
+        self.keys |= await store.erased_keys()
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+
+    async def _on_request(self, msg: Any) -> None:
+        rid = subj.resident_of(msg.subject)
+        if rid is not None:
+            self.add(rid)
+
+    def add(self, resident_id: str) -> None:
+        self.keys.add(erasure_key(resident_id))
+
+    def split(self, events: list[tuple[Any, CloudEvent[Any]]]
+              ) -> tuple[list[tuple[Any, CloudEvent[Any]]], list[Any]]:
+        """(what to handle, the messages about erased residents): a late event must not
+        bring back what an erasure removed."""
+        if not self.keys:
+            return events, []
+        keep, drop = [], []
+        for m, e in events:
+            gone = (e.subject and e.type not in PRIVACY_TYPES
+                    and erasure_key(e.subject) in self.keys)
+            (drop.append(m) if gone else keep.append((m, e)))
+        return keep, drop
 
 
 # proof: where this service holds anything mentioning the terms

@@ -85,7 +85,8 @@ class ServiceRuntime:
         self.metrics = Metrics(spec.name)
         self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
         # The plugin's messages plus what every service does for data protection.
-        self.spec = privacy.effective(spec, self.store, self.settings.instance_id)
+        self.erased = privacy.ErasedKeys()
+        self.spec = privacy.effective(spec, self.store, self.settings.instance_id, self.erased)
         # FastStream logs every message at INFO ("Received"/"Processed"): that is per-message
         # work and noise, so its access log goes to DEBUG; our own logs say what matters.
         self.broker = NatsBroker(self.settings.nats_url, graceful_timeout=10.0,
@@ -105,6 +106,7 @@ class ServiceRuntime:
         await self.broker.connect()
         nc = self.broker.connection
         js = nc.jetstream()
+        await self.erased.start(nc, self.store)
         await self._declare_streams(js)
         self.relay = OutboxRelay(js, self.store, self.metrics)
         dead = DeadLetters(js, self.spec.name, self.metrics, self.spec.redact_dead_letters)
@@ -151,7 +153,7 @@ class ServiceRuntime:
                 service=spec.name, store=self.store, handlers=handlers, types=types, dead=dead,
                 relay=self.relay, metrics=self.metrics, max_deliver=s.max_deliver,
                 backoff=s.retry_backoff, max_bytes=spec.max_message_bytes,
-                verify=verify_operator if from_operators else None)
+                verify=verify_operator if from_operators else None, erased=self.erased)
             wanted = ([subj.OPS_SUBJECTS] if from_operators and spec.operator_inbox
                       else filters(types))
             # The pull loop holds two batches unacked (one handled, one fetched ahead):
@@ -213,6 +215,7 @@ class ServiceRuntime:
             await pull.stop()
         if self.relay:  # while the connection is still open
             await self.relay.stop()
+        await self.erased.stop()
         await self.broker.stop()
         await self.store.close()
         await self.health.stop()
