@@ -19,7 +19,7 @@ from contracts.counselling import ReferralRequested
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
 from housing import erasure, moveout, placements, queries, referrals, residents, sites, staff
 from housing.plugin import spec
-from im_runtime import NotFound
+from im_runtime import DomainError, NotFound
 from im_runtime.memory import MemoryStore, mentioned
 from im_runtime.mongo import MongoStore
 from im_runtime.privacy import RUNTIME_COLLECTIONS, confirm_erasure
@@ -219,6 +219,16 @@ class TestErasure:
         assert await erasure.erase(rid, uow) == Erased()
         await uow.commit()
         assert snapshot(store) == after
+
+    async def test_an_erased_id_is_not_registered_again(self, store, world):
+        rid = world.alone.resident_id
+        await erase(store, rid)
+        with pytest.raises(DomainError) as refused:
+            await run(store, residents.register_resident, c.RegisterResident(
+                actor=ADMIN, resident_id=rid, given_name="Again", family_name="Again",
+                birth_year=1990, residence_status="asylum_pending",
+                arrival_date=date(2026, 2, 1)))
+        assert refused.value.code == "gone"
 
     async def test_an_unknown_resident_is_a_no_op(self, store, world):
         before = snapshot(store)

@@ -19,6 +19,7 @@ from housing import store
 from housing.domain import check_room
 from im_runtime import Conflict, Forbidden, UnitOfWork
 from im_runtime.access import STAFF, require_role, require_site
+from im_runtime.privacy import refuse_if_erased
 
 
 def record(doc: dict[str, Any]) -> ResidentRecord:
@@ -32,6 +33,8 @@ def record(doc: dict[str, Any]) -> ResidentRecord:
 async def register_resident(cmd: RegisterResident, uow: UnitOfWork) -> ResidentRecord:
     require_role(cmd.actor, STAFF, "register residents")
     rid = cmd.resident_id or f"r-{uuid.uuid4().hex[:12]}"
+    if cmd.resident_id is not None:
+        await refuse_if_erased(uow, rid)
     if await uow.get(store.RESIDENTS, rid) is not None:
         raise Conflict(f"resident {rid!r} is already registered", details={"resident_id": rid})
     if cmd.household_id:

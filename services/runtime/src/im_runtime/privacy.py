@@ -28,7 +28,7 @@ from contracts.privacy import (
     erasure_key,
 )
 from im_runtime import retention
-from im_runtime.errors import Forbidden
+from im_runtime.errors import DomainError, Forbidden
 from im_runtime.mongo import ERASED
 from im_runtime.spec import Answers, Erased, On, ServiceSpec
 from im_runtime.unit_of_work import UnitOfWork
@@ -99,6 +99,14 @@ def default_erase(spec: ServiceSpec) -> Any:
             done.count(collection, len(found))
         return done
     return erase
+
+
+async def refuse_if_erased(uow: UnitOfWork, resident_id: str) -> None:
+    """For a command that would create a record under a given resident id: an erased
+    resident does not come back under the same id."""
+    if await uow.get(ERASED, erasure_key(resident_id)) is not None:
+        raise DomainError("this resident's data was erased; register them anew under a new id",
+                          code="gone", details={"resident_id": resident_id})
 
 
 class ErasedKeys:
