@@ -14,19 +14,38 @@ export const token = () => sessionStorage.getItem(TOKEN);
 export const login = (value) => sessionStorage.setItem(TOKEN, value.trim().replace(/^Bearer\s+/i, ""));
 export const logout = () => sessionStorage.removeItem(TOKEN);
 
-export async function api(path) {
+/**
+ * The role the token claims, or null when it cannot be read. Unverified, and only used to
+ * leave out controls the API would refuse anyway: the API checks every call.
+ */
+export function role() {
+  try {
+    const claims = token().split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(claims)).role ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the token's role is one of `roles`; an unreadable token may try (the API decides). */
+export const mayUse = (...roles) => {
+  const r = role();
+  return r === null || roles.includes(r);
+};
+
+export async function api(path, { method = "GET", body } = {}) {
   const bearer = token();
   if (!bearer) throw new Unauthorised("");
-  const r = await fetch(path, {
-    headers: { Authorization: `Bearer ${bearer}`, Accept: "application/json" },
-  });
-  const body = await r.json().catch(() => null);
+  const headers = { Authorization: `Bearer ${bearer}`, Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const reply = await r.json().catch(() => null);
   if (r.status === 401) {
     logout();
-    throw new Unauthorised(body?.message || "");
+    throw new Unauthorised(reply?.message || "");
   }
-  if (!r.ok) throw new ApiFailure(r.status, body?.message || r.statusText);
-  return body;
+  if (!r.ok) throw new ApiFailure(r.status, reply?.message || r.statusText);
+  return reply;
 }
 
 /** The same call, but a refusal or failure yields null (for optional parts of a page). */

@@ -47,3 +47,5 @@ export const service = (name) => (has(`service.${name}`) ? t(`service.${name}`) 
 export const value = (v) => (has(`value.${v}`) ? t(`value.${v}`) : v);
 
 export const num = (n, opts) => new Intl.NumberFormat(current, opts).format(n);
+export const when = (iso) => new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" })
+  .format(new Date(iso));

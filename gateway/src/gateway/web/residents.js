@@ -1,7 +1,9 @@
 // Residents: search (GET /api/v1/residents?q=…&site=…) and one resident's aggregated
-// sections (GET /api/v1/residents/{id}), with the services that did not answer.
-import { api } from "./api.js";
+// sections (GET /api/v1/residents/{id}), with the services that did not answer; an erased
+// resident (410) shows that, and a city administrator may request the erasure.
+import { ApiFailure, api, mayUse } from "./api.js";
 import { fill, h } from "./dom.js";
+import { erasedPage, erasureControl } from "./erasure.js";
 import { field, t } from "./i18n.js";
 import { render, missingWarning, sectionCard } from "./render.js";
 
@@ -55,8 +57,18 @@ export async function residents(main, params) {
   return t("residents.title");
 }
 
+async function aggregate(id) {
+  try {
+    return await api(`/api/v1/residents/${encodeURIComponent(id)}`);
+  } catch (e) {
+    if (e instanceof ApiFailure && e.status === 410) return null;
+    throw e;
+  }
+}
+
 export async function resident(main, id) {
-  const agg = await api(`/api/v1/residents/${encodeURIComponent(id)}`);
+  const agg = await aggregate(id);
+  if (agg === null) return erasedPage(main, id);
   const personal = agg.sections.housing?.personal;
   const name = personal ? `${personal.given_name} ${personal.family_name}` : id;
   const names = Object.keys(agg.sections).sort((a, b) => (a === "housing" ? -1 : b === "housing" ? 1 : a.localeCompare(b)));
@@ -67,6 +79,7 @@ export async function resident(main, id) {
     missingWarning(agg.missing),
     names.length ? null : h("p", { class: "empty" }, t("resident.nothing")),
     ...names.map((n) => sectionCard(n, agg.sections[n])),
+    mayUse("city_admin") ? erasureControl(id, name) : null,
   );
   return t("resident.title", { name });
 }
