@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from contracts import Actor, EventData, wrap
+from contracts import Actor, EventData
 from contracts import housing as hs
 from contracts import operator as op
 from contracts.counselling import AnswerCityReferral
@@ -50,17 +50,15 @@ def later(seconds: int = 0) -> datetime:
 
 async def feed(mem: MemoryStore, data: EventData, source: str,
                at: datetime | None = None) -> list[Any]:
-    uow = mem.unit_of_work("counselling")
-    handler = HANDLER.get(type(data), referrals.on_answer)
-    await handler(wrap(data, source=source, time=at), uow)  # type: ignore[operator]
-    await uow.commit()
-    return [e.data for e in uow.events]
+    handler: Any = HANDLER.get(type(data), referrals.on_answer)
+    return await mem.feed(handler, data, source, at)
 
 
 async def ask(mem: MemoryStore, query: Any) -> Any:
-    handler = {GetResidentOverview: queries.resident_overview,
-               GetSiteOverview: queries.site_overview, GetCityStats: queries.city_stats}
-    return await handler[type(query)](query, mem.unit_of_work("counselling"))  # type: ignore[operator]
+    handler: dict[type, Any] = {GetResidentOverview: queries.resident_overview,
+                                GetSiteOverview: queries.site_overview,
+                                GetCityStats: queries.city_stats}
+    return await mem.ask(handler[type(query)], query)
 
 
 erase = partial(erase_committed, spec)
@@ -102,7 +100,7 @@ async def world() -> tuple[MemoryStore, str, str]:
     """Resident `me` in every collection: a closed case with operator B (moved on to A's
     site), an open case with A, sessions with an interpreter and on health, a note, an
     answered and a rejected referral; `other` lives at A's site too; an incident there."""
-    mem, me, other = MemoryStore(), rnd("r"), rnd("r")
+    mem, me, other = MemoryStore("counselling"), rnd("r"), rnd("r")
     await sites(mem)
     await placed(mem, me, T, B, later())
     await feed(mem, session(me, T, "asylum_law"), B)
@@ -118,11 +116,9 @@ async def world() -> tuple[MemoryStore, str, str]:
     from contracts.education import EducationReferralAccepted
 
     await feed(mem, EducationReferralAccepted(**answer, reference=f"enrol-{me}"), "education")
-    uow = mem.unit_of_work("counselling")
-    await referrals.answer_city_referral(AnswerCityReferral(
+    await mem.run(referrals.answer_city_referral, AnswerCityReferral(
         actor=ADMIN, referral_id=await referral(mem, me, "authorities"), answer="rejected",
-        reason=f"{me} has an appointment already"), uow)
-    await uow.commit()
+        reason=f"{me} has an appointment already"))
     await feed(mem, session(other, S, "correspondence"), A)
     await feed(mem, note(other, S), A)
     await referral(mem, other, "authorities")
@@ -201,7 +197,7 @@ class TestRetention:
     async def dated(self) -> tuple[MemoryStore, datetime, str, str]:
         """`goes` moved out of A's shelter today (a note came in late); `stays` lives there."""
         now = datetime.now(UTC)
-        mem, goes, stays = MemoryStore(), rnd("r"), rnd("r")
+        mem, goes, stays = MemoryStore("counselling"), rnd("r"), rnd("r")
         await sites(mem)
         for rid in (goes, stays):
             await placed(mem, rid, S, A, now - timedelta(days=30))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contracts import Actor, EventData, wrap
+from contracts import Actor, EventData
 from contracts import feedback as fb
 from contracts import housing as hs
 from contracts import operator as op
@@ -40,17 +40,15 @@ def rnd(prefix: str) -> str:
 
 async def feed(store: MemoryStore, data: EventData, source: str,
                at: datetime | None = None) -> list[Any]:
-    uow = store.unit_of_work("counselling")
-    handler = HANDLER.get(type(data), referrals.on_answer)
-    await handler(wrap(data, source=source, time=at), uow)  # type: ignore[operator]
-    await uow.commit()
-    return [e.data for e in uow.events]
+    handler: Any = HANDLER.get(type(data), referrals.on_answer)
+    return await store.feed(handler, data, source, at)
 
 
 async def ask(store: MemoryStore, query: Any) -> Any:
-    name = {GetResidentOverview: queries.resident_overview,
-            GetSiteOverview: queries.site_overview, GetCityStats: queries.city_stats}
-    return await name[type(query)](query, store.unit_of_work("counselling"))  # type: ignore[operator]
+    name: dict[type, Any] = {GetResidentOverview: queries.resident_overview,
+                             GetSiteOverview: queries.site_overview,
+                             GetCityStats: queries.city_stats}
+    return await store.ask(name[type(query)], query)
 
 
 def session(rid: str, site: str, category: str = "social_law", **kw: Any) -> op.SessionRecorded:
@@ -62,7 +60,7 @@ def session(rid: str, site: str, category: str = "social_law", **kw: Any) -> op.
 @pytest.fixture
 async def world() -> tuple[MemoryStore, str, str, str]:
     """A store that knows site S of operator A (resident R placed there) and site T of B."""
-    store, a, b = MemoryStore(), rnd("op-a"), rnd("op-b")
+    store, a, b = MemoryStore("counselling"), rnd("op-a"), rnd("op-b")
     s, t, r = rnd("site"), rnd("site"), rnd("r")
     for site, owner in ((s, a), (t, b)):
         await feed(store, hs.SiteRegistered(site_id=site, kind="shelter", name="x",
@@ -198,16 +196,13 @@ class TestReferrals:
         await feed(store, op.ReferralRequested(resident_id=r, site_id=s, referral_id=ref,
                                                topic="authorities", requested_on=TODAY), a)
         assert (await ask(store, GetCityStats()))["city_team_open_referrals"] == 1
-        uow = store.unit_of_work("counselling")
-        view = await referrals.answer_city_referral(
-            AnswerCityReferral(actor=ADMIN, referral_id=ref, answer="accepted"), uow)
-        await uow.commit()
+        view, events = await store.handle(referrals.answer_city_referral, AnswerCityReferral(
+            actor=ADMIN, referral_id=ref, answer="accepted"))
         assert view.state == "accepted"
-        assert [type(e.data) for e in uow.events] == [fb.ReferralAccepted]
+        assert [type(e) for e in events] == [fb.ReferralAccepted]
         with pytest.raises(Conflict, match="cannot become accepted"):
-            await referrals.answer_city_referral(
-                AnswerCityReferral(actor=ADMIN, referral_id=ref, answer="accepted"),
-                store.unit_of_work("counselling"))
+            await store.run(referrals.answer_city_referral,
+                            AnswerCityReferral(actor=ADMIN, referral_id=ref, answer="accepted"))
 
 
 async def test_site_overview_counts_this_months_sessions_and_incidents(world):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contracts import Actor, EventData, wrap
+from contracts import Actor, EventData
 from contracts import housing as hs
 from contracts import operator as op
 from contracts.queries import GetResidentOverview
@@ -36,14 +36,11 @@ async def feed(store: MemoryStore, data: EventData, source: str, on: date) -> No
     handler: Any = (operators.on_session_recorded if isinstance(data, op.SessionRecorded)
                     else projection.on_site_registered if isinstance(data, hs.SiteRegistered)
                     else projection.on_resident_moved)
-    uow = store.unit_of_work("counselling")
-    await handler(wrap(data, source=source, time=datetime.combine(on, datetime.min.time(), UTC)),
-                  uow)
-    await uow.commit()
+    await store.feed(handler, data, source, datetime.combine(on, datetime.min.time(), UTC))
 
 
 async def case_after(session_last: bool) -> dict[str, Any]:
-    store = MemoryStore()
+    store = MemoryStore("counselling")
     site, placed, moved = HOUSING
     await feed(store, site, "housing", date(2026, 8, 1))
     await feed(store, placed, "housing", placed.moved_in)
@@ -52,8 +49,8 @@ async def case_after(session_last: bool) -> dict[str, Any]:
     await feed(store, moved, "housing", LEFT)
     if session_last:
         await feed(store, SESSION, "op-a", HELD)
-    view = await queries.resident_overview(GetResidentOverview(resident_id="r1", actor=ADMIN),
-                                           store.unit_of_work("counselling"))
+    view = await store.ask(queries.resident_overview,
+                           GetResidentOverview(resident_id="r1", actor=ADMIN))
     assert view is not None
     (case,) = view["cases"]
     return case  # type: ignore[no-any-return]

@@ -23,13 +23,7 @@ pytestmark = pytest.mark.unit
 
 ADMIN = Actor(subject="admin-1", role="city_admin")
 VHS = Actor(subject="p1", role="provider", provider="vhs")
-
-
-async def run(mem: MemoryStore, handler: Any, msg: Any) -> tuple[Any, list[Any]]:
-    uow = mem.unit_of_work("education")
-    reply = await handler(msg, uow)
-    await uow.commit()
-    return reply, [e.data for e in uow.events]
+run = MemoryStore.handle
 
 
 async def new_course(mem: MemoryStore, capacity: int = 2, kind: str = "arrival_course",
@@ -47,7 +41,7 @@ async def enrol(mem: MemoryStore, rid: str, course_id: str = "c1",
 
 
 async def test_enrol_withdraw_promote_with_events():
-    mem = MemoryStore()
+    mem = MemoryStore("education")
     await new_course(mem)
     views = [await enrol(mem, f"r{i}") for i in range(4)]
     assert [(v.state, v.position) for v, _ in views] == [
@@ -68,7 +62,7 @@ async def test_enrol_withdraw_promote_with_events():
 
 
 async def test_cancel_releases_everyone_with_an_event_each():
-    mem = MemoryStore()
+    mem = MemoryStore("education")
     await new_course(mem)
     for i in range(3):
         await enrol(mem, f"r{i}", children=["k0"] if i == 0 else [])
@@ -85,7 +79,7 @@ async def test_cancel_releases_everyone_with_an_event_each():
 
 
 async def test_two_racing_enrolments_conflict_on_the_course_version():
-    mem = MemoryStore()
+    mem = MemoryStore("education")
     await new_course(mem, capacity=1)
     a, b = mem.unit_of_work("education"), mem.unit_of_work("education")
     await enrolment.enrol(c.Enrol(actor=ADMIN, course_id="c1", resident_id="ra"), a)
@@ -97,7 +91,7 @@ async def test_two_racing_enrolments_conflict_on_the_course_version():
 
 
 async def test_a_provider_works_on_its_own_courses_only():
-    mem = MemoryStore()
+    mem = MemoryStore("education")
     await new_course(mem)
     other = Actor(subject="p2", role="provider", provider="caritas")
     for handler, msg in [
@@ -106,7 +100,7 @@ async def test_a_provider_works_on_its_own_courses_only():
         (enrolment.enrol, c.Enrol(actor=other, course_id="c1", resident_id="r1")),
     ]:
         with pytest.raises(Forbidden):
-            await handler(msg, mem.unit_of_work("education"))
+            await mem.run(handler, msg)
     view, _ = await enrol(mem, "r1")
     done, events = await run(mem, attendance.complete_enrolment, c.CompleteEnrolment(
         actor=VHS, enrolment_id=view.enrolment_id, passed=True))
@@ -120,7 +114,7 @@ def referral(rid: str, ref: str, topic: str) -> Any:
 
 
 async def test_referrals_enrol_open_requests_or_are_rejected():
-    mem = MemoryStore()
+    mem = MemoryStore("education")
     _, events = await run(mem, referrals.on_referral_requested,
                           referral("r1", "f1", "language_course"))
     assert isinstance(events[0], ev.EducationReferralRejected)
@@ -147,7 +141,7 @@ async def test_referrals_enrol_open_requests_or_are_rejected():
 
 
 async def test_housing_moves_keep_enrolments_and_follow_the_site():
-    mem = MemoryStore()
+    mem = MemoryStore("education")
     await new_course(mem)
     view, _ = await enrol(mem, "r1")
     await run(mem, residents.on_resident_moved, wrap(ResidentPlaced(
@@ -157,7 +151,6 @@ async def test_housing_moves_keep_enrolments_and_follow_the_site():
     await run(mem, residents.on_resident_moved, wrap(ResidentMovedOut(
         resident_id="r1", household_id="h", site_id="s7", reason="own_flat",
         moved_out=date(2026, 5, 1)), source="housing"))
-    section = await queries.resident_overview(GetResidentOverview(resident_id="r1"),
-                                              mem.unit_of_work("education"))
+    section = await mem.ask(queries.resident_overview, GetResidentOverview(resident_id="r1"))
     assert section is not None and section["site_id"] is None
     assert [e["status"] for e in section["enrolments"]] == ["confirmed"]

@@ -28,19 +28,16 @@ def test_the_setting():
 @pytest.mark.parametrize("version", [1, 2])
 async def test_enrolment_confirmed_in_the_configured_version(monkeypatch, version):
     monkeypatch.setattr(versions, "EVENT_VERSION", version)
-    mem = MemoryStore()
-    uow = mem.unit_of_work("education")
-    await courses.create_course(c.CreateCourse(
+    mem = MemoryStore("education")
+    await mem.run(courses.create_course, c.CreateCourse(
         actor=ADMIN, course_id="c1", kind="arrival_course", title="Ankommenskurs",
         provider="adult_education_centre", site_id="s1", starts=date(2026, 3, 2),
         ends=date(2026, 6, 26), capacity=2,
         sessions=[c.Session(weekday="mon", starts_at="09:00", minutes=180),
-                  c.Session(weekday="wed", starts_at="09:00", minutes=90)]), uow)
-    await uow.commit()
-    uow = mem.unit_of_work("education")
-    await enrolment.enrol(c.Enrol(actor=ADMIN, course_id="c1", resident_id="r1"), uow)
-    await uow.commit()
-    (event,) = [e.data for e in uow.events]
+                  c.Session(weekday="wed", starts_at="09:00", minutes=90)]))
+    _, events = await mem.handle(enrolment.enrol,
+                                 c.Enrol(actor=ADMIN, course_id="c1", resident_id="r1"))
+    (event,) = events
     if version == 1:
         assert type(event) is ev.EnrolmentConfirmed
     else:

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from contracts import Actor, EventData, wrap
+from contracts import Actor
 from contracts import employment_commands as c
 from contracts.counselling import ReferralRequested
 from contracts.education import EnrolmentConfirmed
@@ -45,25 +45,7 @@ def rnd(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-async def feed(mem: MemoryStore, handler: Any, data: EventData, source: str,
-               at: datetime | None = None) -> list[Any]:
-    uow = mem.unit_of_work("employment")
-    await handler(wrap(data, source=source, time=at), uow)
-    await uow.commit()
-    return [e.data for e in uow.events]
-
-
-async def run(mem: MemoryStore, handler: Any, cmd: Any) -> Any:
-    uow = mem.unit_of_work("employment")
-    reply = await handler(cmd, uow)
-    await uow.commit()
-    return reply
-
-
-async def ask(mem: MemoryStore, handler: Any, query: Any) -> Any:
-    return await handler(query, mem.unit_of_work("employment"))
-
-
+feed, run, ask = MemoryStore.feed, MemoryStore.run, MemoryStore.ask
 erase = partial(erase_committed, spec)
 retain = partial(run_committed, spec)
 
@@ -124,7 +106,7 @@ async def coach(mem: MemoryStore, rid: str, need_id: str | None, on: date = ON) 
 async def world() -> tuple[MemoryStore, str, str]:
     """Resident `me` in every collection (a placement, an open participation, a place on
     a waitlist, coaching, a met and an open need); `other` at the same site."""
-    mem, me, other = MemoryStore(), rnd("r"), rnd("r")
+    mem, me, other = MemoryStore("employment"), rnd("r"), rnd("r")
     await programme(mem, "p1", course=True, capacity=2)
     await programme(mem, "p2", course=False, capacity=1)
     for rid in (me, other):
@@ -230,7 +212,7 @@ class TestRetention:
         """Today: a placement (which ended its participation), coaching on a met need, an
         open participation, and a resident who left the city."""
         now = datetime.now(UTC)
-        mem, stays, goes = MemoryStore(), rnd("r"), rnd("r")
+        mem, stays, goes = MemoryStore("employment"), rnd("r"), rnd("r")
         await programme(mem, "p1", course=True, capacity=2)
         for rid in (stays, goes):
             await resident(mem, rid, now - timedelta(days=1))

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from contracts import Actor, EventData, wrap
+from contracts import Actor
 from contracts import employment as ev
 from contracts import employment_commands as c
 from contracts.counselling import ReferralRequested
@@ -30,15 +30,7 @@ from im_runtime.memory import MemoryStore
 pytestmark = pytest.mark.unit
 ADMIN = Actor(subject="admin-1", role="city_admin")
 ON = date(2026, 9, 1)
-
-
-async def feed(store: MemoryStore, handler: Any, data: EventData, source: str,
-               at: datetime | None = None, id: str | None = None) -> list[Any]:
-    """One event through a handler in its own unit of work, committed; its events."""
-    uow = store.unit_of_work("employment")
-    await handler(wrap(data, source=source, time=at, id=id), uow)
-    await uow.commit()
-    return [e.data for e in uow.events]
+feed, run = MemoryStore.feed, MemoryStore.handle
 
 
 # Event times after every registration a test makes (registrations take the clock's time).
@@ -51,20 +43,13 @@ def t(second: int) -> datetime:
 
 @pytest.fixture
 def store() -> MemoryStore:
-    return MemoryStore()
-
-
-async def run(store: MemoryStore, handler: Any, cmd: Any) -> tuple[Any, list[Any]]:
-    uow = store.unit_of_work("employment")
-    reply = await handler(cmd, uow)
-    await uow.commit()
-    return reply, [e.data for e in uow.events]
+    return MemoryStore("employment")
 
 
 async def refuse(store: MemoryStore, handler: Any, cmd: Any, exc: type[Exception]) -> Any:
     before = msgspec.json.encode(store.collections)
     with pytest.raises(exc) as err:
-        await handler(cmd, store.unit_of_work("employment"))
+        await store.run(handler, cmd)
     assert msgspec.json.encode(store.collections) == before
     return err.value
 
@@ -238,7 +223,7 @@ class TestProjection:
         steps = [(self.CONFIRMED, t(10)), (self.WITHDRAWN, t(20))]
         outcomes = []
         for order in itertools.permutations(steps * 2):
-            store = MemoryStore()
+            store = MemoryStore("employment")
             await programme(store)
             await resident(store, "r1")
             await register(store, "r1")
@@ -269,7 +254,7 @@ class TestProjection:
         steps = [(registered, t(1)), (status, t(2)), (placed, t(3)), (moved, t(4))]
         ends = []
         for order in itertools.permutations(steps):
-            store = MemoryStore()
+            store = MemoryStore("employment")
             for data, at in (*order, *order):
                 await feed(store, projection.on_housing, data, "housing", at)
             ends.append(end_state(store)[1])

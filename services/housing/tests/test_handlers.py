@@ -23,22 +23,14 @@ pytestmark = pytest.mark.unit
 ADMIN = Actor(subject="admin-1", role="city_admin")
 ON = date(2026, 3, 2)
 FORWARD = ("searching", "offer_received", "viewing", "lease_signed", "moving", "moved_out")
-
-
-async def run(store: MemoryStore, handler: Any, cmd: Any) -> tuple[Any, list[Any]]:
-    """One handler call in its own unit of work, committed; (reply, events)."""
-    uow = store.unit_of_work("housing")
-    reply = await handler(cmd, uow)
-    await uow.commit()
-    return reply, [e.data for e in uow.events]
+run = MemoryStore.handle
 
 
 async def refuse(store: MemoryStore, handler: Any, cmd: Any, exc: type[Exception]) -> Any:
     """The handler refuses and nothing is stored."""
     before = (msgspec.json.encode(store.collections), len(store.outbox))
-    uow = store.unit_of_work("housing")
     with pytest.raises(exc) as err:
-        await handler(cmd, uow)
+        await store.run(handler, cmd)
     assert (msgspec.json.encode(store.collections), len(store.outbox)) == before
     return err.value
 
@@ -84,7 +76,7 @@ def placed_at(store: MemoryStore, site_id: str) -> int:
 
 @pytest.fixture
 def store() -> MemoryStore:
-    return MemoryStore()
+    return MemoryStore("housing")
 
 
 # placements -----------------------------------------------------------------------------
@@ -354,10 +346,8 @@ def referral(resident_id: str, topic: str = "housing_search",
 
 
 async def consume(store: MemoryStore, event: CloudEvent[Any]) -> list[Any]:
-    uow = store.unit_of_work("housing")
-    await referrals.on_referral_requested(event, uow)
-    await uow.commit()
-    return [e.data for e in uow.events]
+    _, events = await store.handle(referrals.on_referral_requested, event)
+    return events
 
 
 class TestReferrals:
@@ -522,15 +512,13 @@ class TestAccess:
                    Actor(subject="p", role="provider", provider="p1"),
                    Actor(subject="a", role="auditor")]
         for actor in allowed + refused:
-            section = await queries.resident_overview(
-                GetResidentOverview(actor=actor, resident_id=rid),
-                store.unit_of_work("housing"))
+            section = await store.ask(queries.resident_overview,
+                                      GetResidentOverview(actor=actor, resident_id=rid))
             assert section is not None and section["site"]["site_id"] == "s1"
             assert ("personal" in section) == (actor in allowed), actor
 
     async def test_the_site_overview_counts_open_cases_and_overrides(self, store, world):
-        section = await queries.site_overview(GetSiteOverview(site_id="s1"),
-                                              store.unit_of_work("housing"))
+        section = await store.ask(queries.site_overview, GetSiteOverview(site_id="s1"))
         assert section is not None
         assert (section["occupancy"], section["free"], section["open_move_out_cases"]) \
             == (1, 9, 1)

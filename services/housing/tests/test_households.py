@@ -24,17 +24,11 @@ MEMBERS = [c.HouseholdMember(resident_id=f"r-{i}", given_name=given, family_name
                              residence_status="recognised_refugee",
                              arrival_date=date(2026, 3, 1))
            for i, (given, year) in enumerate((("Amal", 1988), ("Omar", 1986), ("Lina", 2016)))]
-
-
-async def run(store: MemoryStore, handler: Any, cmd: Any) -> tuple[Any, list[Any]]:
-    uow = store.unit_of_work("housing")
-    reply = await handler(cmd, uow)
-    await uow.commit()
-    return reply, [e.data for e in uow.events]
+run = MemoryStore.handle
 
 
 async def city(capacity: int = 10) -> MemoryStore:
-    store = MemoryStore()
+    store = MemoryStore("housing")
     await run(store, sites.register_site, c.RegisterSite(
         actor=ADMIN, site_id="s1", kind="shelter", name="Munzeler Straße", operator_id="op1",
         address="Munzeler Straße 1", district="Bothfeld-Vahrenheide", capacity=capacity))
@@ -89,7 +83,7 @@ async def test_a_refused_household_leaves_nothing_behind(capacity, cmd, error):
     store = await city(capacity)
     before = (msgspec.json.encode(store.collections), len(store.outbox))
     with pytest.raises(error):
-        await households.register_household(cmd, store.unit_of_work("housing"))
+        await store.run(households.register_household, cmd)
     assert (msgspec.json.encode(store.collections), len(store.outbox)) == before
 
 
@@ -97,4 +91,4 @@ async def test_a_household_registered_before_is_a_conflict():
     store = await city()
     await run(store, households.register_household, household())
     with pytest.raises(Conflict, match="already registered"):
-        await households.register_household(household(), store.unit_of_work("housing"))
+        await store.run(households.register_household, household())

@@ -30,7 +30,7 @@ ON = date(2026, 3, 2)
 def store():
     from im_runtime.memory import MemoryStore
 
-    return MemoryStore()
+    return MemoryStore("volunteers")
 
 
 @pytest.fixture

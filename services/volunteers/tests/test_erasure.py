@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from contracts import Actor, EventData, wrap
+from contracts import Actor
 from contracts.counselling import ReferralRequested
 from contracts.housing import ResidentMovedOut, ResidentPlaced, ResidentRegistered, SiteRegistered
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
@@ -37,25 +37,7 @@ def rnd(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-async def feed(mem: MemoryStore, handler: Any, data: EventData, source: str,
-               at: datetime | None = None) -> list[Any]:
-    uow = mem.unit_of_work("volunteers")
-    await handler(wrap(data, source=source, time=at or datetime.now(UTC)), uow)
-    await uow.commit()
-    return [e.data for e in uow.events]
-
-
-async def run(mem: MemoryStore, handler: Any, cmd: Any) -> Any:
-    uow = mem.unit_of_work("volunteers")
-    reply = await handler(cmd, uow)
-    await uow.commit()
-    return reply
-
-
-async def ask(mem: MemoryStore, handler: Any, query: Any) -> Any:
-    return await handler(query, mem.unit_of_work("volunteers"))
-
-
+feed, run, ask = MemoryStore.feed, MemoryStore.run, MemoryStore.ask
 erase = partial(erase_committed, spec)
 retain = partial(run_committed, spec)
 
@@ -100,7 +82,7 @@ async def end(mem: MemoryStore, match_id: str, feedback: str | None = None) -> A
 async def world() -> tuple[MemoryStore, str, str]:
     """Resident `me`: an active match with Hanna, an ended one (with feedback) with Jonas,
     an open request; `other` at the same site is matched with Hanna."""
-    mem, me, other = MemoryStore(), rnd("r"), rnd("r")
+    mem, me, other = MemoryStore("volunteers"), rnd("r"), rnd("r")
     await feed(mem, projection.on_site_registered, SiteRegistered(
         site_id="s1", kind="shelter", name="Oststadt", district="List", capacity=100),
         "housing")
@@ -215,7 +197,7 @@ class TestRetention:
         """Today: one match ended, one active, a request met and one open, and a resident
         who left the city."""
         now = datetime.now(UTC)
-        mem, stays, goes = MemoryStore(), rnd("r"), rnd("r")
+        mem, stays, goes = MemoryStore("volunteers"), rnd("r"), rnd("r")
         await feed(mem, projection.on_site_registered, SiteRegistered(
             site_id="s1", kind="shelter", name="Oststadt", district="List", capacity=100),
             "housing")

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from contracts import Actor, EventData, wrap
+from contracts import Actor
 from contracts.counselling import ReferralRequested
 from contracts.housing import (
     ResidentMovedOut,
@@ -35,25 +35,13 @@ def t(seconds: int) -> datetime:
     return datetime(2026, 3, 1, tzinfo=UTC) + timedelta(seconds=seconds)
 
 
-async def feed(store: MemoryStore, handler: Any, data: EventData, source: str,
-               at: datetime | None = None) -> list[Any]:
-    uow = store.unit_of_work("volunteers")
-    await handler(wrap(data, source=source, time=at or datetime.now(UTC)), uow)
-    await uow.commit()
-    return [e.data for e in uow.events]
-
-
-async def run(store: MemoryStore, handler: Any, cmd: Any) -> tuple[Any, list[Any]]:
-    uow = store.unit_of_work("volunteers")
-    reply = await handler(cmd, uow)
-    await uow.commit()
-    return reply, [e.data for e in uow.events]
+feed, run = MemoryStore.feed, MemoryStore.handle
 
 
 async def refuse(store: MemoryStore, handler: Any, cmd: Any, exc: type[Exception]) -> Any:
     before = msgspec.json.encode(store.collections)
     with pytest.raises(exc) as err:
-        await handler(cmd, store.unit_of_work("volunteers"))
+        await store.run(handler, cmd)
     assert msgspec.json.encode(store.collections) == before
     return err.value
 
@@ -87,11 +75,6 @@ async def world(store: MemoryStore) -> MemoryStore:
     for rid in ("r1", "r2"):
         await resident(store, rid)
     return store
-
-
-@pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
 
 
 class TestReferrals:
@@ -180,7 +163,7 @@ class TestProjectionAndQueries:
         ends = []
         for order in itertools.permutations([(registered, t(1)), (placed, t(2)),
                                              (moved, t(3))]):
-            store = MemoryStore()
+            store = MemoryStore("volunteers")
             for data, at in (*order, *order):
                 await feed(store, projection.on_resident, data, "housing", at)
             ends.append({k: v for k, v in store.collections["residents"]["r1"].items()
@@ -193,8 +176,8 @@ class TestProjectionAndQueries:
         assert store.collections["residents"]["r1"]["site_id"] is None
 
     async def test_sections(self, world):
-        assert await queries.resident_overview(GetResidentOverview(resident_id="r1"),
-                                               world.unit_of_work("v")) is None
+        assert await world.ask(queries.resident_overview,
+                               GetResidentOverview(resident_id="r1")) is None
         await run(world, commands.register_volunteer, volunteer())
         await feed(world, referrals.on_referral_requested, referral("r1"), "counselling")
         await feed(world, referrals.on_referral_requested, referral("r2"), "counselling")

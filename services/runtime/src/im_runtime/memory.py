@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
+from contracts import EventData, wrap
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, matches
 
@@ -18,14 +20,49 @@ def mentioned(doc: Doc, terms: str | Iterable[str]) -> bool:
     return any(t.lower() in text for t in ([terms] if isinstance(terms, str) else terms))
 
 
+# Loosely typed on purpose: tests read the fields of the very replies and events they expect.
+Handler = Callable[[Any, UnitOfWork], Awaitable[Any]]
+
+
 class MemoryStore:
-    def __init__(self) -> None:
+    """`service` names the service whose units of work `feed`, `run` and `ask` open."""
+
+    def __init__(self, service: str | None = None) -> None:
+        self.service = service
         self.collections: dict[str, dict[str, Doc]] = {}
         self.outbox: list[OutboxEntry] = []
         self.processed: dict[str, bytes | None] = {}
 
     def unit_of_work(self, source: str) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self, source)
+
+    def _own_unit_of_work(self) -> MemoryUnitOfWork:
+        if self.service is None:
+            raise TypeError("MemoryStore(service=...) names the service to open units of work for")
+        return self.unit_of_work(self.service)
+
+    async def handle(self, handler: Handler, message: Any) -> tuple[Any, list[Any]]:
+        """One handler call in its own unit of work, committed: (reply, emitted events' data)."""
+        uow = self._own_unit_of_work()
+        reply = await handler(message, uow)
+        await uow.commit()
+        return reply, [e.data for e in uow.events]
+
+    async def feed(self, handler: Handler, data: EventData, source: str,
+                   at: datetime | None = None, id: str | None = None) -> list[Any]:
+        """`data` from `source` (at `at`, by default now) through an event handler: the
+        data of the events it emitted."""
+        _, events = await self.handle(handler, wrap(data, source=source, time=at, id=id))
+        return events
+
+    async def run(self, handler: Handler, cmd: Any) -> Any:
+        """A command handler, committed: its reply."""
+        reply, _ = await self.handle(handler, cmd)
+        return reply
+
+    async def ask(self, handler: Handler, query: Any) -> Any:
+        """A query handler on a unit of work that is never committed: its answer."""
+        return await handler(query, self._own_unit_of_work())
 
     async def processed_ids(self, ids: list[str]) -> dict[str, bytes | None]:
         return {i: self.processed[i] for i in ids if i in self.processed}
