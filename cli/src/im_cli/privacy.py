@@ -22,6 +22,7 @@ from contracts import Actor, ErrorReply, ServiceSection
 from contracts import privacy as pv
 from contracts import subjects as subj
 from im_cli.commands import CliError, _settings, admin_settings
+from im_runtime import streams
 
 CLI_ACTOR = Actor(subject="im-cli", role="city_admin")
 _REPLY = msgspec.json.Decoder(ServiceSection | ErrorReply)
@@ -84,18 +85,6 @@ async def ask_all(nc: Any, query: str, body: msgspec.Struct, timeout: float
     return sections, errors, silent
 
 
-async def stream_names(nc: Any) -> list[str]:
-    names: list[str] = []
-    while True:
-        msg = await nc.request("$JS.API.STREAM.NAMES",
-                               json.dumps({"offset": len(names)}).encode(), timeout=5)
-        body = json.loads(msg.data)
-        page = body.get("streams") or []
-        names += page
-        if not page or len(names) >= body.get("total", 0):
-            return names
-
-
 async def subjects_about(js: Any, stream: str, resident_id: str) -> dict[str, int]:
     """Subjects of `stream` ending in the resident's id, with their message counts."""
     out: dict[str, int] = {}
@@ -134,7 +123,7 @@ async def build_report(nc: Any, resident_id: str, also: list[str], timeout: floa
         nc, pv.PRIVACY_REPORT, pv.GetPrivacyReport(terms=terms, actor=CLI_ACTOR), timeout)
     rep.services = {name: dict(s.get("collections", {})) for name, s in sections.items()}
     js = nc.jetstream()
-    for stream in await stream_names(nc):
+    for stream in await streams.names(nc):
         rep.streams[stream] = await subjects_about(js, stream, resident_id)
         if deep:
             rep.messages[stream] = await messages_mentioning(js, stream, terms)

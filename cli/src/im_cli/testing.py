@@ -139,3 +139,45 @@ async def stream_events(js: Any, subject: str, data_type: Any) -> list[Any]:
             out.append(msgspec.json.decode(msg.data, type=CloudEvent[data_type]).data)
     finally:
         await sub.unsubscribe()
+
+
+class EventLog:
+    """One service's events seen since following began: (subject, decoded CloudEvent, raw
+    body), in order."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, Any], bytes]] = []
+
+    def about(self, *ids: str) -> list[tuple[str, dict[str, Any], bytes]]:
+        """Events whose subject ends in, or whose data names, one of `ids`."""
+        wanted = set(ids)
+        return [(s, e, raw) for s, e, raw in self.seen
+                if s.rsplit(".", 1)[-1] in wanted
+                or wanted & {v for v in e["data"].values() if isinstance(v, str)}]
+
+    def of(self, name: str, *ids: str) -> list[dict[str, Any]]:
+        """Events of one kind (`resident_placed`) about `ids` (all of that kind when none)."""
+        pool = self.about(*ids) if ids else self.seen
+        return [e for s, e, _ in pool if s.split(".")[3] == name]
+
+
+async def follow_events(nc: Any, service: str) -> tuple[EventLog, Any]:
+    """Follow im.evt.<service>.> from the stream's current end (an ordered consumer);
+    returns the log and the subscription to unsubscribe."""
+    import msgspec
+    from nats.js.api import ConsumerConfig, DeliverPolicy
+
+    from contracts import subjects as subj
+
+    js = nc.jetstream()
+    info = await js.stream_info(subj.event_stream(service))
+    log = EventLog()
+
+    async def seen(msg: Any) -> None:
+        log.seen.append((msg.subject, msgspec.json.decode(msg.data), msg.data))
+
+    sub = await js.subscribe(
+        subj.events_of(service), cb=seen, ordered_consumer=True,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                              opt_start_seq=info.state.last_seq + 1))
+    return log, sub

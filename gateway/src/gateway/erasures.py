@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from contracts import SYSTEM, ErrorReply, ServiceSection, new_id
+from contracts import SYSTEM, ErrorReply, ServiceSection, new_id, wrap
 from contracts import privacy as pv
 from contracts import subjects as subj
 from gateway.audit import AuditLog
@@ -28,11 +28,12 @@ _ENC = msgspec.json.Encoder()
 REQUESTS = subj.event(pv.SERVICE, "erasure_requested") + ".*"
 GATEWAY = "gateway"
 QUEUE = "gateway"
+RETRY = 5.0  # seconds between attempts to load the erasure keys while the ledger is away
 
 
 class Erasures:
     def __init__(self, bus: Bus, forwarder: Forwarder, audit: AuditLog,
-                 audit_days: int, retention_interval: float, refresh: float = 30.0) -> None:
+                 audit_days: int, retention_interval: float, refresh: float = 300.0) -> None:
         self.bus, self.forwarder, self.audit = bus, forwarder, audit
         self.audit_days, self.retention_interval = audit_days, retention_interval
         self.refresh = refresh
@@ -72,13 +73,17 @@ class Erasures:
             await nc.subscribe(subj.query(pv.PRIVACY_REPORT), queue=QUEUE, cb=self._on_report),
             await nc.subscribe(subj.query(pv.RETENTION), queue=QUEUE, cb=self._on_retention),
         ]
+        # The requests on the bus keep the keys current; the ledger is asked again only
+        # now and then, for requests sent while this gateway was cut off from the bus.
         while True:
             try:
                 reply = await self.forwarder.call(pv.SERVICE, "list_erasures", {}, SYSTEM)
                 self.keys |= set(reply["keys"])
+                pause = self.refresh
             except ApiError as exc:  # the privacy service is not running (yet)
                 log.info("erasure keys not loaded: %s", exc.message)
-            await asyncio.sleep(self.refresh)
+                pause = RETRY
+            await asyncio.sleep(pause)
 
     async def _on_request(self, msg: Any) -> None:
         rid = subj.resident_of(msg.subject)  # the subject names the resident: no body needed
@@ -140,8 +145,6 @@ class Erasures:
 
     async def announce(self, as_of: datetime, removed: int) -> str:
         """One event per retention run, as the services give."""
-        from contracts import wrap
-
         run_id = f"ret-{new_id()}"
         event = wrap(pv.RetentionApplied(run_id=run_id, service=GATEWAY, as_of=as_of,
                                          removed={"audit": removed}), source=GATEWAY)

@@ -11,7 +11,7 @@ import pytest
 from contracts import ErrorReply, ServiceSection
 from contracts import subjects as subj
 from education.plugin import spec
-from im_cli.testing import with_prefix
+from im_cli.testing import follow_events, with_prefix
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 
@@ -40,36 +40,10 @@ def call(nc):
     return send
 
 
-class EventLog:
-    """Every education event (subject, decoded CloudEvent) seen since it started."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, dict[str, Any]]] = []
-
-    def of(self, name: str, *ids: str) -> list[dict[str, Any]]:
-        """Events of one kind whose subject ends in, or whose data names, one of `ids`."""
-        wanted = set(ids)
-        return [e for s, e in self.seen if s.split(".")[3] == name and (
-            not wanted or s.rsplit(".", 1)[-1] in wanted
-            or wanted & {v for v in e["data"].values() if isinstance(v, str)})]
-
-
 @pytest.fixture
 async def events(education, nc):
     """Every education event published while the test runs (ordered consumer)."""
-    from nats.js.api import ConsumerConfig, DeliverPolicy
-
-    js = nc.jetstream()
-    info = await js.stream_info(subj.event_stream("education"))
-    log = EventLog()
-
-    async def seen(msg: Any) -> None:
-        log.seen.append((msg.subject, msgspec.json.decode(msg.data)))
-
-    sub = await js.subscribe(
-        subj.events_of("education"), cb=seen, ordered_consumer=True,
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                              opt_start_seq=info.state.last_seq + 1))
+    log, sub = await follow_events(nc, "education")
     yield log
     await sub.unsubscribe()
 

@@ -63,7 +63,7 @@ async def test_every_state_change_emits_its_event_and_the_views_show_it(
     }
     ids = (parent, child, r2, r3)
     await eventually(lambda: all(len(events.of(n, *ids)) == len(w) for n, w in expected.items()))
-    for subject, event in events.seen:
+    for subject, event, _ in events.seen:
         name = subject.split(".")[3]
         if name in expected:
             assert subject.startswith("im.evt.education.")

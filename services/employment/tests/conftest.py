@@ -15,7 +15,7 @@ from contracts import Actor, CloudEvent, ErrorReply, EventData, ServiceSection, 
 from contracts import subjects as subj
 from contracts.housing import ResidentPlaced, ResidentRegistered
 from employment.plugin import spec
-from im_cli.testing import eventually, with_prefix
+from im_cli.testing import eventually, follow_events, with_prefix
 from im_runtime.service import ServiceRuntime, consumer_name
 from im_runtime.settings import Settings
 
@@ -120,31 +120,9 @@ def resident(nc):
     return make
 
 
-class EventLog:
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, dict[str, Any]]] = []
-
-    def of(self, name: str, *ids: str) -> list[dict[str, Any]]:
-        wanted = set(ids)
-        return [e for s, e in self.seen if s.split(".")[3] == name and (
-            not wanted or wanted & {str(v) for v in e["data"].values()})]
-
-
 @pytest.fixture
 async def events(employment, nc):
     """Every employment event published while the test runs (ordered consumer)."""
-    from nats.js.api import ConsumerConfig, DeliverPolicy
-
-    js = nc.jetstream()
-    info = await js.stream_info(subj.event_stream("employment"))
-    log = EventLog()
-
-    async def seen(msg: Any) -> None:
-        log.seen.append((msg.subject, msgspec.json.decode(msg.data)))
-
-    sub = await js.subscribe(
-        subj.events_of("employment"), cb=seen, ordered_consumer=True,
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                              opt_start_seq=info.state.last_seq + 1))
+    log, sub = await follow_events(nc, "employment")
     yield log
     await sub.unsubscribe()

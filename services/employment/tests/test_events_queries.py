@@ -70,7 +70,7 @@ async def test_every_state_change_emits_its_event_and_the_queries_answer(
         return {k: len(events.of(k, prog, a, b, x)) for k in expected}
 
     await eventually(lambda: counts() == expected)
-    for subject, event in events.seen:
+    for subject, event, _ in events.seen:
         assert subject.startswith("im.evt.employment.")
         assert event["source"] == "employment" and event["type"] == event["data"]["type"]
         if event["subject"]:

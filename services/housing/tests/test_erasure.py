@@ -23,7 +23,7 @@ from im_runtime import DomainError, NotFound
 from im_runtime.memory import MemoryStore, mentioned
 from im_runtime.mongo import MongoStore
 from im_runtime.privacy import RUNTIME_COLLECTIONS, confirm_erasure
-from im_runtime.retention import run_committed
+from im_runtime.retention import expired_counts, run_committed
 from im_runtime.spec import Erased
 
 ADMIN = Actor(subject="admin-1", role="city_admin")
@@ -335,16 +335,12 @@ NONE = dict.fromkeys(EXPIRED, 0)
 retain = partial(run_committed, spec)
 
 
-def expired(result: dict[str, Any]) -> dict[str, int]:
-    return {name: rule["expired"] for name, rule in result["rules"].items()}
-
-
 @pytest.mark.unit
 class TestRetention:
     async def test_nothing_goes_before_its_time(self, store, past):
         before = snapshot(store)
         result = await retain(store, BEFORE)
-        assert expired(result) == NONE
+        assert expired_counts(result) == NONE
         assert snapshot(store) == before
 
     async def test_records_past_their_period_go_and_the_rest_stay(self, store, past):
@@ -354,7 +350,7 @@ class TestRetention:
         stand_ins = {(coll, id) for coll, docs in store.collections.items()
                      for id, doc in docs.items() if doc.get("anonymised")}
         result = await retain(store, AFTER)
-        assert expired(result) == EXPIRED
+        assert expired_counts(result) == EXPIRED
         assert sorted(result["rules"]["closed_cases"]["ids"]) == sorted([case, here_case])
         assert past.old.resident_id not in store.collections["residents"]
         assert hh not in store.collections["households"]
@@ -370,7 +366,7 @@ class TestRetention:
         before, outbox = snapshot(store), len(store.outbox)
         result = await retain(store, AFTER, dry_run=True)
         assert result["dry_run"] is True
-        assert expired(result) == EXPIRED
+        assert expired_counts(result) == EXPIRED
         assert result["rules"]["moved_out_residents"]["ids"] == [past.old.resident_id]
         assert snapshot(store) == before and len(store.outbox) == outbox
 
@@ -378,7 +374,7 @@ class TestRetention:
         monkeypatch.setenv("IM_RETENTION_HOUSING_MOVED_OUT_RESIDENTS", "3650")
         result = await retain(store, AFTER, dry_run=True)
         assert result["rules"]["moved_out_residents"]["days"] == 3650
-        assert expired(result)["moved_out_residents"] == 0
+        assert expired_counts(result)["moved_out_residents"] == 0
 
     async def test_a_household_whose_case_went_opens_a_new_one(self, store, past):
         await retain(store, AFTER)
@@ -392,8 +388,8 @@ class TestRetention:
         await site(store, "s2", capacity=5)
         await place(store, past.old.household_id, "s2")
         result = await retain(store, AFTER, dry_run=True)
-        assert expired(result)["moved_out_residents"] == 0
-        assert expired(result)["moved_out_households"] == 0
+        assert expired_counts(result)["moved_out_residents"] == 0
+        assert expired_counts(result)["moved_out_households"] == 0
 
 
 # on the MongoDB-wire server ---------------------------------------------------------------
@@ -420,10 +416,10 @@ class TestOnTheWireServer:
 
     async def test_retention_finds_the_same_records(self, mongo, clock):
         await build_past(mongo, clock)
-        assert expired(await retain(mongo, BEFORE, dry_run=True)) == NONE
-        assert expired(await retain(mongo, AFTER, dry_run=True)) == EXPIRED
+        assert expired_counts(await retain(mongo, BEFORE, dry_run=True)) == NONE
+        assert expired_counts(await retain(mongo, AFTER, dry_run=True)) == EXPIRED
         await retain(mongo, AFTER)
-        assert expired(await retain(mongo, AFTER, dry_run=True)) == NONE
+        assert expired_counts(await retain(mongo, AFTER, dry_run=True)) == NONE
         uow = mongo.unit_of_work("housing")
         assert await uow.count("residents", {"anonymised": True}) == 1
         assert await uow.count("cases", {"anonymised": True}) == 1

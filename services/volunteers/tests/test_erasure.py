@@ -21,7 +21,7 @@ from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
 from im_runtime import Conflict
 from im_runtime.memory import MemoryStore
 from im_runtime.privacy import erase_committed
-from im_runtime.retention import run_committed
+from im_runtime.retention import expired_counts, run_committed
 from im_runtime.spec import Erased
 from volunteers import commands, projection, queries, referrals, store
 from volunteers import contracts as c
@@ -213,19 +213,16 @@ class TestRetention:
             reason="departed", moved_out=TODAY), "housing", now)
         return mem, now, {"ended": ended, "active": active, "stays": stays, "goes": goes}
 
-    def expired(self, out: dict[str, Any]) -> dict[str, int]:
-        return {name: rule["expired"] for name, rule in out["rules"].items()}
-
     async def test_nothing_is_due_within_a_year(self, dated):
         mem, now, _ = dated
         out = await retain(mem, now + timedelta(days=364), dry_run=False)
-        assert self.expired(out) == {"matches": 0, "requests": 0, "residents": 0}
+        assert expired_counts(out) == {"matches": 0, "requests": 0, "residents": 0}
 
     async def test_a_dry_run_lists_without_removing(self, dated):
         mem, now, ids = dated
         before = msgspec.json.encode(mem.collections)
         out = await retain(mem, now + timedelta(days=366), dry_run=True)
-        assert self.expired(out) == {"matches": 1, "requests": 3, "residents": 1}
+        assert expired_counts(out) == {"matches": 1, "requests": 3, "residents": 1}
         assert out["rules"]["matches"]["ids"] == [ids["ended"]]
         assert out["rules"]["residents"]["ids"] == [ids["goes"]]
         assert msgspec.json.encode(mem.collections) == before

@@ -6,13 +6,14 @@ request itself, and closes the erasure."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
 
 from contracts import subjects as subj
 from contracts import utcnow
-from im_runtime import UnitOfWork
+from im_runtime import UnitOfWork, streams
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.service import consumer_name
 from im_runtime.spec import WorkerContext
@@ -22,21 +23,39 @@ log = logging.getLogger("im.privacy.purger")
 JS_API = "$JS.API"
 PRIVACY_STREAM = subj.event_stream("privacy")
 REQUEST_FILTER = subj.event("privacy", "erasure_requested") + ".*"
-TICK = 0.5
+# While an erasure is open the worker looks again soon, then less often (a service that
+# is down may take days to confirm); with none open it waits for the next request.
+FIRST_LOOK, LAST_LOOK, IDLE = 0.2, 5.0, 300.0
 
 
 async def work(ctx: WorkerContext) -> None:
-    while True:
-        try:
-            await tick(ctx)
-        except ConcurrencyConflict:
-            pass  # a confirmation landed meanwhile: the next tick sees it
-        except Exception:
-            log.exception("erasure worker failed; retrying")
-        await asyncio.sleep(TICK)
+    wake = asyncio.Event()
+
+    async def requested(_: Any) -> None:
+        wake.set()
+
+    sub = await ctx.nc.subscribe(REQUEST_FILTER, cb=requested)
+    pause = FIRST_LOOK
+    try:
+        while True:
+            wake.clear()
+            try:
+                still_open = await tick(ctx)
+            except ConcurrencyConflict:  # a confirmation landed meanwhile: look again
+                still_open = 1
+            except Exception:
+                log.exception("erasure worker failed; retrying")
+                still_open = 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), pause if still_open else IDLE)
+            pause = FIRST_LOOK if wake.is_set() else min(pause * 2, LAST_LOOK)
+    finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
 
 
-async def tick(ctx: WorkerContext) -> None:
+async def tick(ctx: WorkerContext) -> int:
+    """One look at the open erasures; returns how many were open."""
     open_ = await ctx.store.unit_of_work("privacy").find(ERASURES, {"complete": False})
     consumers = await expected_services(ctx.js) if open_ else []
     for doc in open_:
@@ -62,6 +81,7 @@ async def tick(ctx: WorkerContext) -> None:
                 pending_resident=None))
             log.info("erasure complete", extra={"erasure_id": doc["_id"],
                                                 "services": sorted(doc["confirmations"])})
+    return len(open_)
 
 
 async def save(ctx: WorkerContext, erasure_id: str, change: Any) -> None:
@@ -96,23 +116,11 @@ async def expected_services(js: Any) -> list[str]:
     return sorted(out)
 
 
-async def stream_names(nc: Any) -> list[str]:
-    names: list[str] = []
-    while True:
-        reply = await nc.request(f"{JS_API}.STREAM.NAMES",
-                                 json.dumps({"offset": len(names)}).encode(), timeout=5)
-        body = json.loads(reply.data)
-        page = body.get("streams") or []
-        names += page
-        if not page or len(names) >= body.get("total", 0):
-            return names
-
-
 async def purge_everywhere(nc: Any, resident_id: str, keep_request: bool) -> list[dict[str, Any]]:
     """Purge every subject ending in the resident's id from every stream (the request on
     the privacy stream stays until every service has it). Returns what each removed."""
     out = []
-    for stream in await stream_names(nc):
+    for stream in await streams.names(nc):
         if keep_request and stream == PRIVACY_STREAM:
             continue  # only the request itself is about the resident there
         removed = 0

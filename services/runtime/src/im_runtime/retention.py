@@ -84,7 +84,7 @@ def handler(spec: ServiceSpec) -> Any:
     return run
 
 
-# one run in a unit of work of its own, committed: for tests and tools
+# one run in a unit of work of its own, committed: the schedule, tests and tools
 async def run_committed(spec: ServiceSpec, store: Any, as_of: datetime,
                            dry_run: bool = False) -> dict[str, Any]:
     """`apply_retention` on its own (a dry run has nothing to commit)."""
@@ -92,3 +92,8 @@ async def run_committed(spec: ServiceSpec, store: Any, as_of: datetime,
     result = await apply_retention(spec, uow, as_of, dry_run)
     await uow.commit()
     return result
+
+
+def expired_counts(result: Mapping[str, Any]) -> dict[str, int]:
+    """Rule -> documents past their period, from a run's result (dry or applied)."""
+    return {name: rule["expired"] for name, rule in result["rules"].items()}

@@ -191,9 +191,7 @@ class ServiceRuntime:
         while True:
             await asyncio.sleep(self.settings.retention_interval)
             try:
-                uow = self.store.unit_of_work(self.spec.name)
-                result = await retention.apply_retention(self.spec, uow, utcnow(), dry_run=False)
-                await uow.commit()
+                result = await retention.run_committed(self.spec, self.store, utcnow())
                 assert self.relay
                 self.relay.notify()
                 log.info("retention applied", extra={"service": self.spec.name,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -51,3 +54,17 @@ async def ensure(js: JetStreamContext, config: StreamConfig) -> None:
         await js.stream_info(config.name)
     except NotFoundError:
         await js.add_stream(config)
+
+
+async def names(nc: Any) -> list[str]:
+    """Every stream's name, page by page (nats-py's JetStream manager has no call for
+    the names alone)."""
+    out: list[str] = []
+    while True:
+        reply = await nc.request("$JS.API.STREAM.NAMES",
+                                 json.dumps({"offset": len(out)}).encode(), timeout=5)
+        body = json.loads(reply.data)
+        page = body.get("streams") or []
+        out += page
+        if not page or len(out) >= body.get("total", 0):
+            return out
