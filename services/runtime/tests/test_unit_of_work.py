@@ -90,3 +90,39 @@ def test_derived_ids_are_stable_and_distinct_for_look_alike_command_ids():
     assert a == derived("pt", "demo:register_participant:p:1:r-1")
     assert a != derived("pt", "demo:register_participant:p:1:r-2")
     assert a.startswith("pt-") and len(a) == 19
+
+
+async def test_rollback_restores_updated_and_deleted_documents_and_dirtiness():
+    store = MemoryStore()
+    seed = store.unit_of_work("p")
+    seed.put("c", {"_id": "u", "n": 1, "tags": ["a"]})
+    seed.put("c", {"_id": "d", "n": 1})
+    await seed.commit()
+    uow = store.unit_of_work("p")
+    doc = await uow.get("c", "u")
+    point = uow.savepoint()
+    doc["n"] = 2
+    doc["tags"].append("b")
+    uow.put("c", doc)
+    uow.put("c", {**doc, "n": 3})  # twice in one message: undone to before the first
+    await uow.delete("c", "d")
+    uow.rollback_to(point)
+    assert await uow.get("c", "u") == {"_id": "u", "n": 1, "tags": ["a"], "_v": 1}
+    assert (await uow.get("c", "d"))["n"] == 1
+    assert uow.changes() == []  # nothing left to write
+
+
+def test_clone_copies_containers_and_shares_immutable_leaves():
+    from datetime import UTC, datetime
+
+    from im_runtime.unit_of_work import clone
+
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    doc = {"a": [{"b": 1}, "x"], "at": at, "raw": b"\x00", "s": {1, 2}}
+    copied = clone(doc)
+    assert copied == doc
+    assert copied["a"] is not doc["a"] and copied["a"][0] is not doc["a"][0]
+    assert copied["s"] is not doc["s"]  # anything else: a real deep copy
+    assert copied["at"] is at
+    copied["a"][0]["b"] = 2
+    assert doc["a"][0]["b"] == 1

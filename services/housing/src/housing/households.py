@@ -19,6 +19,7 @@ from housing.placements import place_household
 from housing.residents import register_resident
 from im_runtime import Conflict, DomainError, UnitOfWork
 from im_runtime.access import STAFF, require_role
+from im_runtime.privacy import refuse_if_erased
 
 
 async def register_household(cmd: RegisterHousehold, uow: UnitOfWork) -> HouseholdView:
@@ -28,6 +29,10 @@ async def register_household(cmd: RegisterHousehold, uow: UnitOfWork) -> Househo
     hid = cmd.household_id or f"h-{uuid.uuid4().hex[:12]}"
     if await uow.get(store.HOUSEHOLDS, hid) is not None:
         raise Conflict(f"household {hid!r} is already registered", details={"household_id": hid})
+    # Each member's checks read their resident and erasure records: one query each for all.
+    given = [m.resident_id for m in cmd.members if m.resident_id is not None]
+    await refuse_if_erased(uow, *given)
+    await uow.prefetch(store.RESIDENTS, given)
     ids = []
     for member in cmd.members:
         record = await register_resident(RegisterResident(

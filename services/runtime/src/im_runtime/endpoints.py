@@ -62,24 +62,42 @@ class CommandEndpoint:
     async def _handle(self, body: bytes) -> bytes:
         command = _decode(self.decoder, body)
         for attempt in range(MAX_CONFLICT_RETRIES):
+            # A command id is new as a rule: the first attempt does not look it up, since
+            # the unique processed id stops a repeat at the commit (a conflict: the next
+            # attempt looks up), and a repeat the handler refuses is looked up then.
             if attempt:  # instances racing for one document: back off, jittered
                 await asyncio.sleep(random.uniform(0, 0.005 * 2 ** attempt))
-            done = await self.store.processed_ids([command.command_id])
-            if command.command_id in done and done[command.command_id] is not None:
-                return bytes(done[command.command_id])
+                if (stored := await self._answered(command.command_id)) is not None:
+                    return stored
             uow = self.store.unit_of_work(self.service)
-            reply: Reply = await self.route.handler(command, uow)
+            try:
+                reply: Reply = await self.route.handler(command, uow)
+            except Exception:
+                if not attempt and (stored := await self._answered(command.command_id)):
+                    return stored
+                raise
             encoded = _ENC.encode(reply)
             uow.mark_processed(command.command_id, encoded)
             try:
-                await uow.commit()
+                entries = await uow.commit()
             except ConcurrencyConflict:
+                self.metrics.conflicts.labels(self.service, "command").inc()
+                log.info("command conflicted, retrying",
+                         extra={"command": self.route.name, "attempt": attempt})
                 continue
             failpoints.hit("exit_after_commit")
-            self.relay.notify()
+            if entries:
+                self.relay.notify()
             return encoded
         raise DomainError("the data changed under this command too often; try again",
                           code="conflict")
+
+    async def _answered(self, command_id: str) -> bytes | None:
+        """The reply given when this command was handled before (None: never handled, or
+        its reply was forgotten on an erasure)."""
+        done = await self.store.processed_ids([command_id])
+        reply = done.get(command_id)
+        return bytes(reply) if reply is not None else None
 
 
 class QueryEndpoint:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
@@ -10,7 +9,7 @@ from typing import Any
 
 from contracts import EventData, wrap
 from im_runtime.errors import ConcurrencyConflict
-from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, matches
+from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, clone, matches
 
 
 def mentioned(doc: Doc, terms: str | Iterable[str]) -> bool:
@@ -105,7 +104,7 @@ class MemoryUnitOfWork(UnitOfWork):
 
     async def _load(self, collection: str, id: str) -> Doc | None:
         doc = self._store.collections.get(collection, {}).get(id)
-        return copy.deepcopy(doc) if doc else None
+        return clone(doc) if doc else None
 
     async def _query(self, collection: str, flt: Mapping[str, Any],
                      sort: list[tuple[str, int]] | None, skip: int, limit: int) -> list[Doc]:
@@ -113,7 +112,7 @@ class MemoryUnitOfWork(UnitOfWork):
         for field, direction in reversed(sort or []):
             docs.sort(key=lambda d: (d.get(field) is None, d.get(field)), reverse=direction < 0)
         docs = docs[skip:]
-        return copy.deepcopy(docs[:limit] if limit else docs)
+        return clone(docs[:limit] if limit else docs)
 
     async def _count(self, collection: str, flt: Mapping[str, Any]) -> int:
         return len(await self._query(collection, flt, None, 0, 0))
@@ -134,6 +133,6 @@ class MemoryUnitOfWork(UnitOfWork):
             if doc is None:
                 docs.pop(id, None)
             else:
-                docs[id] = {**copy.deepcopy(doc), "_v": (version or 0) + 1}
+                docs[id] = {**clone(doc), "_v": (version or 0) + 1}
         self._store.outbox.extend(outbox)
         self._store.processed.update(processed)

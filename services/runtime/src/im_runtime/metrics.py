@@ -22,6 +22,9 @@ class Metrics:
                                      labels + ["reason"], registry=self.registry)
         self.commands = Counter("im_commands", "Commands answered", labels + ["command", "status"],
                                 registry=self.registry)
+        self.conflicts = Counter("im_conflicts", "Units of work run again because a document "
+                                 "they read changed before they committed",
+                                 labels + ["kind"], registry=self.registry)
         self.published = Counter("im_events_published", "Outbox entries relayed to JetStream",
                                  labels, registry=self.registry)
         self.outbox_pending = Gauge("im_outbox_pending", "Outbox entries not yet relayed",

@@ -23,10 +23,9 @@ class OutboxRelay:
         self._interval = interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._idle = asyncio.Event()
 
     def notify(self) -> None:
-        self._idle.clear()
+        """A commit wrote outbox entries: relay them now rather than at the next poll."""
         self._wake.set()
 
     def start(self) -> None:
@@ -48,7 +47,6 @@ class OutboxRelay:
                 await self.flush()
             except Exception:
                 log.exception("outbox relay failed; will retry")
-            self._idle.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
             self._wake.clear()
@@ -68,3 +66,6 @@ class OutboxRelay:
             await self._store.remove_outbox([e["_id"] for e in entries])
             self._metrics.published.labels(self._metrics.service).inc(len(entries))
             sent += len(entries)
+            if len(entries) < BATCH:  # drained; a commit since then has called notify()
+                self._metrics.outbox_pending.labels(self._metrics.service).set(0)
+                return sent

@@ -101,12 +101,15 @@ def default_erase(spec: ServiceSpec) -> Any:
     return erase
 
 
-async def refuse_if_erased(uow: UnitOfWork, resident_id: str) -> None:
-    """For a command that would create a record under a given resident id: an erased
-    resident does not come back under the same id."""
-    if await uow.get(ERASED, erasure_key(resident_id)) is not None:
-        raise DomainError("this resident's data was erased; register them anew under a new id",
-                          code="gone", details={"resident_id": resident_id})
+async def refuse_if_erased(uow: UnitOfWork, *resident_ids: str) -> None:
+    """For a command that would create records under given resident ids: an erased
+    resident does not come back under the same id. (One query for all of them.)"""
+    keys = {rid: erasure_key(rid) for rid in resident_ids}
+    await uow.prefetch(ERASED, list(keys.values()))
+    for rid, key in keys.items():
+        if await uow.get(ERASED, key) is not None:
+            raise DomainError("this resident's data was erased; register them anew under a "
+                              "new id", code="gone", details={"resident_id": rid})
 
 
 class ErasedKeys:

@@ -173,8 +173,8 @@ class ServiceRuntime:
         for answers in spec.queries:
             query = QueryEndpoint(service=spec.name, version=spec.version, route=answers,
                                   store=self.store)
-            self.broker.subscriber(subj.query(answers.name), queue=spec.name)(
-                _reply_handler(query))
+            self.broker.subscriber(subj.query(answers.name), queue=spec.name,
+                                   max_workers=s.query_workers)(_reply_handler(query))
 
     async def _watch_lag(self, js: Any) -> None:
         while True:

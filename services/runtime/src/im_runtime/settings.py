@@ -61,6 +61,11 @@ class Settings:
     health_host: str = "127.0.0.1"
     health_port: int = 0  # 0: any free port (announced in the presence metadata)
     batch_size: int = 256
+    # Queries one subscription answers at once, so their database round trips overlap
+    # (FastStream handles one at a time otherwise). Commands stay one at a time per
+    # instance: in order of arrival (a waiting list is first come, first served), and
+    # without commands racing for one document (a course's seats) until they give up.
+    query_workers: int = 16
     # Seconds between retention runs (0: never on its own; `im privacy retention` still).
     retention_interval: float = 21600.0
     batch_wait: float = 0.05
@@ -96,6 +101,7 @@ class Settings:
             health_host=env.get("IM_HEALTH_HOST") or defaults.health_host,
             health_port=_int(env, "IM_HEALTH_PORT", 0, 0, 65535),
             batch_size=_int(env, "IM_BATCH_SIZE", 256, 1, 4096),
+            query_workers=_int(env, "IM_QUERY_WORKERS", 16, 1, 256),
             retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0, 31.0 * 86400),
             batch_wait=_float(env, "IM_BATCH_WAIT", 0.05, 0.001, 10.0),
             max_deliver=_int(env, "IM_MAX_DELIVER", 5, 1, 100),

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
-__all__ = ["SpanKind", "extract", "ids", "inject", "outcome", "setup", "span"]
+__all__ = ["SpanKind", "extract", "ids", "inject", "outcome", "recording", "setup", "span"]
 
 _TRACER = trace.get_tracer("im")  # a proxy: follows the provider `setup` installs later
 
@@ -68,6 +68,12 @@ def setup(service: str, version: str | None = None,
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def recording() -> bool:
+    """Whether a tracer provider is installed: off, a span that has no parent to pass on
+    can be skipped altogether (the hot path of event consumption)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
 def inject(headers: dict[str, str] | None = None) -> dict[str, str]:
