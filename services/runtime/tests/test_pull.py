@@ -10,18 +10,23 @@ pytestmark = pytest.mark.unit
 
 
 class FakeSub:
+    problem = None
+
     def __init__(self, answers):
         self.answers, self.calls = list(answers), 0
 
-    async def fetch(self, batch, timeout):
+    async def fetch(self, batch, wait):
         self.calls += 1
         if self.answers:
             return self.answers.pop(0)
-        await asyncio.sleep(timeout)
-        raise TimeoutError
+        await asyncio.sleep(wait)  # the lingering request expired
+        return []
 
-    async def unsubscribe(self):
+    async def stop(self):
         pass
+
+    def take_buffered(self):
+        return []
 
 
 class FakeConsumer:
@@ -34,7 +39,8 @@ class FakeConsumer:
 
 async def test_empty_answers_are_waited_out_and_batches_handled():
     consumer = FakeConsumer()
-    loop = PullLoop(js=None, stream="S", config=None, consumer=consumer, batch=10, wait=0.05)
+    loop = PullLoop(nc=None, js=None, stream="S", config=None, consumer=consumer, batch=10,
+                    wait=0.05)
     loop._sub = FakeSub([[], [], ["m1", "m2"], [], ["m3"]])
     loop._running = True
     loop._task = asyncio.create_task(loop._loop())

@@ -58,11 +58,18 @@ async def close(uow: UnitOfWork, operator_id: str, resident_id: str, on: str) ->
     await stamp(uow, operator_id, resident_id, doc["closed_on"] if doc else on)
 
 
-async def reopen(uow: UnitOfWork, operator_id: str, resident_id: str) -> None:
+async def reopen(uow: UnitOfWork, operator_id: str, resident_id: str, *,
+                 known: bool = True) -> None:
+    """The resident is with the operator (again). `known`: whether counselling knew the
+    resident before; records of one it never knew were stamped by nothing."""
     doc = await uow.get(store.CASES, store.key(operator_id, resident_id))
-    if doc is not None and not doc["open"]:
+    if doc is not None and doc["open"]:
+        return  # an open case's records carry no closed stamp: closing sets, reopening clears
+    if doc is not None:
         doc.update(open=True, closed_on=None)
         uow.put(store.CASES, doc)
+    elif not known:
+        return  # no case and no stamp: each query below would find nothing
     await stamp(uow, operator_id, resident_id, None)
 
 

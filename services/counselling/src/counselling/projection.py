@@ -29,8 +29,8 @@ async def _learn_site(uow: UnitOfWork, site_id: str, operator_id: str | None) ->
 async def on_resident_moved(event: CloudEvent[Any], uow: UnitOfWork) -> None:
     data = event.data
     at = [event.time.timestamp(), RANK[type(data)]]
-    doc = await uow.get(store.RESIDENTS, data.resident_id) or {
-        "_id": data.resident_id, "site_id": None, "operator_id": None, "at": None}
+    known = await uow.get(store.RESIDENTS, data.resident_id)
+    doc = known or {"_id": data.resident_id, "site_id": None, "operator_id": None, "at": None}
     if doc["at"] is not None and list(doc["at"]) > at:
         return  # an older fact than the one already known
     left = doc.get("operator_id")
@@ -51,4 +51,4 @@ async def on_resident_moved(event: CloudEvent[Any], uow: UnitOfWork) -> None:
     if left is not None and left != doc["operator_id"]:
         await cases.close(uow, left, data.resident_id, on)
     if doc["operator_id"] is not None:
-        await cases.reopen(uow, doc["operator_id"], data.resident_id)
+        await cases.reopen(uow, doc["operator_id"], data.resident_id, known=known is not None)

@@ -22,6 +22,12 @@ from im_runtime.access import STAFF, require_role
 from im_runtime.privacy import refuse_if_erased
 
 
+def contended(cmd: RegisterHousehold) -> str:
+    """What households arriving at once contend for: their site's places (the site's
+    document); one not placed yet, nothing shared."""
+    return f"site:{cmd.site_id}" if cmd.site_id is not None else f"command:{cmd.command_id}"
+
+
 async def register_household(cmd: RegisterHousehold, uow: UnitOfWork) -> HouseholdView:
     require_role(cmd.actor, STAFF, "register residents")
     if cmd.site_id is not None and cmd.on is None:

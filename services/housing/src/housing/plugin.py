@@ -67,7 +67,7 @@ spec = ServiceSpec(
                 cmd.ResidentPage),
         Handles("place_household", cmd.PlaceHousehold, placements.place_household, cmd.Placed),
         Handles("register_household", cmd.RegisterHousehold, households.register_household,
-                cmd.HouseholdView),
+                cmd.HouseholdView, order_by=households.contended),
         Handles("move_out_household", cmd.MoveOutHousehold, placements.move_out_household,
                 cmd.Placed),
         Handles("assign_staff", cmd.AssignStaff, staff.assign_staff, Ack),

@@ -164,11 +164,14 @@ class ServiceRuntime:
                                     max_deliver=s.max_deliver + 1,
                                     max_ack_pending=max(1000, 4 * s.batch_size))
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
-            self._pulls.append(PullLoop(js, stream or "", config, consumer, s.batch_size))
+            self._pulls.append(PullLoop(self.broker.connection, js, stream or "", config,
+                                        consumer, s.batch_size))
         for route in spec.commands:
             endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
                                        relay=self.relay, metrics=self.metrics)
-            self.broker.subscriber(subj.command(spec.name, route.name), queue=spec.name)(
+            # Without an order_by key, one at a time (FastStream's default) keeps the order.
+            self.broker.subscriber(subj.command(spec.name, route.name), queue=spec.name,
+                                   max_workers=s.command_workers if route.order_by else None)(
                 _reply_handler(endpoint))
         for answers in spec.queries:
             query = QueryEndpoint(service=spec.name, version=spec.version, route=answers,

@@ -66,6 +66,9 @@ class Settings:
     # instance: in order of arrival (a waiting list is first come, first served), and
     # without commands racing for one document (a course's seats) until they give up.
     query_workers: int = 16
+    # Commands one subscription handles at once where its route names an `order_by` key
+    # (commands of one key still one at a time, in order).
+    command_workers: int = 8
     # Seconds between retention runs (0: never on its own; `im privacy retention` still).
     retention_interval: float = 21600.0
     batch_wait: float = 0.05
@@ -102,6 +105,7 @@ class Settings:
             health_port=_int(env, "IM_HEALTH_PORT", 0, 0, 65535),
             batch_size=_int(env, "IM_BATCH_SIZE", 256, 1, 4096),
             query_workers=_int(env, "IM_QUERY_WORKERS", 16, 1, 256),
+            command_workers=_int(env, "IM_COMMAND_WORKERS", 8, 1, 256),
             retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0, 31.0 * 86400),
             batch_wait=_float(env, "IM_BATCH_WAIT", 0.05, 0.001, 10.0),
             max_deliver=_int(env, "IM_MAX_DELIVER", 5, 1, 100),

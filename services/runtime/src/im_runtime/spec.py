@@ -85,12 +85,18 @@ class On:
 
 @dataclass(frozen=True)
 class Handles:
-    """Answer command `command` (request/reply, one instance of the service)."""
+    """Answer command `command` (request/reply, one instance of the service).
+
+    An instance handles these commands one at a time, in order of arrival; with
+    `order_by`, only those with the same key (say, the site whose places they take), and
+    others at once (up to IM_COMMAND_WORKERS). A key should name what the commands
+    contend for: commands of different keys that change one document are retried."""
 
     name: str
     command: type[Command]
     handler: CommandHandler
     reply: type[Reply] = Reply
+    order_by: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)
