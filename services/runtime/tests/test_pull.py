@@ -53,3 +53,4 @@ async def test_empty_answers_are_waited_out_and_batches_handled():
     assert loop._sub.calls < 20  # waiting, not spinning
     await loop.stop()
     assert loop._task.done()
+

@@ -65,8 +65,9 @@ class Puller:
             if len(self._buffer) >= self._want:
                 self._over.set()
         elif msg.subject == self._current and status != "100":  # 100: heartbeat
-            if status not in ("404", "408"):
-                self.problem = f"{status} {headers.get('Description', '')}".strip()
+            if status not in ("404", "408"):  # 409 consumer deleted, 503 no such consumer …
+                said = str(headers.get("Description") or "").strip().splitlines()
+                self.problem = f"{status} {said[0] if said else ''}".strip()
             self._over.set()
 
     async def fetch(self, batch: int, wait: float) -> list[Msg]:
