@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from im_runtime.endpoints import Lanes
+from im_runtime.ordered import Lanes
 
 pytestmark = pytest.mark.unit
 

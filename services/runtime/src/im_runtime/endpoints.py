@@ -4,11 +4,9 @@ strict decoding, clear error replies, and commands made idempotent by their id."
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -35,31 +33,6 @@ def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
     return decoder.decode(body)
 
 
-class Lanes:
-    """One lock per key while commands with that key are in hand: they run one at a
-    time, in order of arrival (asyncio's locks are first come, first served)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
 class CommandEndpoint:
     def __init__(self, *, service: str, route: Handles, store: Any, relay: OutboxRelay,
                  metrics: Metrics) -> None:
@@ -67,16 +40,12 @@ class CommandEndpoint:
         self.relay, self.metrics = relay, metrics
         self.decoder = msgspec.json.Decoder(route.command)
         self.span_name = f"command {service}.{route.name}"
-        self._lanes = Lanes()
 
     async def __call__(self, body: bytes) -> bytes:
         started = time.perf_counter()
         status = "ok"
         try:
-            command = _decode(self.decoder, body)
-            key = self.route.order_by(command) if self.route.order_by else ""
-            async with self._lanes.hold(key):
-                reply = await self._handle(command)
+            reply = await self._handle(_decode(self.decoder, body))
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
             status, reply = "bad_request", error("bad_request", f"invalid {self.route.name}: {exc}")
         except DomainError as exc:
@@ -89,6 +58,16 @@ class CommandEndpoint:
         tracing.outcome(status)
         self.metrics.latency.labels(self.service, "command").observe(time.perf_counter() - started)
         return reply
+
+    def key_of(self, body: bytes) -> str:
+        """The command's `order_by` key ("" when it has none or cannot be read: the
+        handling that follows answers that with the error)."""
+        if self.route.order_by is None:
+            return ""
+        try:
+            return self.route.order_by(_decode(self.decoder, body))
+        except Exception:
+            return ""
 
     async def _handle(self, command: Any) -> bytes:
         for attempt in range(MAX_CONFLICT_RETRIES):

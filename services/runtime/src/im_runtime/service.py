@@ -22,6 +22,7 @@ from im_runtime.endpoints import CommandEndpoint, QueryEndpoint
 from im_runtime.health import HealthServer
 from im_runtime.metrics import Metrics
 from im_runtime.mongo import MongoStore
+from im_runtime.ordered import OrderedCommands
 from im_runtime.outbox import OutboxRelay
 from im_runtime.presence import announce
 from im_runtime.pull import PullLoop
@@ -97,6 +98,7 @@ class ServiceRuntime:
         self._micro: Any = None
         self.relay: OutboxRelay | None = None
         self._pulls: list[PullLoop] = []
+        self._ordered: list[tuple[str, OrderedCommands]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -119,6 +121,8 @@ class ServiceRuntime:
         await replay.catch_up(js, self.spec.name, [(p.stream, p.durable) for p in self._pulls],
                               self.metrics)
         await self.broker.start()
+        for subject, ordered in self._ordered:
+            await ordered.start(nc, subject, self.spec.name)
         self._micro = await announce(nc, self.spec, s.instance_id,
                                      f"http://{s.health_host}:{self.health.port}")
         self._tasks.append(asyncio.create_task(self._watch_lag(js)))
@@ -169,9 +173,12 @@ class ServiceRuntime:
         for route in spec.commands:
             endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
                                        relay=self.relay, metrics=self.metrics)
-            # Without an order_by key, one at a time (FastStream's default) keeps the order.
-            self.broker.subscriber(subj.command(spec.name, route.name), queue=spec.name,
-                                   max_workers=s.command_workers if route.order_by else None)(
+            if route.order_by is not None:  # started with the broker, in start()
+                self._ordered.append((subj.command(spec.name, route.name),
+                                      OrderedCommands(endpoint, s.command_workers)))
+                continue
+            # One at a time (FastStream's default for a subscriber) keeps arrival order.
+            self.broker.subscriber(subj.command(spec.name, route.name), queue=spec.name)(
                 _reply_handler(endpoint))
         for answers in spec.queries:
             query = QueryEndpoint(service=spec.name, version=spec.version, route=answers,
@@ -212,6 +219,8 @@ class ServiceRuntime:
         if self._micro is not None:
             with contextlib.suppress(Exception):
                 await self._micro.stop()
+        for _, ordered in self._ordered:
+            await ordered.stop()
         for pull in self._pulls:
             await pull.stop()
         if self.relay:  # while the connection is still open

@@ -1,0 +1,89 @@
+"""Commands of a route with an `order_by` key: those with one key one at a time, in
+order of arrival; those with different keys at once.
+
+On nats-py's core API rather than FastStream: FastStream's concurrent subscriber hands
+messages to workers that may reach the handler out of order (seen: 0, 1, 3, 2). Here
+nats-py calls `_on_msg` for one message after the other, and the task it starts takes
+its key's lock before anything else, so the lock's queue (first come, first served) is
+the order of arrival."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from nats.aio.msg import Msg
+
+from im_runtime import tracing
+from im_runtime.endpoints import CommandEndpoint
+
+log = logging.getLogger("im.ordered")
+
+
+class Lanes:
+    """One lock per key while commands with that key are in hand."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class OrderedCommands:
+    """One command subscription (queue group `queue`), `workers` commands at once."""
+
+    def __init__(self, endpoint: CommandEndpoint, workers: int) -> None:
+        self._endpoint = endpoint
+        self._lanes = Lanes()
+        self._slots = asyncio.Semaphore(workers)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sub: Any = None
+
+    async def start(self, nc: Any, subject: str, queue: str) -> None:
+        self._sub = await nc.subscribe(subject, queue=queue, cb=self._on_msg)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Take no more; let the commands in hand finish and answer."""
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace)
+
+    async def _on_msg(self, msg: Msg) -> None:
+        task = asyncio.create_task(self._answer(msg, self._endpoint.key_of(msg.data)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, msg: Msg, key: str) -> None:
+        endpoint = self._endpoint
+        async with self._lanes.hold(key), self._slots:
+            with tracing.span(endpoint.span_name, tracing.SpanKind.SERVER,
+                              parent=tracing.extract(msg.headers),
+                              attributes={"im.service": endpoint.service,
+                                          "messaging.destination.name": msg.subject}):
+                reply = await endpoint(msg.data)
+        if msg.reply:
+            try:
+                await msg.respond(reply)
+            except Exception:  # the caller went away or the connection closed
+                log.warning("could not send a command's reply",
+                            extra={"command": endpoint.route.name}, exc_info=True)
