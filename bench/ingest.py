@@ -299,7 +299,8 @@ async def main(args: argparse.Namespace) -> None:
 def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--events", type=int, default=20_000, help="events to ingest (20000)")
-    p.add_argument("--batch", type=int, default=256, help="fetch batch size (256)")
+    p.add_argument("--batch", type=int, default=Settings().batch_size,
+                   help="fetch batch size (the runtime's default)")
     p.add_argument("--keys", type=int, default=1_000, help="distinct state keys (1000)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per run (600)")
     p.add_argument("--profile", action="store_true", help="cProfile the runtime run")

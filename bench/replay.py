@@ -105,5 +105,6 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, default=100_000)
-    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--batch", type=int, default=Settings().batch_size,
+                   help="fetch batch size (the runtime's default)")
     asyncio.run(main(p.parse_args()))

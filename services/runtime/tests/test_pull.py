@@ -29,12 +29,27 @@ class FakeSub:
         return []
 
 
+class FakeBatch:
+    def __init__(self, msgs):
+        self.msgs = msgs
+
+    def carried(self):
+        return {}
+
+
 class FakeConsumer:
     def __init__(self):
         self.batches = []
 
-    async def handle_batch(self, msgs):
-        self.batches.append(msgs)
+    async def prepare(self, msgs, carried=None):
+        return FakeBatch(msgs)
+
+    async def redo(self, batch):
+        pass
+
+    async def finish(self, batch):
+        self.batches.append(batch.msgs)
+        return True
 
 
 async def test_empty_answers_are_waited_out_and_batches_handled():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import msgspec
 import pytest
 
@@ -84,3 +86,24 @@ async def test_bad_commands_get_clear_errors(probe, nc, body, fragment):
     assert isinstance(reply, ErrorReply)
     assert reply.code == "bad_request"
     assert fragment in reply.message
+
+
+async def test_consecutive_batches_on_the_same_documents_add_up(settings, nc, test_id):
+    """Small batches, each prepared while the one before commits, all on five counters:
+    every ping counted once."""
+    rt = ServiceRuntime(spec, dataclasses.replace(settings, batch_size=8))
+    await rt.start()
+    try:
+        js = nc.jetstream()
+        rids = [f"p{test_id}-{i}" for i in range(5)]
+        for i in range(200):
+            await publish(js, Pinged(resident_id=rids[i % 5], by=1))
+        for rid in rids:
+            await eventually(lambda rid=rid: _is(total(rt, rid), 40), timeout=30)
+        assert rt.metrics.duplicates.labels("probe")._value.get() == 0
+    finally:
+        await rt.stop()
+
+
+async def _is(value, want) -> bool:
+    return await value == want

@@ -126,3 +126,45 @@ def test_clone_copies_containers_and_shares_immutable_leaves():
     assert copied["at"] is at
     copied["a"][0]["b"] = 2
     assert doc["a"][0]["b"] == 1
+
+
+async def test_a_unit_prepared_during_a_commit_starts_from_what_it_will_have_written():
+    store = MemoryStore()
+    seed = store.unit_of_work("p")
+    seed.put("c", {"_id": "kept", "site": "s1", "n": 0})
+    seed.put("c", {"_id": "gone", "site": "s1"})
+    await seed.commit()
+    first = store.unit_of_work("p")
+    doc = await first.get("c", "kept")
+    first.put("c", {**doc, "n": 1})
+    first.put("c", {"_id": "new", "site": "s1"})
+    await first.delete("c", "gone")
+    second = store.unit_of_work("p")
+    second.adopt(first.carried())  # prepared while `first` is still committing
+    assert (await second.get("c", "kept"))["n"] == 1
+    assert await second.get("c", "gone") is None
+    assert sorted(d["_id"] for d in await second.find("c", {"site": "s1"})) == ["kept", "new"]
+    assert await second.count("c", {"site": "s1"}) == 2
+    doc = await second.get("c", "kept")
+    second.put("c", {**doc, "n": 2})
+    await first.commit()
+    await second.commit()  # its version check expects what `first` wrote
+    assert store.collections["c"]["kept"]["n"] == 2 and "gone" not in store.collections["c"]
+
+
+async def test_a_unit_prepared_on_a_commit_that_failed_conflicts():
+    store = MemoryStore()
+    seed = store.unit_of_work("p")
+    seed.put("c", {"_id": "x", "n": 0})
+    await seed.commit()
+    first = store.unit_of_work("p")
+    doc = await first.get("c", "x")
+    first.put("c", {**doc, "n": 1})
+    second = store.unit_of_work("p")
+    second.adopt(first.carried())
+    doc = await second.get("c", "x")
+    second.put("c", {**doc, "n": 2})
+    # `first` never commits: `second` must not write over what it did not see
+    with pytest.raises(ConcurrencyConflict):
+        await second.commit()
+    assert store.collections["c"]["x"]["n"] == 0

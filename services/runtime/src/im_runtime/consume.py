@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 import msgspec
@@ -22,9 +23,23 @@ from im_runtime.metrics import Metrics
 from im_runtime.outbox import OutboxRelay
 from im_runtime.privacy import ErasedKeys
 from im_runtime.spec import EventHandler
+from im_runtime.unit_of_work import Carried
 
 log = logging.getLogger("im.consume")
 MAX_CONFLICT_RETRIES = 8
+
+
+@dataclass
+class Batch:
+    """A fetched batch on its way: screened, handled, then committed and acked."""
+
+    todo: list[tuple[Msg, CloudEvent[Any]]]
+    started: float
+    uow: Any = None
+    failed: dict[int, Exception] = field(default_factory=dict)
+
+    def carried(self) -> Carried:
+        return self.uow.carried() if self.uow is not None else {}
 
 
 def event_decoder(types: Sequence[type[EventData]]) -> msgspec.json.Decoder[Any]:
@@ -57,6 +72,12 @@ class EventConsumer:
         return event
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
+        await self.finish(await self.prepare(msgs))
+
+    async def prepare(self, msgs: list[Msg], carried: Carried | None = None) -> Batch:
+        """Screen the batch (malformed, untrusted and erased messages dealt with, seen ids
+        skipped) and run its handlers; nothing is committed. `carried`: what the batch
+        before will have committed, for a batch prepared while that one commits."""
         started = time.perf_counter()
         todo: list[tuple[Msg, CloudEvent[Any]]] = []
         for msg in msgs:
@@ -76,26 +97,47 @@ class EventConsumer:
             await msg.ack()
         # A first delivery is almost never a duplicate: skip the look-up and let the
         # unique processed id in the commit catch the rare one (then look up and retry).
-        look_up = any(_redelivered(m) for m, _ in todo)
+        todo = await self._skip_seen(todo, any(_redelivered(m) for m, _ in todo))
+        batch = Batch(todo, started)
+        if todo:
+            batch.uow, batch.failed = await self._handle(todo, carried)
+        return batch
+
+    async def redo(self, batch: Batch) -> None:
+        """Run the handlers again from what is committed: the batch before did not
+        commit what this one was prepared on."""
+        if batch.todo:
+            batch.uow, batch.failed = await self._handle(batch.todo, None)
+
+    async def finish(self, batch: Batch) -> bool:
+        """Commit, then ack (or retry, or dead-letter). True when the unit of work
+        prepared was committed as it was, so what it carried over holds."""
+        todo, uow, failed = batch.todo, batch.uow, batch.failed
+        if not todo:
+            return True
+        as_prepared = True
         for attempt in range(MAX_CONFLICT_RETRIES):
-            todo = await self._skip_seen(todo, look_up or attempt > 0)
-            if not todo:
-                return
             try:
-                failed, wrote_events = await self._run(todo)
+                if uow is None:  # after a conflict: look up, run the handlers again
+                    todo = await self._skip_seen(todo, True)
+                    if not todo:
+                        return False
+                    uow, failed = await self._handle(todo, None)
+                wrote_events = bool(await uow.commit())
                 break
             except ConcurrencyConflict as exc:
                 self.metrics.conflicts.labels(self.service, "event_batch").inc()
                 log.info("batch conflicted, retrying", extra={"attempt": attempt, "why": str(exc)})
+                uow, as_prepared = None, False
             except Exception:
                 log.exception("batch commit failed; redelivering")
                 for msg, _ in todo:
                     await msg.nak(delay=self.backoff)
-                return
+                return False
         else:
             for msg, _ in todo:
                 await msg.nak(delay=self.backoff)
-            return
+            return False
         failpoints.hit("exit_after_commit")
         if wrote_events:
             self.relay.notify()
@@ -106,7 +148,8 @@ class EventConsumer:
                 self.metrics.consumed.labels(self.service, event.type).inc()
                 await msg.ack()
         self.metrics.latency.labels(self.service, "event_batch").observe(
-            time.perf_counter() - started)
+            time.perf_counter() - batch.started)
+        return as_prepared
 
     async def _skip_seen(self, todo: list[tuple[Msg, CloudEvent[Any]]], look_up: bool
                          ) -> list[tuple[Msg, CloudEvent[Any]]]:
@@ -122,11 +165,13 @@ class EventConsumer:
                 fresh.append((msg, event))
         return fresh
 
-    async def _run(self, todo: list[tuple[Msg, CloudEvent[Any]]]
-                   ) -> tuple[dict[int, Exception], bool]:
-        """Handlers of the batch in one unit of work, committed: (failures by message,
-        whether the commit wrote events to the outbox)."""
+    async def _handle(self, todo: list[tuple[Msg, CloudEvent[Any]]], carried: Carried | None
+                      ) -> tuple[Any, dict[int, Exception]]:
+        """The batch's handlers in one unit of work (not committed): it and the failures
+        by message."""
         uow = self.store.unit_of_work(self.service)
+        if carried:
+            uow.adopt(carried)
         await self._prefetch(uow, todo)
         loads: list[tuple[str, str]] | None = getattr(uow, "loads", None)
         failed: dict[int, Exception] = {}
@@ -142,7 +187,7 @@ class EventConsumer:
                 failed[id(msg)] = exc
             if loads is not None and event.subject:
                 self._by_subject.update(c for c, i in loads[read:] if i == event.subject)
-        return failed, bool(await uow.commit())
+        return uow, failed
 
     async def _prefetch(self, uow: Any, todo: list[tuple[Msg, CloudEvent[Any]]]) -> None:
         """Handlers that read a document whose id is the event's subject (the resident)

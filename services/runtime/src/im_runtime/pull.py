@@ -100,6 +100,8 @@ class PullLoop:
         self._running = False
         self._handling = False
         self._next: asyncio.Task[list[Any]] | None = None
+        self._committing: asyncio.Task[bool] | None = None
+        self._carried: Any = None  # what the batch committing will have written
         self._sub: Any = None  # the Puller
 
     @property
@@ -138,8 +140,10 @@ class PullLoop:
         return []
 
     async def _loop(self) -> None:
-        # The next batch is fetched while this one is handled: a batch's round trips to
-        # the server overlap with the previous batch's commit.
+        # Three batches in hand at once: one fetched ahead, one whose handlers run, and
+        # one committing. A batch's handlers start from what the one before will have
+        # committed; if that one conflicts or fails instead, they run again afterwards.
+        # Commits, and so acks, stay in order.
         self._next = asyncio.create_task(self._fetch())
         while self._running:
             msgs = await self._next
@@ -148,11 +152,27 @@ class PullLoop:
             self._next = asyncio.create_task(self._fetch())
             self._handling = True
             try:
-                await self._consumer.handle_batch(msgs)
+                before = self._committing
+                carried = self._carried if before is not None else None
+                batch = await self._consumer.prepare(msgs, carried)
+                # (shielded: stopping must not cut the commit before this one short)
+                if before is not None and not await asyncio.shield(before) and carried:
+                    await self._consumer.redo(batch)
+                self._carried = batch.carried()
+                self._committing = asyncio.create_task(self._consumer.finish(batch))
             except Exception:  # unacked messages come back after ack_wait
                 log.exception("batch failed")
+                await self._settle()
             finally:
                 self._handling = False
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Wait for the batch committing (it acks what it committed)."""
+        committing, self._committing = self._committing, None
+        if committing is not None:
+            with contextlib.suppress(Exception):
+                await committing
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop fetching; let the batch in hand finish (it acks what it committed)."""
@@ -167,6 +187,9 @@ class PullLoop:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._committing is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settle(), grace)
         await self._release_prefetched()
         await self._sub.stop()
         with contextlib.suppress(Exception):  # what arrived for a request still open

@@ -60,7 +60,9 @@ class Settings:
         default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}")
     health_host: str = "127.0.0.1"
     health_port: int = 0  # 0: any free port (announced in the presence metadata)
-    batch_size: int = 256
+    # Events one unit of work handles at most (a fetch returns at once with what is
+    # pending, so a quiet stream gets small batches); large ones make replays fast.
+    batch_size: int = 1024
     # Queries one subscription answers at once, so their database round trips overlap
     # (FastStream handles one at a time otherwise). Commands stay one at a time per
     # instance: in order of arrival (a waiting list is first come, first served), and
@@ -103,7 +105,7 @@ class Settings:
             instance_id=env.get("IM_INSTANCE_ID") or defaults.instance_id,
             health_host=env.get("IM_HEALTH_HOST") or defaults.health_host,
             health_port=_int(env, "IM_HEALTH_PORT", 0, 0, 65535),
-            batch_size=_int(env, "IM_BATCH_SIZE", 256, 1, 4096),
+            batch_size=_int(env, "IM_BATCH_SIZE", defaults.batch_size, 1, 4096),
             query_workers=_int(env, "IM_QUERY_WORKERS", 16, 1, 256),
             command_workers=_int(env, "IM_COMMAND_WORKERS", 8, 1, 256),
             retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0, 31.0 * 86400),

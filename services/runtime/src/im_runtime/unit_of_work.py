@@ -19,6 +19,9 @@ from im_runtime.errors import NotFound
 
 Doc = dict[str, Any]
 Key = tuple[str, str]
+# What a unit of work will have committed: each changed document (None: deleted) and
+# its version then; a unit prepared meanwhile starts from it (`adopt`).
+Carried = dict[Key, tuple["Doc | None", "int | None"]]
 _ENCODER = msgspec.json.Encoder()
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, dt.datetime, dt.date, dt.time,
                         decimal.Decimal, uuid.UUID})
@@ -99,6 +102,7 @@ class UnitOfWork:
         # Undo records of writes, (key, document before, version before, dirty before),
         # so a savepoint costs nothing and a rollback undoes only what changed since.
         self._journal: list[tuple[Key, Any, Any, bool]] = []
+        self._carried: set[Key] = set()  # adopted from a unit committing meanwhile
 
     # reads
     async def get(self, collection: str, id: str) -> Doc | None:
@@ -139,20 +143,21 @@ class UnitOfWork:
             if key not in self._docs:  # known from now on, so a later put is an update
                 self._docs[key] = doc
                 self._versions[key] = doc.get("_v", 0)
-            if key in self._dirty:
+            if key in self._dirty or key in self._carried:
                 mine = self._docs[key]
                 if mine is not None and matches(mine, flt):
                     out.append(clone(mine))
                 continue
             out.append(clone(doc))
         for (coll, id), new in self._docs.items():
-            if coll == collection and id not in seen and (coll, id) in self._dirty \
-                    and new is not None and matches(new, flt):
+            if coll == collection and id not in seen and new is not None \
+                    and ((coll, id) in self._dirty or (coll, id) in self._carried) \
+                    and matches(new, flt):
                 out.append(clone(new))
         return out
 
     async def count(self, collection: str, flt: Mapping[str, Any] | None = None) -> int:
-        if any(c == collection for c, _ in self._dirty):
+        if any(c == collection for c, _ in self._dirty | self._carried):
             return len(await self.find(collection, flt))
         return await self._count(collection, flt or {})
 
@@ -217,6 +222,23 @@ class UnitOfWork:
                 self._dirty.discard(key)
         del self._events[n_events:]
         del self._done[n_done:]
+
+    def carried(self) -> Carried:
+        """What committing this unit will have written: its changed documents, each with
+        the version the commit gives it (an insert 1, an update one more, a delete None)."""
+        out: Carried = {}
+        for key in self._dirty:
+            doc = self._docs[key]
+            out[key] = (doc, None) if doc is None else (doc, (self._versions.get(key) or 0) + 1)
+        return out
+
+    def adopt(self, carried: Carried) -> None:
+        """Start from what a unit committing meanwhile will have written (before any read):
+        reads, finds and the commit's version checks see it as committed."""
+        for key, (doc, version) in carried.items():
+            self._docs[key] = doc
+            self._versions[key] = version
+            self._carried.add(key)
 
     def changes(self) -> list[tuple[str, str, Doc | None, int | None]]:
         """(collection, id, new document or None, version read or None) per dirty doc."""
