@@ -4,7 +4,6 @@ but the same figures, and retention runs from the day the operator's case closed
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -127,12 +126,6 @@ async def world() -> tuple[MemoryStore, str, str]:
     return mem, me, other
 
 
-def dump(mem: MemoryStore) -> str:
-    return json.dumps(mem.collections, default=str)
-
-
-def about(mem: MemoryStore, rid: str) -> dict[str, Any]:
-    return {key: mem.document(key) for key in mem.mentions(rid)}
 
 
 async def figures(mem: MemoryStore) -> tuple[Any, ...]:
@@ -179,15 +172,15 @@ class TestErasure:
     async def test_a_second_erasure_changes_nothing(self, world):
         mem, me, _ = world
         await erase(mem, me)
-        before = dump(mem)
+        before = mem.snapshot()
         assert await erase(mem, me) == Erased()
-        assert dump(mem) == before
+        assert mem.snapshot() == before
 
     async def test_another_resident_is_untouched(self, world):
         mem, me, other = world
-        before = about(mem, other)
+        before = mem.about(other)
         await erase(mem, me)
-        assert about(mem, other) == before
+        assert mem.about(other) == before
         view = await ask(mem, GetResidentOverview(resident_id=other))
         assert view["open_referrals"] == 1 and len(view["sessions"]) == 1
 
@@ -225,10 +218,10 @@ class TestRetention:
 
     async def test_records_past_their_period_are_removed_the_rest_stay(self, dated):
         mem, now, goes, stays = dated
-        kept = about(mem, stays)
+        kept = mem.about(stays)
         await retain(mem, now + timedelta(days=1096), dry_run=False)
         assert mem.mentions(goes) == []
-        assert about(mem, stays) == kept
+        assert mem.about(stays) == kept
 
     async def test_a_return_stops_the_clock(self, dated):
         mem, now, goes, _ = dated

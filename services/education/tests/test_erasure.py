@@ -175,9 +175,6 @@ async def overview(mem: Any, rid: str) -> dict[str, Any] | None:
                                            mem.unit_of_work("education"))
 
 
-def snapshot(mem: MemoryStore) -> bytes:
-    return msgspec.json.encode(mem.collections)
-
 
 def docs_of(mem: MemoryStore, rid: str) -> dict[str, Any]:
     """Every document naming `rid`, and its entries in the courses' lists (to compare
@@ -263,11 +260,11 @@ class TestErasure:
     @pytest.mark.parametrize("who", [PARENT, CHILD, MATE])
     async def test_a_second_erasure_changes_nothing(self, mem, world, who):
         await erase(mem, who)
-        after = snapshot(mem)
+        after = mem.snapshot()
         uow = mem.unit_of_work("education")
         assert await erasure.erase(who, uow) == Erased()
         await uow.commit()
-        assert snapshot(mem) == after
+        assert mem.snapshot() == after
 
     @pytest.mark.parametrize("who", [PARENT, CHILD])
     async def test_the_others_in_the_course_are_untouched(self, mem, world, who):
@@ -375,10 +372,10 @@ retain = partial(run_committed, spec)
 @pytest.mark.unit
 class TestRetention:
     async def test_nothing_goes_before_its_time(self, mem, past):
-        before = snapshot(mem)
+        before = mem.snapshot()
         result = await retain(mem, BEFORE)
         assert expired_counts(result) == NONE
-        assert snapshot(mem) == before
+        assert mem.snapshot() == before
 
     async def test_records_past_their_period_go_and_the_rest_stay(self, mem, past):
         stand_ins = {(coll, id) for coll, docs in mem.collections.items()
@@ -399,11 +396,11 @@ class TestRetention:
         assert "retention_applied" in mem.outbox[-1].subject
 
     async def test_a_dry_run_lists_without_removing(self, mem, past):
-        before, outbox = snapshot(mem), len(mem.outbox)
+        before, outbox = mem.snapshot(), len(mem.outbox)
         result = await retain(mem, AFTER, dry_run=True)
         assert result["dry_run"] is True and expired_counts(result) == EXPIRED
         assert result["rules"]["concluded_access_requests"]["ids"] == [past.placed]
-        assert snapshot(mem) == before and len(mem.outbox) == outbox
+        assert mem.snapshot() == before and len(mem.outbox) == outbox
 
     async def test_the_city_sets_its_own_period(self, mem, past, monkeypatch):
         monkeypatch.setenv("IM_RETENTION_EDUCATION_ENDED_ENROLMENTS", "3650")

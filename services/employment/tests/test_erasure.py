@@ -4,7 +4,6 @@ but the same figures, and retention removes what is past its period."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -122,12 +121,6 @@ async def world() -> tuple[MemoryStore, str, str]:
     return mem, me, other
 
 
-def dump(mem: MemoryStore) -> str:
-    return json.dumps(mem.collections, default=str)
-
-
-def about(mem: MemoryStore, rid: str) -> dict[str, Any]:
-    return {key: mem.document(key) for key in mem.mentions(rid)}
 
 
 async def figures(mem: MemoryStore) -> tuple[Any, Any]:
@@ -181,15 +174,15 @@ class TestErasure:
     async def test_a_second_erasure_changes_nothing(self, world):
         mem, me, _ = world
         await erase(mem, me)
-        before = dump(mem)
+        before = mem.snapshot()
         assert await erase(mem, me) == Erased()
-        assert dump(mem) == before
+        assert mem.snapshot() == before
 
     async def test_another_resident_is_untouched(self, world):
         mem, me, other = world
-        before = about(mem, other)
+        before = mem.about(other)
         await erase(mem, me)
-        assert about(mem, other) == before
+        assert mem.about(other) == before
 
     async def test_a_stand_in_keeps_its_count_but_no_seat_is_given_to_it(self, world):
         mem, me, other = world

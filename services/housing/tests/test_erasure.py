@@ -148,9 +148,6 @@ async def listed(store: Any, q: str | None = None) -> tuple[set[str], int]:
     return {r.resident_id for r in page.items}, page.total
 
 
-def snapshot(store: MemoryStore) -> bytes:
-    return msgspec.json.encode(store.collections)
-
 
 erase = partial(confirm_erasure, spec)  # through the runtime, as a request arrives
 
@@ -214,11 +211,11 @@ class TestErasure:
     async def test_a_second_erasure_changes_nothing(self, store, world, who):
         rid = getattr(world, who).resident_id
         await erase(store, rid)
-        after = snapshot(store)
+        after = store.snapshot()
         uow = store.unit_of_work("housing")
         assert await erasure.erase(rid, uow) == Erased()
         await uow.commit()
-        assert snapshot(store) == after
+        assert store.snapshot() == after
 
     async def test_an_erased_id_is_not_registered_again(self, store, world):
         rid = world.alone.resident_id
@@ -231,7 +228,7 @@ class TestErasure:
         assert refused.value.code == "gone"
 
     async def test_an_unknown_resident_is_a_no_op(self, store, world):
-        before = snapshot(store)
+        before = store.snapshot()
         confirmed = await erase(store, "r-nobody")
         assert (confirmed.removed, confirmed.anonymised) == ({}, {})
         assert msgspec.json.encode({c: d for c, d in store.collections.items()
@@ -338,10 +335,10 @@ retain = partial(run_committed, spec)
 @pytest.mark.unit
 class TestRetention:
     async def test_nothing_goes_before_its_time(self, store, past):
-        before = snapshot(store)
+        before = store.snapshot()
         result = await retain(store, BEFORE)
         assert expired_counts(result) == NONE
-        assert snapshot(store) == before
+        assert store.snapshot() == before
 
     async def test_records_past_their_period_go_and_the_rest_stay(self, store, past):
         hh, case = past.old.household_id, store.collections["households"][
@@ -363,12 +360,12 @@ class TestRetention:
         assert "retention_applied" in store.outbox[-1].subject
 
     async def test_a_dry_run_lists_without_removing(self, store, past):
-        before, outbox = snapshot(store), len(store.outbox)
+        before, outbox = store.snapshot(), len(store.outbox)
         result = await retain(store, AFTER, dry_run=True)
         assert result["dry_run"] is True
         assert expired_counts(result) == EXPIRED
         assert result["rules"]["moved_out_residents"]["ids"] == [past.old.resident_id]
-        assert snapshot(store) == before and len(store.outbox) == outbox
+        assert store.snapshot() == before and len(store.outbox) == outbox
 
     async def test_the_city_sets_its_own_period(self, store, past, monkeypatch):
         monkeypatch.setenv("IM_RETENTION_HOUSING_MOVED_OUT_RESIDENTS", "3650")

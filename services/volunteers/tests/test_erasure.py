@@ -5,7 +5,6 @@ past its period."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -99,12 +98,6 @@ async def world() -> tuple[MemoryStore, str, str]:
     return mem, me, other
 
 
-def dump(mem: MemoryStore) -> str:
-    return json.dumps(mem.collections, default=str)
-
-
-def about(mem: MemoryStore, rid: str) -> dict[str, Any]:
-    return {key: mem.document(key) for key in mem.mentions(rid)}
 
 
 async def figures(mem: MemoryStore) -> tuple[Any, Any]:
@@ -158,15 +151,15 @@ class TestErasure:
     async def test_a_second_erasure_changes_nothing(self, world):
         mem, me, _ = world
         await erase(mem, me)
-        before = dump(mem)
+        before = mem.snapshot()
         assert await erase(mem, me) == Erased()
-        assert dump(mem) == before
+        assert mem.snapshot() == before
 
     async def test_another_resident_is_untouched(self, world):
         mem, me, other = world
-        before = about(mem, other)
+        before = mem.about(other)
         await erase(mem, me)
-        assert about(mem, other) == before
+        assert mem.about(other) == before
 
     async def test_the_anonymous_match_ends_and_frees_the_place_for_a_real_request(self, world):
         mem, me, _ = world

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import random
 import time
+from contextlib import AbstractContextManager
 from typing import Any
 
 import msgspec
@@ -33,6 +34,15 @@ def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
     return decoder.decode(body)
 
 
+def server_span(endpoint: Any, headers: Any, subject: str) -> AbstractContextManager[Any]:
+    """The span of answering one command or query: the caller's trace goes on here; no
+    or a malformed traceparent starts a new one."""
+    return tracing.span(endpoint.span_name, tracing.SpanKind.SERVER,
+                        parent=tracing.extract(headers),
+                        attributes={"im.service": endpoint.service,
+                                    "messaging.destination.name": subject})
+
+
 class CommandEndpoint:
     def __init__(self, *, service: str, route: Handles, store: Any, relay: OutboxRelay,
                  metrics: Metrics) -> None:
@@ -41,11 +51,13 @@ class CommandEndpoint:
         self.decoder = msgspec.json.Decoder(route.command)
         self.span_name = f"command {service}.{route.name}"
 
-    async def __call__(self, body: bytes) -> bytes:
+    async def __call__(self, body: bytes, command: Any = None) -> bytes:
+        """The reply to `body` (`command`: the body already decoded)."""
         started = time.perf_counter()
         status = "ok"
         try:
-            reply = await self._handle(_decode(self.decoder, body))
+            reply = await self._handle(command if command is not None
+                                       else _decode(self.decoder, body))
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
             status, reply = "bad_request", error("bad_request", f"invalid {self.route.name}: {exc}")
         except DomainError as exc:
@@ -59,15 +71,12 @@ class CommandEndpoint:
         self.metrics.latency.labels(self.service, "command").observe(time.perf_counter() - started)
         return reply
 
-    def key_of(self, body: bytes) -> str:
-        """The command's `order_by` key ("" when it has none or cannot be read: the
-        handling that follows answers that with the error)."""
-        if self.route.order_by is None:
-            return ""
+    def decoded(self, body: bytes) -> Any:
+        """The command, or None when it cannot be read (answering then says why)."""
         try:
-            return self.route.order_by(_decode(self.decoder, body))
-        except Exception:
-            return ""
+            return _decode(self.decoder, body)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+            return None
 
     async def _handle(self, command: Any) -> bytes:
         for attempt in range(MAX_CONFLICT_RETRIES):

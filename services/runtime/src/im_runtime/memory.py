@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from contracts import EventData, wrap
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, clone, matches
@@ -66,7 +68,6 @@ class MemoryStore:
     async def processed_ids(self, ids: list[str]) -> dict[str, bytes | None]:
         return {i: self.processed[i] for i in ids if i in self.processed}
 
-
     async def erased_keys(self) -> set[str]:
         return set(self.collections.get("im_erased", {}))
 
@@ -83,6 +84,14 @@ class MemoryStore:
         needles = [terms] if isinstance(terms, str) else list(terms)
         return [f"{collection}/{id}" for collection, docs in self.collections.items()
                 for id, doc in docs.items() if mentioned(doc, needles)]
+
+    def about(self, term: str) -> dict[str, Doc]:
+        """Every document that mentions the term, by "collection/id"."""
+        return {key: self.document(key) for key in self.mentions(term)}
+
+    def snapshot(self) -> bytes:
+        """All documents, encoded: equal snapshots mean nothing changed."""
+        return msgspec.json.encode(self.collections)
 
     def document(self, key: str) -> Doc:
         """The document of a "collection/id" key (as `mentions` gives them)."""

@@ -17,8 +17,7 @@ from typing import Any
 
 from nats.aio.msg import Msg
 
-from im_runtime import tracing
-from im_runtime.endpoints import CommandEndpoint
+from im_runtime.endpoints import CommandEndpoint, server_span
 
 log = logging.getLogger("im.ordered")
 
@@ -69,18 +68,18 @@ class OrderedCommands:
             await asyncio.wait(self._tasks, timeout=grace)
 
     async def _on_msg(self, msg: Msg) -> None:
-        task = asyncio.create_task(self._answer(msg, self._endpoint.key_of(msg.data)))
+        command = self._endpoint.decoded(msg.data)
+        order_by = self._endpoint.route.order_by
+        key = order_by(command) if command is not None and order_by is not None else ""
+        task = asyncio.create_task(self._answer(msg, command, key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _answer(self, msg: Msg, key: str) -> None:
+    async def _answer(self, msg: Msg, command: Any, key: str) -> None:
         endpoint = self._endpoint
         async with self._lanes.hold(key), self._slots:
-            with tracing.span(endpoint.span_name, tracing.SpanKind.SERVER,
-                              parent=tracing.extract(msg.headers),
-                              attributes={"im.service": endpoint.service,
-                                          "messaging.destination.name": msg.subject}):
-                reply = await endpoint(msg.data)
+            with server_span(endpoint, msg.headers, msg.subject):
+                reply = await endpoint(msg.data, command)
         if msg.reply:
             try:
                 await msg.respond(reply)

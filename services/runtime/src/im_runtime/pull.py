@@ -101,7 +101,7 @@ class PullLoop:
         self._handling = False
         self._next: asyncio.Task[list[Any]] | None = None
         self._committing: asyncio.Task[bool] | None = None
-        self._carried: Any = None  # what the batch committing will have written
+        self._previous: Any = None  # the batch committing
         self._sub: Any = None  # the Puller
 
     @property
@@ -153,12 +153,12 @@ class PullLoop:
             self._handling = True
             try:
                 before = self._committing
-                carried = self._carried if before is not None else None
+                carried = self._previous.carried() if before and self._previous else None
                 batch = await self._consumer.prepare(msgs, carried)
                 # (shielded: stopping must not cut the commit before this one short)
                 if before is not None and not await asyncio.shield(before) and carried:
                     await self._consumer.redo(batch)
-                self._carried = batch.carried()
+                self._previous = batch
                 self._committing = asyncio.create_task(self._consumer.finish(batch))
             except Exception:  # unacked messages come back after ack_wait
                 log.exception("batch failed")

@@ -15,10 +15,10 @@ from nats.js.api import ConsumerConfig
 
 from contracts import about_resident, event_parts, utcnow
 from contracts import subjects as subj
-from im_runtime import privacy, replay, retention, streams, tracing
+from im_runtime import privacy, replay, retention, streams
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
-from im_runtime.endpoints import CommandEndpoint, QueryEndpoint
+from im_runtime.endpoints import CommandEndpoint, QueryEndpoint, server_span
 from im_runtime.health import HealthServer
 from im_runtime.metrics import Metrics
 from im_runtime.mongo import MongoStore
@@ -243,10 +243,6 @@ class ServiceRuntime:
 
 def _reply_handler(endpoint: Any) -> Any:
     async def handle(msg: NatsMessage) -> bytes:
-        # The caller's trace goes on here; no or a malformed traceparent starts a new one.
-        with tracing.span(endpoint.span_name, tracing.SpanKind.SERVER,
-                          parent=tracing.extract(msg.headers),
-                          attributes={"im.service": endpoint.service,
-                                      "messaging.destination.name": msg.raw_message.subject}):
+        with server_span(endpoint, msg.headers, msg.raw_message.subject):
             return await endpoint(msg.body)  # type: ignore[no-any-return]
     return handle
