@@ -26,6 +26,17 @@ class Pinged(EventData, frozen=True, kw_only=True, tag="im.tester.pinged.v1"):
         return self.resident_id
 
 
+class Seen(EventData, frozen=True, kw_only=True, tag="im.tester.seen.v1"):
+    """A fact with its own clock: the latest `at` wins (an idempotent handler)."""
+
+    resident_id: str
+    at: int
+    announce: bool = False
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
 class Counted(EventData, frozen=True, kw_only=True, tag="im.probe.counted.v1"):
     resident_id: str
     total: int
@@ -88,6 +99,15 @@ async def on_pinged(event: CloudEvent[Pinged], uow: UnitOfWork) -> None:
     await _add(uow, event.data.resident_id, event.data.by)
 
 
+async def on_seen(event: CloudEvent[Seen], uow: UnitOfWork) -> None:
+    doc = await uow.get("seen", event.data.resident_id) or {
+        "_id": event.data.resident_id, "last": 0}
+    doc["last"] = max(doc["last"], event.data.at)
+    uow.put("seen", doc)
+    if event.data.announce:
+        uow.emit(Counted(resident_id=event.data.resident_id, total=doc["last"]))
+
+
 async def on_noted(event: CloudEvent[Noted], uow: UnitOfWork) -> None:
     uow.put("notes", {"_id": event.id, "operator": event.source,
                       "resident_id": event.data.resident_id})
@@ -110,7 +130,8 @@ spec = ServiceSpec(
     version="1.0.0",
     description="test probe",
     publishes=(Counted, NoteSeen),
-    consumes=(On(Pinged, handler=on_pinged), On(Noted, handler=on_noted)),
+    consumes=(On(Pinged, handler=on_pinged), On(Seen, handler=on_seen, idempotent=True),
+              On(Noted, handler=on_noted)),
     commands=(Handles("add", Add, add, Total),),
     queries=(Answers("resident_overview", Overview, overview),),
     indexes={"counters": [IndexModel("total")]},

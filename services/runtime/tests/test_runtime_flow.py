@@ -11,7 +11,7 @@ from contracts import ErrorReply, wrap
 from contracts import subjects as subj
 from im_cli.testing import eventually
 from im_runtime.service import ServiceRuntime
-from support.probe import Add, Pinged, Total, spec
+from support.probe import Add, Pinged, Seen, Total, spec
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +61,25 @@ async def test_duplicate_event_ids_have_one_effect(probe, nc, test_id):
     await eventually(lambda: total(probe, rid), timeout=10)
     await eventually(lambda: probe.metrics.duplicates.labels("probe")._value.get() >= 1)
     assert await total(probe, rid) == 6
+
+
+async def test_idempotent_routes_store_no_processed_ids(probe, nc, test_id):
+    """A route declared idempotent: the same fact twice (two stream messages) and an older
+    one after it leave the latest, and no processed id is written for them; one whose
+    handler emitted an event keeps its id, so a redelivery does not emit again."""
+    js = nc.jetstream()
+    rid = f"s{test_id}"
+    late, early = (wrap(Seen(resident_id=rid, at=at), source="tester") for at in (5, 3))
+    announced = wrap(Seen(resident_id=f"{rid}-x", at=1, announce=True), source="tester")
+    for event, copy in ((late, "a"), (early, "a"), (late, "b"), (announced, "a")):
+        await js.publish(subj.event("tester", "seen", event.data.resident_id),
+                         msgspec.json.encode(event), headers={"Nats-Msg-Id": copy + event.id})
+    ping = await publish(js, Pinged(resident_id=rid))  # the same consumer, so handled last
+    await eventually(lambda: _is(total(probe, rid), 1), timeout=10)
+    seen = await probe.store.db["seen"].find_one({"_id": rid})
+    assert seen["last"] == 5
+    stored = await probe.store.processed_ids([late.id, early.id, announced.id, ping.id])
+    assert set(stored) == {announced.id, ping.id}
 
 
 async def test_command_replies_and_is_idempotent(probe, nc, test_id):

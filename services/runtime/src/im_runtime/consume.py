@@ -53,8 +53,10 @@ class EventConsumer:
                  metrics: Metrics, max_deliver: int, backoff: float,
                  max_bytes: int = MAX_MESSAGE_BYTES,
                  verify: Callable[[Msg, CloudEvent[Any]], str | None] | None = None,
-                 erased: ErasedKeys | None = None) -> None:
+                 erased: ErasedKeys | None = None,
+                 idempotent: frozenset[str] = frozenset()) -> None:
         self.service, self.store, self.handlers = service, store, handlers
+        self.idempotent = idempotent  # event types whose handlers need no processed id
         self.max_bytes, self.verify, self.erased = max_bytes, verify, erased
         self.decoder = event_decoder(types)
         self.dead, self.relay, self.metrics = dead, relay, metrics
@@ -176,12 +178,13 @@ class EventConsumer:
         loads: list[tuple[str, str]] | None = getattr(uow, "loads", None)
         failed: dict[int, Exception] = {}
         for msg, event in todo:
-            point = uow.savepoint()
+            point, emitted = uow.savepoint(), uow.emitted
             read = len(loads) if loads is not None else 0
             try:
                 with _traced(self.service, msg, event):
                     await self.handlers[event.type](event, uow)
-                uow.mark_processed(event.id)
+                if event.type not in self.idempotent or uow.emitted > emitted:
+                    uow.mark_processed(event.id)
             except Exception as exc:
                 uow.rollback_to(point)
                 failed[id(msg)] = exc

@@ -157,7 +157,8 @@ class ServiceRuntime:
                 service=spec.name, store=self.store, handlers=handlers, types=types, dead=dead,
                 relay=self.relay, metrics=self.metrics, max_deliver=s.max_deliver,
                 backoff=s.retry_backoff, max_bytes=spec.max_message_bytes,
-                verify=verify_operator if from_operators else None, erased=self.erased)
+                verify=verify_operator if from_operators else None, erased=self.erased,
+                idempotent=spec.idempotent_types())
             wanted = ([subj.OPS_SUBJECTS] if from_operators and spec.operator_inbox
                       else filters(types))
             # The pull loop holds two batches unacked (one handled, one fetched ahead):

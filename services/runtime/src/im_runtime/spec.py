@@ -73,14 +73,22 @@ Worker = Callable[[WorkerContext], Coroutine[Any, Any, None]]
 
 @dataclass(frozen=True)
 class On:
-    """Consume events of these types (any version listed) with `handler`."""
+    """Consume events of these types (any version listed) with `handler`.
+
+    `idempotent`: the handler leaves the same state whether an event comes once, twice or
+    after a later one (say, each fact keeps the event time it was set at and later facts
+    win). The runtime then stores no processed id for these events, one write less per
+    event; one that emits an event still gets its id stored, so it is not sent twice."""
 
     types: tuple[type[EventData], ...]
     handler: EventHandler
+    idempotent: bool
 
-    def __init__(self, *types: type[EventData], handler: EventHandler) -> None:
+    def __init__(self, *types: type[EventData], handler: EventHandler,
+                 idempotent: bool = False) -> None:
         object.__setattr__(self, "types", types)
         object.__setattr__(self, "handler", handler)
+        object.__setattr__(self, "idempotent", idempotent)
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,11 @@ class ServiceSpec:
         from contracts import event_type
 
         return {event_type(t): on.handler for on in self.consumes for t in on.types}
+
+    def idempotent_types(self) -> frozenset[str]:
+        from contracts import event_type
+
+        return frozenset(event_type(t) for on in self.consumes if on.idempotent for t in on.types)
 
 
 def views(resident: QueryHandler, site: QueryHandler, city: QueryHandler) -> tuple[Answers, ...]:

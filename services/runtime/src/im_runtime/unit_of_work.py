@@ -197,6 +197,11 @@ class UnitOfWork:
     def events(self) -> list[CloudEvent[Any]]:
         return list(self._events)
 
+    @property
+    def emitted(self) -> int:
+        """How many events this unit will publish (without copying them)."""
+        return len(self._events)
+
     def mark_processed(self, key: str, reply: bytes | None = None) -> None:
         """Record a handled message id (and the reply to give again) with the commit."""
         self._done.append((key, reply))

@@ -25,7 +25,7 @@ spec = ServiceSpec(
     consumes=(
         On(hs.SiteRegistered, handler=projection.on_site_registered),
         On(hs.ResidentRegistered, hs.ResidentPlaced, hs.ResidentTransferred,
-           hs.ResidentMovedOut, handler=projection.on_resident),
+           hs.ResidentMovedOut, handler=projection.on_resident, idempotent=True),
         On(ReferralRequested, handler=referrals.on_referral_requested),
     ),
     commands=(
