@@ -73,9 +73,6 @@ class EventConsumer:
                              f"{event_type(type(event.data))!r}")
         return event
 
-    async def handle_batch(self, msgs: list[Msg]) -> None:
-        await self.finish(await self.prepare(msgs))
-
     async def prepare(self, msgs: list[Msg], carried: Carried | None = None) -> Batch:
         """Screen the batch (malformed, untrusted and erased messages dealt with, seen ids
         skipped) and run its handlers; nothing is committed. `carried`: what the batch

@@ -150,7 +150,7 @@ class ServiceRuntime:
     def _register(self, js: Any, dead: DeadLetters) -> None:
         s, spec = self.settings, self.spec
         assert self.relay
-        handlers = spec.handler_for()
+        handlers, idempotent = spec.handler_for(), spec.idempotent_types()
         for source, types in spec.source_streams().items():
             from_operators = source == subj.OPERATOR
             consumer = EventConsumer(
@@ -158,7 +158,7 @@ class ServiceRuntime:
                 relay=self.relay, metrics=self.metrics, max_deliver=s.max_deliver,
                 backoff=s.retry_backoff, max_bytes=spec.max_message_bytes,
                 verify=verify_operator if from_operators else None, erased=self.erased,
-                idempotent=spec.idempotent_types())
+                idempotent=idempotent)
             wanted = ([subj.OPS_SUBJECTS] if from_operators and spec.operator_inbox
                       else filters(types))
             # The pull loop holds two batches unacked (one handled, one fetched ahead):
