@@ -40,6 +40,7 @@ class AnswerCityReferral(Command, frozen=True, kw_only=True):
     reason: str | None = None
     reference: str | None = None
     outcome: str | None = None
+    overdue: bool = False
 
 
 class ReferralView(Reply, frozen=True, kw_only=True):
@@ -53,3 +54,22 @@ class ReferralView(Reply, frozen=True, kw_only=True):
     reason: str | None = None
     reference: str | None = None
     outcome: str | None = None
+    overdue: bool = False
+
+
+class ReferralOverdue(EventData, frozen=True, kw_only=True,
+                      tag="im.counselling.referral_overdue.v1"):
+    """A referral has waited longer than counselling's answer time (IM_REFERRAL_ANSWER_HOURS)
+    without an answer from the service that owns its topic: it is on the city's worklist."""
+
+    referral_id: str
+    resident_id: str
+    operator_id: str
+    site_id: str
+    topic: Topic
+    owner: str
+    requested_on: date
+    waited_hours: float
+
+    def resident_key(self) -> str | None:
+        return self.resident_id

@@ -9,7 +9,11 @@ from typing import Annotated, Literal
 import msgspec
 
 from contracts._base import EventData
-from contracts.referrals import ReferralAccepted, ReferralCompleted, ReferralRejected
+from contracts.referrals import (
+    ServiceReferralAccepted,
+    ServiceReferralCompleted,
+    ServiceReferralRejected,
+)
 
 SERVICE = "education"
 
@@ -158,16 +162,16 @@ class ChildcareReleased(_ChildcareEvent, frozen=True, kw_only=True,
     was: Literal["placed", "waitlisted"] = "placed"
 
 
-class EducationReferralAccepted(ReferralAccepted, frozen=True, kw_only=True,
+class EducationReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
                                 tag="im.education.referral_accepted.v1"):
     pass
 
 
-class EducationReferralRejected(ReferralRejected, frozen=True, kw_only=True,
+class EducationReferralRejected(ServiceReferralRejected, frozen=True, kw_only=True,
                                 tag="im.education.referral_rejected.v1"):
     pass
 
 
-class EducationReferralCompleted(ReferralCompleted, frozen=True, kw_only=True,
+class EducationReferralCompleted(ServiceReferralCompleted, frozen=True, kw_only=True,
                                  tag="im.education.referral_completed.v1"):
     pass

@@ -12,7 +12,7 @@ import msgspec
 
 from contracts._base import EventData
 from contracts.housing import ResidenceStatus
-from contracts.referrals import ReferralAccepted, ReferralRejected
+from contracts.referrals import ServiceReferralAccepted, ServiceReferralRejected
 
 SERVICE = "employment"
 
@@ -138,11 +138,11 @@ class PlacementRecorded(_ParticipationEvent, frozen=True, kw_only=True,
     hours: float
 
 
-class EmploymentReferralAccepted(ReferralAccepted, frozen=True, kw_only=True,
+class EmploymentReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
                                  tag="im.employment.referral_accepted.v1"):
     pass
 
 
-class EmploymentReferralRejected(ReferralRejected, frozen=True, kw_only=True,
+class EmploymentReferralRejected(ServiceReferralRejected, frozen=True, kw_only=True,
                                  tag="im.employment.referral_rejected.v1"):
     pass

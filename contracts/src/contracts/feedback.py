@@ -4,15 +4,18 @@ made. No notes, no health details: ids, topic, state and the owning service's an
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
+
+import msgspec
 
 from contracts._base import EventData
 from contracts.referrals import Topic
 
 SERVICE = "feedback"
 
-# Who handles a referral: a city service, or the city team itself (kept in counselling).
-Owner = Literal["housing", "education", "employment", "any", "city_team"]
+# Who handles a referral: the service that declared its topic (a plugin too), the city
+# team itself (kept in counselling), or `any` (referrals made before topics were declared).
+Owner = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class ReferralFeedback(EventData, frozen=True, kw_only=True):
@@ -37,6 +40,7 @@ class ReferralAccepted(ReferralFeedback, frozen=True, kw_only=True,
                        tag="im.feedback.referral_accepted.v1"):
     by: str
     reference: str
+    became: str | None = None  # a case, an enrolment, a coaching need, a tandem, ...
 
 
 class ReferralRejected(ReferralFeedback, frozen=True, kw_only=True,
@@ -50,3 +54,4 @@ class ReferralCompleted(ReferralFeedback, frozen=True, kw_only=True,
     by: str
     reference: str
     outcome: str
+    became: str | None = None

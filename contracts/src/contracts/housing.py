@@ -11,7 +11,11 @@ from typing import Annotated, Literal
 import msgspec
 
 from contracts._base import EventData
-from contracts.referrals import ReferralAccepted, ReferralCompleted, ReferralRejected
+from contracts.referrals import (
+    ServiceReferralAccepted,
+    ServiceReferralCompleted,
+    ServiceReferralRejected,
+)
 
 SERVICE = "housing"
 
@@ -148,16 +152,16 @@ class ViewingRecorded(_ResidentEvent, frozen=True, kw_only=True,
     outcome: ViewingOutcome
 
 
-class HousingReferralAccepted(ReferralAccepted, frozen=True, kw_only=True,
+class HousingReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
                               tag="im.housing.referral_accepted.v1"):
     pass
 
 
-class HousingReferralRejected(ReferralRejected, frozen=True, kw_only=True,
+class HousingReferralRejected(ServiceReferralRejected, frozen=True, kw_only=True,
                               tag="im.housing.referral_rejected.v1"):
     pass
 
 
-class HousingReferralCompleted(ReferralCompleted, frozen=True, kw_only=True,
+class HousingReferralCompleted(ServiceReferralCompleted, frozen=True, kw_only=True,
                                tag="im.housing.referral_completed.v1"):
     pass

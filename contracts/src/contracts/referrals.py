@@ -1,17 +1,89 @@
-"""Referral topics and the shapes of the answers the owning services give to a
-referral (each service subclasses them with its own event type names)."""
+"""Referrals' shared language: topics, and the one answer contract every service that
+handles a topic publishes (plugins included), with the topics it declares.
+
+A topic is not a fixed list: a service names the topics it answers in its spec
+(`ServiceSpec.referral_topics`) and the runtime announces them with
+`ReferralTopicsDeclared`. Answers and declarations go to the shared subjects
+`im.evt.referrals.<event>[.<resident_id>]` (stream IM_EVT_REFERRALS), so counselling
+reads every service's answers from one place without naming the services. The envelope's
+`source` and the body's `service` both name the answering service.
+
+The per-service answer types of before (`im.housing.referral_accepted.v1`, ...) are kept
+below their shapes for replay: stored logs still hold them."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
+
+import msgspec
 
 from contracts._base import EventData
 
-Topic = Literal["housing_search", "language_course", "kita_school", "work_qualification",
-                "volunteers", "authorities", "neighbourhood"]
+SERVICE = "referrals"
+
+# A topic names what the resident is referred for, e.g. `housing_search`; which topics
+# exist is what the running services declare (see `docs/operators.md`).
+Topic = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+# What a referral became in the owning service: `case`, `enrolment`, `access_request`,
+# `coaching_need`, `participation`, `placement`, `tandem`, `support_request`, or a
+# plugin's own word.
+Became = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
-class ReferralAnswer(EventData, frozen=True, kw_only=True):
+class _Answer(EventData, frozen=True, kw_only=True):
+    referral_id: str
+    resident_id: str
+    operator_id: str
+    topic: Topic
+    service: str  # the owning service that answers (the envelope's source too)
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+class ReferralAccepted(_Answer, frozen=True, kw_only=True,
+                       tag="im.referrals.referral_accepted.v1"):
+    """The owning service took the referral on: it became `became` `reference`."""
+
+    became: Became
+    reference: str
+
+
+class ReferralRejected(_Answer, frozen=True, kw_only=True,
+                       tag="im.referrals.referral_rejected.v1"):
+    """The owning service cannot help, and says why (an eligibility rule, say)."""
+
+    reason: Reason
+
+
+class ReferralCompleted(_Answer, frozen=True, kw_only=True,
+                        tag="im.referrals.referral_completed.v1"):
+    """What the referral became is done: a placement, a programme completed, a started
+    tandem. `outcome` is a short word for it."""
+
+    became: Became
+    reference: str
+    outcome: str
+
+
+class ReferralTopicsDeclared(EventData, frozen=True, kw_only=True,
+                             tag="im.referrals.topics_declared.v1"):
+    """A service answers referrals of these topics (sent each time it starts; the latest
+    declaration of a service replaces its earlier ones)."""
+
+    service: str
+    version: str
+    topics: list[Topic]
+
+
+ANSWERS: tuple[type[_Answer], ...] = (ReferralAccepted, ReferralRejected, ReferralCompleted)
+
+
+# The answers' shapes before the shared contract: each service subclassed these with its own
+# type names (`im.<service>.referral_accepted.v1`). Decoded for replay, never published.
+
+class ServiceReferralAnswer(EventData, frozen=True, kw_only=True):
     referral_id: str
     resident_id: str
     operator_id: str
@@ -21,15 +93,14 @@ class ReferralAnswer(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class ReferralAccepted(ReferralAnswer, frozen=True, kw_only=True):
-    # What the service opened for it (a move-out case, an enrolment request, ...).
+class ServiceReferralAccepted(ServiceReferralAnswer, frozen=True, kw_only=True):
     reference: str
 
 
-class ReferralRejected(ReferralAnswer, frozen=True, kw_only=True):
+class ServiceReferralRejected(ServiceReferralAnswer, frozen=True, kw_only=True):
     reason: str
 
 
-class ReferralCompleted(ReferralAnswer, frozen=True, kw_only=True):
+class ServiceReferralCompleted(ServiceReferralAnswer, frozen=True, kw_only=True):
     reference: str
     outcome: str

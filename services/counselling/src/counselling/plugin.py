@@ -10,7 +10,18 @@ from contracts import employment as emp
 from contracts import feedback as fb
 from contracts import housing as hs
 from contracts import operator as op
-from counselling import erasure, operators, projection, queries, referrals, store
+from contracts import referrals as ref
+from counselling import (
+    answers,
+    erasure,
+    operators,
+    overdue,
+    projection,
+    queries,
+    referrals,
+    store,
+    topics,
+)
 from im_runtime import Handles, On, ServiceSpec, views
 from im_runtime.spec import Retention
 
@@ -25,7 +36,7 @@ spec = ServiceSpec(
     version="1.0.0",
     description="Operators' counselling records, cases per resident and operator, incidents, "
                 "referrals to the city's integration management",
-    publishes=(ev.ReferralRequested, fb.ReferralReceived, fb.ReferralAccepted,
+    publishes=(ev.ReferralRequested, ev.ReferralOverdue, fb.ReferralReceived, fb.ReferralAccepted,
                fb.ReferralRejected, fb.ReferralCompleted),
     consumes=(
         On(op.SessionRecorded, handler=operators.on_session_recorded),
@@ -35,10 +46,16 @@ spec = ServiceSpec(
         On(hs.SiteRegistered, handler=projection.on_site_registered),
         On(hs.ResidentPlaced, hs.ResidentTransferred, hs.ResidentMovedOut,
            handler=projection.on_resident_moved),
+        # Every service's answers, in the one shared contract; who may answer what comes
+        # from the services' own declarations of their topics.
+        On(ref.ReferralTopicsDeclared, handler=topics.on_topics_declared),
+        On(ref.ReferralAccepted, ref.ReferralRejected, ref.ReferralCompleted,
+           handler=answers.on_answer),
+        # The per-service answers of before, for replay.
         On(hs.HousingReferralAccepted, hs.HousingReferralRejected, hs.HousingReferralCompleted,
            edu.EducationReferralAccepted, edu.EducationReferralRejected,
            edu.EducationReferralCompleted, emp.EmploymentReferralAccepted,
-           emp.EmploymentReferralRejected, handler=referrals.on_answer),
+           emp.EmploymentReferralRejected, handler=answers.on_service_answer),
     ),
     commands=(
         Handles("answer_city_referral", ev.AnswerCityReferral, referrals.answer_city_referral,
@@ -48,7 +65,9 @@ spec = ServiceSpec(
     indexes={
         store.CASES: [IndexModel("resident_id"), IndexModel("site_id"), IndexModel("open")],
         store.SESSIONS: [IndexModel("resident_id"), IndexModel("site_id")],
-        store.REFERRALS: [IndexModel("resident_id"), IndexModel("referral_id")],
+        store.REFERRALS: [IndexModel("resident_id"), IndexModel("referral_id"),
+                          IndexModel([("state", 1), ("overdue", 1)])],
+        store.TOPICS: [IndexModel("owner")],
         store.INCIDENTS: [IndexModel("site_id")], store.NOTES: [IndexModel("resident_id")],
         store.SITES: [], store.RESIDENTS: [],
     },
@@ -58,6 +77,9 @@ spec = ServiceSpec(
     redact_dead_letters=True,
     operator_inbox=True,
     erase=erasure.erase,
+    # The city team's own topics, answered by command (`answer_city_referral`).
+    referral_topics=("authorities", "neighbourhood"),
+    workers=(overdue.watch,),
     retention=(
         Retention("cases", store.CASES, "closed_on", THREE_YEARS, stored="date"),
         Retention("sessions", store.SESSIONS, "case_closed_on", THREE_YEARS, stored="date"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from contracts import Actor
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
-from counselling import store
+from counselling import overdue, store
 from counselling.referrals import visible
 from im_runtime import UnitOfWork
 
@@ -84,5 +84,6 @@ async def city_stats(q: GetCityStats, uow: UnitOfWork) -> dict[str, Any]:
         "referrals_by_topic": {t: dict(c) for t, c in sorted(by_topic.items())},
         "city_team_open_referrals": sum(r["owner"] == "city_team"
                                         and r["state"] in OPEN_STATES for r in refs),
+        "overdue_referrals": await uow.count(store.REFERRALS, overdue.WORKLIST),
         "incidents": await uow.count(store.INCIDENTS),
     }

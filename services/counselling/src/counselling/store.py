@@ -7,8 +7,8 @@ from typing import Any
 
 from im_runtime import NotFound, UnitOfWork
 
-SITES, RESIDENTS, CASES, SESSIONS, NOTES, INCIDENTS, REFERRALS = (
-    "sites", "residents", "cases", "sessions", "notes", "incidents", "referrals")
+SITES, RESIDENTS, CASES, SESSIONS, NOTES, INCIDENTS, REFERRALS, TOPICS = (
+    "sites", "residents", "cases", "sessions", "notes", "incidents", "referrals", "topics")
 
 
 def key(operator_id: str, id: str) -> str:

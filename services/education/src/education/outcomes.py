@@ -7,16 +7,17 @@ from typing import Any
 
 from contracts import utcnow
 from contracts.education import (
+    SERVICE,
     ChildcarePlaceAllotted,
     ChildcareReleased,
     ChildcareWaitlisted,
-    EducationReferralCompleted,
     EnrolmentConfirmed,
     EnrolmentConfirmedV2,
     EnrolmentPromoted,
     EnrolmentWaitlisted,
     EnrolmentWithdrawn,
 )
+from contracts.referrals import ReferralCompleted
 from education import store, versions
 from education.domain import Change
 from im_runtime import UnitOfWork
@@ -29,10 +30,10 @@ STATUS = {"confirmed": "confirmed", "promoted": "confirmed", "waitlisted": "wait
 def complete_referral(uow: UnitOfWork, enr: dict[str, Any], outcome: str) -> None:
     ref = enr.get("referral")
     if ref:
-        uow.emit(EducationReferralCompleted(
+        uow.emit(ReferralCompleted(
             referral_id=ref["referral_id"], resident_id=enr["resident_id"],
-            operator_id=ref["operator_id"], topic="language_course", reference=enr["_id"],
-            outcome=outcome))
+            operator_id=ref["operator_id"], topic="language_course", service=SERVICE,
+            became="enrolment", reference=enr["_id"], outcome=outcome))
 
 
 def hours_per_week(course: dict[str, Any]) -> float | None:

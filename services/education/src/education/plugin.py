@@ -59,9 +59,9 @@ spec = ServiceSpec(
                ev.EnrolmentWaitlisted, ev.EnrolmentPromoted, ev.EnrolmentWithdrawn,
                ev.AttendanceRecorded, ev.EnrolmentCompleted, ev.ChildcarePlaceAllotted,
                ev.ChildcareWaitlisted, ev.ChildcareReleased, ev.AccessRequestOpened,
-               ev.AccessPlaceOffered, ev.AccessRequestPlaced, ev.AccessRequestDeclined,
-               ev.EducationReferralAccepted, ev.EducationReferralRejected,
-               ev.EducationReferralCompleted),
+               ev.AccessPlaceOffered, ev.AccessRequestPlaced, ev.AccessRequestDeclined),
+    # Answered with the shared referral contract (contracts.referrals).
+    referral_topics=referrals.TOPICS,
     consumes=(
         On(ReferralRequested, handler=referrals.on_referral_requested),
         On(ResidentRegistered, handler=residents.on_resident_registered),

@@ -7,27 +7,27 @@ from typing import Any
 
 from contracts import SYSTEM, CloudEvent
 from contracts.counselling import ReferralRequested
-from contracts.education import (
-    LANGUAGE_KINDS,
-    EducationReferralAccepted,
-    EducationReferralRejected,
-)
+from contracts.education import LANGUAGE_KINDS, SERVICE
+from contracts.referrals import ReferralAccepted, ReferralRejected
 from education import store
 from education.enrolment import enrol_resident
 from education.schooling import open_request
 from im_runtime import Conflict, UnitOfWork
 
 KITA_AGE, ADULT_AGE = 6, 18
+TOPICS = ("language_course", "kita_school")
+# What each topic's referral becomes here.
+BECOMES = {"language_course": "enrolment", "kita_school": "access_request"}
 
 
 async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitOfWork) -> None:
     ref = event.data
-    if ref.topic not in ("language_course", "kita_school"):
+    if ref.topic not in TOPICS:
         return
     if await uow.get(store.REFERRALS, ref.referral_id) is not None:
         return  # answered already (sent again under a new event id)
     answer: dict[str, Any] = {"referral_id": ref.referral_id, "resident_id": ref.resident_id,
-              "operator_id": ref.operator_id, "topic": ref.topic}
+              "operator_id": ref.operator_id, "topic": ref.topic, "service": SERVICE}
     link = {"referral_id": ref.referral_id, "operator_id": ref.operator_id}
     if ref.topic == "language_course":
         reference, reason = await _language_course(uow, ref, link)
@@ -37,9 +37,9 @@ async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitO
                               # for erasure and retention
                               "resident_id": ref.resident_id, "answered_at": event.time})
     if reference is not None:
-        uow.emit(EducationReferralAccepted(**answer, reference=reference))
+        uow.emit(ReferralAccepted(**answer, became=BECOMES[ref.topic], reference=reference))
     else:
-        uow.emit(EducationReferralRejected(**answer, reason=reason or "not possible"))
+        uow.emit(ReferralRejected(**answer, reason=reason or "not possible"))
 
 
 async def _language_course(uow: UnitOfWork, ref: ReferralRequested, link: dict[str, str]

@@ -8,11 +8,11 @@ from typing import Any
 
 from contracts import Actor, utcnow
 from contracts.education import (
+    SERVICE,
     AccessPlaceOffered,
     AccessRequestDeclined,
     AccessRequestOpened,
     AccessRequestPlaced,
-    EducationReferralCompleted,
 )
 from contracts.education_commands import (
     AccessRequestView,
@@ -20,6 +20,7 @@ from contracts.education_commands import (
     OfferAccessPlace,
     RequestAccess,
 )
+from contracts.referrals import ReferralCompleted
 from education import store
 from education.rights import check
 from im_runtime import Conflict, DomainError, UnitOfWork
@@ -97,7 +98,8 @@ async def conclude(cmd: ConcludeAccess, uow: UnitOfWork) -> AccessRequestView:
     else:
         uow.emit(AccessRequestDeclined(**_about(doc), reason=cmd.reason or ""))
     if doc.get("referral"):
-        uow.emit(EducationReferralCompleted(
+        uow.emit(ReferralCompleted(
             **doc["referral"], resident_id=doc["resident_id"], topic="kita_school",
-            reference=doc["_id"], outcome=cmd.outcome))
+            service=SERVICE, became="access_request", reference=doc["_id"],
+            outcome=cmd.outcome))
     return view(doc)

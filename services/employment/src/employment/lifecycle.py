@@ -9,6 +9,7 @@ from contracts import utcnow
 from contracts.employment import ParticipantCompleted, ParticipantDroppedOut, ParticipantPromoted
 from contracts.employment_commands import ParticipationView
 from employment import store
+from employment.coaching import complete_referrals
 from employment.domain import has_free_seat, seated_status, transition
 from im_runtime import UnitOfWork
 from im_runtime.anonymous import NOT_STAND_IN
@@ -40,6 +41,8 @@ async def complete(uow: UnitOfWork, doc: dict[str, Any], by: str,
     doc["placement_id"], doc["ended_at"] = placement_id, utcnow()  # retention runs from then
     uow.put(store.PARTICIPATIONS, doc)
     uow.emit(ParticipantCompleted(**ids(doc), placement_id=placement_id))
+    await complete_referrals(uow, doc["resident_id"], placement_id or doc["_id"],
+                             "placed" if placement_id else "programme_completed")
 
 
 async def drop_out(uow: UnitOfWork, programme: dict[str, Any], doc: dict[str, Any],

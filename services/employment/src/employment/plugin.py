@@ -37,8 +37,9 @@ spec = ServiceSpec(
                ev.ParticipantPromoted, ev.ParticipantActivated, ev.ParticipantMovedToNextPhase,
                ev.ParticipantCompleted, ev.ParticipantDroppedOut, ev.ParticipationFlagged,
                ev.ParticipationFlagCleared, ev.CoachingNeedOpened, ev.CoachingRecorded,
-               ev.PlacementRecorded, ev.EmploymentReferralAccepted,
-               ev.EmploymentReferralRejected),
+               ev.PlacementRecorded),
+    # Answered with the shared referral contract (contracts.referrals).
+    referral_topics=coaching.TOPICS,
     consumes=(
         On(hs.ResidentRegistered, hs.ResidenceStatusChanged, hs.ResidentPlaced,
            hs.ResidentTransferred, hs.ResidentMovedOut, handler=projection.on_housing),

@@ -9,7 +9,7 @@ from typing import Any
 
 from contracts import Actor, utcnow
 from contracts.housing import (
-    HousingReferralCompleted,
+    SERVICE,
     MoveOutCaseAdvanced,
     MoveOutCaseClosed,
     MoveOutCaseOpened,
@@ -25,6 +25,7 @@ from contracts.housing_commands import (
     SetSearchCriteria,
     TickMovingHelp,
 )
+from contracts.referrals import ReferralCompleted
 from housing import store
 from housing.domain import TERMINAL, next_stage
 from housing.placements import end_placement
@@ -105,10 +106,10 @@ async def advance(cmd: AdvanceMoveOutCase, uow: UnitOfWork) -> CaseView:
                                    household_id=case["household_id"], outcome=case["stage"],
                                    reason=cmd.reason))
         for ref in case["referrals"]:
-            uow.emit(HousingReferralCompleted(
+            uow.emit(ReferralCompleted(
                 referral_id=ref["referral_id"], resident_id=ref["resident_id"],
-                operator_id=ref["operator_id"], topic="housing_search",
-                reference=case["_id"], outcome=case["stage"]))
+                operator_id=ref["operator_id"], topic="housing_search", service=SERVICE,
+                became="case", reference=case["_id"], outcome=case["stage"]))
     uow.put(store.CASES, case)
     return view(case)
 

@@ -50,8 +50,9 @@ spec = ServiceSpec(
                ev.ResidenceStatusChanged, ev.ResidentPlaced, ev.ResidentTransferred,
                ev.ResidentMovedOut, ev.StaffAssigned, ev.MoveOutCaseOpened,
                ev.MoveOutCaseAdvanced, ev.MoveOutCaseClosed, ev.OfferRecorded,
-               ev.ViewingRecorded, ev.HousingReferralAccepted, ev.HousingReferralRejected,
-               ev.HousingReferralCompleted),
+               ev.ViewingRecorded),
+    # Answered with the shared referral contract (contracts.referrals).
+    referral_topics=referrals.TOPICS,
     consumes=(On(ReferralRequested, handler=referrals.on_referral_requested),),
     commands=(
         Handles("register_site", cmd.RegisterSite, sites.register_site, cmd.SiteView),

@@ -1,5 +1,6 @@
 """Counselling referrals with topic `housing_search` open (or link to) a move-out case;
-one that cannot be helped yet is answered with a rejection that says why."""
+one that cannot be helped yet is answered with a rejection that says why. Answers use the
+shared referral contract; the topic is declared in the spec (`TOPICS`)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,29 @@ from typing import Any
 
 from contracts import SYSTEM, CloudEvent
 from contracts.counselling import ReferralRequested
-from contracts.housing import HousingReferralAccepted, HousingReferralRejected
+from contracts.housing import SERVICE
+from contracts.referrals import ReferralAccepted, ReferralRejected
 from housing import store
 from housing.moveout import open_case
 from im_runtime import UnitOfWork
 
+TOPICS = ("housing_search",)
+
 
 async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitOfWork) -> None:
     ref = event.data
-    if ref.topic != "housing_search":
+    if ref.topic not in TOPICS:
         return
     answer: dict[str, Any] = {"referral_id": ref.referral_id, "resident_id": ref.resident_id,
-                              "operator_id": ref.operator_id, "topic": ref.topic}
+                              "operator_id": ref.operator_id, "topic": ref.topic,
+                              "service": SERVICE}
     resident = await uow.get(store.RESIDENTS, ref.resident_id)
     if resident is None:
-        uow.emit(HousingReferralRejected(**answer, reason=f"resident {ref.resident_id} is not "
+        uow.emit(ReferralRejected(**answer, reason=f"resident {ref.resident_id} is not "
                                                           f"registered with housing"))
         return
     if not resident.get("site_id"):
-        uow.emit(HousingReferralRejected(**answer, reason="the resident has no active placement "
+        uow.emit(ReferralRejected(**answer, reason="the resident has no active placement "
                                                           "in city accommodation"))
         return
     hh = await uow.get(store.HOUSEHOLDS, resident["household_id"]) or {}
@@ -35,4 +40,4 @@ async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitO
     case = await open_case(uow, SYSTEM, resident["household_id"], {
         "referral_id": ref.referral_id, "resident_id": ref.resident_id,
         "operator_id": ref.operator_id})
-    uow.emit(HousingReferralAccepted(**answer, reference=case["_id"]))
+    uow.emit(ReferralAccepted(**answer, became="case", reference=case["_id"]))

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from pymongo import IndexModel
 
 from contracts import MAX_MESSAGE_BYTES, CloudEvent, Command, EventData, Query, Reply, event_parts
@@ -18,6 +19,7 @@ from contracts.queries import (
     GetResidentOverview,
     GetSiteOverview,
 )
+from contracts.referrals import ANSWERS, ReferralTopicsDeclared, Topic
 from im_runtime.unit_of_work import UnitOfWork
 
 EventHandler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
@@ -141,6 +143,23 @@ class ServiceSpec:
     # Further subjects it publishes on (JetStream API calls a worker makes), for the
     # generated NATS permissions.
     bus_rights: tuple[str, ...] = ()
+    # Referral topics this service answers, with the shared contract of
+    # `contracts.referrals` (accepted / rejected with a reason / completed). The spec then
+    # publishes those answers and, each time it starts, a `ReferralTopicsDeclared` with
+    # these topics, from which counselling learns who owns which topic.
+    referral_topics: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.referral_topics:
+            return
+        msgspec.convert(list(self.referral_topics), list[Topic])  # each a valid topic
+        wanted = (*ANSWERS, ReferralTopicsDeclared)
+        declare = DeclareTopics(self.name, self.version, self.referral_topics)
+        # Idempotent: `dataclasses.replace` (the runtime's effective spec) runs this again.
+        object.__setattr__(self, "publishes", (
+            *self.publishes, *(t for t in wanted if t not in self.publishes)))
+        if declare not in self.workers:
+            object.__setattr__(self, "workers", (*self.workers, declare))
 
     def source_streams(self) -> dict[str, list[type[EventData]]]:
         """The publishing service of each consumed event type -> the types wanted from it."""
@@ -159,6 +178,22 @@ class ServiceSpec:
         from contracts import event_type
 
         return frozenset(event_type(t) for on in self.consumes if on.idempotent for t in on.types)
+
+
+@dataclass(frozen=True)
+class DeclareTopics:
+    """The worker a spec with `referral_topics` gets: it announces them once at start,
+    through the outbox (so it waits there while the referrals stream does not exist yet)."""
+
+    service: str
+    version: str
+    topics: tuple[str, ...]
+
+    async def __call__(self, ctx: WorkerContext) -> None:
+        uow = ctx.store.unit_of_work(self.service)
+        uow.emit(ReferralTopicsDeclared(service=self.service, version=self.version,
+                                        topics=list(self.topics)))
+        await uow.commit()
 
 
 def views(resident: QueryHandler, site: QueryHandler, city: QueryHandler) -> tuple[Answers, ...]:

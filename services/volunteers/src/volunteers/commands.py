@@ -26,7 +26,7 @@ from volunteers.contracts import (
     VolunteerView,
 )
 from volunteers.domain import OPEN_STATES, checked, free, transition
-from volunteers.matching import fill_open_requests, propose
+from volunteers.matching import fill_open_requests, propose, started
 
 
 async def volunteer_view(uow: UnitOfWork, doc: dict[str, Any]) -> VolunteerView:
@@ -120,6 +120,7 @@ async def start_match(cmd: StartMatch, uow: UnitOfWork) -> MatchView:
     doc = await _advance(uow, cmd.match_id, "active")
     uow.emit(MatchStarted(resident_id=doc["resident_id"], match_id=doc["_id"],
                           volunteer_id=doc["volunteer_id"]))
+    await started(uow, doc)
     return match_view(doc)
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from contracts import Command, EventData, Reply
-from contracts.referrals import ReferralAccepted, ReferralRejected
+from contracts.referrals import ServiceReferralAccepted, ServiceReferralRejected
 
 SERVICE = "volunteers"
 
@@ -90,12 +90,12 @@ class MatchEnded(_AboutResident, frozen=True, kw_only=True, tag="im.volunteers.m
     rating: Rating | None = None
 
 
-class VolunteersReferralAccepted(ReferralAccepted, frozen=True, kw_only=True,
+class VolunteersReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
                                  tag="im.volunteers.referral_accepted.v1"):
     pass
 
 
-class VolunteersReferralRejected(ReferralRejected, frozen=True, kw_only=True,
+class VolunteersReferralRejected(ServiceReferralRejected, frozen=True, kw_only=True,
                                  tag="im.volunteers.referral_rejected.v1"):
     pass
 

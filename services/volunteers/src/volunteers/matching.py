@@ -8,11 +8,14 @@ import uuid
 from datetime import date
 from typing import Any
 
+from contracts.referrals import ReferralAccepted, ReferralCompleted
 from im_runtime import UnitOfWork
 from im_runtime.anonymous import NOT_STAND_IN
 from volunteers import store
-from volunteers.contracts import MatchProposed
+from volunteers.contracts import SERVICE, MatchProposed
 from volunteers.domain import best, free, offer_for
+
+TOPICS = ("volunteers",)
 
 
 def derived_id(prefix: str, key: str) -> str:
@@ -35,7 +38,25 @@ def propose(uow: UnitOfWork, volunteer: dict[str, Any], resident_id: str, offer:
     uow.emit(MatchProposed(resident_id=resident_id, match_id=match_id,
                            volunteer_id=volunteer["_id"], offer=offer,  # type: ignore[arg-type]
                            request_id=doc["request_id"], referral_id=doc["referral_id"]))
+    if request is not None and request.get("referral_id"):
+        uow.emit(ReferralAccepted(**answer(request), became="tandem", reference=match_id))
     return doc
+
+
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a referral answer about the request a referral opened."""
+    return {"referral_id": request["referral_id"], "resident_id": request["resident_id"],
+            "operator_id": request["operator_id"],
+            "topic": request.get("topic", TOPICS[0]), "service": SERVICE}
+
+
+async def started(uow: UnitOfWork, match: dict[str, Any]) -> None:
+    """A tandem from a referral started: the referral is completed."""
+    request = await uow.get(store.REQUESTS, match["request_id"]) if match.get("request_id") \
+        else None
+    if request is not None and request.get("referral_id"):
+        uow.emit(ReferralCompleted(**answer(request), became="tandem", reference=match["_id"],
+                                   outcome="started"))
 
 
 async def candidate(uow: UnitOfWork, resident_id: str, today: date,

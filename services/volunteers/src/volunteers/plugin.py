@@ -8,7 +8,7 @@ from contracts import housing as hs
 from contracts.counselling import ReferralRequested
 from im_runtime import Handles, On, ServiceSpec, views
 from im_runtime.spec import Retention
-from volunteers import commands, erasure, projection, queries, referrals, store
+from volunteers import commands, erasure, matching, projection, queries, referrals, store
 from volunteers import contracts as c
 
 # Default periods in days (IM_RETENTION_VOLUNTEERS_<NAME> overrides): a year after a match
@@ -46,6 +46,8 @@ spec = ServiceSpec(
         store.SITES: [],
     },
     erase=erasure.erase,
+    # Answered with the shared referral contract (contracts.referrals).
+    referral_topics=matching.TOPICS,
     retention=(
         Retention("matches", store.MATCHES, "ended_at", ONE_YEAR, where={"state": "ended"}),
         Retention("requests", store.REQUESTS, "requested_on", ONE_YEAR, stored="date"),
