@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -77,6 +78,19 @@ def services(args: argparse.Namespace) -> int:
     return 0
 
 
+def message_schema(name: str, struct: Any) -> Any:
+    """A message's JSON Schema; the operators' own (their events and feedback) list the
+    referral topics the installed services declare."""
+    from contracts import subjects as subj
+    from contracts.referrals import with_topics
+    from im_runtime.plugins import installed
+
+    found = msgspec.json.schema(struct)
+    if name.split(".")[1:2] not in ([subj.OPERATOR], [subj.FEEDBACK]):
+        return found
+    return with_topics(found, (t for s in installed().values() for t in s.referral_topics))
+
+
 def schema(args: argparse.Namespace) -> int:
     from contracts.registry import all_messages
 
@@ -85,6 +99,6 @@ def schema(args: argparse.Namespace) -> int:
     messages = all_messages()
     for name, struct in messages.items():
         (out / f"{name}.json").write_bytes(
-            msgspec.json.format(msgspec.json.encode(msgspec.json.schema(struct)), indent=2))
+            msgspec.json.format(msgspec.json.encode(message_schema(name, struct)), indent=2))
     print(f"wrote {len(messages)} schemas to {out}")
     return 0

@@ -13,7 +13,8 @@ below their shapes for replay: stored logs still hold them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 import msgspec
 
@@ -23,7 +24,8 @@ SERVICE = "referrals"
 
 # A topic names what the resident is referred for, e.g. `housing_search`; which topics
 # exist is what the running services declare (see `docs/operators.md`).
-Topic = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+TOPIC_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+Topic = Annotated[str, msgspec.Meta(pattern=TOPIC_PATTERN)]
 # What a referral became in the owning service: `case`, `enrolment`, `access_request`,
 # `coaching_need`, `participation`, `placement`, `tandem`, `support_request`, or a
 # plugin's own word.
@@ -75,6 +77,20 @@ class ReferralTopicsDeclared(EventData, frozen=True, kw_only=True,
     service: str
     version: str
     topics: list[Topic]
+
+
+def with_topics(schema: Any, topics: Iterable[str]) -> Any:
+    """A JSON Schema whose topic fields list `topics` (those the installed services
+    declare): what the operators' schemas say, so that their systems know the topics. The
+    decoder itself takes any well-formed topic; one nobody handles is rejected by answer."""
+    if isinstance(schema, dict):
+        out = {k: with_topics(v, topics) for k, v in schema.items()}
+        if out.get("pattern") == TOPIC_PATTERN:
+            out["enum"] = sorted(set(topics))
+        return out
+    if isinstance(schema, list):
+        return [with_topics(v, topics) for v in schema]
+    return schema
 
 
 ANSWERS: tuple[type[_Answer], ...] = (ReferralAccepted, ReferralRejected, ReferralCompleted)

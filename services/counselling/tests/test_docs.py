@@ -15,17 +15,30 @@ import yaml
 from contracts import CloudEvent, event_parts, event_type
 from contracts.operator import EVENTS
 from counselling.plugin import spec
+from contracts.referrals import with_topics
+from im_cli.commands import message_schema
 from im_cli.publish import prepare
+from im_runtime.plugins import installed
 
 pytestmark = pytest.mark.unit
 DOCS = Path(__file__).parents[3] / "docs"
 FEEDBACK = [t for t in spec.publishes if event_parts(t)[0] == "feedback"]
+TOPICS = {t for s in installed().values() for t in s.referral_topics}
 
 
 @pytest.mark.parametrize("t", [*EVENTS, *FEEDBACK], ids=event_type)
 def test_stored_json_schemas_are_generated_from_the_contracts(t):
     stored = json.loads((DOCS / "operator-schemas" / f"{event_type(t)}.json").read_text())
-    assert stored == msgspec.json.schema(CloudEvent[t])  # type: ignore[valid-type]
+    assert stored == message_schema(event_type(t), CloudEvent[t])  # type: ignore[valid-type]
+    assert stored == with_topics(msgspec.json.schema(CloudEvent[t]),  # type: ignore[valid-type]
+                                 TOPICS) or "topic" not in json.dumps(stored)
+
+
+def test_the_operators_schemas_list_the_installed_topics():
+    stored = json.loads((DOCS / "operator-schemas" /
+                         "im.operator.referral_requested.v1.json").read_text())
+    topic = stored["$defs"]["ReferralRequested"]["properties"]["topic"]
+    assert topic["enum"] == sorted(TOPICS)
 
 
 def test_every_worked_example_passes_the_publishers_check():

@@ -3,6 +3,7 @@ follow-ups, the referral lifecycle, visibility of health details, never a note."
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,7 +17,9 @@ from contracts import operator as op
 from contracts.counselling import AnswerCityReferral, ReferralRequested
 from contracts.employment import EmploymentReferralAccepted
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
-from counselling import operators, projection, queries, referrals
+from contracts import referrals as rf
+from contracts.counselling import ReferralOverdue
+from counselling import answers, operators, overdue, projection, queries, referrals, topics
 from counselling.boundary import SiteNotKnownYet
 from im_runtime import Conflict, Reject
 from im_runtime.memory import MemoryStore
@@ -31,7 +34,10 @@ HANDLER = {op.SessionRecorded: operators.on_session_recorded,
            hs.SiteRegistered: projection.on_site_registered,
            hs.ResidentPlaced: projection.on_resident_moved,
            hs.ResidentTransferred: projection.on_resident_moved,
-           hs.ResidentMovedOut: projection.on_resident_moved}
+           hs.ResidentMovedOut: projection.on_resident_moved,
+           rf.ReferralTopicsDeclared: topics.on_topics_declared,
+           rf.ReferralAccepted: answers.on_answer, rf.ReferralRejected: answers.on_answer,
+           rf.ReferralCompleted: answers.on_answer}
 
 
 def rnd(prefix: str) -> str:
@@ -40,7 +46,7 @@ def rnd(prefix: str) -> str:
 
 async def feed(store: MemoryStore, data: EventData, source: str,
                at: datetime | None = None) -> list[Any]:
-    handler: Any = HANDLER.get(type(data), referrals.on_answer)
+    handler: Any = HANDLER.get(type(data), answers.on_service_answer)
     return await store.feed(handler, data, source, at)
 
 
@@ -153,48 +159,128 @@ class TestDataMinimisation:
         assert secret not in repr(await ask(store, GetCityStats()))
 
 
+DECLARED = {"housing": ["housing_search"], "education": ["language_course", "kita_school"],
+            "employment": ["work_qualification"], "volunteers": ["volunteers"],
+            "counselling": ["authorities", "neighbourhood"]}
+
+
+def answer(ref: str, r: str, a: str, topic: str, service: str) -> dict[str, Any]:
+    return {"referral_id": ref, "resident_id": r, "operator_id": a, "topic": topic,
+            "service": service}
+
+
+async def refer(store: MemoryStore, a: str, s: str, r: str, topic: str,
+                ref: str | None = None) -> tuple[str, list[Any]]:
+    ref = ref or rnd("ref")
+    out = await feed(store, op.ReferralRequested(resident_id=r, site_id=s, referral_id=ref,
+                                                 topic=topic, requested_on=TODAY), a)
+    return ref, out
+
+
 class TestReferrals:
-    async def test_a_session_referral_is_handed_on_and_follows_the_owners_answers(self, world):
-        store, a, s, r = world
+    @pytest.fixture
+    async def city(self, world):
+        store = world[0]
+        for service, topics in DECLARED.items():
+            await feed(store, rf.ReferralTopicsDeclared(service=service, version="1.0.0",
+                                                        topics=topics), service)
+        return world
+
+    async def test_a_session_referral_is_handed_on_and_follows_the_owners_answers(self, city):
+        store, a, s, r = city
         out = await feed(store, session(r, s, referral="housing_search"), a)
         req = next(e for e in out if isinstance(e, ReferralRequested))
         assert req.topic == "housing_search" and req.operator_id == a
         assert any(isinstance(e, fb.ReferralReceived) and e.owner == "housing" for e in out)
-        answer = {"referral_id": req.referral_id, "resident_id": r, "operator_id": a,
-                  "topic": "housing_search"}
-        # Not the owner's answer: ignored.
-        assert await feed(store, EmploymentReferralAccepted(**answer, reference="x"),
-                          "employment") == []
-        out = await feed(store, hs.HousingReferralAccepted(**answer, reference="case-1"),
-                         "housing")
+        about = answer(req.referral_id, r, a, "housing_search", "housing")
+        out = await feed(store, rf.ReferralAccepted(**about, became="case",
+                                                    reference="case-1"), "housing")
         assert [type(e) for e in out] == [fb.ReferralAccepted]
-        assert await feed(store, hs.HousingReferralAccepted(**answer, reference="case-1"),
+        assert out[0].became == "case" and out[0].by == "housing"
+        assert await feed(store, rf.ReferralAccepted(**about, became="case", reference="case-1"),
                           "housing") == []  # twice: no change
-        out = await feed(store, hs.HousingReferralCompleted(**answer, reference="case-1",
-                                                            outcome="moved_out"), "housing")
+        out = await feed(store, rf.ReferralCompleted(**about, became="case", reference="case-1",
+                                                     outcome="moved_out"), "housing")
         assert isinstance(out[0], fb.ReferralCompleted) and out[0].outcome == "moved_out"
         stats = await ask(store, GetCityStats())
         assert stats["referrals_by_topic"]["housing_search"]["completed"] >= 1
 
-    async def test_a_rejection_carries_its_reason_to_the_operator(self, world):
-        store, a, s, r = world
-        ref = rnd("ref")
-        await feed(store, op.ReferralRequested(resident_id=r, site_id=s, referral_id=ref,
-                                               topic="language_course", requested_on=TODAY), a)
+    async def test_an_answer_from_a_service_that_does_not_own_the_topic_is_dead_lettered(
+            self, city):
+        store, a, s, r = city
+        ref, _ = await refer(store, a, s, r, "housing_search")
+        before = store.snapshot()
+        with pytest.raises(Reject, match=f"service 'employment' does not handle topic "
+                                         f"'housing_search' of referral '{ref}' "
+                                         f"\\(its owner is 'housing'\\)"):
+            await feed(store, rf.ReferralAccepted(**answer(ref, r, a, "housing_search",
+                                                           "employment"),
+                                                  became="coaching_need", reference="n-1"),
+                       "employment")
+        with pytest.raises(Reject, match="names service 'housing' but its source is 'intruder'"):
+            await feed(store, rf.ReferralRejected(**answer(ref, r, a, "housing_search",
+                                                           "housing"), reason="x"), "intruder")
+        with pytest.raises(Reject, match="no referral 'nope'"):
+            await feed(store, rf.ReferralRejected(**answer("nope", r, a, "housing_search",
+                                                           "housing"), reason="x"), "housing")
+        assert store.snapshot() == before
+
+    async def test_a_topic_nobody_handles_is_rejected_at_once(self, city):
+        store, a, s, r = city
+        ref, out = await refer(store, a, s, r, "astrology")
+        assert [type(e) for e in out] == [fb.ReferralRejected]
+        assert out[0].reason == "no service handles astrology" and out[0].by == "counselling"
+        view = await ask(store, GetResidentOverview(resident_id=r))
+        assert view["referrals"][0]["state"] == "rejected"
+
+    async def test_a_plugins_declared_topic_is_handed_on_and_a_withdrawn_one_is_not(self, city):
+        store, a, s, r = city
+        await feed(store, rf.ReferralTopicsDeclared(service="sports", version="0.1.0",
+                                                    topics=["sports_club"]), "sports")
+        ref, out = await refer(store, a, s, r, "sports_club")
+        assert any(isinstance(e, fb.ReferralReceived) and e.owner == "sports" for e in out)
+        out = await feed(store, rf.ReferralCompleted(**answer(ref, r, a, "sports_club", "sports"),
+                                                     became="membership", reference="m-1",
+                                                     outcome="joined"), "sports")
+        assert isinstance(out[0], fb.ReferralCompleted) and out[0].became == "membership"
+        # another service cannot take the topic over; the owner's later start withdraws it
+        await feed(store, rf.ReferralTopicsDeclared(service="housing", version="1.0.0",
+                                                    topics=["housing_search", "sports_club"]),
+                   "housing")
+        assert (await refer(store, a, s, r, "sports_club"))[1][-1].owner == "sports"
+        await feed(store, rf.ReferralTopicsDeclared(service="sports", version="0.2.0",
+                                                    topics=[]), "sports")
+        _, out = await refer(store, a, s, r, "sports_club")
+        assert out[0].reason == "no service handles sports_club"
+
+    async def test_a_duplicate_referral_id_for_another_topic_is_dead_lettered(self, city):
+        store, a, s, r = city
+        ref, _ = await refer(store, a, s, r, "housing_search")
+        before = store.snapshot()
+        assert (await refer(store, a, s, r, "housing_search", ref))[1] == []  # sent again
+        with pytest.raises(Reject, match=f"referral '{ref}' of operator '{a}' exists already "
+                                         f"for another resident or topic"):
+            await refer(store, a, s, r, "language_course", ref)
+        assert store.snapshot() == before
+
+    async def test_answers_of_the_per_service_types_of_before_are_still_taken(self, city):
+        store, a, s, r = city
+        ref, _ = await refer(store, a, s, r, "language_course")
+        old = {"referral_id": ref, "resident_id": r, "operator_id": a, "topic": "language_course"}
+        # Not the owner's answer: ignored, as before.
+        assert await feed(store, EmploymentReferralAccepted(**old, reference="x"),
+                          "employment") == []
         from contracts.education import EducationReferralRejected
 
-        out = await feed(store, EducationReferralRejected(
-            referral_id=ref, resident_id=r, operator_id=a, topic="language_course",
-            reason="no course place"), "education")
+        out = await feed(store, EducationReferralRejected(**old, reason="no course place"),
+                         "education")
         assert isinstance(out[0], fb.ReferralRejected) and out[0].reason == "no course place"
         view = await ask(store, GetResidentOverview(resident_id=r))
         assert view["referrals"][0]["state"] == "rejected" and view["open_referrals"] == 0
 
-    async def test_the_city_team_answers_its_own_referrals(self, world):
-        store, a, s, r = world
-        ref = rnd("ref")
-        await feed(store, op.ReferralRequested(resident_id=r, site_id=s, referral_id=ref,
-                                               topic="authorities", requested_on=TODAY), a)
+    async def test_the_city_team_answers_its_own_referrals(self, city):
+        store, a, s, r = city
+        ref, _ = await refer(store, a, s, r, "authorities")
         assert (await ask(store, GetCityStats()))["city_team_open_referrals"] == 1
         view, events = await store.handle(referrals.answer_city_referral, AnswerCityReferral(
             actor=ADMIN, referral_id=ref, answer="accepted"))
@@ -203,6 +289,32 @@ class TestReferrals:
         with pytest.raises(Conflict, match="cannot become accepted"):
             await store.run(referrals.answer_city_referral,
                             AnswerCityReferral(actor=ADMIN, referral_id=ref, answer="accepted"))
+
+    async def test_a_referral_waiting_too_long_is_flagged_once_and_counted(self, city):
+        store, a, s, r = city
+        waiting, _ = await refer(store, a, s, r, "housing_search")
+        answered, _ = await refer(store, a, s, r, "language_course")
+        await feed(store, rf.ReferralAccepted(**answer(answered, r, a, "language_course",
+                                                       "education"),
+                                              became="enrolment", reference="e-1"), "education")
+        later = time.time() + 3 * 3600
+        uow = store.unit_of_work("counselling")
+        assert await overdue.flag(uow, 2.0, later) == 1
+        (flagged,) = uow.events
+        assert isinstance(flagged.data, ReferralOverdue)
+        assert flagged.data.referral_id == waiting and flagged.data.owner == "housing"
+        await uow.commit()
+        assert await overdue.flag(store.unit_of_work("counselling"), 2.0, later) == 0
+        assert (await ask(store, GetCityStats()))["overdue_referrals"] == 1
+        view = await ask(store, GetResidentOverview(resident_id=r))
+        assert [x["overdue"] for x in view["referrals"]].count(True) == 1
+
+    def test_the_answer_time_is_read_from_the_environment(self):
+        assert overdue.answer_hours({}) == 14 * 24
+        assert overdue.answer_hours({"IM_REFERRAL_ANSWER_HOURS": "0.5"}) == 0.5
+        for bad in ("soon", "0", "-3", "99999"):
+            with pytest.raises(ValueError, match="IM_REFERRAL_ANSWER_HOURS"):
+                overdue.answer_hours({"IM_REFERRAL_ANSWER_HOURS": bad})
 
 
 async def test_site_overview_counts_this_months_sessions_and_incidents(world):
