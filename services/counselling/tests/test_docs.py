@@ -14,8 +14,8 @@ import yaml
 
 from contracts import CloudEvent, event_parts, event_type
 from contracts.operator import EVENTS
-from counselling.plugin import spec
 from contracts.referrals import with_topics
+from counselling.plugin import spec
 from im_cli.commands import message_schema
 from im_cli.publish import prepare
 from im_runtime.plugins import installed

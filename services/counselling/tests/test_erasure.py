@@ -17,8 +17,10 @@ from contracts import housing as hs
 from contracts import operator as op
 from contracts.counselling import AnswerCityReferral
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
-from counselling import operators, projection, queries, referrals, store
+from contracts.referrals import ReferralTopicsDeclared
+from counselling import answers, operators, projection, queries, referrals, store
 from counselling.plugin import spec
+from counselling.topics import on_topics_declared
 from im_runtime.memory import MemoryStore
 from im_runtime.privacy import erase_committed
 from im_runtime.retention import expired_counts, run_committed
@@ -49,7 +51,7 @@ def later(seconds: int = 0) -> datetime:
 
 async def feed(mem: MemoryStore, data: EventData, source: str,
                at: datetime | None = None) -> list[Any]:
-    handler: Any = HANDLER.get(type(data), referrals.on_answer)
+    handler: Any = HANDLER.get(type(data), answers.on_service_answer)
     return await mem.feed(handler, data, source, at)
 
 
@@ -76,6 +78,10 @@ def note(rid: str, site: str) -> op.CaseNoteRecorded:
 
 
 async def sites(mem: MemoryStore) -> None:
+    for service, topics in (("housing", ["housing_search"]), ("education", ["language_course"]),
+                            ("counselling", ["authorities"])):
+        await mem.feed(on_topics_declared, ReferralTopicsDeclared(
+            service=service, version="1", topics=topics), service)
     for site, owner in ((S, A), (T, B)):
         await feed(mem, hs.SiteRegistered(site_id=site, kind="shelter", name="x",
                                           operator_id=owner, district="d", capacity=9),

@@ -14,11 +14,10 @@ from contracts import Actor, EventData
 from contracts import feedback as fb
 from contracts import housing as hs
 from contracts import operator as op
-from contracts.counselling import AnswerCityReferral, ReferralRequested
+from contracts import referrals as rf
+from contracts.counselling import AnswerCityReferral, ReferralOverdue, ReferralRequested
 from contracts.employment import EmploymentReferralAccepted
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
-from contracts import referrals as rf
-from contracts.counselling import ReferralOverdue
 from counselling import answers, operators, overdue, projection, queries, referrals, topics
 from counselling.boundary import SiteNotKnownYet
 from im_runtime import Conflict, Reject
@@ -181,9 +180,9 @@ class TestReferrals:
     @pytest.fixture
     async def city(self, world):
         store = world[0]
-        for service, topics in DECLARED.items():
+        for service, declared in DECLARED.items():
             await feed(store, rf.ReferralTopicsDeclared(service=service, version="1.0.0",
-                                                        topics=topics), service)
+                                                        topics=declared), service)
         return world
 
     async def test_a_session_referral_is_handed_on_and_follows_the_owners_answers(self, city):
@@ -227,7 +226,7 @@ class TestReferrals:
 
     async def test_a_topic_nobody_handles_is_rejected_at_once(self, city):
         store, a, s, r = city
-        ref, out = await refer(store, a, s, r, "astrology")
+        _, out = await refer(store, a, s, r, "astrology")
         assert [type(e) for e in out] == [fb.ReferralRejected]
         assert out[0].reason == "no service handles astrology" and out[0].by == "counselling"
         view = await ask(store, GetResidentOverview(resident_id=r))

@@ -11,6 +11,7 @@ import pytest
 from contracts import Actor, wrap
 from contracts import education as ev
 from contracts import education_commands as c
+from contracts import referrals as rf
 from contracts.counselling import ReferralRequested
 from contracts.housing import ResidentMovedOut, ResidentPlaced, ResidentRegistered
 from contracts.queries import GetResidentOverview
@@ -117,12 +118,12 @@ async def test_referrals_enrol_open_requests_or_are_rejected():
     mem = MemoryStore("education")
     _, events = await run(mem, referrals.on_referral_requested,
                           referral("r1", "f1", "language_course"))
-    assert isinstance(events[0], ev.EducationReferralRejected)
+    assert isinstance(events[0], rf.ReferralRejected)
     await new_course(mem, capacity=1, course_id="far", site="s9")
     await new_course(mem, capacity=1, course_id="near", site="s1")
     _, events = await run(mem, referrals.on_referral_requested,
                           referral("r2", "f2", "language_course"))
-    assert [type(e) for e in events] == [ev.EnrolmentConfirmed, ev.EducationReferralAccepted]
+    assert [type(e) for e in events] == [ev.EnrolmentConfirmed, rf.ReferralAccepted]
     assert events[0].course_id == "near"  # a free seat at the resident's site first
     _, again = await run(mem, referrals.on_referral_requested,
                          referral("r2", "f2", "language_course"))

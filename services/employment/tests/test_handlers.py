@@ -14,6 +14,7 @@ import pytest
 from contracts import Actor
 from contracts import employment as ev
 from contracts import employment_commands as c
+from contracts import referrals as rf
 from contracts.counselling import ReferralRequested
 from contracts.education import EnrolmentConfirmed, EnrolmentWithdrawn
 from contracts.housing import (
@@ -282,7 +283,7 @@ class TestReferralsAndCoaching:
         events = await feed(world, coaching.on_referral_requested, self.referral("r1"),
                             "counselling")
         assert [type(e) for e in events] == [ev.CoachingNeedOpened,
-                                             ev.EmploymentReferralAccepted]
+                                             rf.ReferralAccepted]
         need_id = events[0].need_id
         assert events[1].reference == need_id
         assert await feed(world, coaching.on_referral_requested, self.referral("r1"),
@@ -298,9 +299,33 @@ class TestReferralsAndCoaching:
     async def test_unknown_residents_are_turned_down_and_other_topics_ignored(self, world):
         events = await feed(world, coaching.on_referral_requested, self.referral("ghost"),
                             "counselling")
-        assert [type(e) for e in events] == [ev.EmploymentReferralRejected]
+        assert [type(e) for e in events] == [rf.ReferralRejected]
         assert await feed(world, coaching.on_referral_requested,
                           self.referral("r1", topic="housing_search"), "counselling") == []
+
+    async def test_a_resident_no_open_programme_admits_is_rejected_with_the_reason(self, world):
+        await resident(world, "r9", status="asylum_pending")
+        events = await feed(world, coaching.on_referral_requested, self.referral("r9"),
+                            "counselling")
+        assert [type(e) for e in events] == [rf.ReferralRejected]
+        assert events[0].reason == "residence status asylum_pending is not admitted to p1"
+        assert events[0].service == "employment" and "needs" not in world.collections
+
+    async def test_a_placement_completes_the_referral(self, store):
+        await programme(store, course=False)
+        await resident(store, "r1")
+        accepted = await feed(store, coaching.on_referral_requested, self.referral("r1"),
+                              "counselling")
+        assert accepted[-1].became == "coaching_need"
+        view, _ = await register(store, "r1")
+        view, _ = await run(store, participants.activate_participant, c.ActivateParticipant(
+            actor=ADMIN, participation_id=view.participation_id))
+        view, events = await run(store, placements.record_placement, c.RecordPlacement(
+            actor=ADMIN, participation_id=view.participation_id, kind="job",
+            sector="logistics", starts=ON, hours=30))
+        done = [e for e in events if isinstance(e, rf.ReferralCompleted)]
+        assert len(done) == 1 and (done[0].referral_id, done[0].outcome) == ("ref-r1", "placed")
+        assert (done[0].became, done[0].reference) == ("placement", view.placement_id)
 
     async def test_coaching_is_for_the_city_social_workers(self, world):
         for actor in (Actor(subject="v", role="provider", provider="vhs"),

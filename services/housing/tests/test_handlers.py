@@ -12,6 +12,7 @@ import pytest
 from contracts import Actor, CloudEvent, wrap
 from contracts import housing as ev
 from contracts import housing_commands as c
+from contracts import referrals as rf
 from contracts.counselling import ReferralRequested
 from contracts.queries import GetResidentOverview, GetSiteOverview
 from housing import moveout, placements, queries, referrals, residents, sites, staff
@@ -357,7 +358,7 @@ class TestReferrals:
         await place(store, hh, "s1")
         events = await consume(store, referral(ids[1]))
         opened = [e for e in events if isinstance(e, ev.MoveOutCaseOpened)]
-        accepted = [e for e in events if isinstance(e, ev.HousingReferralAccepted)]
+        accepted = [e for e in events if isinstance(e, rf.ReferralAccepted)]
         assert len(opened) == 1 and opened[0].referral_id == "ref-1"
         assert len(accepted) == 1
         assert accepted[0].reference == opened[0].case_id
@@ -370,12 +371,12 @@ class TestReferrals:
         await place(store, hh, "s1")
         case_id = await open_case(store, hh)
         events = await consume(store, referral(ids[0], referral_id="ref-2"))
-        assert [type(e) for e in events] == [ev.HousingReferralAccepted]
+        assert [type(e) for e in events] == [rf.ReferralAccepted]
         assert events[0].reference == case_id
         assert len(store.collections["cases"]) == 1
         for stage in FORWARD:
             _, events = await advance(store, case_id, stage)
-        done = [e for e in events if isinstance(e, ev.HousingReferralCompleted)]
+        done = [e for e in events if isinstance(e, rf.ReferralCompleted)]
         assert len(done) == 1 and done[0].referral_id == "ref-2"
         assert done[0].outcome == "moved_out" and done[0].reference == case_id
 
@@ -385,22 +386,22 @@ class TestReferrals:
         await place(store, hh, "s1")
         first = await consume(store, referral(ids[0]))
         again = await consume(store, referral(ids[0]))  # a new event id, same referral
-        assert sum(isinstance(e, ev.HousingReferralAccepted) for e in first) == 1
+        assert sum(isinstance(e, rf.ReferralAccepted) for e in first) == 1
         assert again == []
         (case,) = store.collections["cases"].values()
         assert len(case["referrals"]) == 1
 
     async def test_an_unknown_resident_is_rejected_with_the_reason(self, store):
         events = await consume(store, referral("r-nobody"))
-        assert len(events) == 1 and isinstance(events[0], ev.HousingReferralRejected)
+        assert len(events) == 1 and isinstance(events[0], rf.ReferralRejected)
         assert "not registered" in events[0].reason
         assert events[0].resident_id == "r-nobody" and "cases" not in store.collections
-        assert store.outbox[0].subject == "im.evt.housing.referral_rejected.r-nobody"
+        assert store.outbox[0].subject == "im.evt.referrals.referral_rejected.r-nobody"
 
     async def test_an_unplaced_resident_is_rejected_with_the_reason(self, store):
         _, ids = await household(store, 1)
         events = await consume(store, referral(ids[0]))
-        assert len(events) == 1 and isinstance(events[0], ev.HousingReferralRejected)
+        assert len(events) == 1 and isinstance(events[0], rf.ReferralRejected)
         assert "no active placement" in events[0].reason
         assert "cases" not in store.collections
 

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from contracts import Actor
+from contracts import referrals as rf
 from contracts.counselling import ReferralRequested
 from contracts.housing import (
     ResidentMovedOut,
@@ -81,7 +82,7 @@ class TestReferrals:
     async def test_a_fitting_volunteer_gets_a_proposed_match_once(self, world):
         await run(world, commands.register_volunteer, volunteer())
         events = await feed(world, referrals.on_referral_requested, referral("r1"), "counselling")
-        assert [type(e) for e in events] == [c.MatchProposed, c.VolunteersReferralAccepted]
+        assert [type(e) for e in events] == [c.MatchProposed, rf.ReferralAccepted]
         proposed, accepted = events
         assert (proposed.volunteer_id, proposed.offer) == ("v1", "language_tandem")
         assert accepted.reference == proposed.match_id
@@ -91,11 +92,15 @@ class TestReferrals:
 
     async def test_no_fit_opens_a_request_that_a_new_volunteer_takes(self, world):
         events = await feed(world, referrals.on_referral_requested, referral("r1"), "counselling")
-        assert [type(e) for e in events] == [c.SupportRequested, c.VolunteersReferralAccepted]
+        # no answer yet: the referral waits until a tandem is proposed
+        assert [type(e) for e in events] == [c.SupportRequested]
         _, events = await run(world, commands.register_volunteer, volunteer())
-        assert [type(e) for e in events] == [c.VolunteerRegistered, c.MatchProposed]
+        assert [type(e) for e in events] == [c.VolunteerRegistered, c.MatchProposed,
+                                             rf.ReferralAccepted]
         (request,) = world.collections["requests"].values()
         assert not request["open"] and request["match_id"] == events[1].match_id
+        assert (events[2].became, events[2].reference) == ("tandem", events[1].match_id)
+        assert (events[2].service, events[2].operator_id) == ("volunteers", "op1")
 
     @pytest.mark.parametrize("kw", [{"districts": ["Linden"]}, {"languages": ["fa"]},
                                     {"background_check_on": None}, {"capacity": 0},
@@ -122,14 +127,17 @@ class TestMatches:
         (mid,) = world.collections["matches"]
         for handler, cmd, state in ((commands.agree_match, c.AgreeMatch, "agreed"),
                                     (commands.start_match, c.StartMatch, "active")):
-            view, _ = await run(world, handler, cmd(actor=ADMIN, match_id=mid))
+            view, started = await run(world, handler, cmd(actor=ADMIN, match_id=mid))
             assert view.state == state
+        # the tandem started: its referral is completed
+        assert [type(e) for e in started] == [c.MatchStarted, rf.ReferralCompleted]
+        assert (started[1].referral_id, started[1].outcome) == ("ref-r1", "started")
         await refuse(world, commands.agree_match, c.AgreeMatch(actor=ADMIN, match_id=mid),
                      Conflict)
         view, events = await run(world, commands.end_match, c.EndMatch(
             actor=ADMIN, match_id=mid, outcome="completed", rating=5, feedback="gut"))
         assert (view.state, view.rating) == ("ended", 5)
-        assert [type(e) for e in events] == [c.MatchEnded, c.MatchProposed]
+        assert [type(e) for e in events] == [c.MatchEnded, c.MatchProposed, rf.ReferralAccepted]
         assert events[1].resident_id == "r2"  # the freed place goes to the open request
         assert "feedback" not in msgspec.structs.asdict(events[0])
 
