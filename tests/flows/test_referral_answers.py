@@ -208,7 +208,7 @@ class Operator:
             for msg in await sub.fetch(200, timeout=1):
                 self.feedback.append(json.loads(msg.data))
                 await msg.ack()
-        except (nats.errors.TimeoutError, asyncio.TimeoutError):  # nothing new (nats-py 2.16
+        except (TimeoutError, nats.errors.TimeoutError):  # nothing new (nats-py 2.16
             pass  # sometimes raises the bare asyncio one, docs/pitfalls.md)
         finally:
             await sub.unsubscribe()
@@ -295,7 +295,7 @@ async def dead_letter(city: City, fragment: str) -> DeadLetter:
             while True:
                 try:
                     msg = await sub.next_msg(timeout=0.5)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                except (TimeoutError, nats.errors.TimeoutError):
                     return None
                 letter = msgspec.json.decode(msg.data, type=DeadLetter)
                 if fragment in letter.reason:
