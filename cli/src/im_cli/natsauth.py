@@ -128,11 +128,7 @@ def service_permissions(spec: object) -> Permissions:
     for ev in fb_events:
         pub += [f"{subj.PREFIX}.fb.*.{ev}", f"{subj.PREFIX}.fb.*.{ev}.*"]
     # Streams it declares (service.py `_declare_streams`): info, then create if missing.
-    streams = [subj.DLQ_STREAM]
-    if own:
-        streams.append(subj.event_stream(name))
-    if fb_events:
-        streams.append(subj.FEEDBACK_STREAM)
+    streams = [subj.DLQ_STREAM, *(_stream_for(p[0]) for p in publishes)]
     sources = spec.source_streams()  # type: ignore[attr-defined]
     streams += [_stream_for(s) for s in sources]
     for stream in _uniq(streams):

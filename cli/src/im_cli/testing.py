@@ -162,8 +162,9 @@ class EventLog:
 
 
 async def follow_events(nc: Any, service: str) -> tuple[EventLog, Any]:
-    """Follow im.evt.<service>.> from the stream's current end (an ordered consumer);
-    returns the log and the subscription to unsubscribe."""
+    """Follow im.evt.<service>.> from the stream's current end (an ordered consumer), and
+    the service's answers to referrals (the shared im.evt.referrals.> subjects, where its
+    stream is declared); returns the log and the subscription to unsubscribe."""
     import msgspec
     from nats.js.api import ConsumerConfig, DeliverPolicy
 
@@ -180,4 +181,32 @@ async def follow_events(nc: Any, service: str) -> tuple[EventLog, Any]:
         subj.events_of(service), cb=seen, ordered_consumer=True,
         config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                               opt_start_seq=info.state.last_seq + 1))
-    return log, sub
+    try:
+        shared = await js.stream_info(subj.event_stream(SHARED_REFERRALS))
+    except Exception:  # no referral answers anywhere yet
+        return log, sub
+
+    async def answered(msg: Any) -> None:
+        event = msgspec.json.decode(msg.data)
+        if event.get("source") == service:
+            await seen(msg)
+
+    answers = await js.subscribe(
+        subj.events_of(SHARED_REFERRALS), cb=answered, ordered_consumer=True,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                              opt_start_seq=shared.state.last_seq + 1))
+    return log, _Both(sub, answers)
+
+
+SHARED_REFERRALS = "referrals"
+
+
+class _Both:
+    """Two subscriptions that stop together."""
+
+    def __init__(self, *subs: Any) -> None:
+        self.subs = subs
+
+    async def unsubscribe(self) -> None:
+        for s in self.subs:
+            await s.unsubscribe()

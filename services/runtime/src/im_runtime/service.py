@@ -140,11 +140,10 @@ class ServiceRuntime:
     async def _declare_streams(self, js: Any) -> None:
         window = self.settings.duplicate_window
         await streams.ensure(js, streams.dlq_stream(self.replicas))
-        if any(event_parts(t)[0] == self.spec.name for t in self.spec.publishes):
-            await streams.ensure(js, streams.event_stream(self.spec.name, self.replicas, window))
-        if any(event_parts(t)[0] == subj.FEEDBACK for t in self.spec.publishes):
-            await streams.ensure(js, streams.feedback_stream(self.replicas, window))
-        for source in self.spec.source_streams():
+        # Every stream it publishes to (its own, feedback, shared ones such as referral
+        # answers, whose outbox would otherwise wait for a consumer to create them) or reads.
+        published = {event_parts(t)[0] for t in self.spec.publishes}
+        for source in sorted(published | set(self.spec.source_streams())):
             await streams.ensure(js, streams.for_source(source, self.replicas, window))
 
     def _register(self, js: Any, dead: DeadLetters) -> None:
