@@ -51,7 +51,11 @@ async def flag(uow: Any, hours: float, now: float) -> int:
 
 
 async def watch(ctx: WorkerContext) -> None:
-    hours = answer_hours()
+    try:
+        hours = answer_hours()
+    except ValueError as exc:  # said where it is seen, not lost with the task
+        log.error("overdue referrals are not flagged: %s", exc)
+        return
     every = min(hours * 360, 300.0)  # a tenth of the answer time, at most five minutes
     while True:
         await asyncio.sleep(every)
