@@ -162,6 +162,9 @@ class ChildcareReleased(_ChildcareEvent, frozen=True, kw_only=True,
     was: Literal["placed", "waitlisted"] = "placed"
 
 
+# Referral answers before the shared contract (contracts.referrals): no longer published,
+# still decoded, for replay of logs that hold them.
+
 class EducationReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
                                 tag="im.education.referral_accepted.v1"):
     pass

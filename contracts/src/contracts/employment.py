@@ -138,6 +138,9 @@ class PlacementRecorded(_ParticipationEvent, frozen=True, kw_only=True,
     hours: float
 
 
+# Referral answers before the shared contract (contracts.referrals): no longer published,
+# still decoded, for replay of logs that hold them.
+
 class EmploymentReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
                                  tag="im.employment.referral_accepted.v1"):
     pass

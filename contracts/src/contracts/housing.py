@@ -152,6 +152,9 @@ class ViewingRecorded(_ResidentEvent, frozen=True, kw_only=True,
     outcome: ViewingOutcome
 
 
+# Referral answers before the shared contract (contracts.referrals): no longer published,
+# still decoded, for replay of logs that hold them.
+
 class HousingReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
                               tag="im.housing.referral_accepted.v1"):
     pass

@@ -90,6 +90,8 @@ class MatchEnded(_AboutResident, frozen=True, kw_only=True, tag="im.volunteers.m
     rating: Rating | None = None
 
 
+# Its referral answers before the shared contract (contracts.referrals): no longer
+# published, kept so that stored logs still decode.
 class VolunteersReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
                                  tag="im.volunteers.referral_accepted.v1"):
     pass
