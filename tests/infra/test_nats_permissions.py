@@ -288,3 +288,50 @@ def test_services_get_streams_for_each_consumed_source() -> None:
             assert f"$JS.ACK.{stream}.{durable}.>" in perms.publish
 
 
+
+
+@pytest.mark.integration
+async def test_referral_answers_only_from_topic_owners_and_the_shared_stream_stays_put(
+        secured, admin: Conn) -> None:  # type: ignore[no-untyped-def]
+    """The shared referral stream: a service that answers no topic cannot answer (nor
+    declare topics, nor create the stream); one that does may publish its answers, yet
+    neither rewrite the stream nor take counselling's consumer on it."""
+    server, auth = secured
+    stream = subj.event_stream("referrals")
+    await streams.ensure(admin.js, streams.for_source("referrals", 1, 600.0))
+    accepted = subj.event("referrals", "referral_accepted", "r-1")
+
+    privacy = await connect(server, auth, natsauth.service_user("privacy"))
+    try:
+        before = await messages(admin, stream, "im.evt.referrals.>")
+        for subject in (accepted, subj.event("referrals", "topics_declared")):
+            with pytest.raises(nats.errors.TimeoutError):
+                await privacy.js.publish(subject, b"{}", timeout=1)
+        assert await messages(admin, stream, "im.evt.referrals.>") == before
+        await privacy.nc.publish(f"$JS.API.STREAM.CREATE.{stream}", b"{}")
+        await privacy.nc.flush()
+        await asyncio.sleep(0.2)
+        assert sum("permissions violation" in e for e in privacy.errors) >= 3, privacy.errors
+    finally:
+        await privacy.nc.close()
+
+    housing = await connect(server, auth, natsauth.service_user("housing"))
+    try:
+        ack = await housing.js.publish(accepted, b"{}")
+        assert ack.stream == stream
+        # Not an event type the shared contract does not have.
+        with pytest.raises(nats.errors.TimeoutError):
+            await housing.js.publish(subj.event("referrals", "referral_forged", "r-1"), b"{}",
+                                     timeout=1)
+        for api in (f"STREAM.DELETE.{stream}", f"STREAM.PURGE.{stream}",
+                    f"STREAM.UPDATE.{stream}", f"STREAM.MSG.DELETE.{stream}",
+                    f"CONSUMER.DURABLE.CREATE.{stream}.counselling__referrals",
+                    f"CONSUMER.CREATE.{stream}.counselling__referrals"):
+            await housing.nc.publish(f"$JS.API.{api}", b"{}")
+        await housing.nc.flush()
+        await asyncio.sleep(0.2)
+        assert sum("permissions violation" in e for e in housing.errors) >= 7, housing.errors
+        info = await admin.js.stream_info(stream)
+        assert info.state.messages >= 1  # nothing deleted, purged or replaced
+    finally:
+        await housing.nc.close()
