@@ -11,19 +11,24 @@ from contracts.referrals import Topic
 SERVICE = "counselling"
 
 
-class ReferralRequested(EventData, frozen=True, kw_only=True,
-                        tag="im.counselling.referral_requested.v1"):
-    """Counselling accepted an operator's referral and hands it to the city's services."""
+class _AboutReferral(EventData, frozen=True, kw_only=True):
+    """What every event about one operator's referral names."""
 
     referral_id: str
     resident_id: str
     operator_id: str
     site_id: str
     topic: Topic
-    requested_on: date
 
     def resident_key(self) -> str | None:
         return self.resident_id
+
+
+class ReferralRequested(_AboutReferral, frozen=True, kw_only=True,
+                        tag="im.counselling.referral_requested.v1"):
+    """Counselling accepted an operator's referral and hands it to the city's services."""
+
+    requested_on: date
 
 
 # The city team's own referrals (topics `authorities`, `neighbourhood`): its answers -----
@@ -57,19 +62,11 @@ class ReferralView(Reply, frozen=True, kw_only=True):
     overdue: bool = False
 
 
-class ReferralOverdue(EventData, frozen=True, kw_only=True,
+class ReferralOverdue(_AboutReferral, frozen=True, kw_only=True,
                       tag="im.counselling.referral_overdue.v1"):
     """A referral has waited longer than counselling's answer time (IM_REFERRAL_ANSWER_HOURS)
     without an answer from the service that owns its topic: it is on the city's worklist."""
 
-    referral_id: str
-    resident_id: str
-    operator_id: str
-    site_id: str
-    topic: Topic
     owner: str
     requested_on: date
     waited_hours: float
-
-    def resident_key(self) -> str | None:
-        return self.resident_id

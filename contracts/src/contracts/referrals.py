@@ -28,8 +28,9 @@ TOPIC_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 Topic = Annotated[str, msgspec.Meta(pattern=TOPIC_PATTERN)]
 # What a referral became in the owning service: `case`, `enrolment`, `access_request`,
 # `coaching_need`, `participation`, `placement`, `tandem`, `support_request`, or a
-# plugin's own word.
-Became = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+# plugin's own word. (Its pattern is written apart from TOPIC_PATTERN on purpose:
+# `with_topics` finds topic fields by that exact pattern.)
+Became = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 

@@ -35,13 +35,7 @@ async def on_answer(event: CloudEvent[Answer], uow: UnitOfWork) -> None:
     if doc["topic"] != data.topic or doc["owner"] not in (by, "any"):
         raise Reject(f"service {by!r} does not handle topic {doc['topic']!r} of referral "
                      f"{data.referral_id!r} (its owner is {doc['owner']!r})")
-    if isinstance(data, ReferralAccepted):
-        advance(uow, doc, "accepted", by, reference=data.reference, became=data.became)
-    elif isinstance(data, ReferralRejected):
-        advance(uow, doc, "rejected", by, reason=data.reason)
-    else:
-        advance(uow, doc, "completed", by, reference=data.reference, outcome=data.outcome,
-                became=data.became)
+    apply(uow, doc, by, data)
 
 
 async def on_service_answer(event: CloudEvent[Any], uow: UnitOfWork) -> None:
@@ -51,9 +45,17 @@ async def on_service_answer(event: CloudEvent[Any], uow: UnitOfWork) -> None:
     doc = await uow.get(store.REFERRALS, store.key(data.operator_id, data.referral_id))
     if doc is None or doc["owner"] not in (by, "any"):
         return
-    if isinstance(data, ServiceReferralAccepted):
-        advance(uow, doc, "accepted", by, reference=data.reference)
-    elif isinstance(data, ServiceReferralRejected):
+    apply(uow, doc, by, data)
+
+
+def apply(uow: UnitOfWork, doc: dict[str, Any], by: str, data: Any) -> None:
+    """Move the referral on by an answer of either contract (the old ones name no
+    `became`)."""
+    became = getattr(data, "became", None)
+    if isinstance(data, ReferralAccepted | ServiceReferralAccepted):
+        advance(uow, doc, "accepted", by, reference=data.reference, became=became)
+    elif isinstance(data, ReferralRejected | ServiceReferralRejected):
         advance(uow, doc, "rejected", by, reason=data.reason)
-    elif isinstance(data, ServiceReferralCompleted):
-        advance(uow, doc, "completed", by, reference=data.reference, outcome=data.outcome)
+    elif isinstance(data, ReferralCompleted | ServiceReferralCompleted):
+        advance(uow, doc, "completed", by, reference=data.reference, outcome=data.outcome,
+                became=became)

@@ -11,10 +11,10 @@ import os
 import time
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
 from contracts.counselling import SERVICE, ReferralOverdue
 from counselling import store
+from im_runtime import UnitOfWork
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.spec import WorkerContext
 
@@ -35,7 +35,7 @@ def answer_hours(env: Mapping[str, str] = os.environ) -> float:
     return hours
 
 
-async def flag(uow: Any, hours: float, now: float) -> int:
+async def flag(uow: UnitOfWork, hours: float, now: float) -> int:
     """Flag (and announce) every referral waiting longer than `hours`: how many."""
     due = await uow.find(store.REFERRALS, {"state": "requested", "overdue": False,
                                            "requested_at": {"$lt": now - hours * 3600}})

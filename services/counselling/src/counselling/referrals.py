@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from contracts import feedback as fb
+from contracts.counselling import SERVICE as COUNSELLING
 from contracts.counselling import AnswerCityReferral, ReferralRequested, ReferralView
 from counselling import cases, store, topics
 from im_runtime import Conflict, Reject, UnitOfWork
@@ -20,7 +21,6 @@ from im_runtime.access import STAFF, require_role, require_site
 # Which state may follow which: an answer that does not move a referral on is ignored,
 # so duplicates and late answers change nothing.
 NEXT = {"requested": {"accepted", "rejected", "completed"}, "accepted": {"completed"}}
-COUNSELLING = "counselling"
 
 
 async def request(uow: UnitOfWork, *, operator_id: str, referral_id: str, resident_id: str,
