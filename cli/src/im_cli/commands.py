@@ -78,17 +78,23 @@ def services(args: argparse.Namespace) -> int:
     return 0
 
 
-def message_schema(name: str, struct: Any) -> Any:
+def declared_topics() -> list[str]:
+    """The referral topics the installed services declare."""
+    from im_runtime.plugins import installed
+
+    return [t for s in installed().values() for t in s.referral_topics]
+
+
+def message_schema(name: str, struct: Any, topics: list[str] | None = None) -> Any:
     """A message's JSON Schema; the operators' own (their events and feedback) list the
-    referral topics the installed services declare."""
+    referral topics (`topics`, else those the installed services declare)."""
     from contracts import subjects as subj
     from contracts.referrals import with_topics
-    from im_runtime.plugins import installed
 
     found = msgspec.json.schema(struct)
     if name.split(".")[1:2] not in ([subj.OPERATOR], [subj.FEEDBACK]):
         return found
-    return with_topics(found, (t for s in installed().values() for t in s.referral_topics))
+    return with_topics(found, declared_topics() if topics is None else topics)
 
 
 def schema(args: argparse.Namespace) -> int:
@@ -97,8 +103,9 @@ def schema(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     messages = all_messages()
+    topics = declared_topics()  # the plugins are loaded once, not once per message
     for name, struct in messages.items():
-        (out / f"{name}.json").write_bytes(
-            msgspec.json.format(msgspec.json.encode(message_schema(name, struct)), indent=2))
+        (out / f"{name}.json").write_bytes(msgspec.json.format(
+            msgspec.json.encode(message_schema(name, struct, topics)), indent=2))
     print(f"wrote {len(messages)} schemas to {out}")
     return 0

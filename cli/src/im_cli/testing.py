@@ -168,6 +168,7 @@ async def follow_events(nc: Any, service: str) -> tuple[EventLog, Any]:
     import msgspec
     from nats.js.api import ConsumerConfig, DeliverPolicy
 
+    from contracts import referrals
     from contracts import subjects as subj
 
     js = nc.jetstream()
@@ -182,7 +183,7 @@ async def follow_events(nc: Any, service: str) -> tuple[EventLog, Any]:
         config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                               opt_start_seq=info.state.last_seq + 1))
     try:
-        shared = await js.stream_info(subj.event_stream(SHARED_REFERRALS))
+        shared = await js.stream_info(subj.event_stream(referrals.SERVICE))
     except Exception:  # no referral answers anywhere yet
         return log, sub
 
@@ -192,13 +193,11 @@ async def follow_events(nc: Any, service: str) -> tuple[EventLog, Any]:
             await seen(msg)
 
     answers = await js.subscribe(
-        subj.events_of(SHARED_REFERRALS), cb=answered, ordered_consumer=True,
+        subj.events_of(referrals.SERVICE), cb=answered, ordered_consumer=True,
         config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                               opt_start_seq=shared.state.last_seq + 1))
     return log, _Both(sub, answers)
 
-
-SHARED_REFERRALS = "referrals"
 
 
 class _Both:

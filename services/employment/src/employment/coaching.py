@@ -81,7 +81,7 @@ async def complete_referrals(uow: UnitOfWork, resident_id: str, reference: str,
         uow.put(store.NEEDS, need)
         uow.emit(ReferralCompleted(
             referral_id=need["referral_id"], resident_id=resident_id,
-            operator_id=need["operator_id"], topic="work_qualification", service=SERVICE,
+            operator_id=need["operator_id"], topic=TOPICS[0], service=SERVICE,
             became="placement" if outcome == "placed" else "participation",
             reference=reference, outcome=outcome))
 
