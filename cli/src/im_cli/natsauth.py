@@ -162,7 +162,8 @@ def gateway_permissions() -> Permissions:
         publish=(f"{subj.PREFIX}.cmd.>", f"{subj.PREFIX}.qry.>", "$SRV.>",
                  subj.event(pv.SERVICE, "retention_applied")),
         subscribe=("_INBOX.>", subj.event(pv.SERVICE, "erasure_requested") + ".*",
-                   subj.query(pv.PRIVACY_REPORT), subj.query(pv.RETENTION)),
+                   subj.query(pv.PRIVACY_REPORT), subj.query(pv.RETENTION),
+                   subj.command("gateway", pv.APPLY_RETENTION)),
         allow_responses=True)
 
 
