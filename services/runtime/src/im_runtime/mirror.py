@@ -10,6 +10,7 @@ mirror is rebuilt from it on every start."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -62,6 +63,9 @@ class Mirror:
         self._indexes: dict[tuple[str, str], dict[Any, set[str]] | None] = {}
         # (collection, fields) -> Counter of value tuples; None: a value cannot be tallied
         self._tallies: dict[tuple[str, tuple[str, ...]], Counter[tuple[Any, ...]] | None] = {}
+        # collection -> reloads under way (another instance's commit was announced): reads
+        # of it wait for them, so a reader that saw that instance's reply sees its write
+        self._reloading: dict[str, list[asyncio.Future[None]]] = {}
 
     # loading and changing
     def load(self, collection: str, docs: Iterable[Doc]) -> None:
@@ -126,6 +130,27 @@ class Mirror:
                     self._tallies[(coll, fields)] = None
                     continue
                 tally[after] += 1
+
+    # another instance's commits
+    def hold(self, collections: Iterable[str]) -> asyncio.Future[None]:
+        """Reads of these collections wait until the returned future is done (the
+        reload of the documents another instance changed)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for collection in set(collections):
+            self._reloading.setdefault(collection, []).append(done)
+        return done
+
+    def release(self, done: asyncio.Future[None]) -> None:
+        if not done.done():
+            done.set_result(None)
+        for collection in [c for c, held in self._reloading.items() if done in held]:
+            self._reloading[collection].remove(done)
+            if not self._reloading[collection]:
+                del self._reloading[collection]
+
+    async def settled(self, collection: str) -> None:
+        while held := self._reloading.get(collection):
+            await asyncio.wait(list(held))
 
     # reading
     def get(self, collection: str, id: str) -> Doc | None:

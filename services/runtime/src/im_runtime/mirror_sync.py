@@ -5,13 +5,17 @@ content), and the other instances reload those documents from the database.
 Core NATS, not JetStream: a notice lost while the bus is away is made good by the
 periodic comparison of versions (`IM_MIRROR_RESYNC`) and by the reload on every start.
 A write through one instance is visible in a read through another once its notice has
-arrived and the documents are reloaded: one publish and one `find` later (milliseconds)."""
+arrived and the documents are reloaded: one publish and one `find` later (milliseconds).
+The notice goes out before the command's reply, on the same connection, so a read sent
+after that reply reaches the other instance after the notice; it then waits for the
+reload (`Mirror.hold`): whoever saw the reply reads the write."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import uuid
 from typing import Any
 
 import msgspec
@@ -26,7 +30,9 @@ _DEC = msgspec.json.Decoder(DocumentsChanged)
 
 class MirrorSync:
     def __init__(self, store: Any, service: str, instance: str) -> None:
-        self.store, self.instance = store, instance
+        # Its own notices come back to it: told apart by an id of this runtime's own (two
+        # runtimes given one settings object share IM_INSTANCE_ID).
+        self.store, self.instance = store, f"{instance}/{uuid.uuid4().hex[:8]}"
         self.subject = subj.sync(service)
         self._nc: Any = None
         self._sub: Any = None
@@ -61,10 +67,16 @@ class MirrorSync:
             return
         if notice.instance == self.instance:
             return
+        # Held before the first await: a read that arrives after this notice (say, one
+        # sent after the other instance's reply) waits for the reload instead of
+        # answering from before the write.
+        held = self.store.mirror.hold(c for c, _ in notice.keys)
         try:
             await self.store.refresh(notice.keys)
         except Exception:
             log.exception("could not reload documents another instance changed")
+        finally:
+            self.store.mirror.release(held)
 
     async def resync_every(self, seconds: float) -> None:
         while True:

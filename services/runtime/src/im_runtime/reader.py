@@ -28,6 +28,7 @@ class Reader(UnitOfWork):
         return self._fallback is None or collection in self._mirror.docs
 
     async def _load(self, collection: str, id: str) -> Doc | None:
+        await self._mirror.settled(collection)
         if self._mirrored(collection):
             return self._mirror.get(collection, id)
         assert self._fallback is not None
@@ -35,12 +36,14 @@ class Reader(UnitOfWork):
 
     async def _query(self, collection: str, flt: Mapping[str, Any],
                      sort: list[tuple[str, int]] | None, skip: int, limit: int) -> list[Doc]:
+        await self._mirror.settled(collection)
         if self._mirrored(collection):
             return self._mirror.find(collection, flt, sort, skip, limit)
         assert self._fallback is not None
         return await self._fallback._query(collection, flt, sort, skip, limit)
 
     async def _count(self, collection: str, flt: Mapping[str, Any]) -> int:
+        await self._mirror.settled(collection)
         if self._mirrored(collection):
             return self._mirror.count(collection, flt)
         assert self._fallback is not None
@@ -48,6 +51,7 @@ class Reader(UnitOfWork):
 
     async def tally(self, collection: str, by: str | tuple[str, ...],
                     where: Mapping[str, Any] | None = None) -> dict[Any, int]:
+        await self._mirror.settled(collection)
         if self._mirrored(collection):
             return self._mirror.tally(collection, by, where)
         return await super().tally(collection, by, where)
