@@ -15,6 +15,7 @@ from litestar.params import JSONBody, PathParameter
 
 from contracts import Actor
 from gateway.auth import ANY_ROLE, Claims, Tokens
+from gateway.bodies import convert
 from gateway.errors import ApiError
 from gateway.signin import Grant, Me, SignIn
 
@@ -56,10 +57,11 @@ def _cookie(request: Request[Any, Any, Any], value: str | None, signin: SignIn) 
 
 @post("/api/auth/login", tags=["sign-in"], status_code=200, security=[],
       summary="Sign in with user name and password: a session token and a refresh cookie")
-async def login(request: Request[Any, Any, Any], data: JSONBody[Credentials],
+async def login(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]],
                 state: State) -> Response[Grant]:
     signin: SignIn = state.signin
-    grant, cookie = await signin.login(data.username, data.password)
+    form = convert(data, Credentials, "sign-in")
+    grant, cookie = await signin.login(form.username, form.password)
     return _with_cookie(request, grant, cookie)
 
 
@@ -86,9 +88,10 @@ async def logout(request: Request[Any, Any, Any], state: State) -> Response[dict
 
 @post("/api/auth/password", tags=["sign-in"], status_code=200, security=[],
       summary="Change one's password with the current one (also the first sign-in's step)")
-async def change_password(data: JSONBody[NewPassword], state: State) -> dict[str, bool]:
+async def change_password(data: JSONBody[dict[str, Any]], state: State) -> dict[str, bool]:
     signin: SignIn = state.signin
-    await signin.change_password(data.username, data.password, data.new_password)
+    form = convert(data, NewPassword, "password change")
+    await signin.change_password(form.username, form.password, form.new_password)
     return {"changed": True}
 
 

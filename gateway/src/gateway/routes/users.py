@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import get, post
 from litestar.datastructures import State
@@ -13,6 +13,7 @@ from contracts import Actor
 from gateway import useradmin
 from gateway.accounts import NewUser, User
 from gateway.auth import allow
+from gateway.bodies import convert
 from gateway.errors import ApiError
 from gateway.signin import SignIn
 from gateway.useradmin import Issued
@@ -29,9 +30,9 @@ async def list_users(state: State) -> list[User]:
 
 @post("/api/v1/users", tags=["users"], guards=ADMIN, status_code=201,
       summary="Add a user: answers a one-time password, changed at the first sign-in")
-async def add_user(data: JSONBody[NewUser], state: State) -> Issued:
+async def add_user(data: JSONBody[dict[str, Any]], state: State) -> Issued:
     signin: SignIn = state.signin
-    return await useradmin.add(signin.accounts, data)
+    return await useradmin.add(signin.accounts, convert(data, NewUser, "user"))
 
 
 @post("/api/v1/users/{username:str}/disable", tags=["users"], guards=ADMIN, status_code=200,
