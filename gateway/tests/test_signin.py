@@ -173,7 +173,7 @@ async def test_session_token_refresh_and_logout(world: World):
     assert r.status_code == 200 and 'im_refresh=""' in r.headers["set-cookie"]
     for token in (s.token, first_token):
         r = await world.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 401 and "ended" in r.json()["message"]
+        assert r.status_code == 401 and "signed out" in r.json()["message"]
     assert (await s.refresh()).status_code == 401
 
 

@@ -21,6 +21,9 @@ from gateway.errors import ApiError
 from gateway.sessions import Sessions
 
 REFUSED = "wrong user name or password"
+ENDED = {"logout": "signed out", "password reset": "the password was reset",
+         "password changed": "the password was changed", "expired": "the session has ended",
+         "reused": "the session has ended (its refresh secret was used twice)"}
 
 
 class Grant(msgspec.Struct, frozen=True, kw_only=True):
@@ -136,12 +139,14 @@ class SignIn:
 
     async def _look_up(self, sid: str) -> Actor:
         session = await self.sessions.get(sid)
-        if not self.sessions.alive(session):
-            raise ApiError("unauthorised", "the session has ended; sign in again")
-        assert session is not None
-        doc = await self.accounts.get(session["username"])
+        doc = await self.accounts.get(session["username"]) if session else None
         if doc is None or doc.get("disabled"):
-            raise ApiError("unauthorised", "this account is disabled")
+            raise ApiError("unauthorised", "this account is disabled" if doc else
+                           "the session has ended; sign in again")
+        if not self.sessions.alive(session):
+            assert session is not None
+            why = ENDED.get(session["ended"] or "expired", "the session has ended")
+            raise ApiError("unauthorised", f"{why}; sign in again")
         sites = await self.deployments.sites(doc["_id"]) if doc["role"] == "social_worker" \
             else ()
         return Actor(subject=doc["_id"], role=doc["role"], sites=sites,
