@@ -27,12 +27,14 @@ from pathlib import Path
 
 import httpx
 
+# bench/gateway.py would shadow the gateway package: this folder goes to the end of the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
 sys.path.append(str(Path(__file__).parent))
 
-from stack import admin_token, seeding, start_stack, wait_ready
+from stack import admin_token, seeding, start_stack, wait_ready  # noqa: E402
 
-from im_cli.demo.city import build
-from im_cli.embedded import free_port
+from im_cli.demo.city import build  # noqa: E402
+from im_cli.embedded import free_port  # noqa: E402
 
 BARE_APP = """
 import sys

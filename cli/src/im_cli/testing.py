@@ -10,6 +10,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -31,12 +32,33 @@ class Servers:
 
 
 def _docker_servers(stack: contextlib.ExitStack) -> Servers:
-    from testcontainers.mongodb import MongoDbContainer
-    from testcontainers.nats import NatsContainer
+    """Real MongoDB as the platform needs it: a single-node replica set (a standalone
+    mongod has no multi-document transactions and is refused), and NATS with JetStream."""
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-    natsc = stack.enter_context(NatsContainer().with_command("-js"))
-    mongo = stack.enter_context(MongoDbContainer("mongo:8"))
-    return Servers(natsc.nats_uri(), mongo.get_connection_url())
+    natsc = stack.enter_context(
+        DockerContainer("nats:2.11").with_command("-js").with_exposed_ports(4222)
+        .waiting_for(LogMessageWaitStrategy("Server is ready")))
+    mongo = stack.enter_context(
+        DockerContainer("mongo:8").with_command("--replSet rs0 --bind_ip_all")
+        .with_exposed_ports(27017)
+        .waiting_for(LogMessageWaitStrategy("Waiting for connections")))
+    # The member names itself as the tests reach it, so the driver's view is consistent.
+    host, port = mongo.get_container_host_ip(), mongo.get_exposed_port(27017)
+    result = mongo.exec(["mongosh", "--quiet", "--eval",
+                         "rs.initiate({_id: 'rs0', members: [{_id: 0, host: 'localhost:27017'}]})"])
+    if result.exit_code != 0:
+        raise RuntimeError(f"rs.initiate failed: {result.output!r}")
+    for _ in range(120):  # until the member is elected primary (a few seconds)
+        hello = mongo.exec(["mongosh", "--quiet", "--eval", "db.hello().isWritablePrimary"])
+        if hello.output.strip() == b"true":
+            break
+        time.sleep(0.25)
+    else:
+        raise RuntimeError("the MongoDB replica set elected no primary")
+    return Servers(f"nats://{natsc.get_container_host_ip()}:{natsc.get_exposed_port(4222)}",
+                   f"mongodb://{host}:{port}/?directConnection=true")
 
 
 @pytest.fixture(scope="session")

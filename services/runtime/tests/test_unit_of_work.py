@@ -3,6 +3,7 @@
 import pytest
 
 from im_runtime.errors import ConcurrencyConflict
+from im_runtime.filters import UnsupportedFilter
 from im_runtime.memory import MemoryStore
 from support.probe import Counted
 
@@ -168,3 +169,40 @@ async def test_a_unit_prepared_on_a_commit_that_failed_conflicts():
     with pytest.raises(ConcurrencyConflict):
         await second.commit()
     assert store.collections["c"]["x"]["n"] == 0
+
+
+async def test_an_unsaved_document_takes_its_place_in_sort_skip_and_limit():
+    """With `b` committed and `a` unsaved, the first by `_id` is `a` (the overlay once
+    appended unsaved documents after a limited, sorted answer: ['b', 'a'])."""
+    store = MemoryStore()
+    seed = store.unit_of_work("p")
+    for id, n in (("b", 2), ("d", 4), ("e", 5)):
+        seed.put("c", {"_id": id, "n": n})
+    await seed.commit()
+    uow = store.unit_of_work("p")
+    uow.put("c", {"_id": "a", "n": 9})
+    uow.put("c", {"_id": "c", "n": 3})
+    await uow.delete("c", "d")
+    ids = [d["_id"] for d in await uow.find("c", sort=[("_id", 1)], limit=1)]
+    assert ids == ["a"]
+    assert [d["_id"] for d in await uow.find("c", sort=[("_id", 1)], skip=1, limit=2)] == \
+        ["b", "c"]
+    assert [d["_id"] for d in await uow.find("c", sort=[("n", -1)])] == ["a", "e", "c", "b"]
+    assert [d["_id"] for d in await uow.find("c", {"n": {"$gte": 3}}, sort=[("n", 1)],
+                                             limit=2)] == ["c", "e"]
+    assert await uow.count("c", {"n": {"$lt": 5}}) == 2
+
+
+async def test_an_unsupported_operator_is_refused_whether_or_not_anything_is_unsaved():
+    store = MemoryStore()
+    clean = store.unit_of_work("p")
+    with pytest.raises(UnsupportedFilter, match=r"\$regex"):
+        await clean.find("c", {"name": {"$regex": "^A"}})
+    with pytest.raises(UnsupportedFilter, match=r"\$or"):
+        await clean.count("c", {"$or": [{"a": 1}]})
+    dirty = store.unit_of_work("p")
+    dirty.put("c", {"_id": "x", "name": "Amira"})
+    with pytest.raises(UnsupportedFilter, match=r"\$regex"):
+        await dirty.find("c", {"name": {"$regex": "^A"}})
+    with pytest.raises(UnsupportedFilter, match="dotted"):
+        await dirty.find("c", {"address.city": "Hannover"})

@@ -11,9 +11,10 @@ import msgspec
 
 from contracts import EventData, wrap
 from im_runtime.errors import ConcurrencyConflict
+from im_runtime.filters import check, matches, ordered
 from im_runtime.mirror import Mirror
 from im_runtime.reader import Reader
-from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, clone, matches
+from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, clone
 
 
 def mentioned(doc: Doc, terms: str | Iterable[str]) -> bool:
@@ -128,11 +129,9 @@ class MemoryUnitOfWork(UnitOfWork):
 
     async def _query(self, collection: str, flt: Mapping[str, Any],
                      sort: list[tuple[str, int]] | None, skip: int, limit: int) -> list[Doc]:
+        check(flt)
         docs = [d for d in self._store.collections.get(collection, {}).values() if matches(d, flt)]
-        for field, direction in reversed(sort or []):
-            docs.sort(key=lambda d: (d.get(field) is None, d.get(field)), reverse=direction < 0)
-        docs = docs[skip:]
-        return clone(docs[:limit] if limit else docs)
+        return clone(ordered(docs, sort, skip, limit))
 
     async def _count(self, collection: str, flt: Mapping[str, Any]) -> int:
         return len(await self._query(collection, flt, None, 0, 0))

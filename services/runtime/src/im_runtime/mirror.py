@@ -11,12 +11,11 @@ mirror is rebuilt from it on every start."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from im_runtime.unit_of_work import Doc, matches
+from im_runtime.filters import Doc, check, matches, ordered
 
 Change = tuple[str, str, "Doc | None", "int | None"]  # as UnitOfWork.changes() gives them
 
@@ -42,18 +41,6 @@ def _index_keys(value: Any) -> list[Any] | None:
 
 def _plain_equality(want: Any) -> bool:
     return not isinstance(want, Mapping | list) and _hashable(want)
-
-
-# BSON's order of types, so that a sort over mixed or missing values does what MongoDB does.
-_RANK = {type(None): 0, int: 1, float: 1, str: 2, dict: 3, list: 4, bytes: 5, bool: 8,
-         dt.datetime: 9, dt.date: 9}
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    rank = _RANK.get(type(value), 10)
-    if rank in (0, 3, 4, 10):  # not ordered among themselves here: keep insertion order
-        return rank, 0
-    return rank, value
 
 
 class Mirror:
@@ -194,15 +181,12 @@ class Mirror:
     def find(self, collection: str, flt: Mapping[str, Any],
              sort: list[tuple[str, int]] | None = None, skip: int = 0,
              limit: int = 0) -> list[Doc]:
+        check(flt)
         found = [d for d in self._candidates(collection, flt) if matches(d, flt)]
-        # MongoDB without a sort gives no order; `_id` order makes answers repeatable.
-        found.sort(key=lambda d: d["_id"])
-        for field, direction in reversed(sort or []):
-            found.sort(key=lambda d: _sort_key(d.get(field)), reverse=direction < 0)
-        found = found[skip:]
-        return found[:limit] if limit else found
+        return ordered(found, sort, skip, limit)
 
     def count(self, collection: str, flt: Mapping[str, Any]) -> int:
+        check(flt)
         if not flt:
             return len(self.docs.get(collection, {}))
         if all(_plain_equality(v) for v in flt.values()):

@@ -22,7 +22,6 @@ from pymongo.errors import (
     BulkWriteError,
     CollectionInvalid,
     DuplicateKeyError,
-    OperationFailure,
     PyMongoError,
 )
 
@@ -51,6 +50,32 @@ def as_stored(doc: Doc) -> Doc:
 Committed = Callable[[list[tuple[str, str]]], Awaitable[None]]
 
 
+class StandaloneMongo(RuntimeError):
+    """A standalone mongod: no multi-document transactions, so no atomic commit of a
+    state change with its events. Refused at start instead of failing on the first write."""
+
+
+def replicated(hello: Mapping[str, Any]) -> bool:
+    """A replica set member or a mongos: multi-document transactions."""
+    return "setName" in hello or hello.get("msg") == "isdbgrid"
+
+
+def uses_transactions(hello: Mapping[str, Any], build: Mapping[str, Any], url: str) -> bool:
+    """True on a replica set or mongos; False on nx-27017 (its transactions are savepoints
+    on one connection, so commits are serialised with a file lock); a standalone mongod
+    is refused with what to do."""
+    if replicated(hello):
+        return True
+    if build.get("process") == "nx_27017":
+        return False
+    host = url.rsplit("@", 1)[-1]  # never the password
+    raise StandaloneMongo(
+        f"{host} is a standalone mongod: the platform commits each change with its events "
+        "in one multi-document transaction, which needs a replica set. Start mongod with "
+        "--replSet rs0 and run rs.initiate() once (a single-node replica set is enough), "
+        "then connect with ?replicaSet=rs0.")
+
+
 class MongoStore:
     """Owns the client (built in the service's start-up, never at import)."""
 
@@ -73,8 +98,8 @@ class MongoStore:
         """Indexes, then the mirror (`load=False`: the runtime loads it once it listens to
         its other instances' commits, so that none falls between the two)."""
         hello = await self.client.admin.command("hello")
-        # Multi-document transactions need a replica set or mongos.
-        self._transactions = "setName" in hello or hello.get("msg") == "isdbgrid"
+        build = {} if replicated(hello) else await self.client.admin.command("buildInfo")
+        self._transactions = uses_transactions(hello, build, self._url)
         await self.db[OUTBOX].create_index("seq")
         for collection, models in indexes.items():
             if models:
@@ -179,7 +204,7 @@ class MongoStore:
                 async with await session.start_transaction():
                     yield session
             return
-        # Not a replica set: nx-27017 (embedded) or a standalone mongod. nx-27017's
+        # nx-27017 (a standalone mongod is refused at start). nx-27017's
         # transactions are SQLite savepoints on one connection per database, atomic but
         # not isolated, and they break when interleaved; so commits to one database are
         # serialised across processes with a file lock (docs/mongo-compat.md).
@@ -187,12 +212,7 @@ class MongoStore:
             await asyncio.to_thread(fcntl.flock, self._lockfile(), fcntl.LOCK_EX)
             try:
                 async with self.client.start_session() as session:
-                    try:
-                        txn = await session.start_transaction()
-                    except OperationFailure:  # a standalone mongod: no transactions at all
-                        yield None
-                        return
-                    async with txn:
+                    async with await session.start_transaction():
                         yield session
             finally:
                 fcntl.flock(self._lockfile(), fcntl.LOCK_UN)

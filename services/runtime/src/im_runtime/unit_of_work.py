@@ -16,6 +16,7 @@ from contracts import CloudEvent, EventData, event_parts, wrap
 from contracts import subjects as subj
 from im_runtime import tracing
 from im_runtime.errors import NotFound
+from im_runtime.filters import check, matches, ordered
 
 Doc = dict[str, Any]
 Key = tuple[str, str]
@@ -58,34 +59,6 @@ def outbox_entry(event: CloudEvent[Any], headers: dict[str, str] | None = None) 
 
 
 _ABSENT: Any = object()  # "no entry" in an undo record
-
-_COMPARE = {"$lt": lambda a, b: a < b, "$lte": lambda a, b: a <= b,
-            "$gt": lambda a, b: a > b, "$gte": lambda a, b: a >= b}
-
-
-def _match_one(have: Any, want: Any) -> bool:
-    if isinstance(want, Mapping):
-        for op, arg in want.items():
-            if op == "$in":
-                ok = have in arg or (isinstance(have, list) and any(h in arg for h in have))
-            elif op == "$ne":
-                ok = have != arg
-            elif op in _COMPARE:
-                ok = have is not None and type(have) is type(arg) and _COMPARE[op](have, arg)
-            else:
-                raise ValueError(f"operator {op!r} is not supported in an overlay filter")
-            if not ok:
-                return False
-        return True
-    # As in MongoDB, a scalar matches an array that contains it.
-    return have == want or (isinstance(have, list) and not isinstance(want, list)
-                            and want in have)
-
-
-def matches(doc: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
-    """Top-level equality, $in, $ne and comparisons: enough to overlay unsaved documents
-    on a find, and for the in-memory store."""
-    return all(_match_one(doc.get(field), want) for field, want in flt.items())
 
 
 class UnitOfWork:
@@ -132,34 +105,45 @@ class UnitOfWork:
     async def find(self, collection: str, flt: Mapping[str, Any] | None = None, *,
                    sort: list[tuple[str, int]] | None = None, skip: int = 0,
                    limit: int = 0) -> list[Doc]:
-        """Committed documents matching `flt`, with this unit's own changes laid over."""
+        """Committed documents matching `flt`, with this unit's own changes laid over,
+        sorted, skipped and limited as the whole would be."""
         flt = flt or {}
-        found = await self._query(collection, flt, sort, skip, limit)
-        out: list[Doc] = []
-        seen: set[str] = set()
-        for doc in found:
-            key = (collection, doc["_id"])
-            seen.add(doc["_id"])
-            if key not in self._docs:  # known from now on, so a later put is an update
-                self._docs[key] = doc
-                self._versions[key] = doc.get("_v", 0)
-            if key in self._dirty or key in self._carried:
-                mine = self._docs[key]
-                if mine is not None and matches(mine, flt):
-                    out.append(clone(mine))
-                continue
-            out.append(clone(doc))
-        for (coll, id), new in self._docs.items():
-            if coll == collection and id not in seen and new is not None \
-                    and ((coll, id) in self._dirty or (coll, id) in self._carried) \
-                    and matches(new, flt):
-                out.append(clone(new))
-        return out
+        check(flt)
+        mine = self._laid_over(collection)
+        if not mine:  # nothing of this unit's in the collection: the store does it all
+            return [clone(self._known(collection, d)) for d in
+                    await self._query(collection, flt, sort, skip, limit)]
+        # An unsaved document may sort anywhere: ask without skip and limit, lay this
+        # unit's documents over, then order and cut the whole.
+        out: dict[str, Doc] = {}
+        for doc in await self._query(collection, flt, None, 0, 0):
+            self._known(collection, doc)
+            if doc["_id"] not in mine:
+                out[doc["_id"]] = doc
+        for id, changed in mine.items():
+            if changed is not None and matches(changed, flt):
+                out[id] = changed
+        return [clone(d) for d in ordered(out.values(), sort, skip, limit)]
+
+    def _laid_over(self, collection: str) -> dict[str, Doc | None]:
+        """This unit's changed or adopted documents of `collection` (None: deleted)."""
+        return {id: self._docs[(coll, id)] for coll, id in (*self._dirty, *self._carried)
+                if coll == collection}
+
+    def _known(self, collection: str, doc: Doc) -> Doc:
+        """Remember a found document, so a later put is an update of this version."""
+        key = (collection, doc["_id"])
+        if key not in self._docs:
+            self._docs[key] = doc
+            self._versions[key] = doc.get("_v", 0)
+        return doc
 
     async def count(self, collection: str, flt: Mapping[str, Any] | None = None) -> int:
-        if any(c == collection for c, _ in self._dirty | self._carried):
+        flt = flt or {}
+        check(flt)
+        if self._laid_over(collection):
             return len(await self.find(collection, flt))
-        return await self._count(collection, flt or {})
+        return await self._count(collection, flt)
 
     async def tally(self, collection: str, by: str | tuple[str, ...],
                     where: Mapping[str, Any] | None = None) -> dict[Any, int]:
