@@ -9,6 +9,23 @@ from im_runtime.pull import PullLoop
 pytestmark = pytest.mark.unit
 
 
+class FakeMsg:
+    """What the loop reads of a message: its ack subject, and whether it was settled."""
+
+    def __init__(self, name, delivered=1):
+        self.name, self._ackd = name, False
+        self.reply = f"$JS.ACK.S.C.{delivered}.1.1.0.0"
+
+    def __eq__(self, other):
+        return self.name == other
+
+    async def in_progress(self):
+        pass
+
+    async def nak(self, delay=None):
+        self._ackd = True
+
+
 class FakeSub:
     problem = None
 
@@ -49,6 +66,8 @@ class FakeConsumer:
 
     async def finish(self, batch):
         self.batches.append(batch.msgs)
+        for msg in batch.msgs:
+            msg._ackd = True
         return True
 
 
@@ -56,7 +75,7 @@ async def test_empty_answers_are_waited_out_and_batches_handled():
     consumer = FakeConsumer()
     loop = PullLoop(nc=None, js=None, stream="S", config=None, consumer=consumer, batch=10,
                     wait=0.05)
-    loop._sub = FakeSub([[], [], ["m1", "m2"], [], ["m3"]])
+    loop._sub = FakeSub([[], [], [FakeMsg("m1"), FakeMsg("m2")], [], [FakeMsg("m3")]])
     loop._running = True
     loop._task = asyncio.create_task(loop._loop())
     for _ in range(100):
