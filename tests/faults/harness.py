@@ -170,8 +170,11 @@ class Stage:
     # the bus -----------------------------------------------------------------------
     async def connect(self) -> Any:
         """A client that keeps reconnecting, as the services do."""
+        async def quiet(exc: Exception) -> None:  # (nats-py logs each failed attempt)
+            pass
+
         return await nats.connect(self.nats.url, max_reconnect_attempts=-1,
-                                  reconnect_time_wait=0.2, connect_timeout=2)
+                                  reconnect_time_wait=0.2, connect_timeout=2, error_cb=quiet)
 
     async def declare(self, nc: Any) -> None:
         """The source stream, as an operator's system would find it."""

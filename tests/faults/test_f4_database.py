@@ -24,7 +24,7 @@ async def not_ready(stage: Stage) -> bool:
 
 @pytest.mark.parametrize("how", [
     "kill",
-    pytest.param("sigstop", marks=pytest.mark.slow),
+    pytest.param("sigstop", marks=[pytest.mark.slow, pytest.mark.timeout(300)]),
 ])
 async def test_database_outage_mid_stream(stage: Stage, how: str) -> None:
     nc = await stage.connect()

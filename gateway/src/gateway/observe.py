@@ -21,7 +21,7 @@ from prometheus_client import (
 from im_runtime import tracing
 
 # Probes and scrapes every few seconds would bury the requests worth a trace.
-UNTRACED = frozenset({"/health", "/metrics"})
+UNTRACED = frozenset({"/health", "/livez", "/readyz", "/metrics"})
 _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate"})
 
 
