@@ -111,7 +111,10 @@ class Stage:
 
     # services ----------------------------------------------------------------------
     def env(self, **extra: str) -> dict[str, str]:
-        return {**os.environ, "IM_NATS_URL": self.nats.url, "IM_MONGO_URL": self.mongo.url,
+        # A database that does not answer within seconds counts as away (PyMongo waits
+        # 30 s to select a server and for ever on a stopped one by default).
+        mongo = self.mongo.url + "&serverSelectionTimeoutMS=2000&socketTimeoutMS=5000"
+        return {**os.environ, "IM_NATS_URL": self.nats.url, "IM_MONGO_URL": mongo,
                 "IM_DB_PREFIX": self.prefix, "IM_BATCH_WAIT": "0.02",
                 "IM_RETRY_BACKOFF": "0.05", "IM_MAX_DELIVER": str(self.max_deliver),
                 "IM_ACK_WAIT": str(self.ack_wait), "IM_LOG_FORMAT": "text",

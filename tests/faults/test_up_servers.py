@@ -51,11 +51,12 @@ def is_zombie(pid: int) -> bool:
 async def test_up_restarts_a_killed_server_on_the_same_store(tmp_path: Path) -> None:
     var = tmp_path / "var"
     ports = {"nats": free_port(), "mongo": free_port(), "gateway": free_port()}
-    out = open(tmp_path / "up.out", "wb")
-    up = subprocess.Popen(
-        [sys.executable, "-m", "im_cli.main", "up", "--var", str(var), "--only", "volunteers",
-         "--nats-port", str(ports["nats"]), "--mongo-port", str(ports["mongo"]),
-         "--gateway-port", str(ports["gateway"])], stdout=out, stderr=subprocess.STDOUT)
+    with (tmp_path / "up.out").open("wb") as out:  # (the child keeps its own copy)
+        up = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "im_cli.main", "up", "--var", str(var), "--only",
+            "volunteers", "--nats-port", str(ports["nats"]), "--mongo-port",
+            str(ports["mongo"]), "--gateway-port", str(ports["gateway"]), stdout=out,
+            stderr=subprocess.STDOUT)
     figures: dict[str, float] = {}
 
     async def ready() -> bool:
@@ -86,9 +87,8 @@ async def test_up_restarts_a_killed_server_on_the_same_store(tmp_path: Path) -> 
     finally:
         up.send_signal(signal.SIGTERM)
         try:
-            code = await asyncio.to_thread(up.wait, 30)
-        except subprocess.TimeoutExpired:
+            code = await asyncio.wait_for(up.wait(), 30)
+        except TimeoutError:
             up.kill()
             code = -9
-        out.close()
     assert code == 0, (tmp_path / "up.out").read_text()[-3000:]

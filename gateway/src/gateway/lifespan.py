@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from litestar import Litestar
 from nats.aio.client import Client
 
-from im_runtime.connection import reconnect_options
+from im_runtime.connection import reconnect_options, servers
 from im_runtime.settings import Settings
 
 log = logging.getLogger("im.gateway")
@@ -61,7 +61,7 @@ class Bus:
 
     async def _connect(self) -> None:
         await self.nc.connect(
-            self.settings.nats_url, name="im-gateway", error_cb=self._on_error,
+            servers(self.settings.nats_url), name="im-gateway", error_cb=self._on_error,
             **reconnect_options(on_closed=self._on_closed),
             **self.settings.nats_options())  # type: ignore[arg-type]
         self._last_error = ""

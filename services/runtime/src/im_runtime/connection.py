@@ -18,6 +18,11 @@ log = logging.getLogger("im.connection")
 EXIT_BUS_CLOSED = 69
 
 
+def servers(url: str) -> list[str]:
+    """IM_NATS_URL may name several servers of a cluster, comma-separated."""
+    return [one.strip() for one in url.split(",") if one.strip()]
+
+
 def backoff(attempt: int, initial: float = 0.1, cap: float = 5.0) -> float:
     """Seconds before reconnect attempt `attempt` (0 first): doubling up to `cap`, with
     jitter so a fleet of clients does not knock on a restarted server at once."""

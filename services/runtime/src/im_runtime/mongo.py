@@ -26,6 +26,7 @@ from pymongo.errors import (
 )
 
 from im_runtime.errors import ConcurrencyConflict
+from im_runtime.transient import is_transient
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork
 
 # PyMongo's DEBUG command log prints whole documents (personal data, free-text notes):
@@ -130,8 +131,13 @@ class MongoStore:
                     yield None
                     return
                 self._mark(session)
-                async with txn:
-                    yield session
+                try:
+                    async with txn:
+                        yield session
+                except BaseException as exc:
+                    if not is_transient(exc):  # aborted here: nothing left open
+                        self._mark(None)
+                    raise
                 self._mark(None)
 
     @contextlib.asynccontextmanager

@@ -16,7 +16,7 @@ from nats.js.api import ConsumerConfig
 from contracts import about_resident, event_parts, utcnow
 from contracts import subjects as subj
 from im_runtime import privacy, replay, retention, streams
-from im_runtime.connection import EXIT_BUS_CLOSED, reconnect_options
+from im_runtime.connection import EXIT_BUS_CLOSED, reconnect_options, servers
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
 from im_runtime.endpoints import CommandEndpoint, QueryEndpoint, server_span
@@ -91,7 +91,7 @@ class ServiceRuntime:
         self.spec = privacy.effective(spec, self.store, self.settings.instance_id, self.erased)
         # FastStream logs every message at INFO ("Received"/"Processed"): that is per-message
         # work and noise, so its access log goes to DEBUG; our own logs say what matters.
-        self.broker = NatsBroker(self.settings.nats_url, graceful_timeout=10.0,
+        self.broker = NatsBroker(servers(self.settings.nats_url), graceful_timeout=10.0,
                                  log_level=logging.DEBUG,
                                  **reconnect_options(on_closed=self._bus_closed),
                                  **broker_auth(self.settings))  # type: ignore[arg-type]
