@@ -16,7 +16,7 @@ pytestmark = pytest.mark.faults
 
 
 @pytest.mark.parametrize("sent, kills", [
-    (2000, 3),
+    pytest.param(2000, 3, marks=pytest.mark.slow),
     pytest.param(10_000, 12, marks=[pytest.mark.slow, pytest.mark.timeout(600)]),
 ])
 async def test_kill_9_at_random_moments(stage: Stage, sent: int, kills: int) -> None:

@@ -40,7 +40,7 @@ async def send_commands(nc: Any, n: int) -> int:
 
 
 @pytest.mark.parametrize("seconds", [
-    5,
+    pytest.param(5, marks=pytest.mark.slow),
     pytest.param(150, marks=[pytest.mark.slow, pytest.mark.timeout(600)]),
 ])
 async def test_nats_outage_while_events_and_commands_flow(stage: Stage, seconds: int) -> None:

@@ -118,7 +118,7 @@ async def _meta_leader(js: Any) -> bool:
 
 async def _leader_other_than(js: Any, old: str) -> str | None:
     try:
-        info = await js.stream_info(SOURCE_STREAM, timeout=2)
+        info = await js.stream_info(SOURCE_STREAM)
     except Exception:
         return None
     leader = info.cluster.leader if info.cluster else None

@@ -46,7 +46,7 @@ async def test_database_outage_mid_stream(stage: Stage, how: str) -> None:
             stage.kill_mongo()
             await eventually(lambda: not_ready(stage), timeout=15, interval=0.2)
             noticed = time.monotonic() - began
-            await asyncio.sleep(max(0.0, 15 - (time.monotonic() - began)))
+            await asyncio.sleep(max(0.0, 10 - (time.monotonic() - began)))
             stage.start_mongo()
         back = time.monotonic()
         recovered = await stage.until_ready("probe", timeout=60)

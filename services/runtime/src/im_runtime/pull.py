@@ -125,7 +125,7 @@ class PullLoop:
 
     @property
     def durable(self) -> str:
-        return self._config.durable_name or ""
+        return getattr(self._config, "durable_name", None) or ""
 
     @property
     def _ack_wait(self) -> float:
