@@ -39,7 +39,7 @@ async def test_kill_9_at_random_moments(stage: Stage, sent: int, kills: int) -> 
             killed.append(victim)
             stage.start(victim)
         await sending
-        figures = await stage.drained(js, sent, timeout=240)
+        figures = await stage.drained(js, sent, timeout=min(240, 30 + sent / 50))
         figures.extra.update(instances=2, kills=len(killed),
                              seconds=round(time.monotonic() - began, 1))
         report(f"F1 kill -9 x{len(killed)} during {sent} events", figures)

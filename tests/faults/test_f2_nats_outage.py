@@ -21,12 +21,14 @@ pytestmark = pytest.mark.faults
 PINGS, COMMANDS = 1000, 100
 
 
-async def send_commands(nc: Any, n: int) -> int:
-    """`add` commands, each retried with its command id until it is answered."""
+async def send_commands(nc: Any, n: int, patience: float) -> int:
+    """`add` commands, each retried with its command id until it is answered (or for
+    `patience` seconds: then the rest are given up). How many were answered."""
     answered = 0
     for i in range(n):
         body = msgspec.json.encode(Add(resident_id=f"r{i % 50}", by=1, command_id=f"cmd-{i}"))
-        while True:
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
             try:
                 reply = await nc.request(subj.command("probe", "add"), body, timeout=2)
             except Exception:
@@ -35,6 +37,8 @@ async def send_commands(nc: Any, n: int) -> int:
             assert msgspec.json.decode(reply.data)["status"] == "ok", reply.data
             answered += 1
             break
+        else:
+            return answered
         await asyncio.sleep(0.02)
     return answered
 
@@ -49,7 +53,8 @@ async def test_nats_outage_while_events_and_commands_flow(stage: Stage, seconds:
     await stage.declare(nc)
     stage.start("probe")
     await stage.until_ready("probe")
-    sending = asyncio.gather(stage.send(js, PINGS, pace=0.004), send_commands(nc, COMMANDS))
+    sending = asyncio.gather(stage.send(js, PINGS, pace=0.004),
+                             send_commands(nc, COMMANDS, patience=seconds + 60))
     try:
         await asyncio.sleep(1.0)
         stage.kill_nats()
@@ -59,12 +64,12 @@ async def test_nats_outage_while_events_and_commands_flow(stage: Stage, seconds:
         stage.start_nats()
         recovered = await stage.until_ready("probe", timeout=60)
         _, answered = await sending
-        figures = await stage.drained(js, PINGS + COMMANDS, timeout=120)
+        figures = await stage.drained(js, PINGS + COMMANDS, timeout=90)
         figures.extra.update(outage_s=seconds, ready_again_after_s=round(recovered, 1),
                              commands_answered=answered,
                              service_exits=int(stage.children["probe"].poll() is not None))
         report(f"F2 NATS down {seconds}s", figures)
-        assert figures.dead_letters == 0
+        assert figures.dead_letters == 0 and answered == COMMANDS
         assert (figures.effects, figures.emitted, figures.lost) == (
             PINGS + COMMANDS, PINGS + COMMANDS, 0)
         assert stage.children["probe"].poll() is None  # no restart was needed
