@@ -83,7 +83,7 @@ async def record(uow: UnitOfWork, before: Doc | None, after: Doc | None) -> None
                 doc[part].pop(key, None)
             doc[part].update(now.get(part, {}))
         doc["plans_open"] += opened
-        uow.put(store.WORKLISTS, doc)
+        await _save_list(uow, doc)
     delta = Counter(new.counts)
     delta.subtract(old.counts)
     if any(delta.values()):
@@ -92,6 +92,14 @@ async def record(uow: UnitOfWork, before: Doc | None, after: Doc | None) -> None
             if n:
                 _add(city, key, n)
         uow.put(store.STATS, city)
+
+
+async def _save_list(uow: UnitOfWork, doc: Doc) -> None:
+    """An empty list is no document: the same lists whatever way they emptied."""
+    if doc["plans_open"] or doc["reviews"] or doc["goals"] or doc["unplanned"]:
+        uow.put(store.WORKLISTS, doc)
+    elif await uow.get(store.WORKLISTS, doc["_id"]) is not None:
+        await uow.delete(store.WORKLISTS, doc["_id"])
 
 
 def _add(city: Doc, key: str, n: int) -> None:
@@ -126,10 +134,9 @@ async def household_moved(uow: UnitOfWork, before: Doc | None, after: Doc) -> No
             if list_id is None:
                 continue
             doc = await store.worklist(uow, store.site_list(list_id))
-            ids = set(doc["unplanned"])
-            ids.add(after["_id"]) if add else ids.discard(after["_id"])
-            doc["unplanned"] = sorted(ids)
-            uow.put(store.WORKLISTS, doc)
+            ids = set(doc["unplanned"]) - {after["_id"]}
+            doc["unplanned"] = sorted(ids | {after["_id"]} if add else ids)
+            await _save_list(uow, doc)
     counted = (housed(after) - housed(before), (now is not None) - (was is not None))
     if any(counted):
         city = await store.city(uow)
