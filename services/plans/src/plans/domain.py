@@ -69,10 +69,12 @@ def step_done_on(step: Doc) -> str:
 
 def settle(goal: Doc) -> Doc:
     """Set the goal's status, reason, reached_by and reached_on from its hand-made status,
-    its goal links' matches and its steps. Returns the goal."""
+    its goal links' matches and its steps: reached by hand, by a fact of its own links, or
+    (with no link of its own) when every step is done; in progress once a step is done
+    or by hand; else open. Returns the goal."""
     manual = goal.get("manual") or {}
-    matched = [m for link in goal["links"] if not link.get("step_id")
-               and (m := link.get("matched"))]
+    own = [link for link in goal["links"] if not link.get("step_id")]
+    matched = [m for link in own if (m := link.get("matched"))]
     steps = goal["steps"]
     status, reason, by, on = "open", None, None, None
     if manual.get("status") in ("dropped", "reached"):
@@ -80,7 +82,8 @@ def settle(goal: Doc) -> Doc:
     elif matched:
         by = min(matched, key=sort_key)
         status, reason, on = "reached", "fact", by["time"][:10]
-    elif steps and all(step_done(s) for s in steps):
+    elif steps and not own and all(step_done(s) for s in steps):
+        # (a goal linked to a fact of its own waits for it, whatever its steps)
         status, reason = "reached", "steps_done"
         on = max(step_done_on(s) for s in steps)
     elif any(step_done(s) for s in steps):
