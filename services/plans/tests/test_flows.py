@@ -194,7 +194,6 @@ async def test_bad_input_gets_its_exact_error_and_changes_nothing(city, call, id
     site, other = ids["site"] + "b", ids["other"]
     await sites(call, site, other)
     house = await household(call, site, 1)
-    (adult,) = house.resident_ids
     stranger = (await household(call, other, 1)).resident_ids[0]
     me = c.Responsible(party="social_worker")
     plan = await create_plan(call, c.CreatePlan(actor=ADMIN, household_id=house.household_id))
