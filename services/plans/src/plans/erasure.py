@@ -30,7 +30,7 @@ async def _plan(uow: UnitOfWork, plan_id: str, resident_id: str, person: str,
             _anonymise(goal, person)
         for link in goal["links"]:
             if link["subject"] == resident_id:
-                link["subject"] = person
+                link.update(subject=person, key=store.fact_key(link["fact"], person))
                 await uow.delete(store.LINKS, link["link_id"])
     if resident_id in plan["consent"]:
         plan["consent"][person] = plan["consent"].pop(resident_id)
