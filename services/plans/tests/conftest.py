@@ -43,3 +43,15 @@ def helpers() -> Any:
     import types
 
     return types.SimpleNamespace(household=household, t=t, ON=ON, ADMIN=ADMIN)
+
+
+@pytest.fixture
+def private_nats(tmp_path: Any) -> Any:
+    """A nats-server of this test's own: plans' durable consumers start from nothing, as
+    on a system it joins late."""
+    from im_cli.embedded import NatsServer, free_port
+
+    server = NatsServer(port=free_port(), workdir=tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
