@@ -20,7 +20,9 @@ spec = ServiceSpec(
     publishes=c.EVENTS,
     consumes=(
         On(*projection.CONSUMES, handler=projection.on_resident, idempotent=True),
-        On(*facts.TYPES, handler=progress.on_fact),
+        # Each link keeps the earliest matching fact, and a fact is kept once per event id:
+        # the same plans whatever order or how often (tests/test_orders.py).
+        On(*facts.TYPES, handler=progress.on_fact, idempotent=True),
     ),
     commands=(
         Handles("create_plan", c.CreatePlan, commands.create_plan, c.PlanView),

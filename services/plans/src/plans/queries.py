@@ -39,7 +39,7 @@ async def resident_overview(q: GetResidentOverview, uow: UnitOfWork) -> dict[str
     plan_id = household and (household.get("plan_id") or household.get("last_plan_id"))
     plan = await uow.get(store.PLANS, plan_id) if plan_id else None
     if plan is None:
-        return {"plan": None}
+        return None
     consent = plan["consent"].get(q.resident_id)
     mine = [g for g in plan["goals"] if g["resident_id"] in (None, q.resident_id)]
     return {"plan": {
