@@ -12,7 +12,7 @@ import pytest
 
 from contracts import Actor, utcnow
 from contracts.education import EnrolmentCompleted
-from contracts.housing import MoveOutCaseClosed, ResidentTransferred
+from contracts.housing import MoveOutCaseClosed, ResidentTransferred, StaffAssigned
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
 from im_runtime import Conflict, DomainError, Forbidden, NotFound
 from im_runtime.memory import MemoryStore
@@ -197,6 +197,17 @@ async def test_worklists_and_counts_follow_every_change(world):
         assert [(g.goal_id, g.resident_id) for g in wl.overdue_goals] == [
             (view.goals[0].goal_id, "r1")]
     assert site.households_without_plan == []
+    # the social worker's list names the households without a plan at their sites
+    assert mine.households_without_plan == []
+    await world.feed(projection.on_staff_assigned, StaffAssigned(
+        staff_id="sw-01", site_ids=["s1", "s2"]), "housing")
+    mine = await world.run(reads.get_worklist, c.GetWorklist(actor=SW, social_worker="sw-01"))
+    assert mine.households_without_plan == ["h2"]
+    err = await refuse(world, reads.get_worklist, c.GetWorklist(
+        actor=SW, social_worker="sw-02"), Forbidden)
+    assert err.message == "social worker sw-01 may read only their own worklist"
+    err = await refuse(world, reads.get_worklist, c.GetWorklist(actor=SW), DomainError)
+    assert err.message == "give exactly one of site_id or social_worker"
     s2 = await world.ask(queries.site_overview, GetSiteOverview(site_id="s2"))
     assert s2 == {"plans_open": 0, "households_without_plan": 1, "reviews_due": 0,
                   "overdue_goals": 0}

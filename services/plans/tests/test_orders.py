@@ -126,3 +126,15 @@ async def test_every_order_of_housings_moves_twice_ends_the_same(helpers):
             assert got["worklists"] == {}  # moved out: on no site's list
             assert got["stats"]["city"]["households"] == 0
         assert got == want, order
+
+
+async def test_every_order_of_deployments_twice_ends_with_the_latest(helpers):
+    from contracts.housing import StaffAssigned
+
+    events = [wrap(StaffAssigned(staff_id="sw-01", site_ids=sites), source="housing",
+                   time=helpers.t(i)) for i, sites in enumerate((["s1"], ["s2", "s1"], ["s3"]))]
+    for order in itertools.permutations(range(3)):
+        store = MemoryStore("plans")
+        for i in [*order, *order]:
+            await store.handle(projection.on_staff_assigned, events[i])
+        assert store.collections["staff"]["sw-01"]["sites"] == ["s3"], order

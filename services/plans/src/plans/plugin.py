@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pymongo import IndexModel
 
+from contracts.housing import StaffAssigned
 from im_runtime import Handles, On, ServiceSpec, views
 from im_runtime.spec import Retention
 from plans import commands, erasure, facts, progress, projection, queries, reads, store
@@ -20,6 +21,7 @@ spec = ServiceSpec(
     publishes=c.EVENTS,
     consumes=(
         On(*projection.CONSUMES, handler=projection.on_resident, idempotent=True),
+        On(StaffAssigned, handler=projection.on_staff_assigned, idempotent=True),
         # Each link keeps the earliest matching fact, and a fact is kept once per event id:
         # the same plans whatever order or how often (tests/test_orders.py).
         On(*facts.TYPES, handler=progress.on_fact, idempotent=True),
@@ -47,6 +49,7 @@ spec = ServiceSpec(
         store.HOUSEHOLDS: [],
         store.WORKLISTS: [],
         store.STATS: [],
+        store.STAFF: [],
     },
     erase=erasure.erase,
     retention=(

@@ -13,6 +13,7 @@ from contracts.housing import (
     ResidentPlaced,
     ResidentRegistered,
     ResidentTransferred,
+    StaffAssigned,
 )
 from im_runtime import UnitOfWork
 from im_runtime.unit_of_work import clone
@@ -60,6 +61,17 @@ async def follow(uow: UnitOfWork, household: dict[str, Any]) -> None:
     plan["site_id"] = household["site_id"]
     uow.put(store.PLANS, plan)
     await ledger.record(uow, before, plan)
+
+
+async def on_staff_assigned(event: CloudEvent[StaffAssigned], uow: UnitOfWork) -> None:
+    """The sites a social worker is deployed to (the latest deployment wins): their
+    worklist names those sites' households without a plan."""
+    at = event.time.timestamp()
+    staff = await uow.get(store.STAFF, event.data.staff_id)
+    if staff is not None and staff["at"] > at:
+        return
+    uow.put(store.STAFF, {"_id": event.data.staff_id, "sites": sorted(event.data.site_ids),
+                          "at": at})
 
 
 CONSUMES = (ResidentRegistered, ResidentPlaced, ResidentTransferred, ResidentMovedOut)

@@ -45,6 +45,15 @@ def due(entries: dict[str, Any], on: date, inclusive: bool) -> list[tuple[str, A
                   key=lambda item: (item[1]["due"], item[0]))
 
 
+async def _unplanned_at_sites_of(uow: UnitOfWork, staff_id: str) -> list[str]:
+    """Households without a plan at the sites the social worker is deployed to."""
+    staff = await uow.get(store.STAFF, staff_id)
+    found: set[str] = set()
+    for site in (staff or {}).get("sites", []):
+        found.update((await store.worklist(uow, store.site_list(site)))["unplanned"])
+    return sorted(found)
+
+
 async def get_worklist(cmd: GetWorklist, uow: UnitOfWork) -> WorklistView:
     scope, id = exactly_one(site_id=cmd.site_id, social_worker=cmd.social_worker)
     require_role(cmd.actor, READ, "read worklists")
@@ -56,6 +65,7 @@ async def get_worklist(cmd: GetWorklist, uow: UnitOfWork) -> WorklistView:
             raise Forbidden(f"social worker {cmd.actor.subject} may read only their own "
                             f"worklist", details={"social_worker": id})
         doc = await store.worklist(uow, store.worker_list(id))
+        doc["unplanned"] = await _unplanned_at_sites_of(uow, id)
     on = cmd.on or utcnow().date()
     view = {
         "scope": "site" if scope == "site_id" else "social_worker", "id": id, "on": on,

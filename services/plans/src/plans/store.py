@@ -7,7 +7,8 @@ residents   housing's residents as plans needs them: household and site
 households  members, site, the open plan
 worklists   one per site (`site:<id>`) and per social worker (`worker:<id>`): reviews and
             goals with their due dates, households without a plan, counted with each change
-stats       `city`: the city's figures, counted with each change"""
+stats       `city`: the city's figures, counted with each change
+staff       the sites each social worker is deployed to (housing's deployments)"""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from typing import Any
 
 from im_runtime import NotFound, UnitOfWork
 
-PLANS, LINKS, FACTS, RESIDENTS, HOUSEHOLDS, WORKLISTS, STATS = (
-    "plans", "links", "facts", "residents", "households", "worklists", "stats")
+PLANS, LINKS, FACTS, RESIDENTS, HOUSEHOLDS, WORKLISTS, STATS, STAFF = (
+    "plans", "links", "facts", "residents", "households", "worklists", "stats", "staff")
 CITY = "city"
 
 need = UnitOfWork.need  # NotFound naming the missing thing
