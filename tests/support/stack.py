@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,7 +29,6 @@ from contracts import subjects as subj
 from contracts import wrap
 from im_cli.embedded import free_port
 from im_runtime.plugins import installed
-
 
 
 @dataclass
@@ -189,7 +187,7 @@ async def _operator_events(stack: Stack, rid: str, site: str, operator: str, giv
     nc = await stack.bus()
     try:
         js = nc.jetstream()
-        for i, data in enumerate((
+        for data in (
             op.SessionRecorded(resident_id=rid, site_id=site, session_id=f"se-{tag}-1",
                                category="authorities", held_on=date(2026, 3, 2),
                                duration_minutes=45, counsellor="cw-17"),
@@ -201,11 +199,10 @@ async def _operator_events(stack: Stack, rid: str, site: str, operator: str, giv
                                 text=f"{given} {family} asked about the Jobcenter letter."),
             op.ReferralRequested(resident_id=rid, site_id=site, referral_id=f"rf-{tag}",
                                  topic="volunteers", requested_on=date(2026, 3, 2)),
-        )):
+        ):
             event = wrap(data, source=operator)
             name = type(data).__struct_config__.tag.split(".")[2]  # type: ignore[union-attr]
             await js.publish(subj.operator_event(operator, name, rid),
                              msgspec.json.encode(event), headers={"Nats-Msg-Id": event.id})
-            del i
     finally:
         await nc.drain()

@@ -15,10 +15,10 @@ from typing import Any
 from contracts import subjects as subj
 from contracts import utcnow
 from im_runtime import UnitOfWork
-from im_runtime.streams import names as streams_of
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.service import consumer_name
 from im_runtime.spec import WorkerContext
+from im_runtime.streams import names as streams_of
 from privacy import shredder, storage
 from privacy.ledger import ERASURES
 
