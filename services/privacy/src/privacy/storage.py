@@ -16,6 +16,7 @@ from typing import Any
 from pymongo.errors import OperationFailure, PyMongoError
 
 log = logging.getLogger("im.privacy.storage")
+LOCK_BUSY = 46  # im_cli.nxserver's answer while a transaction holds a database: retry
 
 
 async def checkpoint(store: Any) -> bool:
@@ -26,6 +27,8 @@ async def checkpoint(store: Any) -> bool:
     try:
         await client.admin.command("fsync")
     except OperationFailure as exc:
+        if exc.code == LOCK_BUSY:  # nx-27017: a transaction kept a database busy
+            raise
         # MongoDB without the right: nothing to do here (docs/privacy.md).
         log.info("the database server did not checkpoint: %s", exc.code)
         return False
