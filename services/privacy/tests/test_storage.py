@@ -14,7 +14,7 @@ from privacy import storage
 pytestmark = pytest.mark.unit
 
 
-class Admin:
+class FakeAdmin:
     def __init__(self, answer: Any) -> None:
         self.answer, self.asked = answer, []
 
@@ -25,26 +25,26 @@ class Admin:
         return self.answer
 
 
-class Client:
+class FakeClient:
     def __init__(self, answer: Any) -> None:
-        self.admin = Admin(answer)
+        self.admin = FakeAdmin(answer)
 
 
-class Store:
+class FakeStore:
     def __init__(self, answer: Any) -> None:
-        self.client = Client(answer)
+        self.client = FakeClient(answer)
 
 
 async def test_the_server_is_asked_to_checkpoint() -> None:
-    store = Store({"ok": 1, "numFiles": 3})
+    store = FakeStore({"ok": 1, "numFiles": 3})
     assert await storage.checkpoint(store) is True
     assert store.client.admin.asked == ["fsync"]
 
 
 async def test_a_refusal_is_skipped_and_a_busy_server_retried() -> None:
-    assert await storage.checkpoint(Store(OperationFailure("not authorized", 13))) is False
+    assert await storage.checkpoint(FakeStore(OperationFailure("not authorized", 13))) is False
     with pytest.raises(OperationFailure):
-        await storage.checkpoint(Store(OperationFailure("busy", storage.LOCK_BUSY)))
+        await storage.checkpoint(FakeStore(OperationFailure("busy", storage.LOCK_BUSY)))
 
 
 async def test_nothing_to_do_for_the_in_memory_store() -> None:
