@@ -104,6 +104,13 @@ def resident_of(subject: str) -> str | None:
     return parts[-1]
 
 
+def template(subject: str) -> str:
+    """The subject with its resident's id as `{resident_id}`: what logs, span attributes
+    and metric labels may carry (`im.evt.housing.resident_registered.{resident_id}`)."""
+    rid = resident_of(subject)
+    return f"{subject[:-len(rid)]}{{resident_id}}" if rid else subject
+
+
 def purge_filters(resident_id: str) -> list[str]:
     """Subject filters that match every subject ending in this resident's id (events,
     operators' events, feedback, dead letters): one per subject depth in use."""
