@@ -56,6 +56,7 @@ class Stack:
             if set(installed()) <= self._alive():
                 return
             time.sleep(0.5)
+        self.stop()  # nothing of it may outlive the test
         raise RuntimeError(f"the stack did not come up in {timeout}s")
 
     def _alive(self) -> set[str]:
