@@ -19,8 +19,8 @@ spec = ServiceSpec(
     commands=(
         Handles("request_erasure", pv.RequestErasure, ledger.request_erasure,
                 pv.ErasureStatus),
-        Handles("get_erasure", pv.GetErasure, ledger.get_erasure, pv.ErasureStatus),
-        Handles("list_erasures", pv.ListErasures, ledger.list_erasures, pv.ErasureKeys),
+        Handles("get_erasure", pv.GetErasure, ledger.get_erasure, pv.ErasureStatus, read=True),
+        Handles("list_erasures", pv.ListErasures, ledger.list_erasures, pv.ErasureKeys, read=True),
     ),
     queries=(Answers(CITY_STATS, GetCityStats, ledger.city_stats),),
     indexes={ledger.ERASURES: [IndexModel("key", unique=True), IndexModel("complete")]},
