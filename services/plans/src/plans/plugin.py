@@ -36,9 +36,10 @@ spec = ServiceSpec(
         Handles("record_consent", c.RecordConsent, commands.record_consent, c.PlanView),
         Handles("record_review", c.RecordReview, commands.record_review, c.PlanView),
         Handles("close_plan", c.ClosePlan, commands.close_plan, c.PlanView),
-        # Reads: they store nothing but the reply (read-only routes once the runtime has them).
-        Handles("get_plan", c.GetPlan, reads.get_plan, c.PlanView),
-        Handles("get_worklist", c.GetWorklist, reads.get_worklist, c.WorklistView),
+        # Reads: answered from memory, nothing stored.
+        Handles("get_plan", c.GetPlan, reads.get_plan, c.PlanView, read=True),
+        Handles("get_worklist", c.GetWorklist, reads.get_worklist, c.WorklistView,
+                read=True),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     indexes={

@@ -1,5 +1,5 @@
-"""Plans' read commands: one plan, and a worklist. Each reads a few documents by id and
-writes nothing (they should become read-only routes once the runtime has them)."""
+"""Plans' read commands (`Handles(..., read=True)`): one plan, and a worklist. Each reads
+a few documents by id and writes nothing."""
 
 from __future__ import annotations
 
