@@ -31,8 +31,10 @@ export function field(form, { name, label, type = "text", options = [], hint, va
 export function fieldOf(error) {
   if (!(error instanceof ApiFailure)) return null;
   if (error.details.field) return error.details.field;
-  const m = /at `\$\.([^`]+)`/.exec(error.message) || /required field `([^`]+)`/.exec(error.message);
-  return m ? m[1].replace(/\[(\d+)\]/g, ".$1") : null;
+  const at = /at `\$\.([^`]+)`/.exec(error.message)?.[1];
+  const missing = /required field `([^`]+)`/.exec(error.message)?.[1];
+  const path = [at, missing].filter(Boolean).join(".");
+  return path ? path.replace(/\[(\d+)\]/g, ".$1") : null;
 }
 
 /** The service's reason without the command's name in front ("invalid x: …"). */
@@ -57,7 +59,10 @@ export function showError(form, error, names = {}) {
   if (name && !form.querySelector(`[data-field="${CSS.escape(name)}"]`)) {
     name = names[name] ?? names[name.split(".").pop()] ?? name.split(".").pop();
   }
-  const control = name ? form.querySelector(`[data-field="${CSS.escape(name)}"]`) : null;
+  const find = (n) => (n ? form.querySelector(`[data-field="${CSS.escape(n)}"]`) : null);
+  // A refusal about a thing the form names (a full site: details.site_id) goes to that field.
+  const control = find(name) || (error instanceof ApiFailure
+    ? Object.keys(error.details).map((k) => find(names[k] ?? k)).find(Boolean) : null);
   const text = error instanceof ApiFailure ? reason(error) : String(error.message || error);
   if (control) {
     const slot = form.querySelector(`#${CSS.escape(control.id)}-error`);
