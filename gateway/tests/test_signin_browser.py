@@ -26,7 +26,14 @@ from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
-from support.browser import CHROMIUM_ARGS, browser_or_skip, http_server, sign_in, user
+from support.browser import (
+    CHROMIUM_ARGS,
+    browser_or_skip,
+    http_server,
+    serious_violations,
+    sign_in,
+    user,
+)
 
 pytestmark = pytest.mark.flow
 
@@ -122,6 +129,7 @@ async def test_a_first_sign_in_sets_ones_own_password(page: Page, stack: Stack, 
     await expect(name).to_have_attribute("aria-invalid", "true")
     await expect(name).to_have_accessible_description("This field is required.")
     await expect(name).to_be_focused()
+    assert await serious_violations(page) == []
     await name.fill(username)
     await page.get_by_label("Password").fill(one_time)
     await page.get_by_role("button", name="Sign in").click()
@@ -138,6 +146,7 @@ async def test_a_first_sign_in_sets_ones_own_password(page: Page, stack: Stack, 
     await repeat.fill("a sentence to forget")
     await page.get_by_role("button", name="Save password and sign in").click()
     await expect(page.locator("#change-repeat-error")).to_have_text("The two passwords differ.")
+    assert await serious_violations(page) == []
     await repeat.fill("a sentence to remember")
     await page.get_by_role("button", name="Save password and sign in").click()
     await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
@@ -171,6 +180,7 @@ async def test_the_city_admin_adds_disables_and_resets_users(page: Page, stack: 
     row = page.locator(f'tr[data-user="{worker}"]')
     await expect(row).to_contain_text("not signed in yet")
     await page.screenshot(path=str(tmp_path / "users.png"), full_page=True)
+    assert await serious_violations(page) == []
     await row.get_by_role("button", name="Disable").click()
     await expect(row).to_contain_text("disabled")
     await row.get_by_role("button", name="Enable").click()
@@ -194,6 +204,7 @@ async def test_a_social_worker_sees_her_sites_residents_and_not_the_admin_page(
     await expect(page.get_by_role("link", name="Haddad, Amina")).to_be_visible()
     await expect(page.get_by_role("link", name="Karimi, Omid")).to_have_count(0)
     await page.screenshot(path=str(tmp_path / "my-residents.png"), full_page=True)
+    assert await serious_violations(page) == []
     await page.goto(f"{stack.url}/dashboard/#/users")
     await expect(page.get_by_role("alert")).to_contain_text("may not see this page")
     await page.goto(f"{stack.url}/dashboard/#/sites/{stack.other_site}")

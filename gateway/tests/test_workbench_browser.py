@@ -25,7 +25,14 @@ from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
-from support.browser import CHROMIUM_ARGS, browser_or_skip, http_server, sign_in, user
+from support.browser import (
+    CHROMIUM_ARGS,
+    browser_or_skip,
+    http_server,
+    serious_violations,
+    sign_in,
+    user,
+)
 
 pytestmark = pytest.mark.flow
 
@@ -152,6 +159,7 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     await page.get_by_label("Site").select_option(stack.small)
     await page.get_by_role("button", name="Register household").click()
     await refused(page, "hh", "site_id", f"site {stack.small} is full")
+    assert await serious_violations(page) == []  # the form, with a refusal shown
     assert await stack.occupancy(stack.small) == 0
     assert (await stack.get(f"/api/v1/residents?site={stack.small}"))["total"] == 0
 
@@ -215,6 +223,7 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     await expect(page.get_by_role("status")).to_contain_text("the case is now: viewing")
     await expect(case).to_contain_text("1 offers, 1 viewings")
     await page.screenshot(path=str(tmp_path / "move-out-case.png"), full_page=True)
+    assert await serious_violations(page) == []  # the resident's page with its work forms
 
     # transfer: a full site is refused at the site; then a free one
     place = page.locator('[data-form="place"]')
