@@ -198,10 +198,27 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     await page.get_by_role("button", name="Save stage").click()
     await refused(page, "advance", "stage", "needs a reason")
     assert (await case_in_housing())["stage"] == "opened"  # nothing changed
-    await page.get_by_label("New stage").select_option("searching")
-    await page.get_by_role("button", name="Save stage").click()
-    await expect(page.get_by_role("status")).to_contain_text("The case is now: searching")
+    # search criteria (with the WBS) move an opened case to searching
+    crit = page.locator('[data-form="criteria"]')
+    await crit.get_by_label("Household size").fill("2")
+    await crit.get_by_label("Rent ceiling (EUR per month)").fill("viel")
+    await crit.get_by_role("button", name="Save criteria").click()
+    await refused(page, "criteria", "rent_ceiling", "got `str`")
+    await crit.get_by_label("Rent ceiling (EUR per month)").fill("650")
+    await crit.get_by_label("Districts (optional)").fill("Linden, List")
+    await crit.get_by_label("Housing entitlement certificate (WBS)").select_option("applied")
+    await crit.get_by_label("Needs an accessible flat").check()
+    await crit.get_by_role("button", name="Save criteria").click()
+    await expect(page.get_by_role("status")).to_contain_text("Search criteria saved")
     await expect(case).to_have_attribute("data-stage", "searching")
+
+    # the residence status changes in one step
+    await page.locator('[data-form="status"]').get_by_label("Residence status").select_option(
+        "subsidiary_protection")
+    await page.get_by_role("button", name="Save status").click()
+    await expect(page.get_by_role("status")).to_contain_text("subsidiary protection")
+    assert (await stack.get(f"/api/v1/residents/{amina}"))["sections"]["housing"][
+        "residence_status"] == "subsidiary_protection"
 
     offer = page.locator('[data-form="offer"]')
     await offer.get_by_label("Landlord").fill("GBH Hannover")
@@ -234,6 +251,20 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     assert await stack.occupancy(stack.small) == 0
     case = await case_in_housing()
     assert (case["stage"], case["offers"], case["viewings"]) == ("viewing", 1, 1)
+
+    # the lease is signed: the moving help is ticked off
+    await page.get_by_label("New stage").select_option("lease_signed")
+    await page.get_by_role("button", name="Save stage").click()
+    await expect(page.get_by_role("status")).to_contain_text("lease signed")
+    helping = page.locator('[data-form="help"]')
+    await helping.get_by_label("furniture").check()
+    await helping.get_by_label("utilities").check()
+    await helping.get_by_role("button", name="Save moving help").click()
+    await expect(page.get_by_role("status")).to_contain_text("Moving help saved")
+    await expect(page.locator('[data-form="help"]').get_by_label("furniture")).to_be_checked()
+    assert (await case_in_housing())["help"] == {
+        "furniture": True, "address_registration": False, "utilities": True,
+        "job_centre": False}
 
 
 async def test_a_social_worker_cannot_place_at_a_site_she_is_not_deployed_to(

@@ -4,7 +4,7 @@
 import { api, mayUse } from "./api.js";
 import { h } from "./dom.js";
 import { field, requireFilled, submitting } from "./forms.js";
-import { placeableSites } from "./households.js";
+import { STATUSES, placeableSites } from "./households.js";
 import { t, value } from "./i18n.js";
 
 const STAGES = ["searching", "offer_received", "viewing", "lease_signed", "moving", "moved_out", "paused", "cancelled"];
@@ -19,10 +19,28 @@ let lastOffer = {}; // case id -> the offer recorded last in this tab (for the v
 function values(form, numeric = []) {
   const out = {};
   for (const el of form.querySelectorAll("[data-field]")) {
+    if (el.type === "checkbox") {
+      out[el.dataset.field] = el.checked;
+      continue;
+    }
     const raw = el.value.trim();
     if (raw) out[el.dataset.field] = numeric.includes(el.dataset.field) && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
   }
   return out;
+}
+
+const list = (text) => (text || "").split(/\s*,\s*/).filter(Boolean);
+const WBS = ["none", "applied", "granted"];
+const HELP = ["furniture", "address_registration", "utilities", "job_centre"];
+const command = (name, extra) => (body) => api(`/api/v1/commands/housing/${name}`,
+  { method: "POST", body: { ...body, ...extra } });
+
+function check(form, { name, label, checked }) {
+  const id = `${form}-${name}`;
+  return h("div", { class: "check" },
+    h("input", { id, name, type: "checkbox", checked, "data-field": name, "aria-describedby": `${id}-error` }),
+    h("label", { for: id }, label),
+    h("p", { id: `${id}-error`, class: "field-error", hidden: true }));
 }
 
 function step(id, title, fields, submit, send, numeric = [], required = []) {
@@ -32,7 +50,8 @@ function step(id, title, fields, submit, send, numeric = [], required = []) {
       if (!requireFilled(form, required)) return;
       const reply = await submitting(form, () => send(values(form, numeric)), { wanted: "stage" });
       if (reply) {
-        saved = t(`work.saved.${id}`, { ...reply, stage: value(reply.stage || "") });
+        saved = t(`work.saved.${id}`, { ...reply, stage: value(reply.stage || ""),
+          residence_status: value(reply.residence_status || "") });
         reroute();
       }
     } },
@@ -50,11 +69,43 @@ function placement(hh, sites, here) {
   (body) => api(`/api/v1/households/${encodeURIComponent(hh)}/placement`, { method: "POST", body }), [], ["site_id"]);
 }
 
+function status(housing) {
+  return step("status", t("work.status"), [
+    field("status", { name: "residence_status", label: t("household.residence_status"), type: "select",
+      options: STATUSES.map((v) => [v, value(v)]), value: housing.residence_status }),
+  ], t("work.status_submit"), command("change_residence_status", { resident_id: housing.resident_id }));
+}
+
+function criteria(c) {
+  return step("criteria", t("work.criteria"), [
+    field("criteria", { name: "household_size", label: t("work.household_size"), inputmode: "numeric" }),
+    field("criteria", { name: "rent_ceiling", label: t("work.rent_ceiling"), inputmode: "decimal" }),
+    field("criteria", { name: "districts", label: t("work.districts"), hint: t("work.districts_hint") }),
+    field("criteria", { name: "wbs", label: t("work.wbs"), type: "select", options: WBS.map((w) => [w, t(`work.wbs.${w}`)]) }),
+    check("criteria", { name: "accessible", label: t("work.accessible") }),
+  ], t("work.criteria_submit"), (body) => command("set_search_criteria", { case_id: c.case_id })(
+    { ...body, districts: list(body.districts) }), ["household_size", "rent_ceiling"]);
+}
+
+function movingHelp(c) {
+  const done = c.help || {};
+  return step("help", t("work.help"), HELP.map((item) => check("help", { name: item, label: value(item), checked: !!done[item] })),
+    t("work.help_submit"), async (body) => {
+      let last = { stage: c.stage };
+      for (const item of HELP.filter((i) => body[i] !== !!done[i])) {
+        last = await command("tick_moving_help", { case_id: c.case_id })({ item, done: body[item] });
+      }
+      return last;
+    });
+}
+
 function caseSteps(c) {
   const path = `/api/v1/move-out-cases/${encodeURIComponent(c.case_id)}`;
   const post = (tail) => (body) => api(`${path}/${tail}`, { method: "POST", body })
     .then((r) => { if (r.offer_id) lastOffer[c.case_id] = r.offer_id; return r; });
   return [
+    criteria(c),
+    ["lease_signed", "moving"].includes(c.stage) ? movingHelp(c) : null,
     step("advance", t("work.advance"), [
       field("advance", { name: "stage", label: t("work.stage"), type: "select",
         options: [["", t("household.choose")], ...STAGES.filter((s) => s !== c.stage).map((s) => [s, value(s)])] }),
@@ -90,11 +141,12 @@ export async function casework(housing) {
     h("h2", { id: "work-h" }, t("work.title")),
     said ? h("p", { class: "notice", role: "status" }, said) : null,
     h("p", {}, t("work.household", { id: hh })),
+    status(housing),
     placement(hh, sites, housing.site?.site_id),
     c ? h("p", { "data-case": c.case_id, "data-stage": c.stage },
       t("work.case_is", { id: c.case_id, stage: value(c.stage), offers: c.offers, viewings: c.viewings }))
       : h("p", {}, t("work.no_case")),
     !c || !open ? step("open", t("work.open"), [], t("work.open_submit"),
       () => api(`/api/v1/households/${encodeURIComponent(hh)}/move-out-case`, { method: "POST", body: {} })) : null,
-    ...(open ? caseSteps(c) : []));
+    ...(open ? caseSteps(c).filter(Boolean) : []));
 }
