@@ -134,16 +134,16 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     # bad input: missing, too long, wrong type; nothing is registered
     await page.get_by_label("Given name").fill("Amina")
     await page.get_by_role("button", name="Register household").click()
-    await refused(page, "hh", "members-0-family_name", "missing required field")
+    await refused(page, "hh", "members-0-family_name", "This field is required.")
     await page.get_by_label("Family name").fill("H" * 201)
     await page.get_by_role("button", name="Register household").click()
-    await refused(page, "hh", "members-0-family_name", "length <= 200")
+    await refused(page, "hh", "members-0-family_name", "At most 200 characters.")
     await page.get_by_label("Family name").fill("Haddad")
     await page.get_by_label("Year of birth").fill("neunzehnhundert")
     await page.get_by_label("Residence status").select_option("recognised_refugee")
     await page.get_by_label("Arrival date").fill("2026-02-01")
     await page.get_by_role("button", name="Register household").click()
-    await refused(page, "hh", "members-0-birth_year", "Expected `int`, got `str`")
+    await refused(page, "hh", "members-0-birth_year", "A whole number is expected")
     await page.get_by_label("Year of birth").fill("1988")
     await page.get_by_label("Languages").fill("ar, en")
 
@@ -203,7 +203,7 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     await crit.get_by_label("Household size").fill("2")
     await crit.get_by_label("Rent ceiling (EUR per month)").fill("viel")
     await crit.get_by_role("button", name="Save criteria").click()
-    await refused(page, "criteria", "rent_ceiling", "got `str`")
+    await refused(page, "criteria", "rent_ceiling", "A number is expected")
     await crit.get_by_label("Rent ceiling (EUR per month)").fill("650")
     await crit.get_by_label("Districts (optional)").fill("Linden, List")
     await crit.get_by_label("Housing entitlement certificate (WBS)").select_option("applied")
@@ -227,7 +227,7 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     await offer.get_by_label("Rent (EUR per month)").fill("640")
     await offer.get_by_label("Available from").fill("2026-05-01")
     await offer.get_by_role("button", name="Record offer").click()
-    await refused(page, "offer", "rooms", "Expected `int`, got `str`")
+    await refused(page, "offer", "rooms", "A whole number is expected")
     assert (await case_in_housing())["offers"] == 0
     await offer.get_by_label("Rooms").fill("3")
     await offer.get_by_role("button", name="Record offer").click()
@@ -274,3 +274,16 @@ async def test_a_social_worker_cannot_place_at_a_site_she_is_not_deployed_to(
     options = await page.get_by_label("Site").locator("option").all_inner_texts()
     assert len(options) == 3, options  # "not placed yet" and her two sites
     assert not any("Ahlem" in o for o in options), options
+
+
+async def test_the_reasons_in_german(page: Page, stack: Stack):
+    await page.get_by_label("Language").select_option("de")
+    await page.get_by_role("link", name="Haushalt aufnehmen").click()
+    await expect(page.get_by_role("heading", name="Haushalt aufnehmen", level=1)).to_be_visible()
+    await page.get_by_label("Vorname").fill("Olena")
+    await page.get_by_label("Familienname").fill("B" * 201)
+    await page.get_by_role("button", name="Haushalt aufnehmen").click()
+    await refused(page, "hh", "members-0-family_name", "Höchstens 200 Zeichen.")
+    await page.get_by_label("Familienname").fill("Bondarenko")
+    await page.get_by_role("button", name="Haushalt aufnehmen").click()
+    await refused(page, "hh", "members-0-birth_year", "Dieses Feld ist erforderlich.")
