@@ -72,9 +72,10 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
         async with http_server(create_app(settings, config)) as url:
             token = Tokens(config.key).mint(role="city_admin", subject="setup")
             s = Stack(url, token, f"s-{test_id}", f"t-{test_id}")
-            for site, name in ((s.site, "Munzeler Straße"), (s.other_site, "Schulzentrum Ahlem")):
+            for site, name, op in ((s.site, "Munzeler Straße", "op-1"),
+                                   (s.other_site, "Schulzentrum Ahlem", "op-2")):
                 await s.call("/api/v1/commands/housing/register_site", {
-                    "site_id": site, "kind": "shelter", "name": name, "operator_id": "op-1",
+                    "site_id": site, "kind": "shelter", "name": name, "operator_id": op,
                     "address": "Munzeler Straße 1", "district": "Linden", "capacity": 20})
             for site, (given, family) in ((s.site, ("Amina", "Haddad")),
                                           (s.other_site, ("Omid", "Karimi"))):
@@ -248,3 +249,22 @@ async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
     await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
     await page.keyboard.press("Tab")  # the skip link comes first
     await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+
+
+@pytest.mark.parametrize(("role", "extra", "links"), [
+    ("city_admin", {}, ["City overview", "Sites", "Residents", "Register household", "Users"]),
+    ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household"]),
+    ("operator", {"operator": "op-1"}, ["City overview", "Sites"]),
+    ("provider", {"provider": "vhs"}, ["City overview"]),
+    ("auditor", {}, ["City overview"]),
+])
+async def test_each_role_signs_in_and_is_offered_its_own_pages(
+        page: Page, stack: Stack, role: str, extra: dict[str, str], links: list[str]):
+    await sign_in(page, stack.url, *await stack.user(role, **extra))
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    await expect(nav.get_by_role("link")).to_have_text(links)
+    if role == "operator":  # its own shelters, not another operator's
+        await nav.get_by_role("link", name="Sites").click()
+        await expect(page.get_by_role("link", name="Munzeler Straße")).to_be_visible()
+        await expect(page.get_by_role("link", name="Schulzentrum Ahlem")).to_have_count(0)
