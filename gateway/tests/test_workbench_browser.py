@@ -176,11 +176,14 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
             "move_out_case"]
     await page.screenshot(path=str(tmp_path / "household-registered.png"), full_page=True)
 
-    # she finds Amina among her site's residents, choosing the site from her deployment
-    await nav.get_by_role("link", name="Residents").click()
+    # her start page lists her sites; from hers she finds Amina without typing an id
+    await nav.get_by_role("link", name="City overview").click()
+    mine = page.locator(f'[data-my-site="{stack.site}"]')
+    await expect(mine).to_contain_text(f"{before + 2} / 30")
+    await expect(page.locator("[data-my-sites]")).to_have_attribute("data-my-sites", "2")
+    await mine.get_by_role("link", name="Residents of Munzeler Straße").click()
     await expect(page.get_by_role("heading", name="Residents", level=1)).to_be_visible()
-    await page.get_by_label("Site", exact=True).select_option(stack.site)
-    await page.get_by_role("button", name="Search").click()
+    await expect(page.get_by_label("Site", exact=True)).to_have_value(stack.site)
     await page.get_by_role("link", name="Haddad, Amina").click()
     await expect(page.get_by_role("heading", name="Resident: Amina Haddad")).to_be_visible()
     work = page.locator(f'[data-work="{household}"]')
@@ -189,6 +192,11 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     await expect(page.get_by_role("status")).to_contain_text("Move-out case")
     case = page.locator("[data-case]")
     await expect(case).to_have_attribute("data-stage", "opened")
+    await nav.get_by_role("link", name="City overview").click()  # counted on her start page
+    await expect(page.locator(f'[data-my-site="{stack.site}"]')).to_contain_text(
+        "Open move-out cases1")
+    await page.go_back()
+    await expect(page.get_by_role("heading", name="Resident: Amina Haddad")).to_be_visible()
 
     # a step the case cannot take: the reason at the stage; nothing changes
     await page.get_by_label("New stage").select_option("moving")
