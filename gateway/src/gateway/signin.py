@@ -6,6 +6,7 @@ takes effect within that time on every gateway instance."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +21,7 @@ from gateway.deployments import Deployments
 from gateway.errors import ApiError
 from gateway.sessions import Sessions
 
+log = logging.getLogger("im.gateway.signin")
 REFUSED = "wrong user name or password"
 ENDED = {"logout": "signed out", "password reset": "the password was reset",
          "password changed": "the password was changed", "expired": "the session has ended",
@@ -63,6 +65,9 @@ class SignIn:
         good = await passwords.verify(doc["password_hash"] if doc else None, password)
         if not good or doc is None:
             until = await self.accounts.failed(username)
+            # Staff user names only (never a resident's); the attempted password never.
+            log.warning("sign-in refused for %r%s", username[:64],
+                        " (now locked)" if until else "")
             if until is not None:
                 raise ApiError("unauthorised", f"{REFUSED}; too many failed sign-ins: this "
                                f"account is locked until {until:%H:%M} UTC",
@@ -75,6 +80,7 @@ class SignIn:
             raise ApiError("forbidden", "the password must be changed before the first "
                                         "sign-in", must_change="true")
         sid, cookie = await self.sessions.open(username)
+        log.info("signed in: %s (%s)", username, doc["role"])
         return await self._grant(sid, username), cookie
 
     async def change_password(self, username: str, current: str, new: str) -> None:
