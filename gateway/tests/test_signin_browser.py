@@ -263,8 +263,42 @@ async def test_each_role_signs_in_and_is_offered_its_own_pages(
     await sign_in(page, stack.url, *await stack.user(role, **extra))
     await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
     nav = page.get_by_role("navigation", name="Main")
-    await expect(nav.get_by_role("link")).to_have_text(links)
+    await expect(nav.get_by_role("link")).to_have_text([*links, "My account"])
     if role == "operator":  # its own shelters, not another operator's
         await nav.get_by_role("link", name="Sites").click()
         await expect(page.get_by_role("link", name="Munzeler Straße")).to_be_visible()
         await expect(page.get_by_role("link", name="Schulzentrum Ahlem")).to_have_count(0)
+
+
+async def test_my_account_changes_the_password_and_ends_another_session(
+        page: Page, stack: Stack, browser: Browser):
+    username, password = await stack.user("social_worker")
+    elsewhere_ctx = await browser.new_context(locale="en-GB")
+    elsewhere = await elsewhere_ctx.new_page()
+    try:
+        await sign_in(elsewhere, stack.url, username, password)
+        await expect(elsewhere.get_by_role("heading", name="City overview")).to_be_visible()
+        await sign_in(page, stack.url, username, password)
+        await page.get_by_role("link", name="My account").click()
+        await expect(page.get_by_role("heading", name="My account", level=1)).to_be_focused()
+        await expect(page.locator('tr[data-session="other"]')).to_have_count(1)
+        await page.locator('tr[data-session="other"]').get_by_role("button").click()
+        await expect(page.get_by_role("status")).to_have_text("The session has ended.")
+        await elsewhere.get_by_role("link", name="Sites").click()
+        await expect(elsewhere.get_by_role("heading", name="Sign in")).to_be_visible()
+        await expect(elsewhere.get_by_role("alert")).to_contain_text("signed out")
+
+        await page.get_by_label("Current password").fill("not my password")
+        await page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+        await page.get_by_label("Repeat the new password").fill("a brand new passphrase")
+        await page.get_by_role("button", name="Change password").click()
+        await expect(page.locator("#pw-password-error")).to_have_text(
+            "wrong user name or password")
+        await page.get_by_label("Current password").fill(password)
+        await page.get_by_role("button", name="Change password").click()
+        await expect(page.get_by_role("status")).to_contain_text("Your password is changed")
+        assert await serious_violations(page) == []
+        await sign_in(elsewhere, stack.url, username, "a brand new passphrase")
+        await expect(elsewhere.get_by_role("heading", name="City overview")).to_be_visible()
+    finally:
+        await elsewhere_ctx.close()

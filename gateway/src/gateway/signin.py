@@ -83,9 +83,11 @@ class SignIn:
         log.info("signed in: %s (%s)", username, doc["role"])
         return await self._grant(sid, username), cookie
 
-    async def change_password(self, username: str, current: str, new: str) -> None:
+    async def change_password(self, username: str, current: str, new: str,
+                              keep: str | None = None) -> None:
         """With the current password (a session is not needed: a first sign-in with a
-        one-time password starts here). Every other session of the user ends."""
+        one-time password starts here). Every session of the user ends but `keep`, the
+        one she changes it in (when it is hers)."""
         if (why := passwords.problem(new)) is not None:
             raise ApiError("bad_request", why, field="new_password")
         if new == current:
@@ -99,7 +101,9 @@ class SignIn:
             raise ApiError("unauthorised", REFUSED, field="password")
         await self.accounts.update(username, password_hash=await passwords.hash_password(new),
                                    must_change=False)
-        await self.end_user(username, "password changed")
+        mine = await self.sessions.get(keep) if keep else None
+        await self.end_user(username, "password changed",
+                            keep=keep if mine and mine["username"] == username else None)
 
     async def refresh(self, cookie: str) -> tuple[Grant, str]:
         doc, fresh = await self.sessions.rotate(cookie)
@@ -109,12 +113,12 @@ class SignIn:
         await self.sessions.end(sid, "logout")
         self._forget(sid)
 
-    async def end_user(self, username: str, why: str) -> None:
+    async def end_user(self, username: str, why: str, keep: str | None = None) -> None:
         """Disabled or reset: every session of the user ends (checked again within
         `check_every` by every instance; at once on this one)."""
-        await self.sessions.end_all(username, why)
+        await self.sessions.end_all(username, why, keep)
         for sid, (_, known) in list(self._checked.items()):
-            if isinstance(known, ApiError) or known.subject == username:
+            if sid != keep and (isinstance(known, ApiError) or known.subject == username):
                 self._forget(sid)
         self.deployments.forget(username)
 

@@ -52,7 +52,10 @@ export async function signIn(username, password) {
 }
 
 export async function changePassword(username, password, newPassword) {
-  const [r, reply] = await post("/api/auth/password", { username, password, new_password: newPassword });
+  // Signed in, the session it is changed in goes on; every other one ends.
+  const bearer = token();
+  const [r, reply] = await post("/api/auth/password", { username, password, new_password: newPassword },
+    bearer ? { Authorization: `Bearer ${bearer}` } : {});
   if (!r.ok) throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
 }
 
