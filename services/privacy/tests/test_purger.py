@@ -104,3 +104,21 @@ async def test_a_stream_from_sequence_1_holds_the_erasure_open_until_its_state_i
     await uow.commit()
     await purger.tick(ctx)
     assert (await entry(ctx, erasure_id))["complete"]
+
+
+async def test_messages_arriving_after_the_erasure_are_erased_by_the_sweep(
+        ctx: WorkerContext) -> None:
+    rid = "r-purger-3"
+    await streams.ensure(ctx.js, streams.ops_stream(1, 120.0))
+    erasure_id = await requested(ctx, rid)
+    await purger.tick(ctx)
+    await purger.tick(ctx)
+    assert (await entry(ctx, erasure_id))["complete"]
+    # an operator's system sends the resident's session again, after the erasure
+    await ctx.js.publish(subj.operator_event("op-1", "session_recorded", rid), b"late")
+    await ctx.js.publish(subj.operator_event("op-1", "session_recorded", "r-stays"), b"ok")
+    assert await about(ctx, subj.OPS_STREAM, rid) == 1
+    assert await purger.sweep_late(ctx) == {subj.OPS_STREAM: 1}
+    assert await about(ctx, subj.OPS_STREAM, rid) == 0
+    assert await about(ctx, subj.OPS_STREAM, "r-stays") == 1
+    assert await purger.sweep_late(ctx) == {}  # nothing more to find
