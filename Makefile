@@ -39,6 +39,7 @@ bench: install
 	$(UV) run python bench/ingest.py
 	$(UV) run python bench/replay.py
 	$(UV) run python bench/gateway.py
+	$(UV) run python bench/erasure.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
