@@ -19,7 +19,7 @@ from im_runtime.errors import ConcurrencyConflict
 from im_runtime.service import consumer_name
 from im_runtime.spec import WorkerContext
 from im_runtime.streams import names as streams_of
-from privacy import shredder, storage
+from privacy import shredder, storage, sweeper
 from privacy.ledger import ERASURES
 
 log = logging.getLogger("im.privacy.purger")
@@ -28,6 +28,7 @@ REQUEST_FILTER = subj.event("privacy", "erasure_requested") + ".*"
 # While an erasure is open the worker looks again soon, then less often (a service that
 # is down may take days to confirm); with none open it waits for the next request.
 FIRST_LOOK, LAST_LOOK, IDLE = 0.2, 5.0, 300.0
+SWEEP = 600.0  # seconds between looks for late messages about erased residents
 
 
 async def work(ctx: WorkerContext) -> None:
@@ -38,6 +39,8 @@ async def work(ctx: WorkerContext) -> None:
 
     sub = await ctx.nc.subscribe(REQUEST_FILTER, cb=requested)
     pause = FIRST_LOOK
+    loop = asyncio.get_running_loop()
+    swept, was_open = -SWEEP, 0
     try:
         while True:
             wake.clear()
@@ -48,6 +51,15 @@ async def work(ctx: WorkerContext) -> None:
             except Exception:
                 log.exception("erasure worker failed; retrying")
                 still_open = 1
+            # Late messages about erased residents: at start, after each erasure, and now
+            # and then (sweeper.py).
+            if not still_open and (was_open or loop.time() - swept >= SWEEP):
+                try:
+                    await sweep_late(ctx)
+                except Exception:
+                    log.exception("sweep for late messages failed; the next one retries")
+                swept = loop.time()
+            was_open = still_open
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), pause if still_open else IDLE)
             pause = FIRST_LOOK if wake.is_set() else min(pause * 2, LAST_LOOK)
@@ -97,6 +109,11 @@ async def finish(ctx: WorkerContext, doc: dict[str, Any]) -> None:
     await save(ctx, doc["_id"], lambda d: d.update(complete=True, completed_at=utcnow()))
     log.info("erasure complete", extra={"erasure_id": doc["_id"],
                                         "services": sorted(doc["confirmations"])})
+
+
+async def sweep_late(ctx: WorkerContext) -> dict[str, int]:
+    done = await ctx.store.unit_of_work("privacy").find(ERASURES, {"complete": True})
+    return await sweeper.sweep(ctx.nc, await streams_of(ctx.nc), {d["key"] for d in done})
 
 
 async def save(ctx: WorkerContext, erasure_id: str, change: Any) -> None:
