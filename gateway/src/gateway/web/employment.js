@@ -4,7 +4,7 @@
 // running there is no card.
 import { api, mayUse, optional } from "./api.js";
 import { h } from "./dom.js";
-import { field, requireFilled, submitting } from "./forms.js";
+import { commandForm, field } from "./forms.js";
 import { t, value } from "./i18n.js";
 
 const TOPICS = ["recognition_of_qualifications", "applications", "vocational_training", "internships"];
@@ -13,20 +13,10 @@ const today = () => new Date().toISOString().slice(0, 10);
 let saved = null;
 
 function form(id, title, fields, submit, send, required = []) {
-  const f = h("form", { class: "stack", novalidate: true, "data-form": id, "aria-labelledby": `${id}-h`,
-    onsubmit: async (e) => {
-      e.preventDefault();
-      if (!requireFilled(f, required)) return;
-      const body = Object.fromEntries([...f.querySelectorAll("[data-field]")]
-        .map((el) => [el.dataset.field, el.value.trim()]).filter(([, v]) => v));
-      const reply = await submitting(f, () => send(body));
-      if (reply) {
-        saved = t(`employment.saved.${id}`, { status: value(reply.state || reply.status || "") });
-        reroute();
-      }
-    } },
-  h("h3", { id: `${id}-h` }, title), ...fields, h("div", { class: "actions" }, h("button", { type: "submit" }, submit)));
-  return f;
+  return commandForm({ id, title, fields, submit, send, required, done: (reply) => {
+    saved = t(`employment.saved.${id}`, { status: value(reply.state || "") });
+    reroute();
+  } });
 }
 
 export async function employment(residentId, section) {
