@@ -152,7 +152,17 @@ def add_children(sup: Supervisor, plan: Plan, nats_url: str, mongo_url: str,
     """`creds(user)`: the IM_NATS_USER / IM_NATS_PASSWORD of that NATS user, when NATS
     runs with users (see im_cli.natsauth)."""
     def auth(user: str) -> dict[str, str]:
-        return creds(user) if creds else {}
+        if not creds:
+            return {}
+        # With NATS users, each service believes only actors the gateway signed for it.
+        env = creds(user)
+        if user.startswith("service-"):
+            from gateway.keys import resolve_key
+            from im_runtime.actors import service_key
+
+            secret = resolve_key({"IM_GATEWAY_KEY_FILE": str(plan.key_file)})
+            env["IM_ACTOR_KEY"] = service_key(secret, user.removeprefix("service-")).hex()
+        return env
 
     gateway_env = env_with(nats_url, mongo_url, IM_GATEWAY_HOST=HOST,
                            IM_GATEWAY_PORT=str(plan.ports["gateway"]),
@@ -217,7 +227,8 @@ async def supervise(plan: Plan, nats_url: str, mongo_url: str,
 
 
 def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
-    """The operators' feedback consumers (admin user); tell where the passwords are."""
+    """The streams and the operators' feedback consumers (admin user); tell where the
+    passwords are."""
     import nats
 
     from im_cli import natsauth
@@ -230,8 +241,7 @@ def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
         finally:
             await nc.close()
 
-    if auth.operators:
-        asyncio.run(go())
+    asyncio.run(go())  # the streams every service finds (each creates only its own)
     print("im up: NATS requires a user: passwords in nats/passwords.json under --var "
           f"(operators: {', '.join(auth.operators) or 'none; set IM_OPERATORS'})", flush=True)
 

@@ -52,6 +52,12 @@ def query(name: str) -> str:
     return f"{PREFIX}.qry.{token(name, 'query')}"
 
 
+def query_for(name: str, service: str) -> str:
+    """The query asked of one service: only that service may subscribe, so its answer
+    (to this request's own reply subject) is known to be its own."""
+    return f"{query(name)}.{token(service, 'service')}"
+
+
 def operator_event(operator_id: str, name: str, resident_id: str | None = None) -> str:
     base = f"{PREFIX}.ops.{token(operator_id, 'operator id')}.{token(name, 'event')}"
     return f"{base}.{token(resident_id, 'resident id')}" if resident_id is not None else base

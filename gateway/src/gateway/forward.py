@@ -16,15 +16,18 @@ from contracts import subjects as subj
 from gateway.directory import Directory
 from gateway.errors import ApiError, unavailable
 from gateway.lifespan import Bus
-from im_runtime import tracing
+from im_runtime import actors, tracing
 
 _ENC = msgspec.json.Encoder()
 _ERR = msgspec.json.Decoder(ErrorReply)
 
 
 class Forwarder:
-    def __init__(self, bus: Bus, directory: Directory, timeout: float) -> None:
+    def __init__(self, bus: Bus, directory: Directory, timeout: float,
+                 secret: bytes = b"") -> None:
         self.bus, self.directory, self.timeout = bus, directory, timeout
+        # Signs each command's actor for its service (im_runtime.actors).
+        self.secret = secret
         # Refuses (410) a command about an erased resident; set once erasures are known.
         self.guard: Callable[[str], None] | None = None
 
@@ -43,9 +46,11 @@ class Forwarder:
         payload = _ENC.encode({**body, "actor": actor})
         with tracing.span(f"command {service}.{command}", tracing.SpanKind.CLIENT,
                           attributes={"messaging.destination.name": subject}):
+            headers = {**tracing.inject(),
+                       **actors.signed_headers(self.secret, service, subject, payload)}
             try:
                 msg = await self.bus.nc.request(subject, payload, timeout=self.timeout,
-                                                headers=tracing.inject() or None)
+                                                headers=headers)
             except NoRespondersError:
                 raise self._nobody(service, command) from None
             except (NatsTimeout, TimeoutError):
