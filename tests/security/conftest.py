@@ -13,7 +13,6 @@ from im_cli import natsauth
 from im_cli.embedded import NatsServer, free_port
 from im_cli.testing import Servers
 from im_runtime.plugins import installed
-
 from support.attack import OPERATORS, Stack
 
 

@@ -98,13 +98,14 @@ class Stack:
                                       discovery_timeout=0.3, forget_after=600.0), **config})
         app = create_app(self.settings(natsauth.GATEWAY), cfg)
         async with serving(app) as client:
-            yield Gateway(client, Tokens(cfg.key))
+            yield Gateway(client, Tokens(cfg.key), app)
 
 
 @dataclass
 class Gateway:
     client: httpx.AsyncClient
     tokens: Tokens
+    app: Litestar
 
     def auth(self, role: str, **claims: Any) -> dict[str, str]:
         subject = claims.pop("subject", f"{role}-{uuid.uuid4().hex[:6]}")

@@ -5,6 +5,7 @@ an ApiError, so errors.py maps everything to HTTP in one place."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Any
 
 import msgspec
@@ -67,4 +68,11 @@ class Forwarder:
         if known is not None and command not in known:
             return ApiError("not_found", f"service {service} has no command {command}",
                             service=service, command=command)
+        if known is None and not self.directory.knows(service) and service not in installed():
+            return ApiError("not_found", f"there is no service {service}", service=service)
         return unavailable(service, "is not running")
+
+
+def installed() -> set[str]:
+    """The services installed beside the gateway (their entry points, not loaded)."""
+    return {ep.name for ep in entry_points(group="im.services")}
