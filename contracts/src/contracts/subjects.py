@@ -99,6 +99,14 @@ def dead_letters_of(service: str) -> str:
     return f"{PREFIX}.dlq.{token(service, 'service')}.*"
 
 
+def template(subject: str) -> str:
+    """The subject with its resident token as `{resident_id}`: what logs and spans may
+    name (OpenTelemetry's `messaging.destination.template`), never the resident."""
+    if resident_of(subject) is None:
+        return subject
+    return subject.rpartition(".")[0] + ".{resident_id}"
+
+
 def resident_of(subject: str) -> str | None:
     """The resident an event, operator, feedback or dead-letter subject is about."""
     parts = subject.split(".")

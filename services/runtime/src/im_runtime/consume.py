@@ -16,6 +16,7 @@ import msgspec
 from nats.aio.msg import Msg
 
 from contracts import MAX_MESSAGE_BYTES, CloudEvent, EventData, event_type
+from contracts import subjects as subj
 from im_runtime import failpoints, tracing
 from im_runtime.deadletter import DeadLetters
 from im_runtime.errors import ConcurrencyConflict, Reject
@@ -226,7 +227,8 @@ def _traced(service: str, msg: Msg, event: CloudEvent[Any]) -> AbstractContextMa
     return tracing.span(f"event {event.type}", tracing.SpanKind.CONSUMER,
                         parent=tracing.extract(msg.headers),
                         attributes={"im.service": service, "im.event.id": event.id,
-                                    "messaging.destination.name": msg.subject})
+                                    "messaging.destination.template":
+                                        subj.template(msg.subject)})
 
 
 def _redelivered(msg: Msg) -> bool:
