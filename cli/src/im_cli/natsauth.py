@@ -276,11 +276,14 @@ def render(users_: Iterable[User], passwords: Mapping[str, str] | None = None) -
 
 
 def _write_private(path: Path, text: str) -> None:
+    """A new file, 0600 from its first byte, put in place of the old one: never a moment
+    when the secrets are readable by others (not even when the old file was)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fresh = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)
-    os.chmod(path, 0o600)  # also when it existed with wider rights
+    os.replace(fresh, path)
 
 
 def ensure_passwords(path: Path, names: Iterable[str]) -> dict[str, str]:

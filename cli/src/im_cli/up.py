@@ -246,6 +246,18 @@ def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
           f"(operators: {', '.join(auth.operators) or 'none; set IM_OPERATORS'})", flush=True)
 
 
+def private_var(var: Path) -> None:
+    """Everything under var/ is the owner's alone: names, case notes and secrets live in
+    its databases, logs and key files. The mask makes every file this process and its
+    children (nats-server, nx-27017, services, gateway) create 0600 and every folder
+    0700 from the start; var/ itself is closed to others, which also closes files an
+    earlier version left readable."""
+    os.umask(0o077)
+    var.mkdir(parents=True, exist_ok=True)
+    if var.stat().st_mode & 0o077:
+        var.chmod(0o700)
+
+
 class _Terminated(Exception):
     pass
 
@@ -263,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
     except (PluginError, ImportError) as exc:
         raise CliError(str(exc)) from exc
     plan = make_plan(args, specs)
+    private_var(plan.var)
     try:
         for key, port in plan.ports.items():
             check_free(port, PORT_WHAT[key])
