@@ -24,6 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
+def start(service: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "im_cli.main", "run", service],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
 @pytest.mark.flow
 async def test_a_dead_lettered_event_leaves_no_resident_id_in_spans_or_logs(
         stack: Stack, tmp_path: Path) -> None:
@@ -35,9 +41,7 @@ async def test_a_dead_lettered_event_leaves_no_resident_id_in_spans_or_logs(
            "IM_ACTOR_KEY": service_key(stack.secret, "education").hex(),
            "IM_TRACE_FILE": str(traces), "OTEL_BSP_SCHEDULE_DELAY": "50",
            "IM_LOG_FORMAT": "json"}
-    with open(logs, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "im_cli.main", "run", "education"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = start("education", env, logs)
     resident = rid("r")
     try:
         async with stack.as_user(natsauth.ADMIN) as admin:

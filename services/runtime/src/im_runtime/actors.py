@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import re
+import sys
 import time
 from collections.abc import Mapping
 
@@ -30,6 +33,11 @@ from contracts import ErrorReply
 HEADER = "Im-Actor-Signature"
 WINDOW = 300.0  # seconds a signature stays good (clock skew plus the gateway's retries)
 _ENC = msgspec.json.Encoder()
+
+
+def key_env(service: str) -> str:
+    """Where deployments keep one service's key (`.env`, the Secret `im-actor-keys`)."""
+    return "IM_ACTOR_KEY_" + re.sub(r"[^A-Za-z0-9]", "_", service).upper()
 
 
 def service_key(secret: bytes, service: str) -> bytes:
@@ -80,3 +88,20 @@ class ActorCheck:
         if why is None:
             return None
         return _ENC.encode(ErrorReply(code="unauthorised", message=why))
+
+
+def main(argv: list[str]) -> int:
+    """`python -m im_runtime.actors NAME...`: each service's key (`IM_ACTOR_KEY_<NAME>=…`,
+    for `.env` or a Secret), derived from the gateway's key in IM_GATEWAY_KEY."""
+    secret = os.environ.get("IM_GATEWAY_KEY", "").encode()
+    if len(secret) < 32 or not argv:
+        print("usage: IM_GATEWAY_KEY=... python -m im_runtime.actors SERVICE...",
+              file=sys.stderr)
+        return 2
+    for service in argv:
+        print(f"{key_env(service)}={service_key(secret, service).hex()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
