@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -98,6 +99,18 @@ def test_up_runs_the_stack_and_stops_cleanly_on_sigterm(tmp_path):
         with urllib.request.urlopen(req, timeout=2) as r:
             assert r.status == 200
             assert isinstance(json.loads(r.read()), list)
+        # the first city admin's one-time password, printed once: it signs in (and must be
+        # changed first, which the gateway says with 403)
+        one_time = up.output.split("user admin, one-time password ")[1].split()[0]
+        login = urllib.request.Request(
+            f"http://127.0.0.1:{up.ports['gateway']}/api/auth/login", method="POST",
+            data=json.dumps({"username": "admin", "password": one_time}).encode(),
+            headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(login, timeout=5)
+            raise AssertionError("a one-time password must be changed first")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 403 and b"must be changed" in refused.read()
     finally:
         code = up.stop()
     out = up.output
@@ -114,13 +127,14 @@ def test_up_runs_the_stack_and_stops_cleanly_on_sigterm(tmp_path):
 @pytest.mark.integration
 def test_up_reuses_var_on_a_second_start(tmp_path):
     var = tmp_path / "var"
-    for _ in range(2):
+    for start in range(2):
         up = Up(var, "--no-services")
         try:
             up.wait_ready()
         finally:
             code = up.stop()
         assert code == 0, up.output
+        assert ("one-time password" in up.output) == (start == 0)  # only the first start
     log = (var / "logs" / "gateway.log").read_text()
     assert log.count("im up: starting gateway") == 2
 

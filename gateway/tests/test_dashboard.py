@@ -1,19 +1,15 @@
 """The dashboard in headless Chromium (Debian's, driven by Playwright's driver) against the
 real servers, with housing, education, employment and privacy running in-process and the
-gateway under uvicorn: login, the city overview with its charts (and a screenshot that
-shows them), German, navigation to a site and a resident, the warning for a stopped
-service, a resident's erasure and the page of an erased resident."""
+gateway under uvicorn: signing in with a password, the city overview with its charts (and
+a screenshot that shows them), German, navigation to a site and a resident, the warning
+for a stopped service, a resident's erasure and the page of an erased resident."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import re
 import secrets
-import shutil
 import struct
-import subprocess
 import uuid
 import zlib
 from collections.abc import AsyncIterator
@@ -24,8 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from litestar import Litestar
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from contracts.queries import GetResidentOverview
@@ -35,56 +29,14 @@ from gateway.app import create_app
 from gateway.auth import Tokens
 from gateway.config import GatewayConfig
 from housing.plugin import spec as housing_spec
-from im_cli.embedded import free_port
 from im_cli.testing import Servers, eventually
 from im_runtime import Answers, ServiceSpec, UnitOfWork
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 from privacy.plugin import spec as privacy_spec
+from support.browser import CHROMIUM_ARGS, browser_or_skip, http_server, sign_in, user
 
 pytestmark = pytest.mark.flow
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-INSTALL = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"
-
-
-def chromium() -> tuple[Path | None, str]:
-    """The browser, installing it from apt when it is missing and we may (`make test` does
-    the same first); else None and why not."""
-    if CHROMIUM.exists():
-        return CHROMIUM, ""
-    if not shutil.which("apt-get"):
-        return None, "no /usr/bin/chromium and no apt-get to install it"
-    if os.geteuid() != 0:
-        return None, f"no /usr/bin/chromium, and installing it needs root: sudo sh -c '{INSTALL}'"
-    done = subprocess.run(["sh", "-c", INSTALL], capture_output=True, text=True, timeout=600)
-    if done.returncode != 0 or not CHROMIUM.exists():
-        return None, f"installing chromium failed ({done.returncode}): {done.stderr[-500:]}"
-    return CHROMIUM, ""
-
-
-@contextlib.asynccontextmanager
-async def http_server(app: Litestar) -> AsyncIterator[str]:
-    """The app under uvicorn on a free port of 127.0.0.1, lifespan included."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
-                                           log_level="warning", access_log=False))
-    task = asyncio.create_task(server.serve())
-    try:
-        for _ in range(300):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.05)
-        if task.done():
-            task.result()
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     """Width, height and the RGB(A) rows of an 8-bit non-interlaced PNG (what Chromium writes)."""
@@ -153,6 +105,7 @@ class Dash:
     resident: str
     name: str
     erasable: str  # a resident no other test needs
+    admin: tuple[str, str]  # a city admin's user name and password
 
     def token(self, role: str = "city_admin") -> str:
         return self.tokens.mint(role=role, subject=f"browser-{role}")  # type: ignore[arg-type]
@@ -210,13 +163,7 @@ async def seed(url: str, token: str, test_id: str) -> tuple[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def browser_path() -> Path:
-    path, why = chromium()
-    if path is None:
-        if os.environ.get("CI") or os.environ.get("IM_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"the browser test must run on CI: {why}")
-        print(f"\nskipping the dashboard browser test: {why}")
-        pytest.skip(why)
-    return path
+    return browser_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -233,9 +180,11 @@ async def dash(servers: Servers) -> AsyncIterator[Dash]:
     try:
         async with http_server(create_app(settings, config)) as url:
             tokens = Tokens(config.key)
-            site, residents = await seed(url, tokens.mint(role="city_admin", subject="seed"),
-                                         test_id)
-            yield Dash(url, tokens, runtimes, site, residents[0], "Amina Haddad", residents[2])
+            seeder = tokens.mint(role="city_admin", subject="seed")
+            site, residents = await seed(url, seeder, test_id)
+            admin = await user(url, seeder, "city_admin", f"browser-admin-{test_id}")
+            yield Dash(url, tokens, runtimes, site, residents[0], "Amina Haddad", residents[2],
+                       admin)
     finally:
         for rt in runtimes.values():
             if rt._ready:
@@ -265,19 +214,18 @@ async def page(browser: Browser, dash: Dash) -> AsyncIterator[Page]:
 
 
 async def log_in(page: Page, dash: Dash, path: str = "") -> None:
-    await page.goto(f"{dash.url}/dashboard/{path}")
-    await page.get_by_label("Access token").fill(dash.token())
-    await page.get_by_role("button", name="Log in").click()
+    await sign_in(page, dash.url, *dash.admin, path)
 
 
 # ---------------------------------------------------------------- the tests
 
 async def test_login_overview_and_charts_that_rendered(page: Page, dash: Dash, tmp_path):
-    await page.goto(f"{dash.url}/dashboard/")
-    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-    await page.get_by_label("Access token").fill("not-a-token")
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page.get_by_role("alert")).to_contain_text("not accepted")
+    await page.goto(f"{dash.url}/")  # the URL `make run` prints
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.get_by_label("User name").fill(dash.admin[0])
+    await page.get_by_label("Password").fill("not the password")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_contain_text("wrong user name or password")
 
     await log_in(page, dash)
     await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
@@ -352,13 +300,20 @@ async def test_a_stopped_service_is_named_in_a_warning(page: Page, dash: Dash, t
     await expect(page.get_by_role("alert")).to_contain_text("Education")
 
 
-async def test_a_rejected_token_returns_to_the_login(page: Page, dash: Dash):
+async def test_a_rejected_token_is_renewed_and_an_ended_session_returns_to_sign_in(
+        page: Page, dash: Dash):
     await log_in(page, dash)
     await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
     await page.evaluate("sessionStorage.setItem('im.token', 'expired')")
-    await page.get_by_role("link", name="Sites").click()
-    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-    await expect(page.get_by_role("alert")).to_contain_text("invalid token")
+    await page.get_by_role("link", name="Sites").click()  # renewed with the refresh cookie
+    await expect(page.get_by_role("heading", name="Sites", level=1)).to_be_visible()
+    token = await page.evaluate("sessionStorage.getItem('im.token')")
+    async with httpx.AsyncClient(base_url=dash.url) as c:  # the session ends elsewhere
+        await c.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+    await page.evaluate("sessionStorage.setItem('im.token', 'expired')")
+    await page.get_by_role("link", name="Residents").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("signed out")
 
 
 async def test_a_city_admin_erases_a_resident_and_the_page_says_so(page: Page, dash: Dash,
@@ -377,7 +332,7 @@ async def test_a_city_admin_erases_a_resident_and_the_page_says_so(page: Page, d
     await expect(page.get_by_role("heading", name="Data erased", level=1)).to_be_visible()
     await expect(status.get_by_role("heading", name="Erasure")).to_be_visible()
     await expect(status).to_contain_text("request of the data subject (Art. 17 GDPR)")
-    await expect(status).to_contain_text("browser-city_admin")
+    await expect(status).to_contain_text(dash.admin[0])
 
     async def confirmed() -> bool:  # the services confirm within moments; reload until shown
         await page.reload()

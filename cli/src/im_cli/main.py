@@ -26,12 +26,13 @@ def parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", required=True)
     schema.set_defaults(func=commands.schema)
 
-    from im_cli import privacy, publish, token, up
+    from im_cli import privacy, publish, token, up, users
     from im_cli.demo import command as demo
 
     up.add_parser(sub)
     publish.add_parser(sub)
     token.add_parser(sub)
+    users.add_parser(sub)
     privacy.add_parser(sub)
     demo.add_parser(sub)
     return p

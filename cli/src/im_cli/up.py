@@ -28,6 +28,7 @@ from im_cli.embedded import (
     env_with,
 )
 from im_cli.supervisor import Backoff, Supervisor
+from im_cli.users import FIRST_ADMIN, first_admin
 
 if TYPE_CHECKING:
     from im_cli import natsauth
@@ -178,8 +179,11 @@ def add_children(sup: Supervisor, plan: Plan, nats_url: str, mongo_url: str,
                     log_path=plan.logs / f"{child}.log", group="services")
 
 
-def banner(plan: Plan, nats_url: str, mongo_url: str, healthy: bool) -> str:
+def banner(plan: Plan, nats_url: str, mongo_url: str, healthy: bool,
+           first_password: str | None = None) -> str:
     base = f"http://{HOST}:{plan.ports['gateway']}"
+    first = [f"  first sign-in    user {FIRST_ADMIN}, one-time password {first_password} "
+             "(shown once; choose your own at the first sign-in)"] if first_password else []
     services = ", ".join(f"{n}" + (f" x{c}" if c > 1 else "") for n, c in plan.services)
     lines = [
         "im up: the stack is running" if healthy else
@@ -187,11 +191,13 @@ def banner(plan: Plan, nats_url: str, mongo_url: str, healthy: bool) -> str:
         f"  NATS             {nats_url}",
         f"  MongoDB-wire     {mongo_url}",
         f"  services         {services or 'none'}",
-        f"  dashboard / API  {base}/",
+        f"  dashboard        {base}/   (sign in; accounts: im users add|list|disable|reset)",
+        *first,
+        f"  API              {base}/api",
         f"  health           {base}/health",
         f"  API schema       {base}/schema",
         f"  data and logs    {plan.var} (logs in {plan.logs})",
-        "  token            im token --role city_admin   (for calling the API)",
+        "  token            im token --role city_admin   (for machines calling the API)",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
@@ -217,7 +223,8 @@ async def supervise(plan: Plan, nats_url: str, mongo_url: str,
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.2)
         if not stop.is_set():
-            print(banner(plan, nats_url, mongo_url, healthy), flush=True)
+            first = await first_admin(mongo_url) if healthy else None
+            print(banner(plan, nats_url, mongo_url, healthy, first), flush=True)
             await stop.wait()
         print("im up: stopping (services, then the gateway, then the servers) ...", flush=True)
     finally:

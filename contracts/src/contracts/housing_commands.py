@@ -113,6 +113,13 @@ class AssignStaff(Command, frozen=True, kw_only=True):
     site_ids: Annotated[list[Id], msgspec.Meta(max_length=50)]
 
 
+class GetStaff(Command, frozen=True, kw_only=True):
+    """The sites a city social worker is deployed to now (a read: the gateway asks it for
+    the sites of a signed-in social worker)."""
+
+    staff_id: Id
+
+
 class OpenMoveOutCase(Command, frozen=True, kw_only=True):
     household_id: Id
 
@@ -215,6 +222,12 @@ class HouseholdView(Reply, frozen=True, kw_only=True):
     household_id: str
     resident_ids: list[str]
     site_id: str | None = None
+
+
+class StaffView(Reply, frozen=True, kw_only=True):
+    staff_id: str
+    name: str | None = None  # None: not deployed (never assigned)
+    site_ids: list[str] = []
 
 
 class CaseView(Reply, frozen=True, kw_only=True):

@@ -19,9 +19,11 @@ from gateway.routes.audit import audit_log
 from gateway.routes.commands import ROUTES as COMMAND_ROUTES
 from gateway.routes.erasure import ROUTES as ERASURE_ROUTES
 from gateway.routes.health import health
-from gateway.routes.index import index
+from gateway.routes.index import home, index
 from gateway.routes.lists import list_residents, list_sites
 from gateway.routes.services import list_services
+from gateway.routes.signin import ROUTES as SIGNIN_ROUTES
+from gateway.routes.users import ROUTES as USER_ROUTES
 from gateway.routes.views import resident, site, stats
 from gateway.routes.web import ROUTES as WEB_ROUTES
 from gateway.wiring import parts_lifespan
@@ -60,9 +62,9 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     wait = config.connect_wait if connect_wait is None else connect_wait
     metrics = GatewayMetrics()
     return Litestar(
-        route_handlers=[index, health, metrics_endpoint, list_services, resident, site, stats,
+        route_handlers=[home, index, health, metrics_endpoint, list_services, resident, site, stats,
                         list_sites, list_residents, audit_log, *COMMAND_ROUTES, *ERASURE_ROUTES,
-                        *WEB_ROUTES],
+                        *SIGNIN_ROUTES, *USER_ROUTES, *WEB_ROUTES],
         middleware=[observed(metrics)],
         before_send=[hardened],
         request_max_body_size=MAX_BODY_BYTES,

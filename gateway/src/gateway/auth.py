@@ -1,7 +1,10 @@
 """Bearer tokens (HS256 JWTs) and the guards that check who may use a route.
 
-The token's claims become the `contracts.Actor` that commands and queries carry; the
-services trust it because only the gateway, holding the key, can mint a valid one."""
+Two kinds of token: a machine's (`im token`), whose claims become the `contracts.Actor`
+that commands and queries carry, and a signed-in user's session token, which names its
+session (`sid`): its actor comes from the account, the live session and housing's staff
+deployment (`gateway.signin`), never from the claims. The services trust the actor
+because only the gateway, holding the key, can mint a valid token."""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ class Claims(msgspec.Struct, frozen=True, kw_only=True):
     sites: list[str] = []
     operator: str | None = None
     provider: str | None = None
+    sid: str | None = None  # a user's session token
 
 
 class Tokens:
@@ -37,13 +41,21 @@ class Tokens:
 
     def mint(self, *, role: Role, subject: str, sites: tuple[str, ...] = (),
              operator: str | None = None, provider: str | None = None,
-             ttl: timedelta = timedelta(hours=8)) -> str:
+             ttl: timedelta = timedelta(hours=8), sid: str | None = None) -> str:
         now = datetime.now(UTC)
-        claims = {"sub": subject, "role": role, "sites": list(sites), "operator": operator,
-                  "provider": provider, "iat": now, "exp": now + ttl}
+        claims: dict[str, Any] = {"sub": subject, "role": role, "iat": now, "exp": now + ttl}
+        if sid is not None:
+            claims["sid"] = sid  # the rest is looked up, not claimed
+        else:
+            claims.update(sites=list(sites), operator=operator, provider=provider)
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Actor:
+        c = self.claims(token)
+        return Actor(subject=c.sub, role=c.role, sites=tuple(c.sites), operator=c.operator,
+                     provider=c.provider)
+
+    def claims(self, token: str) -> Claims:
         try:
             raw = jwt.decode(token, self.key, algorithms=[ALGORITHM],
                              options={"require": ["exp", "sub", "role"]})
@@ -52,21 +64,31 @@ class Tokens:
             raise ApiError("unauthorised", "the token has expired") from None
         except (jwt.InvalidTokenError, msgspec.ValidationError) as exc:
             raise ApiError("unauthorised", f"invalid token: {exc}") from None
-        return Actor(subject=c.sub, role=c.role, sites=tuple(c.sites), operator=c.operator,
-                     provider=c.provider)
+        return c
 
 
-def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+def bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> Claims:
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError("unauthorised", "sign in, or send a bearer token (im token --role ROLE)")
+    tokens: Tokens = connection.app.state.tokens
+    return tokens.claims(token.strip())
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     """The verified actor of this request (checked once, then kept in the request state)."""
     state = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
     if isinstance(state.get("actor"), Actor):
         return state["actor"]  # type: ignore[no-any-return]
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError("unauthorised", "a bearer token is required (im token --role ROLE)")
-    tokens: Tokens = connection.app.state.tokens
-    actor = tokens.verify(token.strip())
+    c = bearer(connection)
+    if c.sid is not None:
+        actor = await connection.app.state.signin.actor(c.sid)
+        if actor.subject != c.sub:  # a token of one user naming another's session
+            raise ApiError("unauthorised", "invalid token: not this session's user")
+    else:
+        actor = Actor(subject=c.sub, role=c.role, sites=tuple(c.sites), operator=c.operator,
+                      provider=c.provider)
     state["actor"] = actor
     return actor
 
@@ -74,8 +96,9 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
 def allow(*roles: Role) -> Any:
     """A guard: a valid token (else 401) whose role is one of `roles` (else 403)."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        actor = authenticate(connection)
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any],
+                    _: BaseRouteHandler) -> None:
+        actor = await authenticate(connection)
         if actor.role not in roles:
             raise ApiError("forbidden", f"role {actor.role} may not use this endpoint",
                            role=actor.role, allowed=",".join(roles))
@@ -84,7 +107,7 @@ def allow(*roles: Role) -> Any:
 
 
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-    return authenticate(request)
+    return await authenticate(request)
 
 
 ANY_ROLE = allow(*ROLES)

@@ -23,6 +23,17 @@ class GatewayConfig:
     # IM_RETENTION_INTERVAL seconds like the services' rules.
     audit_days: int = 730
     retention_interval: float = 21600.0
+    # Sign-in (gateway.signin): a session token lives token_minutes and is refreshed
+    # with the HttpOnly cookie; accounts, sessions and deployments are checked again
+    # every check_seconds (a disabled user is out within that time); a session ends
+    # after session_hours, or idle_minutes without a refresh; lockout_attempts failed
+    # sign-ins in a row lock a name for lockout_minutes.
+    token_minutes: int = 5
+    check_seconds: float = 30.0
+    session_hours: int = 10
+    idle_minutes: int = 60
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -37,4 +48,10 @@ class GatewayConfig:
             audit_days=_int(env, "IM_RETENTION_GATEWAY_AUDIT", 730, 1, 36_500),
             retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0,
                                       31.0 * 86400),
+            token_minutes=_int(env, "IM_GATEWAY_TOKEN_MINUTES", 5, 1, 60),
+            check_seconds=_float(env, "IM_GATEWAY_CHECK_SECONDS", 30.0, 0.0, 60.0),
+            session_hours=_int(env, "IM_GATEWAY_SESSION_HOURS", 10, 1, 24),
+            idle_minutes=_int(env, "IM_GATEWAY_IDLE_MINUTES", 60, 5, 24 * 60),
+            lockout_attempts=_int(env, "IM_GATEWAY_LOCKOUT_ATTEMPTS", 5, 1, 100),
+            lockout_minutes=_int(env, "IM_GATEWAY_LOCKOUT_MINUTES", 15, 1, 24 * 60),
         )

@@ -1,19 +1,26 @@
 """The gateway's parts, built in the app's lifespan after the bus connection opened:
-discovery, the scatter-gather aggregator, the command forwarder and the audit log."""
+discovery, the scatter-gather aggregator, the command forwarder, the audit log and
+sign-in (accounts, sessions, deployments)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from litestar import Litestar
 
+from gateway import accounts
+from gateway.accounts import Accounts
 from gateway.aggregate import Aggregator
 from gateway.audit import AuditLog
 from gateway.config import GatewayConfig
+from gateway.deployments import Deployments
 from gateway.directory import Directory
 from gateway.erasures import Erasures
 from gateway.forward import Forwarder
+from gateway.sessions import Lifetimes, Sessions
+from gateway.signin import SignIn
 from im_runtime.settings import Settings
 
 
@@ -34,6 +41,14 @@ async def parts_lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.erasures = Erasures(app.state.bus, app.state.forwarder, audit,
                                   config.audit_days, config.retention_interval)
     app.state.forwarder.guard = app.state.erasures.check
+    client, db = accounts.connect(settings.mongo_url, settings.db_prefix)
+    await accounts.create_indexes(db)
+    app.state.signin = SignIn(
+        Accounts(db, config.lockout_attempts, timedelta(minutes=config.lockout_minutes)),
+        Sessions(db, Lifetimes(total=timedelta(hours=config.session_hours),
+                               idle=timedelta(minutes=config.idle_minutes))),
+        Deployments(app.state.forwarder, ttl=config.check_seconds), app.state.tokens,
+        token_ttl=timedelta(minutes=config.token_minutes), check_every=config.check_seconds)
     app.state.erasures.start()
     directory.warm()  # the first discovery round starts now, not with the first request
     try:
@@ -42,3 +57,4 @@ async def parts_lifespan(app: Litestar) -> AsyncIterator[None]:
         await app.state.erasures.close()
         await directory.close()
         await audit.close()
+        await client.close()

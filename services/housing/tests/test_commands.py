@@ -175,6 +175,19 @@ class TestHappyPaths:
         again = ok(await call("assign_staff", c.AssignStaff(
             actor=ADMIN, staff_id=f"st-{test_id}", name="Frau Meyer", site_ids=[world.flat])))
         assert again.id == f"st-{test_id}"
+        mine = Actor(subject=f"st-{test_id}", role="social_worker")
+        view = ok(await call("get_staff", c.GetStaff(actor=mine, staff_id=f"st-{test_id}")),
+                  c.StaffView)
+        assert (view.name, view.site_ids) == ("Frau Meyer", [world.flat])
+        unknown = ok(await call("get_staff", c.GetStaff(actor=ADMIN, staff_id="st-none")))
+        assert (unknown.name, unknown.site_ids) == (None, [])
+        other = Actor(subject="st-other", role="social_worker")
+        err(await call("get_staff", c.GetStaff(actor=other, staff_id=f"st-{test_id}")),
+            "forbidden")
+        for actor in (Actor(subject="o1", role="operator", operator="op1"),
+                      Actor(subject="p1", role="provider", provider="vhs")):
+            err(await call("get_staff", c.GetStaff(actor=actor, staff_id=f"st-{test_id}")),
+                "forbidden")
 
     async def test_a_move_out_case_from_open_to_moved_out(self, call, world):
         view = ok(await call("record_viewing", c.RecordViewing(
@@ -218,6 +231,7 @@ VALID: dict[str, dict[str, Any]] = {
     "place_household": {"household_id": "h1", "site_id": "s1", "on": "2026-01-01"},
     "move_out_household": {"household_id": "h1", "reason": "own_flat", "on": "2026-01-01"},
     "assign_staff": {"staff_id": "st1", "name": "n", "site_ids": ["s1"]},
+    "get_staff": {"staff_id": "st1"},
     "open_move_out_case": {"household_id": "h1"},
     "advance_move_out_case": {"case_id": "c1", "stage": "searching"},
     "set_search_criteria": {"case_id": "c1", "household_size": 2, "rent_ceiling": 600},
@@ -248,6 +262,7 @@ OUT_OF_BOUNDS = [
     ("get_resident", "resident_id", "r*"),
     ("place_household", "override_reason", "no"), ("place_household", "on", "yesterday"),
     ("move_out_household", "reason", "eloped"),
+    ("get_staff", "staff_id", "st 1"),
     ("assign_staff", "site_ids", ["ok", "not.ok"]), ("assign_staff", "site_ids", ["s"] * 51),
     ("advance_move_out_case", "stage", "done"), ("advance_move_out_case", "reason", "x"),
     ("set_search_criteria", "household_size", 0), ("set_search_criteria", "rent_ceiling", -5),

@@ -1,39 +1,89 @@
-// Every API call sends the bearer token kept in sessionStorage; a 401 ends the session.
+// The signed-in session and every API call. The short-lived session token is kept in
+// this tab (sessionStorage); the refresh secret is an HttpOnly cookie the page cannot
+// read. A call refused as expired is refreshed once and repeated; a session that cannot
+// be refreshed (signed out, disabled, ended elsewhere) ends here too.
 const TOKEN = "im.token";
+const ME = "im.me";
 
 export class Unauthorised extends Error {}
 
 export class ApiFailure extends Error {
-  constructor(status, message) {
+  constructor(status, message, details = {}) {
     super(message);
     this.status = status;
+    this.details = details || {};
   }
 }
+
+/** A first sign-in with a one-time password: the password must be changed first. */
+export class MustChange extends Error {}
 
 export const token = () => sessionStorage.getItem(TOKEN);
-export const login = (value) => sessionStorage.setItem(TOKEN, value.trim().replace(/^Bearer\s+/i, ""));
-export const logout = () => sessionStorage.removeItem(TOKEN);
+export const me = () => JSON.parse(sessionStorage.getItem(ME) || "null");
 
-/**
- * The role the token claims, or null when it cannot be read. Unverified, and only used to
- * leave out controls the API would refuse anyway: the API checks every call.
- */
-export function role() {
-  try {
-    const claims = token().split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(claims)).role ?? null;
-  } catch {
-    return null;
-  }
+function keep(grant) {
+  sessionStorage.setItem(TOKEN, grant.access_token);
+  sessionStorage.setItem(ME, JSON.stringify(grant.user));
 }
 
-/** Whether the token's role is one of `roles`; an unreadable token may try (the API decides). */
-export const mayUse = (...roles) => {
-  const r = role();
-  return r === null || roles.includes(r);
-};
+function forget() {
+  sessionStorage.removeItem(TOKEN);
+  sessionStorage.removeItem(ME);
+}
 
-export async function api(path, { method = "GET", body } = {}) {
+async function post(path, body, headers = {}) {
+  const r = await fetch(path, { method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", ...headers },
+    body: JSON.stringify(body ?? {}) });
+  return [r, await r.json().catch(() => null)];
+}
+
+export async function signIn(username, password) {
+  const [r, reply] = await post("/api/auth/login", { username, password });
+  if (r.status === 403 && reply?.details?.must_change) throw new MustChange(reply.message);
+  if (!r.ok) throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
+  keep(reply);
+  return reply.user;
+}
+
+export async function changePassword(username, password, newPassword) {
+  const [r, reply] = await post("/api/auth/password", { username, password, new_password: newPassword });
+  if (!r.ok) throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
+}
+
+let refreshing = null;
+
+/** A new session token with the refresh cookie, once at a time; false when the session is over. */
+export function refresh() {
+  refreshing ??= (async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const [r, reply] = await post("/api/auth/refresh");
+      if (r.ok) {
+        keep(reply);
+        return true;
+      }
+      // Another tab refreshed at the same moment: the shared cookie is already new.
+      if (!reply?.details?.retry) break;
+      await new Promise((ok) => setTimeout(ok, 300));
+    }
+    forget();
+    return false;
+  })().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+export async function signOut() {
+  const bearer = token();
+  forget();
+  await post("/api/auth/logout", {}, bearer ? { Authorization: `Bearer ${bearer}` } : {}).catch(() => null);
+}
+
+export const role = () => me()?.role ?? null;
+
+/** Whether the signed-in role is one of `roles` (only to leave out controls: the API checks every call). */
+export const mayUse = (...roles) => roles.includes(role());
+
+export async function api(path, { method = "GET", body } = {}, again = true) {
   const bearer = token();
   if (!bearer) throw new Unauthorised("");
   const headers = { Authorization: `Bearer ${bearer}`, Accept: "application/json" };
@@ -41,10 +91,11 @@ export async function api(path, { method = "GET", body } = {}) {
   const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const reply = await r.json().catch(() => null);
   if (r.status === 401) {
-    logout();
+    if (again && (await refresh())) return api(path, { method, body }, false);
+    forget();
     throw new Unauthorised(reply?.message || "");
   }
-  if (!r.ok) throw new ApiFailure(r.status, reply?.message || r.statusText);
+  if (!r.ok) throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
   return reply;
 }
 

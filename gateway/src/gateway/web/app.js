@@ -1,14 +1,17 @@
-// The dashboard's shell: login, language, and a hash router over the pages.
-import { ApiFailure, Unauthorised, login, logout, token } from "./api.js";
+// The dashboard's shell: sign-in, language, navigation by role, and a hash router.
+import { ApiFailure, Unauthorised, me, refresh, signOut, token } from "./api.js";
 import { fill, h } from "./dom.js";
 import { initialLang, lang, setLang, t } from "./i18n.js";
 import { overview } from "./overview.js";
 import { resident, residents } from "./residents.js";
+import { signInPage } from "./signin.js";
 import { site, sites } from "./sites.js";
+import { users } from "./users.js";
 
 const main = document.getElementById("main");
 let notice = "";
 let rendering = 0;
+let triedRefresh = false;
 
 const ROUTES = [
   [/^\/?$/, (m, p) => overview(m, p), "#/"],
@@ -16,42 +19,47 @@ const ROUTES = [
   [/^\/sites\/([^/]+)$/, (m, p, id) => site(m, id), "#/sites"],
   [/^\/residents\/?$/, (m, p) => residents(m, p), "#/residents"],
   [/^\/residents\/([^/]+)$/, (m, p, id) => resident(m, id), "#/residents"],
+  [/^\/users\/?$/, (m, p) => users(m, p), "#/users"],
 ];
 
-function loginPage() {
-  const form = h("form", { class: "login card", onsubmit: (e) => {
-    e.preventDefault();
-    const value = e.target.elements.token.value;
-    if (!value.trim()) return;
-    login(value);
-    notice = "";
-    route();
-  } },
-  h("div", {}, h("label", { for: "token" }, t("login.token")),
-    h("textarea", { id: "token", name: "token", required: true, autocomplete: "off", spellcheck: "false",
-      "aria-describedby": "token-hint" })),
-  h("p", { id: "token-hint", class: "hint" }, t("login.hint"), " ", h("code", {}, "im token --role city_admin")),
-  h("button", { type: "submit" }, t("login.submit")));
-  fill(main, h("h1", {}, t("login.title")),
-    notice ? h("p", { class: "error", role: "alert" }, notice) : null, form);
-  document.title = `${t("login.title")} – ${t("brand")}`;
-}
+// Which links a role gets (the API refuses the rest anyway).
+const NAV = {
+  "#/": null,
+  "#/sites": ["city_admin", "social_worker", "operator"],
+  "#/residents": ["city_admin", "social_worker"],
+  "#/users": ["city_admin"],
+};
 
-function chrome(signedIn, current) {
-  document.getElementById("nav").hidden = !signedIn;
-  document.getElementById("logout").hidden = !signedIn;
+function chrome(user, current) {
+  document.getElementById("nav").hidden = !user;
+  document.getElementById("logout").hidden = !user;
+  const who = document.getElementById("who");
+  who.hidden = !user;
+  who.textContent = user ? t("signin.as", { name: user.name, role: t(`role.${user.role}`) }) : "";
   for (const a of document.querySelectorAll("#nav a")) {
+    const roles = NAV[a.getAttribute("href")];
+    a.parentElement.hidden = !!roles && !roles.includes(user?.role);
     if (a.getAttribute("href") === current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
 }
 
-async function route() {
+function signedIn() {
+  notice = "";
+  route(true);
+}
+
+async function route(moveFocus = false) {
   const mine = ++rendering;
   const [path, query = ""] = decodeURIComponent(location.hash.slice(1) || "/").split("?");
+  if (!token() && !triedRefresh) {
+    triedRefresh = true; // a reload or a new tab: the refresh cookie may still hold a session
+    await refresh();
+    if (mine !== rendering) return;
+  }
   if (!token()) {
-    chrome(false);
-    return loginPage();
+    chrome(null);
+    return signInPage(main, notice, signedIn);
   }
   const hit = ROUTES.map(([re, page, nav]) => [path.match(re), page, nav]).find(([m]) => m);
   if (!hit) {
@@ -59,7 +67,7 @@ async function route() {
     return;
   }
   const [m, page, nav] = hit;
-  chrome(true, nav);
+  chrome(me(), nav);
   main.setAttribute("aria-busy", "true");
   const target = h("div");
   try {
@@ -67,10 +75,15 @@ async function route() {
     if (mine !== rendering) return; // a newer navigation won
     fill(main, ...target.childNodes);
     document.title = `${title} – ${t("brand")}`;
+    const heading = main.querySelector("h1");
+    if (moveFocus && heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
   } catch (e) {
     if (mine !== rendering) return;
     if (e instanceof Unauthorised) {
-      notice = t("login.rejected", { reason: e.message });
+      notice = t("signin.ended", { reason: e.message });
       return route();
     }
     const status = e instanceof ApiFailure ? e.status : 0;
@@ -90,13 +103,18 @@ async function start() {
     await setLang(select.value);
     route();
   });
-  document.getElementById("logout").addEventListener("click", () => {
-    logout();
-    notice = t("login.bye");
+  document.getElementById("logout").addEventListener("click", async () => {
+    await signOut();
+    notice = t("signin.bye");
     location.hash = "#/";
     route();
   });
-  window.addEventListener("hashchange", route);
+  window.addEventListener("im:signedout", (e) => {
+    notice = t("signin.ended", { reason: e.detail });
+    route();
+  });
+  // Navigation moves the focus to the new page's heading (keyboard and screen readers).
+  window.addEventListener("hashchange", () => route(true));
   await route();
   document.body.dataset.ready = "true";
 }

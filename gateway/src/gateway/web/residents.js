@@ -27,7 +27,14 @@ export function residentTable(items) {
       ...cols.map((c) => h("td", {}, render(r[c], c)))))));
 }
 
-function searchForm(q, siteId) {
+// A social worker picks one of the sites she is deployed to (housing says which); others type one.
+function siteField(siteId, mySites) {
+  if (!mySites) return h("div", {}, h("label", { for: "site" }, t("residents.site")), h("input", { id: "site", name: "site", value: siteId }));
+  return h("div", {}, h("label", { for: "site" }, t("residents.my_site")),
+    h("select", { id: "site", name: "site" }, ...mySites.map((s) => h("option", { value: s, selected: s === siteId }, s))));
+}
+
+function searchForm(q, siteId, mySites) {
   return h("form", { class: "inline", role: "search", onsubmit: (e) => {
     e.preventDefault();
     const data = new URLSearchParams(new FormData(e.target));
@@ -35,13 +42,19 @@ function searchForm(q, siteId) {
     location.hash = `#/residents?${data}`;
   } },
   h("div", {}, h("label", { for: "q" }, t("residents.q")), h("input", { id: "q", name: "q", type: "search", value: q })),
-  h("div", {}, h("label", { for: "site" }, t("residents.site")), h("input", { id: "site", name: "site", value: siteId })),
+  siteField(siteId, mySites),
   h("button", { type: "submit" }, t("residents.search")));
 }
 
 export async function residents(main, params) {
   const q = params.get("q") || "";
-  const siteId = params.get("site") || "";
+  const mySites = mayUse("social_worker") ? (await api("/api/auth/me")).sites : null;
+  let siteId = params.get("site") || "";
+  if (mySites && !mySites.includes(siteId)) siteId = mySites[0] || "";
+  if (mySites && !siteId) {
+    fill(main, h("h1", {}, t("residents.title")), h("p", { class: "empty" }, t("residents.no_sites")));
+    return t("residents.title");
+  }
   const offset = Number(params.get("offset") || 0);
   const query = new URLSearchParams({ limit: LIMIT, offset });
   if (q) query.set("q", q);
@@ -49,7 +62,7 @@ export async function residents(main, params) {
   const page = await api(`/api/v1/residents?${query}`);
   fill(main, 
     h("h1", {}, t("residents.title")),
-    searchForm(q, siteId),
+    searchForm(q, siteId, mySites),
     h("p", {}, t("list.total", { n: page.total })),
     h("div", { class: "card" }, residentTable(page.items)),
     pager(page, (o) => { query.set("offset", o); query.delete("limit"); return `#/residents?${query}`; }),

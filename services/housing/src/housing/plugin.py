@@ -72,6 +72,7 @@ spec = ServiceSpec(
         Handles("move_out_household", cmd.MoveOutHousehold, placements.move_out_household,
                 cmd.Placed),
         Handles("assign_staff", cmd.AssignStaff, staff.assign_staff, Ack),
+        Handles("get_staff", cmd.GetStaff, staff.get_staff, cmd.StaffView),
         Handles("open_move_out_case", cmd.OpenMoveOutCase, moveout.open_move_out_case,
                 cmd.CaseView),
         Handles("advance_move_out_case", cmd.AdvanceMoveOutCase, moveout.advance, cmd.CaseView),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from contracts import utcnow
 from contracts._base import Ack
 from contracts.housing import StaffAssigned
-from contracts.housing_commands import AssignStaff
+from contracts.housing_commands import AssignStaff, GetStaff, StaffView
 from housing import store
 from im_runtime import UnitOfWork
 from im_runtime.access import ADMIN, require_role
+from im_runtime.errors import Forbidden
 
 
 async def assign_staff(cmd: AssignStaff, uow: UnitOfWork) -> Ack:
@@ -28,3 +29,17 @@ async def assign_staff(cmd: AssignStaff, uow: UnitOfWork) -> Ack:
     uow.put(store.STAFF, doc)
     uow.emit(StaffAssigned(staff_id=cmd.staff_id, site_ids=wanted, previous_site_ids=previous))
     return Ack(id=cmd.staff_id)
+
+
+async def get_staff(cmd: GetStaff, uow: UnitOfWork) -> StaffView:
+    """Where a social worker is deployed: the city asks for anyone, a social worker only
+    for herself (the gateway asks with her own actor when she signs in)."""
+    if cmd.actor.role == "social_worker" and cmd.actor.subject != cmd.staff_id:
+        raise Forbidden(f"social worker {cmd.actor.subject} may read only her own deployment",
+                        details={"staff_id": cmd.staff_id})
+    if cmd.actor.role != "social_worker":
+        require_role(cmd.actor, ADMIN, "read staff deployments")
+    doc = await uow.get(store.STAFF, cmd.staff_id)
+    if doc is None:
+        return StaffView(staff_id=cmd.staff_id)
+    return StaffView(staff_id=cmd.staff_id, name=doc["name"], site_ids=list(doc["site_ids"]))

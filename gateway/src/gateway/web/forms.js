@@ -1,0 +1,106 @@
+// Forms whose refusals are shown next to the field they concern: every field has a
+// label, an (empty) error slot it is described by, and is marked invalid when refused.
+// The API names the field in `details.field`, or the service's message says where
+// ("… at `$.members[0].birth_year`", "missing required field `name`").
+import { ApiFailure, Unauthorised } from "./api.js";
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+const slug = (name) => name.replace(/[^\w-]+/g, "-").replace(/-+$/, "");
+export const fieldId = (form, name) => `${form}-${slug(name)}`;
+
+/**
+ * A labelled control. `type` "select" takes `options` [[value, label]…]; `hint` is shown
+ * under the label and read with the field.
+ */
+export function field(form, { name, label, type = "text", options = [], hint, value, ...attrs }) {
+  const id = fieldId(form, name);
+  const described = [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(" ");
+  const common = { id, name, "aria-describedby": described, "data-field": name, ...attrs };
+  const control = type === "select"
+    ? h("select", common, ...options.map(([v, l]) => h("option", { value: v, selected: v === value }, l)))
+    : h("input", { ...common, type, value });
+  return h("div", { class: "field", "data-for": name },
+    h("label", { for: id }, label),
+    hint ? h("p", { id: `${id}-hint`, class: "hint" }, hint) : null,
+    control,
+    h("p", { id: `${id}-error`, class: "field-error", hidden: true }));
+}
+
+/** Where a refusal points: the field's name as the form knows it, or null. */
+export function fieldOf(error) {
+  if (!(error instanceof ApiFailure)) return null;
+  if (error.details.field) return error.details.field;
+  const m = /at `\$\.([^`]+)`/.exec(error.message) || /required field `([^`]+)`/.exec(error.message);
+  return m ? m[1].replace(/\[(\d+)\]/g, ".$1") : null;
+}
+
+/** The service's reason without the command's name in front ("invalid x: …"). */
+const reason = (error) => error.message.replace(/^invalid [\w -]+: /, "").replace(/ - at `\$\.[^`]+`$/, "");
+
+export function clearErrors(form) {
+  for (const el of form.querySelectorAll(".field-error")) {
+    el.hidden = true;
+    el.textContent = "";
+  }
+  for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  form.querySelector(".form-error")?.remove();
+}
+
+/**
+ * Show `error` next to its field (focused), else at the top of the form as an alert.
+ * `names` maps a field the API names to the form's own name when they differ.
+ */
+export function showError(form, error, names = {}) {
+  clearErrors(form);
+  let name = fieldOf(error);
+  if (name && !form.querySelector(`[data-field="${CSS.escape(name)}"]`)) {
+    name = names[name] ?? names[name.split(".").pop()] ?? name.split(".").pop();
+  }
+  const control = name ? form.querySelector(`[data-field="${CSS.escape(name)}"]`) : null;
+  const text = error instanceof ApiFailure ? reason(error) : String(error.message || error);
+  if (control) {
+    const slot = form.querySelector(`#${CSS.escape(control.id)}-error`);
+    slot.textContent = text;
+    slot.hidden = false;
+    control.setAttribute("aria-invalid", "true");
+    control.focus();
+    return;
+  }
+  const alert = h("p", { class: "form-error error", role: "alert", tabindex: "-1" }, text);
+  form.prepend(alert);
+  alert.focus();
+}
+
+/** A required field left empty, shown like the API's refusals; true when all are filled. */
+export function requireFilled(form, names) {
+  clearErrors(form);
+  for (const name of names) {
+    const control = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (control && !control.value.trim()) {
+      showError(form, new ApiFailure(400, t("form.required"), { field: name }));
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Run `action` with the submit button disabled; a refusal is shown on the form. */
+export async function submitting(form, action, names) {
+  const button = form.querySelector("button[type=submit]");
+  if (button) button.disabled = true;
+  try {
+    clearErrors(form);
+    return await action();
+  } catch (e) {
+    if (e instanceof Unauthorised) {
+      window.dispatchEvent(new CustomEvent("im:signedout", { detail: e.message }));
+      return undefined;
+    }
+    if (!(e instanceof ApiFailure)) throw e;
+    showError(form, e, names);
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}

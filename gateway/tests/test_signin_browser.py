@@ -1,0 +1,239 @@
+"""Signing in to the dashboard in headless Chromium against the real servers (housing
+in-process, the gateway under uvicorn), as people do it: a first sign-in with a one-time
+password, the city admin managing users (bad input shown next to the field), a social
+worker who sees the residents of her deployed sites without typing an id and not the
+admin page, a disabled user signed out, signing out, a new tab still signed in, and all
+of it with the keyboard alone. Screenshots are kept in the test's tmp_path."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from gateway.app import create_app
+from gateway.auth import Tokens
+from gateway.config import GatewayConfig
+from housing.plugin import spec as housing_spec
+from im_cli.testing import Servers
+from im_runtime.service import ServiceRuntime
+from im_runtime.settings import Settings
+from support.browser import CHROMIUM_ARGS, browser_or_skip, http_server, sign_in, user
+
+pytestmark = pytest.mark.flow
+
+CHECK = 0.5  # the gateway's check interval in these tests (a minute at most in production)
+
+
+@dataclass
+class Stack:
+    url: str
+    admin_token: str  # a machine token (`im token`) to set the city up
+    site: str
+    other_site: str
+
+    async def call(self, path: str, body: Any) -> Any:
+        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
+            r = await c.post(path, json=body,
+                             headers={"Authorization": f"Bearer {self.admin_token}"})
+            assert r.status_code in (200, 201), (path, r.text)
+            return r.json()
+
+    async def user(self, role: str, **extra: Any) -> tuple[str, str]:
+        return await user(self.url, self.admin_token, role, **extra)
+
+
+@pytest.fixture(scope="module")
+async def stack(servers: Servers) -> AsyncIterator[Stack]:
+    test_id = uuid.uuid4().hex[:8]
+    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
+                        db_prefix=f"t{test_id}_", batch_wait=0.02, retry_backoff=0.05,
+                        max_deliver=3, log_format="text")
+    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
+                           discovery_timeout=0.2, check_seconds=CHECK, lockout_attempts=3)
+    housing = ServiceRuntime(housing_spec, settings)
+    await housing.start()
+    try:
+        async with http_server(create_app(settings, config)) as url:
+            token = Tokens(config.key).mint(role="city_admin", subject="setup")
+            s = Stack(url, token, f"s-{test_id}", f"t-{test_id}")
+            for site, name in ((s.site, "Munzeler Straße"), (s.other_site, "Schulzentrum Ahlem")):
+                await s.call("/api/v1/commands/housing/register_site", {
+                    "site_id": site, "kind": "shelter", "name": name, "operator_id": "op-1",
+                    "address": "Munzeler Straße 1", "district": "Linden", "capacity": 20})
+            for site, (given, family) in ((s.site, ("Amina", "Haddad")),
+                                          (s.other_site, ("Omid", "Karimi"))):
+                hh = (await s.call("/api/v1/residents", {
+                    "given_name": given, "family_name": family, "birth_year": 1990,
+                    "languages": ["ar"], "arrival_date": "2025-02-01",
+                    "residence_status": "recognised_refugee"}))["household_id"]
+                await s.call(f"/api/v1/households/{hh}/placement",
+                             {"site_id": site, "on": date.today().isoformat()})
+            yield s
+    finally:
+        await housing.stop()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    path = browser_or_skip()
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    ctx = await browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    yield ctx
+    await ctx.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> AsyncIterator[Page]:
+    p = await context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    # refusals the tests provoke: 400 bad input, 401 signed out, 403 first sign-in, 409
+    p.on("console", lambda m: errors.append(m.text)
+         if m.type == "error" and not any(f"status of {s}" in m.text
+                                          for s in (400, 401, 403, 409)) else None)
+    yield p
+    assert not errors, errors
+
+
+async def test_a_first_sign_in_sets_ones_own_password(page: Page, stack: Stack, tmp_path: Path):
+    reply = await stack.call("/api/v1/users", {"username": f"ca-{uuid.uuid4().hex[:6]}",
+                                               "role": "city_admin", "name": "Anna Admin"})
+    username, one_time = reply["user"]["username"], reply["password"]
+    await page.goto(f"{stack.url}/")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.get_by_role("button", name="Sign in").click()  # nothing filled in
+    name = page.get_by_label("User name")
+    await expect(name).to_have_attribute("aria-invalid", "true")
+    await expect(name).to_have_accessible_description("This field is required.")
+    await expect(name).to_be_focused()
+    await name.fill(username)
+    await page.get_by_label("Password").fill(one_time)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Choose your password")).to_be_visible()
+    new = page.get_by_label("New password", exact=True)
+    repeat = page.get_by_label("Repeat the new password")
+    await new.fill("too short")
+    await repeat.fill("too short")
+    await page.get_by_role("button", name="Save password and sign in").click()
+    await expect(new).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#change-new_password-error")).to_have_text(
+        "a password needs at least 12 characters")
+    await new.fill("a sentence to remember")
+    await repeat.fill("a sentence to forget")
+    await page.get_by_role("button", name="Save password and sign in").click()
+    await expect(page.locator("#change-repeat-error")).to_have_text("The two passwords differ.")
+    await repeat.fill("a sentence to remember")
+    await page.get_by_role("button", name="Save password and sign in").click()
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    await expect(page.locator("#who")).to_have_text("Anna Admin (city administration)")
+    await page.screenshot(path=str(tmp_path / "first-sign-in.png"), full_page=True)
+
+
+async def test_the_city_admin_adds_disables_and_resets_users(page: Page, stack: Stack,
+                                                             tmp_path: Path):
+    await sign_in(page, stack.url, *await stack.user("city_admin"))
+    nav = page.get_by_role("navigation", name="Main")
+    await nav.get_by_role("link", name="Users").click()
+    await expect(page.get_by_role("heading", name="User accounts", level=1)).to_be_focused()
+    username = page.get_by_label("User name")
+    await username.fill("not valid!")
+    await page.get_by_label("Name", exact=True).fill("Jana Kowalski")
+    await page.get_by_role("button", name="Add user").click()
+    await expect(username).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#user-username-error")).to_contain_text("matching regex")
+    worker = f"sw-{uuid.uuid4().hex[:6]}"
+    await username.fill(worker)
+    await page.get_by_label("Role").select_option("operator")
+    await page.get_by_role("button", name="Add user").click()  # an operator needs its id
+    await expect(page.locator("#user-operator-error")).to_contain_text("needs the operator")
+    await page.get_by_label("Role").select_option("social_worker")
+    await page.get_by_role("button", name="Add user").click()
+    handed = page.locator(f'[data-one-time="{worker}"]')
+    await expect(handed).to_contain_text(f"One-time password for {worker}")
+    one_time = await handed.locator("code").inner_text()
+    assert len(one_time) >= 12
+    row = page.locator(f'tr[data-user="{worker}"]')
+    await expect(row).to_contain_text("not signed in yet")
+    await page.screenshot(path=str(tmp_path / "users.png"), full_page=True)
+    await row.get_by_role("button", name="Disable").click()
+    await expect(row).to_contain_text("disabled")
+    await row.get_by_role("button", name="Enable").click()
+    await expect(row).to_contain_text("not signed in yet")
+    await row.get_by_role("button", name="Reset password").click()
+    await expect(page.locator(f'[data-one-time="{worker}"] code')).not_to_have_text(one_time)
+
+
+async def test_a_social_worker_sees_her_sites_residents_and_not_the_admin_page(
+        page: Page, stack: Stack, tmp_path: Path):
+    username, password = await stack.user("social_worker")
+    await stack.call("/api/v1/commands/housing/assign_staff",
+                     {"staff_id": username, "name": "Jana Kowalski", "site_ids": [stack.site]})
+    await sign_in(page, stack.url, username, password)
+    nav = page.get_by_role("navigation", name="Main")
+    await expect(nav.get_by_role("link", name="Residents")).to_be_visible()
+    await expect(nav.get_by_role("link", name="Users")).to_be_hidden()
+    await nav.get_by_role("link", name="Residents").click()
+    await expect(page.get_by_role("heading", name="Residents", level=1)).to_be_visible()
+    await expect(page.get_by_label("Site", exact=True)).to_have_value(stack.site)
+    await expect(page.get_by_role("link", name="Haddad, Amina")).to_be_visible()
+    await expect(page.get_by_role("link", name="Karimi, Omid")).to_have_count(0)
+    await page.screenshot(path=str(tmp_path / "my-residents.png"), full_page=True)
+    await page.goto(f"{stack.url}/dashboard/#/users")
+    await expect(page.get_by_role("alert")).to_contain_text("may not see this page")
+    await page.goto(f"{stack.url}/dashboard/#/sites/{stack.other_site}")
+    await expect(page.get_by_role("alert")).to_contain_text("may not see this page")
+
+
+async def test_a_disabled_user_is_signed_out(page: Page, stack: Stack):
+    username, password = await stack.user("auditor")
+    await sign_in(page, stack.url, username, password)
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    await stack.call(f"/api/v1/users/{username}/disable", {})
+    await page.wait_for_timeout(CHECK * 1000 * 2)
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("disabled")
+
+
+async def test_sign_out_and_a_new_tab_that_is_still_signed_in(page: Page, stack: Stack,
+                                                              context: BrowserContext):
+    await sign_in(page, stack.url, *await stack.user("auditor"))
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    tab = await context.new_page()  # the refresh cookie signs a new tab in
+    await tab.goto(f"{stack.url}/dashboard/")
+    await expect(tab.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("You are signed out.")
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await tab.close()
+
+
+async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
+    username, password = await stack.user("auditor")
+    await page.goto(f"{stack.url}/dashboard/")
+    await expect(page.get_by_label("User name")).to_be_focused()
+    await page.keyboard.type(username)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(password)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    await page.keyboard.press("Tab")  # the skip link comes first
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()

@@ -1,0 +1,98 @@
+"""The headless browser for the dashboard's tests: Debian's chromium driven by
+Playwright's driver (never `playwright install`), the gateway under uvicorn on a free
+port, and signing in as a person would."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from litestar import Litestar
+
+from im_cli.embedded import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+INSTALL = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"
+
+
+def chromium() -> tuple[Path | None, str]:
+    """The browser, installing it from apt when it is missing and we may (`make test` does
+    the same first); else None and why not."""
+    if CHROMIUM.exists():
+        return CHROMIUM, ""
+    if not shutil.which("apt-get"):
+        return None, "no /usr/bin/chromium and no apt-get to install it"
+    if os.geteuid() != 0:
+        return None, f"no /usr/bin/chromium, and installing it needs root: sudo sh -c '{INSTALL}'"
+    done = subprocess.run(["sh", "-c", INSTALL], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0 or not CHROMIUM.exists():
+        return None, f"installing chromium failed ({done.returncode}): {done.stderr[-500:]}"
+    return CHROMIUM, ""
+
+
+def browser_or_skip() -> Path:
+    import pytest
+
+    path, why = chromium()
+    if path is None:
+        if os.environ.get("CI") or os.environ.get("IM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"the browser test must run on CI: {why}")
+        print(f"\nskipping the dashboard browser test: {why}")
+        pytest.skip(why)
+    return path
+
+
+@contextlib.asynccontextmanager
+async def http_server(app: Litestar) -> AsyncIterator[str]:
+    """The app under uvicorn on a free port of 127.0.0.1, lifespan included."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
+                                           log_level="warning", access_log=False))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(300):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.05)
+        if task.done():
+            task.result()
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def user(url: str, admin_token: str, role: str, username: str | None = None,
+               **extra: Any) -> tuple[str, str]:
+    """An account created by the city admin, its one-time password already replaced:
+    (username, password)."""
+    username = username or f"{role[:2]}-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=url, timeout=10) as c:
+        r = await c.post("/api/v1/users", headers={"Authorization": f"Bearer {admin_token}"},
+                         json={"username": username, "role": role, "name": f"Test {role}",
+                               **extra})
+        assert r.status_code == 201, r.text
+        password = f"pw-{uuid.uuid4().hex}"
+        r = await c.post("/api/auth/password", json={
+            "username": username, "password": r.json()["password"], "new_password": password})
+        assert r.status_code == 200, r.text
+    return username, password
+
+
+async def sign_in(page: Any, url: str, username: str, password: str, path: str = "") -> None:
+    await page.goto(f"{url}/dashboard/{path}")
+    await page.get_by_label("User name").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
