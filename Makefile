@@ -30,7 +30,7 @@ test: install browser
 
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers -p privacy
+	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers -p privacy -p plans
 
 demo: install
 	$(UV) run im demo
@@ -39,6 +39,7 @@ bench: install
 	$(UV) run python bench/ingest.py
 	$(UV) run python bench/replay.py
 	$(UV) run python bench/gateway.py
+	$(UV) run python bench/erasure.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

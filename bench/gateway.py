@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,44 +20,14 @@ from pathlib import Path
 
 import httpx
 
-# This script is named like the package it measures: keep its folder off the import path.
+# This script is named like the package it measures: its folder goes to the end of the
+# import path, so that `gateway` is the package and `stack` its neighbour.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+sys.path.append(str(Path(__file__).parent))
 
-from gateway.auth import Tokens  # noqa: E402
-from gateway.keys import resolve_key  # noqa: E402
+from stack import admin_token, seed, start_stack, wait_ready  # noqa: E402
+
 from im_cli.demo.city import build  # noqa: E402
-from im_cli.embedded import free_port  # noqa: E402
-
-
-def start_stack(var: Path) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
-    ports = {"nats": free_port(), "mongo": free_port(), "gateway": free_port()}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "im_cli.main", "up", "--var", str(var), "--nats-port",
-         str(ports["nats"]), "--mongo-port", str(ports["mongo"]), "--gateway-port",
-         str(ports["gateway"])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc, ports
-
-
-def wait_ready(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("the stack did not come up")
-
-
-def seed(var: Path, nats_port: int) -> float:
-    admin = json.loads((var / "nats" / "passwords.json").read_text())["admin"]
-    env = {**os.environ, "IM_NATS_URL": f"nats://127.0.0.1:{nats_port}",
-           "IM_NATS_USER": "admin", "IM_NATS_PASSWORD": admin}
-    started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "im_cli.main", "demo"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.monotonic() - started
 
 
 async def drive(port: int, token: str, clients: int, seconds: float) -> list[float]:
@@ -94,8 +62,7 @@ def main() -> None:
         try:
             wait_ready(ports["gateway"])
             seeded = seed(var, ports["nats"])
-            key = resolve_key({"IM_GATEWAY_KEY_FILE": str(var / "gateway.key")})
-            token = Tokens(key).mint(role="city_admin", subject="bench")
+            token = admin_token(var)
             lat = sorted(asyncio.run(drive(ports["gateway"], token, args.clients, args.seconds)))
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -327,7 +327,7 @@ async def test_retention_lists_then_applies_with_a_controllable_clock(world: Wor
 
     from contracts import Actor
     from contracts import privacy as pv
-    from im_cli.privacy import ask_all
+    from im_cli.privacy import apply_all, ask_all
 
     w, admin = world, Actor(subject="ops", role="city_admin")
     p = await resident_everywhere(w)
@@ -353,17 +353,21 @@ async def test_retention_lists_then_applies_with_a_controllable_clock(world: Wor
             "volunteers"} <= ruled
     assert await audited() == reads
     # applied: removed, and every service with rules announces its run
-    applied, errors, _ = await ask_all(
-        w.nc, pv.RETENTION, pv.RunRetention(actor=admin, as_of=later, dry_run=False), 5.0)
+    applied, errors = await apply_all(w.nc, later, admin, 5.0)
     assert not errors, errors
+    assert set(applied) == ruled
     assert await audited() == 0
     run_ids = {s["run_id"] for s in applied.values() if "run_id" in s}
     events = await eventually(lambda: _all_runs(w, run_ids, ruled), timeout=15)
     assert events["gateway"]["audit"] >= reads
     # refused for anyone but a city admin (auditors may only list)
-    _, refused, _ = await ask_all(w.nc, pv.RETENTION, pv.RunRetention(
-        actor=Actor(subject="a", role="auditor"), dry_run=False), 3.0)
-    assert set(refused) >= ruled and all("forbidden" in why for why in refused.values())
+    done, refused = await apply_all(w.nc, later, Actor(subject="a", role="auditor"), 3.0)
+    assert not done and set(refused) >= ruled
+    assert all("forbidden" in why for why in refused.values())
+    # a query only reads: applying through it is refused with what to do instead
+    _, wrong, _ = await ask_all(w.nc, pv.RETENTION, pv.RunRetention(
+        actor=admin, as_of=later, dry_run=False), 3.0)
+    assert set(wrong) >= ruled and all("apply_retention" in why for why in wrong.values())
 
 
 async def _all_runs(w: World, run_ids: set[str], services: set[str]) -> Any:

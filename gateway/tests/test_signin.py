@@ -330,3 +330,23 @@ async def test_root_opens_the_dashboard_and_the_index_is_under_api(world: World)
     assert r.status_code == 302 and r.headers["location"] == "/dashboard/"
     links = (await world.client.get("/api")).json()["links"]
     assert links["dashboard"] == "/dashboard/" and links["login"] == "/api/auth/login"
+
+
+async def test_changing_ones_password_ends_the_other_sessions_not_this_one(world: World):
+    username, password = await world.user("auditor")
+    here, there = await world.session(username, password), await world.session(username, password)
+    r = await world.client.post("/api/auth/password", headers=here.headers, json={
+        "username": username, "password": password, "new_password": "a new long password"})
+    assert r.status_code == 200, r.text
+    assert (await here.get("/api/auth/me")).status_code == 200
+    await eventually(lambda: _status(there, "/api/auth/me", 401), timeout=2 * CHECK + 1,
+                     interval=0.05)
+    assert "password was changed" in (await there.get("/api/auth/me")).json()["message"]
+    # another user's session token does not keep a session of this user alive
+    other = await world.session(*await world.user("auditor"))
+    r = await world.client.post("/api/auth/password", headers=other.headers, json={
+        "username": username, "password": "a new long password",
+        "new_password": "yet another long password"})
+    assert r.status_code == 200
+    await eventually(lambda: _status(here, "/api/auth/me", 401), timeout=2 * CHECK + 1,
+                     interval=0.05)

@@ -201,6 +201,52 @@ async def test_the_named_shelters(api, seeded, city):
     assert cafe["childcare_free"] == planned["elterncafe-munzeler"]["childcare_places"] > 0
 
 
+async def databases(stack: Stack) -> dict[str, dict[str, list[tuple[str, int]]]]:
+    """Every document's id and version in every database of the stack (the gateway's audit
+    aside: reads are audited), to tell whether anything was written."""
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        f"mongodb://127.0.0.1:{stack.ports['mongo']}")
+    out: dict[str, dict[str, list[tuple[str, int]]]] = {}
+    try:
+        for name in await client.list_database_names():
+            db = client[name]
+            for coll in await db.list_collection_names():
+                if coll == "audit":
+                    continue
+                docs = await db[coll].find({}, {"_v": 1}).to_list(None)
+                out.setdefault(name, {})[coll] = sorted((str(d["_id"]), d.get("_v", 0))
+                                                        for d in docs)
+    finally:
+        await client.close()
+    return out
+
+
+async def test_a_thousand_reads_write_nothing(stack, api, seeded, city):
+    """Views, lists and read commands of every service: nothing stored, nothing changed."""
+    before = await databases(stack)
+    assert before and any(before.values())
+    residents = [r.id for r in city.residents[:100]]
+    sites = [s.id for s in city.sites[:20]]
+    reads = [*(("GET", f"/api/v1/residents/{rid}", None) for rid in residents),
+             *(("GET", f"/api/v1/sites/{sid}", None) for sid in sites),
+             *(("GET", f"/api/v1/residents?site={sid}", None) for sid in sites),
+             ("GET", "/api/v1/stats", None), ("GET", "/api/v1/sites?limit=200", None),
+             *(("POST", "/api/v1/commands/housing/get_resident", {"resident_id": rid})
+               for rid in residents),
+             ("POST", "/api/v1/commands/education/list_courses", {}),
+             ("POST", "/api/v1/commands/employment/get_programme",
+              {"programme_id": "beschaeftigung-2026"})]
+    served = 0
+    while served < 1000:
+        for method, path, body in reads:
+            r = await api.request(method, path, json=body)
+            assert r.status_code == 200, (path, r.text)
+            served += 1
+    assert await databases(stack) == before
+
+
 async def test_a_second_run_changes_nothing(stack, api, seeded):
     first, before = seeded
     seconds = await stack.demo()

@@ -144,7 +144,7 @@ async def test_operator_reads_only_its_own_feedback(secured, admin: Conn) -> Non
         info = await admin.js.consumer_info(subj.FEEDBACK_STREAM, "fb_op-a")
         assert info.config.filter_subject == "im.fb.op-a.>"
         b_info = await admin.js.consumer_info(subj.FEEDBACK_STREAM, "fb_op-b")
-        assert b_info.num_pending >= 1 and b_info.delivered.stream_seq == 0
+        assert b_info.num_pending >= 1 and b_info.delivered.consumer_seq == 0  # none delivered
     finally:
         await a.nc.close()
 
@@ -196,6 +196,46 @@ async def test_service_publishes_only_its_own_events(secured, admin: Conn) -> No
         assert sum("permissions violation" in e for e in edu.errors) >= 5, edu.errors
     finally:
         await edu.nc.close()
+
+
+@pytest.mark.integration
+async def test_only_privacy_may_read_erase_or_compact_messages_of_other_streams(
+        secured, admin: Conn) -> None:  # type: ignore[no-untyped-def]
+    """The erasure ledger reads messages by subject, erases them and drops a stream's state
+    file (services/privacy/shredder.py); a service's password must not do the same to
+    another service's stream, nor the gateway's. Fails when every service gets the
+    ledger's JetStream rights."""
+    import json
+
+    server, auth = secured
+    stream = subj.event_stream("housing")
+    await streams.ensure(admin.js, streams.event_stream("housing", 1, 600.0))
+    ack = await admin.js.publish(subj.event("housing", "resident_registered", "r-x"),
+                                 b'{"given_name": "Amira"}')
+    attacks = [(f"$JS.API.STREAM.MSG.GET.{stream}", {"seq": ack.seq}),
+               (f"$JS.API.STREAM.MSG.DELETE.{stream}", {"seq": ack.seq}),
+               (f"$JS.API.STREAM.PURGE.{stream}", {"seq": ack.seq + 1})]
+    for user in (natsauth.service_user("education"), natsauth.service_user("volunteers"),
+                 natsauth.GATEWAY):
+        c = await connect(server, auth, user)
+        try:
+            for subject, body in attacks:
+                with pytest.raises(nats.errors.TimeoutError):  # refused: never answered
+                    await c.nc.request(subject, json.dumps(body).encode(), timeout=0.5)
+            assert sum("permissions violation" in e for e in c.errors) == len(attacks), user
+        finally:
+            await c.nc.close()
+    assert (await admin.js.get_msg(stream, ack.seq)).data == b'{"given_name": "Amira"}'
+    # The ledger may: it reads the message and erases it.
+    privacy = await connect(server, auth, natsauth.service_user("privacy"))
+    try:
+        for subject, body in attacks[:2]:
+            reply = await privacy.nc.request(subject, json.dumps(body).encode(), timeout=2)
+            assert "error" not in json.loads(reply.data), reply.data
+    finally:
+        await privacy.nc.close()
+    with pytest.raises(nats.js.errors.NotFoundError):
+        await admin.js.get_msg(stream, ack.seq)
 
 
 @pytest.mark.integration

@@ -133,6 +133,7 @@ def service_permissions(spec: object) -> Permissions:
             pub += [subj.event(source, event), subj.event_filter(source, event)]
     pub += list(spec.bus_rights)
     pub.append(subj.dead_letters_of(name))
+    pub.append(subj.sync(name))  # its instances' read models (mirror.py)
     for ev in fb_events:
         pub += [f"{subj.PREFIX}.fb.*.{ev}", f"{subj.PREFIX}.fb.*.{ev}.*"]
     # Streams it declares (service.py `_declare_streams`): it creates only its own; the
@@ -164,7 +165,8 @@ def service_permissions(spec: object) -> Permissions:
     sub = [subj.command(name, c.name) for c in spec.commands]  # type: ignore[attr-defined]
     sub += [subj.query(q.name) for q in spec.queries]  # type: ignore[attr-defined]
     sub += [subj.query_for(q.name, name) for q in spec.queries]  # type: ignore[attr-defined]
-    sub += ["$SRV.*", f"$SRV.*.{name}", f"$SRV.*.{name}.*", inbox(service_user(name))]
+    sub += ["$SRV.*", f"$SRV.*.{name}", f"$SRV.*.{name}.*", inbox(service_user(name)),
+            subj.sync(name)]
     # Erasure requests as they go out (privacy.ErasedKeys): late events about them drop.
     sub.append(subj.event("privacy", "erasure_requested") + ".*")
     return Permissions(_uniq(pub), _uniq(sub), allow_responses=True)
@@ -179,7 +181,8 @@ def gateway_permissions() -> Permissions:
         publish=(f"{subj.PREFIX}.cmd.>", f"{subj.PREFIX}.qry.>", "$SRV.>",
                  subj.event(pv.SERVICE, "retention_applied")),
         subscribe=(inbox(GATEWAY), subj.event(pv.SERVICE, "erasure_requested") + ".*",
-                   subj.query(pv.PRIVACY_REPORT), subj.query(pv.RETENTION)),
+                   subj.query(pv.PRIVACY_REPORT), subj.query(pv.RETENTION),
+                   subj.command("gateway", pv.APPLY_RETENTION)),
         allow_responses=True)
 
 

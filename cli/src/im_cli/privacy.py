@@ -85,6 +85,32 @@ async def ask_all(nc: Any, query: str, body: msgspec.Struct, timeout: float
     return sections, errors, silent
 
 
+_RUN = msgspec.json.Decoder(pv.RetentionRun | ErrorReply)
+
+
+async def apply_all(nc: Any, as_of: datetime | None, actor: Actor, timeout: float
+                    ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Retention applied everywhere: the `retention` query (a read) says which services
+    have rules; each of them then gets the command `apply_retention`. (runs, errors)"""
+    listed, errors, _ = await ask_all(nc, pv.RETENTION, pv.RunRetention(as_of=as_of,
+                                                                        actor=actor), timeout)
+    runs: dict[str, dict[str, Any]] = {}
+    command = msgspec.json.encode(pv.ApplyRetention(as_of=as_of, actor=actor))
+    for service in sorted(s for s, section in listed.items() if section.get("rules")):
+        try:
+            msg = await nc.request(subj.command(service, pv.APPLY_RETENTION), command,
+                                   timeout=timeout)
+            reply = _RUN.decode(msg.data)
+        except (TimeoutError, nats.errors.Error, msgspec.DecodeError) as exc:
+            errors[service] = f"unavailable: {exc!r}"
+            continue
+        if isinstance(reply, ErrorReply):
+            errors[service] = f"{reply.code}: {reply.message}"
+        else:
+            runs[service] = msgspec.to_builtins(reply)
+    return runs, errors
+
+
 async def subjects_about(js: Any, stream: str, resident_id: str) -> dict[str, int]:
     """Subjects of `stream` ending in the resident's id, with their message counts."""
     out: dict[str, int] = {}
@@ -190,17 +216,19 @@ def report_command(args: argparse.Namespace) -> int:
 def retention_command(args: argparse.Namespace) -> int:
     if args.as_of is not None and args.as_of.tzinfo is None:
         raise CliError("--as-of needs a time zone, e.g. 2030-01-01T00:00:00+00:00")
-    query = pv.RunRetention(dry_run=not args.apply, as_of=args.as_of,
-                            actor=CLI_ACTOR)
-
-    async def go() -> tuple[dict[str, dict[str, Any]], dict[str, str], list[str]]:
+    async def go() -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         nc = await _connect()
         try:
-            return await ask_all(nc, pv.RETENTION, query, args.timeout)
+            if args.apply:
+                return await apply_all(nc, args.as_of, CLI_ACTOR, args.timeout)
+            listed, errors, _ = await ask_all(
+                nc, pv.RETENTION, pv.RunRetention(as_of=args.as_of, actor=CLI_ACTOR),
+                args.timeout)
+            return listed, errors
         finally:
             await nc.close()
 
-    sections, errors, _ = asyncio.run(go())
+    sections, errors = asyncio.run(go())
     verb = "removed" if args.apply else "would remove"
     for name, section in sorted(sections.items()):
         for rule, r in sorted(section.get("rules", {}).items()):

@@ -23,5 +23,14 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     failed_at: datetime
 
 
+class DocumentsChanged(msgspec.Struct, frozen=True, kw_only=True):
+    """What an instance of a service tells its other instances on `im.sync.<service>`
+    after a commit: which documents changed (collection and id; never their content),
+    so that their in-memory read models reload them from the service's database."""
+
+    instance: str
+    keys: list[tuple[str, str]]
+
+
 # Structs carried on the bus that are neither events, commands, queries nor replies.
-RECORDS: tuple[type[msgspec.Struct], ...] = (DeadLetter,)
+RECORDS: tuple[type[msgspec.Struct], ...] = (DeadLetter, DocumentsChanged)

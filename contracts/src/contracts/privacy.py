@@ -123,8 +123,35 @@ class GetPrivacyReport(Query, frozen=True, kw_only=True):
 
 
 class RunRetention(Query, frozen=True, kw_only=True):
-    """Apply (or with `dry_run` only list) each service's retention rules as of `as_of`
-    (now when absent): the controllable clock for tests and catch-up runs."""
+    """List what each service's retention rules would remove as of `as_of` (now when
+    absent): the controllable clock for tests and catch-up runs. A query only reads:
+    `dry_run` must stay true; applying the rules is the command `apply_retention`, sent
+    to each service that listed rules."""
 
     dry_run: bool = True
     as_of: datetime | None = None
+
+
+APPLY_RETENTION = "apply_retention"
+
+
+class ApplyRetention(Command, frozen=True, kw_only=True):
+    """Apply this service's retention rules as of `as_of` (now when absent), with one
+    `RetentionApplied` event for the run (im.cmd.<service>.apply_retention)."""
+
+    as_of: datetime | None = None
+
+
+class RuleRun(msgspec.Struct, frozen=True, kw_only=True):
+    collection: str
+    days: int
+    expired: int
+    ids: list[str] = []  # the first hundred, for the record
+
+
+class RetentionRun(Reply, frozen=True, kw_only=True, tag="ok"):
+    service: str
+    dry_run: bool
+    as_of: datetime
+    rules: dict[str, RuleRun]
+    run_id: str | None = None

@@ -6,6 +6,7 @@ queries     im.qry.<query>                              scatter-gather
 operators   im.ops.<operator_id>.<event>[.<resident_id>] durable, per-operator rights
 dead letters im.dlq.<service>.<resident_id or _>          durable
 feedback    im.fb.<operator_id>.<event>[.<resident_id>]  durable, read only by that operator
+sync        im.sync.<service>                            core NATS, between a service's instances
 
 Operator-published event types are named `im.operator.<event>.v<N>`, feedback types
 `im.feedback.<event>.v<N>` (their data names the `operator_id` they go to).
@@ -58,6 +59,12 @@ def query_for(name: str, service: str) -> str:
     return f"{query(name)}.{token(service, 'service')}"
 
 
+def sync(service: str) -> str:
+    """Core NATS (not stored): an instance of the service tells its other instances which
+    documents its commit changed (keys only), so their in-memory read models reload them."""
+    return f"{PREFIX}.sync.{token(service, 'service')}"
+
+
 def operator_event(operator_id: str, name: str, resident_id: str | None = None) -> str:
     base = f"{PREFIX}.ops.{token(operator_id, 'operator id')}.{token(name, 'event')}"
     return f"{base}.{token(resident_id, 'resident id')}" if resident_id is not None else base
@@ -99,14 +106,6 @@ def dead_letters_of(service: str) -> str:
     return f"{PREFIX}.dlq.{token(service, 'service')}.*"
 
 
-def template(subject: str) -> str:
-    """The subject with its resident token as `{resident_id}`: what logs and spans may
-    name (OpenTelemetry's `messaging.destination.template`), never the resident."""
-    if resident_of(subject) is None:
-        return subject
-    return subject.rpartition(".")[0] + ".{resident_id}"
-
-
 def resident_of(subject: str) -> str | None:
     """The resident an event, operator, feedback or dead-letter subject is about."""
     parts = subject.split(".")
@@ -116,6 +115,13 @@ def resident_of(subject: str) -> str | None:
     if depth is None or len(parts) != depth or parts[-1] == NO_RESIDENT:
         return None
     return parts[-1]
+
+
+def template(subject: str) -> str:
+    """The subject with its resident's id as `{resident_id}`: what logs, span attributes
+    and metric labels may carry (`im.evt.housing.resident_registered.{resident_id}`)."""
+    rid = resident_of(subject)
+    return f"{subject[:-len(rid)]}{{resident_id}}" if rid else subject
 
 
 def purge_filters(resident_id: str) -> list[str]:

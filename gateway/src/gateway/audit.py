@@ -7,11 +7,19 @@ and filtered for every question. Entries are only ever inserted, with two except
 law asks for: an erasure replaces the resident's id in its entries by the erasure key
 (`erased:<key>`, still found by asking for that resident), and retention removes entries
 past their period. A read whose audit entry cannot be written is refused (503): no
-unrecorded reads."""
+unrecorded reads.
+
+Entries are written in batches (group commit): a read's entries join the batch being
+gathered, and the read waits until that batch's one `insert_many` is acknowledged
+before its answer leaves. While one batch is written the next one gathers, so under load
+many reads share one write, and a lone read waits for one insert only."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,9 +40,15 @@ def erased_id(resident_id: str) -> str:
 
 
 class AuditLog:
-    def __init__(self, mongo_url: str, database: str) -> None:
+    def __init__(self, mongo_url: str, database: str, max_batch: int = 1000) -> None:
         self.mongo_url, self.database = mongo_url, database
         self.client: AsyncMongoClient[dict[str, Any]] | None = None
+        self.max_batch = max_batch
+        # entries gathered for the next write, each read's with the future it waits on
+        self._pending: deque[tuple[list[dict[str, Any]], asyncio.Future[None]]] = deque()
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0  # writes made (the benchmark and tests read it)
 
     async def open(self) -> None:
         self.client = AsyncMongoClient(self.mongo_url, tz_aware=True,
@@ -47,6 +61,15 @@ class AuditLog:
             pass  # created on a later start; writes still work without them
 
     async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        for _, waiter in self._pending:  # never answered without its audit
+            if not waiter.done():
+                waiter.set_exception(unavailable("audit", "the audit log is closing"))
+        self._pending.clear()
         if self.client is not None:
             await self.client.close()
 
@@ -62,10 +85,39 @@ class AuditLog:
         docs = [{"_id": uuid.uuid4().hex, "at": at, "subject": actor.subject,
                  "role": actor.role, "resident_id": rid, "action": action,
                  "outcome": outcome, "sections": sections} for rid in resident_ids]
-        try:
-            await self._coll().insert_many(docs, ordered=False)
-        except PyMongoError as exc:
-            raise unavailable("audit", f"could not record the read: {exc}") from None
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((docs, waiter))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches(), name="audit-writer")
+        self._wake.set()
+        await waiter  # durable before the answer leaves
+
+    async def _write_batches(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
+                size = 0
+                while self._pending and (not batch or size + len(self._pending[0][0])
+                                         <= self.max_batch):
+                    docs, waiter = self._pending.popleft()
+                    batch.append((docs, waiter))
+                    size += len(docs)
+                error: Exception | None = None
+                try:
+                    await self._coll().insert_many([d for docs, _ in batch for d in docs],
+                                                   ordered=False)
+                    self.batches += 1
+                except PyMongoError as exc:
+                    error = unavailable("audit", f"could not record the read: {exc}")
+                for _, waiter in batch:
+                    if waiter.done():
+                        continue
+                    if error is None:
+                        waiter.set_result(None)
+                    else:
+                        waiter.set_exception(error)
 
     async def find(self, *, resident: str | None, subject: str | None, offset: int,
                    limit: int) -> tuple[list[AuditEntry], int]:

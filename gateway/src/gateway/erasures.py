@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from contracts import SYSTEM, ErrorReply, ServiceSection, new_id, wrap
+from contracts import SYSTEM, Actor, ErrorReply, ServiceSection, new_id, wrap
 from contracts import privacy as pv
 from contracts import subjects as subj
 from gateway.audit import AuditLog
@@ -72,6 +72,8 @@ class Erasures:
             await nc.subscribe(REQUESTS, cb=self._on_request),
             await nc.subscribe(subj.query(pv.PRIVACY_REPORT), queue=QUEUE, cb=self._on_report),
             await nc.subscribe(subj.query(pv.RETENTION), queue=QUEUE, cb=self._on_retention),
+            await nc.subscribe(subj.command(GATEWAY, pv.APPLY_RETENTION), queue=QUEUE,
+                               cb=self._on_apply_retention),
         ]
         # The requests on the bus keep the keys current; the ledger is asked again only
         # now and then, for requests sent while this gateway was cut off from the bus.
@@ -99,7 +101,7 @@ class Erasures:
         while True:
             await asyncio.sleep(self.retention_interval)
             try:
-                await self._retention(pv.RunRetention(dry_run=False))
+                await self._retention(None, SYSTEM, dry_run=False)
             except Exception:
                 log.exception("audit retention failed; the next run will try again")
 
@@ -108,13 +110,27 @@ class Erasures:
         await self._answer(msg, pv.GetPrivacyReport, self._report)
 
     async def _on_retention(self, msg: Any) -> None:
-        await self._answer(msg, pv.RunRetention, self._retention)
+        async def listed(query: pv.RunRetention) -> dict[str, Any]:
+            if not query.dry_run:
+                raise ValueError(f"a query only lists; apply the rules with the command "
+                                 f"{subj.command(GATEWAY, pv.APPLY_RETENTION)}")
+            return await self._retention(query.as_of, query.actor, dry_run=True)
+        await self._answer(msg, pv.RunRetention, listed)
 
-    async def _answer(self, msg: Any, kind: type[Any], handle: Any) -> None:
+    async def _on_apply_retention(self, msg: Any) -> None:
+        """The command `apply_retention`, as every service with retention rules has it."""
+        async def applied(cmd: pv.ApplyRetention) -> pv.RetentionRun:
+            run = await self._retention(cmd.as_of, cmd.actor, dry_run=False)
+            return msgspec.convert({**run, "service": GATEWAY}, pv.RetentionRun)
+        await self._answer(msg, pv.ApplyRetention, applied, section=False)
+
+    async def _answer(self, msg: Any, kind: type[Any], handle: Any,
+                      section: bool = True) -> None:
+        """A query's section (`section`), or a command's reply as `handle` gives it."""
         try:
-            query = msgspec.json.decode(msg.data, type=kind)
-            section = await handle(query)
-            body = _ENC.encode(ServiceSection(service=GATEWAY, version="1", section=section))
+            result = await handle(msgspec.json.decode(msg.data, type=kind))
+            body = _ENC.encode(ServiceSection(service=GATEWAY, version="1", section=result)
+                               if section else result)
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
             body = _ENC.encode(ErrorReply(code="bad_request", message=str(exc),
                                           details={"service": GATEWAY}))
@@ -131,15 +147,16 @@ class Erasures:
         n = await self.audit.mentioning(list(query.terms))
         return {"collections": {"audit": n} if n else {}, "documents": n}
 
-    async def _retention(self, query: pv.RunRetention) -> dict[str, Any]:
-        if query.actor.role not in ("city_admin", "system") and not (
-                query.dry_run and query.actor.role == "auditor"):
+    async def _retention(self, as_of: datetime | None, actor: Actor, *,
+                         dry_run: bool) -> dict[str, Any]:
+        if actor.role not in ("city_admin", "system") and not (
+                dry_run and actor.role == "auditor"):
             raise ApiError("forbidden", "only city administrators may apply retention")
-        as_of = query.as_of or datetime.now(UTC)
-        result = await self.audit.expire(as_of, self.audit_days, query.dry_run)
-        out: dict[str, Any] = {"dry_run": query.dry_run, "as_of": as_of.isoformat(),
+        as_of = as_of or datetime.now(UTC)
+        result = await self.audit.expire(as_of, self.audit_days, dry_run)
+        out: dict[str, Any] = {"dry_run": dry_run, "as_of": as_of.isoformat(),
                                "rules": {"audit": result}}
-        if not query.dry_run:
+        if not dry_run:
             out["run_id"] = await self.announce(as_of, result["expired"])
         return out
 

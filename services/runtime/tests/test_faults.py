@@ -145,11 +145,18 @@ async def test_failing_handler_is_retried_then_dead_lettered(probe, nc, test_id)
 
 # 2. a rejected event is dead-lettered at once -------------------------------------------
 
-async def test_rejected_event_is_dead_lettered_at_once(probe, nc, test_id):
+async def test_rejected_event_is_dead_lettered_at_once(probe, nc, test_id, caplog):
     js = nc.jetstream()
     rid = f"r{test_id}"
-    rejected = await publish(js, Pinged(resident_id=rid, reject=True))
-    letters = await eventually(lambda: dead_letters(js, subj.event("tester", "pinged", rid)))
+    with caplog.at_level("WARNING", logger="im.dlq"):
+        rejected = await publish(js, Pinged(resident_id=rid, reject=True))
+        letters = await eventually(
+            lambda: dead_letters(js, subj.event("tester", "pinged", rid)))
+    # the log names the subject's template, never the resident (issue #18, 9)
+    logged = [r for r in caplog.records if r.name == "im.dlq"]
+    assert logged and all(rid not in r.getMessage() + str(vars(r)) for r in logged)
+    assert {getattr(r, "subject", None) for r in logged} == {
+        "im.evt.tester.pinged.{resident_id}"}
     await eventually(lambda: settled(js))
     assert [(d.deliveries, d.reason) for d in letters] == [
         (1, "rejected: this ping asks to be rejected")]

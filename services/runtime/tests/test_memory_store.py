@@ -9,6 +9,7 @@ import pytest
 from contracts import CloudEvent
 from im_runtime import DomainError, UnitOfWork
 from im_runtime.memory import MemoryStore
+from im_runtime.reader import ReadOnly
 from support.probe import Add, Counted, Overview, Pinged, Total, add, on_pinged, overview
 
 pytestmark = pytest.mark.unit
@@ -53,17 +54,25 @@ async def test_a_refused_command_leaves_nothing():
     assert store.collections == {} and store.outbox == []
 
 
-async def test_ask_reads_in_a_unit_of_work_that_is_never_committed():
+async def test_ask_reads_on_a_view_that_refuses_every_write():
     async def writes(query: Overview, uow: UnitOfWork) -> str:
         uow.put("counters", {"_id": query.resident_id, "total": 9})
+        return query.resident_id
+
+    async def emits(query: Overview, uow: UnitOfWork) -> str:
+        uow.emit(Counted(resident_id=query.resident_id, total=1))
         return query.resident_id
 
     store = MemoryStore("probe")
     assert await store.ask(overview, Overview(resident_id="r1")) is None
     await store.run(add, Add(resident_id="r1"))
     assert await store.ask(overview, Overview(resident_id="r1")) == {"total": 1}
-    assert await store.ask(writes, Overview(resident_id="r2")) == "r2"
+    with pytest.raises(ReadOnly, match="write counters"):
+        await store.ask(writes, Overview(resident_id="r2"))
+    with pytest.raises(ReadOnly, match="emit"):
+        await store.ask(emits, Overview(resident_id="r2"))
     assert "r2" not in store.collections["counters"]
+    assert [e.subject for e in store.outbox] == ["im.evt.probe.counted.r1"]  # add's own
 
 
 async def test_the_helpers_need_the_service_name():

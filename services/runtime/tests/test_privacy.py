@@ -20,7 +20,7 @@ from im_cli.testing import eventually, stream_events
 from im_runtime import Forbidden
 from im_runtime.memory import MemoryStore
 from im_runtime.privacy import ErasedKeys, default_erase, effective, report
-from im_runtime.retention import apply_retention, period
+from im_runtime.retention import apply_handler, apply_retention, period
 from im_runtime.retention import handler as retention_handler
 from im_runtime.service import ServiceRuntime
 from im_runtime.spec import Retention
@@ -128,6 +128,11 @@ async def test_only_admins_apply_retention_and_auditors_may_list():
     with pytest.raises(Forbidden):
         await run(pv.RunRetention(dry_run=False, actor=Actor(subject="a", role="auditor")),
                   store.unit_of_work("probe"))
+    with pytest.raises(Forbidden):
+        await apply_handler(RULES)(pv.ApplyRetention(actor=Actor(subject="a", role="auditor")),
+                                   store.unit_of_work("probe"))
+    with pytest.raises(ValueError, match="apply_retention"):  # a query only reads
+        await run(pv.RunRetention(dry_run=False, actor=ADMIN), store.unit_of_work("probe"))
     assert await run(pv.RunRetention(actor=Actor(subject="a", role="auditor")),
                      store.unit_of_work("probe"))
     assert await retention_handler(spec)(pv.RunRetention(actor=ADMIN),
@@ -141,6 +146,8 @@ def test_every_service_gets_the_privacy_messages_once():
     assert pv.ErasureConfirmed in eff.publishes
     assert "privacy" in eff.source_streams()
     assert {a.name for a in eff.queries} >= {pv.PRIVACY_REPORT, pv.RETENTION}
+    assert pv.APPLY_RETENTION not in {h.name for h in eff.commands}  # the probe has no rules
+    assert pv.APPLY_RETENTION in {h.name for h in effective(RULES).commands}
 
 
 # with the real servers -----------------------------------------------------------------

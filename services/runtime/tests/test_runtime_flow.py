@@ -59,12 +59,9 @@ async def test_duplicate_event_ids_have_one_effect(probe, nc, test_id):
     await js.publish(subject, body, headers={"Nats-Msg-Id": "b" + event.id})
     await publish(js, Pinged(resident_id=rid, by=1))
     await eventually(lambda: probe.metrics.duplicates.labels("probe")._value.get() >= 1)
-
-    async def all_applied() -> bool:  # the third event too (under load it comes later)
-        return (await total(probe, rid) or 0) >= 6
-
-    await eventually(all_applied, timeout=10)
-    assert await total(probe, rid) == 6
+    # 5, 5, 6 when the copy is dropped (5, 10, 11 if not): wait for the third event too,
+    # which may still be on its way when the copy is counted (a flake under load).
+    await eventually(lambda: _is(total(probe, rid), 6), timeout=10)
 
 
 async def test_idempotent_routes_store_no_processed_ids(probe, nc, test_id):

@@ -31,12 +31,37 @@ export function field(form, { name, label, type = "text", options = [], hint, va
 export function fieldOf(error) {
   if (!(error instanceof ApiFailure)) return null;
   if (error.details.field) return error.details.field;
-  const m = /at `\$\.([^`]+)`/.exec(error.message) || /required field `([^`]+)`/.exec(error.message);
-  return m ? m[1].replace(/\[(\d+)\]/g, ".$1") : null;
+  const at = /at `\$\.([^`]+)`/.exec(error.message)?.[1];
+  const missing = /required field `([^`]+)`/.exec(error.message)?.[1];
+  const path = [at, missing].filter(Boolean).join(".");
+  return path ? path.replace(/\[(\d+)\]/g, ".$1") : null;
 }
 
-/** The service's reason without the command's name in front ("invalid x: …"). */
-const reason = (error) => error.message.replace(/^invalid [\w -]+: /, "").replace(/ - at `\$\.[^`]+`$/, "");
+// The contracts' validation messages (msgspec's), said in the user's language; a
+// service's own reasons (a full site, a step a case cannot take) are shown as it says them.
+const EXPLAINED = [
+  [/missing required field/, "reason.required"],
+  [/Expected `int`, got/, "reason.integer"],
+  [/Expected `(float|number)`, got/, "reason.number"],
+  [/Expected `(date|str)`, got `str`.*date|Invalid (RFC 3339 encoded )?date/, "reason.date"],
+  [/Expected `str` of length <= (\d+)/, "reason.too_long", "max"],
+  [/Expected `str` of length >= (\d+)/, "reason.too_short", "min"],
+  [/Expected `(int|float|number)` <= ([\d.]+)/, "reason.at_most", "", "max"],
+  [/Expected `(int|float|number)` >= ([\d.]+)/, "reason.at_least", "", "min"],
+  [/Expected `array` of length <= (\d+)/, "reason.too_many", "max"],
+  [/matching regex/, "reason.format"],
+  [/Invalid enum value/, "reason.choice"],
+];
+
+/** The reason for a refusal, without the command's name in front ("invalid x: …"). */
+export function reason(error) {
+  const text = error.message.replace(/^invalid [\w -]+: /, "").replace(/ - at `\$\.[^`]+`$/, "");
+  for (const [re, key, ...names] of EXPLAINED) {
+    const m = re.exec(text);
+    if (m) return t(key, Object.fromEntries(names.map((n, i) => [n, m[i + 1]]).filter(([n]) => n)));
+  }
+  return text;
+}
 
 export function clearErrors(form) {
   for (const el of form.querySelectorAll(".field-error")) {
@@ -57,7 +82,10 @@ export function showError(form, error, names = {}) {
   if (name && !form.querySelector(`[data-field="${CSS.escape(name)}"]`)) {
     name = names[name] ?? names[name.split(".").pop()] ?? name.split(".").pop();
   }
-  const control = name ? form.querySelector(`[data-field="${CSS.escape(name)}"]`) : null;
+  const find = (n) => (n ? form.querySelector(`[data-field="${CSS.escape(n)}"]`) : null);
+  // A refusal about a thing the form names (a full site: details.site_id) goes to that field.
+  const control = find(name) || (error instanceof ApiFailure
+    ? Object.keys(error.details).map((k) => find(names[k] ?? k)).find(Boolean) : null);
   const text = error instanceof ApiFailure ? reason(error) : String(error.message || error);
   if (control) {
     const slot = form.querySelector(`#${CSS.escape(control.id)}-error`);

@@ -52,38 +52,51 @@ async def resident_overview(q: GetResidentOverview, uow: UnitOfWork) -> dict[str
             "open_referrals": sum(r["state"] in OPEN_STATES for r in refs)}
 
 
+def _in(month: str, day: Any) -> bool:
+    return isinstance(day, str) and day.startswith(month)
+
+
 async def site_overview(q: GetSiteOverview, uow: UnitOfWork) -> dict[str, Any] | None:
+    # Figures from tallies the read model keeps current: nothing is counted per request.
     site = {"site_id": q.site_id}
-    sessions = await uow.find(store.SESSIONS, site)
-    incidents = await uow.find(store.INCIDENTS, site, sort=[("occurred_on", 1), ("_id", 1)])
+    sessions = await uow.tally(store.SESSIONS, ("held_on", "category"), site)
+    incidents = await uow.tally(store.INCIDENTS, ("occurred_on", "severity", "resolved"), site)
     if not (sessions or incidents):
         return None
     month = date.today().isoformat()[:7]
+    this_month: Counter[str] = Counter()
+    for (day, category), n in sessions.items():
+        if _in(month, day):
+            this_month[category] += n
+    by_severity: Counter[str] = Counter()
+    for (_, severity, _), n in incidents.items():
+        by_severity[severity] += n
     return {
         "month": month,
-        "sessions_this_month": dict(Counter(s["category"] for s in sessions
-                                            if s["held_on"].startswith(month))),
+        "sessions_this_month": dict(this_month),
         "open_cases": await uow.count(store.CASES, {"site_id": q.site_id, "open": True}),
-        "incidents": {"total": len(incidents),
-                      "this_month": sum(i["occurred_on"].startswith(month) for i in incidents),
-                      "unresolved": sum(not i["resolved"] for i in incidents),
-                      "by_severity": dict(Counter(i["severity"] for i in incidents))},
+        "incidents": {"total": sum(incidents.values()),
+                      "this_month": sum(n for (day, _, _), n in incidents.items()
+                                        if _in(month, day)),
+                      "unresolved": sum(n for (_, _, resolved), n in incidents.items()
+                                        if not resolved),
+                      "by_severity": dict(by_severity)},
     }
 
 
 async def city_stats(q: GetCityStats, uow: UnitOfWork) -> dict[str, Any]:
-    sessions = await uow.find(store.SESSIONS)
-    refs = await uow.find(store.REFERRALS)
+    referrals = await uow.tally(store.REFERRALS, ("topic", "state", "owner"))
     by_topic: dict[str, Counter[str]] = {}
-    for r in refs:
-        by_topic.setdefault(r["topic"], Counter())[r["state"]] += 1
+    for (topic, state, _), n in referrals.items():
+        by_topic.setdefault(topic, Counter())[state] += n
+    interpreters = await uow.tally(store.SESSIONS, "interpreter")
     return {
-        "sessions_by_category": dict(Counter(s["category"] for s in sessions)),
-        "sessions_with_interpreter": sum(bool(s["interpreter"]) for s in sessions),
+        "sessions_by_category": await uow.tally(store.SESSIONS, "category"),
+        "sessions_with_interpreter": sum(n for v, n in interpreters.items() if v),
         "open_cases": await uow.count(store.CASES, {"open": True}),
         "referrals_by_topic": {t: dict(c) for t, c in sorted(by_topic.items())},
-        "city_team_open_referrals": sum(r["owner"] == "city_team"
-                                        and r["state"] in OPEN_STATES for r in refs),
+        "city_team_open_referrals": sum(n for (_, state, owner), n in referrals.items()
+                                        if owner == "city_team" and state in OPEN_STATES),
         "overdue_referrals": await uow.count(store.REFERRALS, overdue.WORKLIST),
         "incidents": await uow.count(store.INCIDENTS),
     }

@@ -63,7 +63,7 @@ def _access(doc: dict[str, Any]) -> dict[str, Any]:
 
 async def site_overview(q: GetSiteOverview, uow: UnitOfWork) -> dict[str, Any] | None:
     courses = await uow.find(store.COURSES, {"site_id": q.site_id}, sort=[("_id", 1)])
-    open_requests = await uow.find(store.ACCESS, {"site_id": q.site_id, "open": True})
+    open_requests = await uow.tally(store.ACCESS, "kind", {"site_id": q.site_id, "open": True})
     enrolled_here = await uow.count(store.ENROLMENTS, {"site_id": q.site_id, "status": ACTIVE})
     if not (courses or open_requests or enrolled_here):
         return None
@@ -78,27 +78,34 @@ async def site_overview(q: GetSiteOverview, uow: UnitOfWork) -> dict[str, Any] |
                      "childcare_free": max(c["childcare_places"] - len(c["care"]), 0),
                      "childcare_waitlist": len(c["care_waitlist"])} for c in courses],
         "residents_enrolled": enrolled_here,
-        "open_access_requests": {"kita": sum(r["kind"] == "kita" for r in open_requests),
-                                 "school": sum(r["kind"] == "school" for r in open_requests)},
+        "open_access_requests": {"kita": open_requests.get("kita", 0),
+                                 "school": open_requests.get("school", 0)},
     }
 
 
 async def city_stats(q: GetCityStats, uow: UnitOfWork) -> dict[str, Any]:
-    courses = await uow.find(store.COURSES)
-    counts = {s: await uow.count(store.ENROLMENTS, {"status": s})
-              for s in ("confirmed", "waitlisted", "completed", "withdrawn")}
+    # Figures from tallies the read model keeps current: nothing is counted per request.
+    courses = await uow.tally(store.COURSES, ("kind", "status"))
+    by_status = await uow.tally(store.ENROLMENTS, "status")
+    counts = {s: by_status.get(s, 0) for s in ("confirmed", "waitlisted", "completed",
+                                                "withdrawn")}
     passed = await uow.count(store.ENROLMENTS, {"status": "completed", "passed": True})
     ended = counts["completed"] + counts["withdrawn"]
-    open_requests = await uow.find(store.ACCESS, {"open": True})
+    open_requests = await uow.tally(store.ACCESS, "kind", {"open": True})
+    by_kind: Counter[str] = Counter()
+    course_states: Counter[str] = Counter()
+    for (kind, status), n in courses.items():
+        by_kind[kind] += n
+        course_states[status] += n
     return {
-        "courses": len(courses),
-        "courses_by_kind": dict(Counter(c["kind"] for c in courses)),
-        "courses_by_status": dict(Counter(c["status"] for c in courses)),
+        "courses": sum(courses.values()),
+        "courses_by_kind": dict(by_kind),
+        "courses_by_status": dict(course_states),
         "enrolled": counts["confirmed"], "waitlisted": counts["waitlisted"],
         "completed": counts["completed"], "withdrawn": counts["withdrawn"], "passed": passed,
         # share of ended enrolments that ended in completion (rather than withdrawal)
         "completion_rate": round(counts["completed"] / ended, 3) if ended else None,
         "pass_rate": round(passed / counts["completed"], 3) if counts["completed"] else None,
-        "open_access_requests": {"kita": sum(r["kind"] == "kita" for r in open_requests),
-                                 "school": sum(r["kind"] == "school" for r in open_requests)},
+        "open_access_requests": {"kita": open_requests.get("kita", 0),
+                                 "school": open_requests.get("school", 0)},
     }

@@ -64,9 +64,9 @@ async def site_overview(q: GetSiteOverview, uow: UnitOfWork) -> dict[str, Any] |
 async def city_stats(q: GetCityStats, uow: UnitOfWork) -> dict[str, Any]:
     programmes = await uow.find(store.PROGRAMMES, sort=[("_id", 1)])
     phases = await uow.find(store.PHASES)
-    counts = Counter((p["programme_id"], p["phase"], p["status"])
-                     for p in await uow.find(store.PARTICIPATIONS))
-    placed = Counter((p["programme_id"], p["phase"]) for p in await uow.find(store.PLACEMENTS))
+    # Figures from tallies the read model keeps current: nothing is counted per request.
+    counts = Counter(await uow.tally(store.PARTICIPATIONS, ("programme_id", "phase", "status")))
+    placed = Counter(await uow.tally(store.PLACEMENTS, ("programme_id", "phase")))
     out = []
     for prog in programmes:
         rows = []

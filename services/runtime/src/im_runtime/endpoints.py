@@ -44,8 +44,8 @@ def server_span(endpoint: Any, headers: Any, subject: str) -> AbstractContextMan
 
 
 class CommandEndpoint:
-    def __init__(self, *, service: str, route: Handles, store: Any, relay: OutboxRelay,
-                 metrics: Metrics) -> None:
+    def __init__(self, *, service: str, route: Handles, store: Any,
+                 relay: OutboxRelay | None, metrics: Metrics) -> None:
         self.service, self.route, self.store = service, route, store
         self.relay, self.metrics = relay, metrics
         self.decoder = msgspec.json.Decoder(route.command)
@@ -104,7 +104,7 @@ class CommandEndpoint:
                          extra={"command": self.route.name, "attempt": attempt})
                 continue
             failpoints.hit("exit_after_commit")
-            if entries:
+            if entries and self.relay is not None:
                 self.relay.notify()
             return encoded
         raise DomainError("the data changed under this command too often; try again",
@@ -118,6 +118,18 @@ class CommandEndpoint:
         return bytes(reply) if reply is not None else None
 
 
+class ReadEndpoint(CommandEndpoint):
+    """A read-only command (`Handles(..., read=True)`): answered from the service's mirror,
+    concurrently; nothing is stored, so a repeat is simply answered again."""
+
+    def __init__(self, *, service: str, route: Handles, store: Any, metrics: Metrics) -> None:
+        super().__init__(service=service, route=route, store=store, relay=None,
+                         metrics=metrics)
+
+    async def _handle(self, command: Any) -> bytes:
+        return _ENC.encode(await self.route.handler(command, self.store.reader(self.service)))
+
+
 class QueryEndpoint:
     def __init__(self, *, service: str, version: str, route: Answers, store: Any) -> None:
         self.service, self.version, self.route, self.store = service, version, route, store
@@ -127,7 +139,7 @@ class QueryEndpoint:
     async def __call__(self, body: bytes) -> bytes:
         try:
             query = _decode(self.decoder, body)
-            section = await self.route.handler(query, self.store.unit_of_work(self.service))
+            section = await self.route.handler(query, self.store.reader(self.service))
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
             return error("bad_request", f"invalid {self.route.name}: {exc}", service=self.service)
         except DomainError as exc:

@@ -11,6 +11,8 @@ import msgspec
 
 from contracts import EventData, wrap
 from im_runtime.errors import ConcurrencyConflict
+from im_runtime.mirror import Mirror
+from im_runtime.reader import Reader
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, clone, matches
 
 
@@ -62,8 +64,17 @@ class MemoryStore:
         return reply
 
     async def ask(self, handler: Handler, query: Any) -> Any:
-        """A query handler on a unit of work that is never committed: its answer."""
-        return await handler(query, self._own_unit_of_work())
+        """A read handler (a query, a read command) on a read-only view: its answer."""
+        if self.service is None:
+            raise TypeError("MemoryStore(service=...) names the service to read for")
+        return await handler(query, self.reader(self.service))
+
+    def reader(self, source: str) -> Reader:
+        """A read-only view of what is stored now (a mirror built for this one read)."""
+        mirror = Mirror()
+        for collection, docs in self.collections.items():
+            mirror.load(collection, clone(list(docs.values())))
+        return Reader(mirror, source)
 
     async def processed_ids(self, ids: list[str]) -> dict[str, bytes | None]:
         return {i: self.processed[i] for i in ids if i in self.processed}

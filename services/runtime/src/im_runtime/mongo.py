@@ -11,9 +11,11 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from bson import BSON
+from bson.codec_options import CodecOptions
 from pymongo import AsyncMongoClient, DeleteOne, IndexModel, InsertOne, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import (
@@ -25,6 +27,8 @@ from pymongo.errors import (
 )
 
 from im_runtime.errors import ConcurrencyConflict
+from im_runtime.mirror import Mirror
+from im_runtime.reader import Reader
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork
 
 # PyMongo's DEBUG command log prints whole documents (personal data, free-text notes):
@@ -34,6 +38,17 @@ logging.getLogger("pymongo.command").setLevel(logging.INFO)
 OUTBOX = "im_outbox"
 PROCESSED = "im_processed"
 ERASED = "im_erased"  # erasure keys of residents erased here: later events about them drop
+# Not mirrored: the outbox is the relay's, processed ids are looked up by id on retries.
+UNMIRRORED = frozenset({OUTBOX, PROCESSED})
+_OPTIONS: CodecOptions[Any] = CodecOptions(tz_aware=True)
+
+
+def as_stored(doc: Doc) -> Doc:
+    """The document as the database gives it back (tuples as lists, datetimes in UTC with
+    their zone), so that a read from the mirror equals a read from the database."""
+    return BSON.encode(doc, codec_options=_OPTIONS).decode(codec_options=_OPTIONS)
+
+Committed = Callable[[list[tuple[str, str]]], Awaitable[None]]
 
 
 class MongoStore:
@@ -47,8 +62,16 @@ class MongoStore:
         self._local_lock = asyncio.Lock()
         self._lock_fd: int | None = None
         self._collections: set[str] = set()
+        # What reads are answered from: every document of the service's collections.
+        self.mirror = Mirror()
+        # Told of each commit's changes once they are in the database (the runtime tells
+        # the service's other instances, `im.sync.<service>`).
+        self.on_commit: Committed | None = None
 
-    async def start(self, indexes: Mapping[str, Sequence[IndexModel]]) -> None:
+    async def start(self, indexes: Mapping[str, Sequence[IndexModel]], *,
+                    load: bool = True) -> None:
+        """Indexes, then the mirror (`load=False`: the runtime loads it once it listens to
+        its other instances' commits, so that none falls between the two)."""
         hello = await self.client.admin.command("hello")
         # Multi-document transactions need a replica set or mongos.
         self._transactions = "setName" in hello or hello.get("msg") == "isdbgrid"
@@ -56,6 +79,53 @@ class MongoStore:
         for collection, models in indexes.items():
             if models:
                 await self.db[collection].create_indexes(list(models))
+        if load:
+            await self.load_mirror()
+
+    async def load_mirror(self) -> None:
+        """Every document of the service's own collections, as the database holds them."""
+        for name in await self.db.list_collection_names():
+            if name not in UNMIRRORED:
+                self.mirror.load(name, await self.db[name].find({}).to_list(None))
+
+    async def refresh(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Reload these documents after another instance committed them."""
+        by_collection: dict[str, list[str]] = {}
+        for collection, id in keys:
+            if collection not in UNMIRRORED:
+                by_collection.setdefault(collection, []).append(id)
+        for collection, ids in by_collection.items():
+            found = {d["_id"]: d for d in await self.db[collection].find(
+                {"_id": {"$in": ids}}).to_list(None)}
+            for id in ids:
+                self.mirror.refresh(collection, id, found.get(id))
+
+    def reader(self, source: str) -> Reader:
+        """A read-only view for read handlers: answered from the mirror."""
+        return Reader(self.mirror, source, MongoUnitOfWork(self, source))
+
+    async def resync(self) -> int:
+        """Compare the mirror's versions with the database's and reload what differs (a
+        notice from another instance may have been lost while the bus was away)."""
+        stale: list[tuple[str, str]] = []
+        for name in await self.db.list_collection_names():
+            if name in UNMIRRORED:
+                continue
+            held = self.mirror.docs.get(name, {})
+            stored = {d["_id"]: d.get("_v", 0)
+                      async for d in self.db[name].find({}, {"_v": 1})}
+            stale += [(name, i) for i, v in stored.items()
+                      if i not in held or held[i].get("_v", 0) != v]
+            stale += [(name, i) for i in held if i not in stored]
+        await self.refresh(stale)
+        return len(stale)
+
+    async def committed(self, changes: list[tuple[str, str, Doc | None, int | None]]) -> None:
+        mirrored = [(c, i, None if d is None else as_stored(d), v)
+                    for c, i, d, v in changes if c not in UNMIRRORED]
+        self.mirror.apply(mirrored)
+        if mirrored and self.on_commit is not None:
+            await self.on_commit([(c, i) for c, i, _, _ in mirrored])
 
     async def close(self) -> None:
         await self.client.close()
@@ -220,3 +290,4 @@ class MongoUnitOfWork(UnitOfWork):
             if exc.has_error_label("TransientTransactionError"):
                 raise ConcurrencyConflict(str(exc)) from exc
             raise
+        await self._store.committed(changes)

@@ -17,20 +17,23 @@ import msgspec
 from contracts import CloudEvent, new_id, utcnow, wrap
 from contracts import subjects as subj
 from contracts.privacy import (
+    APPLY_RETENTION,
     PRIVACY_REPORT,
     RETENTION,
     SERVICE,
+    ApplyRetention,
     ErasureConfirmed,
     ErasureRequested,
     GetPrivacyReport,
     RetentionApplied,
+    RetentionRun,
     RunRetention,
     erasure_key,
 )
 from im_runtime import retention
 from im_runtime.errors import DomainError, Forbidden
 from im_runtime.mongo import ERASED
-from im_runtime.spec import Answers, Erased, On, ServiceSpec
+from im_runtime.spec import Answers, Erased, Handles, On, ServiceSpec
 from im_runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger("im.privacy")
@@ -55,6 +58,10 @@ def effective(spec: ServiceSpec, store: Any = None, instance: str = "",
         queries=(*spec.queries,
                  Answers(PRIVACY_REPORT, GetPrivacyReport, report),
                  Answers(RETENTION, RunRetention, retention.handler(spec))),
+        # Applying the rules writes: a command, sent to each service that has rules.
+        commands=(*spec.commands, *((Handles(APPLY_RETENTION, ApplyRetention,
+                                             retention.apply_handler(spec), RetentionRun),)
+                                    if spec.retention else ())),
     )
 
 

@@ -1,6 +1,7 @@
 """Retention: each service's rules (`Retention` in its spec) applied as of a moment —
-listed in a dry run, or removed with one `RetentionApplied` event per run. The runtime
-runs them on a schedule; `im privacy retention` asks every service at once."""
+listed by the `retention` query (a read), or removed by the `apply_retention` command
+with one `RetentionApplied` event per run. The runtime runs them on a schedule;
+`im privacy retention` lists with one scatter-gather and applies service by service."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from contracts import new_id
-from contracts.privacy import RetentionApplied, RunRetention
+from contracts.privacy import (
+    APPLY_RETENTION,
+    ApplyRetention,
+    RetentionApplied,
+    RetentionRun,
+    RunRetention,
+)
 from im_runtime.errors import Forbidden
 from im_runtime.spec import Retention, ServiceSpec
 from im_runtime.unit_of_work import UnitOfWork
@@ -66,22 +75,39 @@ async def apply_retention(spec: ServiceSpec, uow: UnitOfWork, as_of: datetime,
     return out
 
 
+def _allowed(actor: Any, dry_run: bool) -> None:
+    if actor.role not in ("city_admin", "system") and not (dry_run and actor.role == "auditor"):
+        raise Forbidden("only city administrators may apply retention "
+                        "(auditors may list what would go)")
+
+
+def _moment(as_of: datetime | None) -> datetime:
+    as_of = as_of or datetime.now(UTC)
+    if as_of.tzinfo is None:
+        raise ValueError("as_of needs a time zone")
+    return as_of
+
+
 def handler(spec: ServiceSpec) -> Any:
+    """The `retention` query: what the rules would remove (a query only reads)."""
     async def run(query: RunRetention, uow: UnitOfWork) -> Mapping[str, Any] | None:
         if not spec.retention:
             return None  # nothing to say: no section
-        if query.actor.role not in ("city_admin", "system") and not (
-                query.dry_run and query.actor.role == "auditor"):
-            raise Forbidden("only city administrators may apply retention "
-                            "(auditors may list what would go)")
-        as_of = query.as_of or datetime.now(UTC)
-        if as_of.tzinfo is None:
-            raise ValueError("as_of needs a time zone")
-        result = await apply_retention(spec, uow, as_of, query.dry_run)
+        _allowed(query.actor, query.dry_run)
         if not query.dry_run:
-            await uow.commit()  # a query's unit is not committed by the endpoint
-        return result
+            raise ValueError(f"a query only lists; apply the rules with the command "
+                             f"im.cmd.{spec.name}.{APPLY_RETENTION}")
+        return await apply_retention(spec, uow, _moment(query.as_of), dry_run=True)
     return run
+
+
+def apply_handler(spec: ServiceSpec) -> Any:
+    """The `apply_retention` command: the rules applied, committed with their event."""
+    async def apply(cmd: ApplyRetention, uow: UnitOfWork) -> RetentionRun:
+        _allowed(cmd.actor, dry_run=False)
+        result = await apply_retention(spec, uow, _moment(cmd.as_of), dry_run=False)
+        return msgspec.convert({**result, "service": spec.name}, RetentionRun)
+    return apply
 
 
 # one run in a unit of work of its own, committed: the schedule, tests and tools

@@ -18,9 +18,10 @@ from contracts import subjects as subj
 from im_runtime import actors, privacy, replay, retention, streams
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
-from im_runtime.endpoints import CommandEndpoint, QueryEndpoint, server_span
+from im_runtime.endpoints import CommandEndpoint, QueryEndpoint, ReadEndpoint, server_span
 from im_runtime.health import HealthServer
 from im_runtime.metrics import Metrics
+from im_runtime.mirror_sync import MirrorSync
 from im_runtime.mongo import MongoStore
 from im_runtime.ordered import OrderedCommands
 from im_runtime.outbox import OutboxRelay
@@ -105,6 +106,7 @@ class ServiceRuntime:
         self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
         # The plugin's messages plus what every service does for data protection.
         self.erased = privacy.ErasedKeys()
+        self.sync = MirrorSync(self.store, spec.name, self.settings.instance_id)
         self.spec = privacy.effective(spec, self.store, self.settings.instance_id, self.erased)
         # FastStream logs every message at INFO ("Received"/"Processed"): that is per-message
         # work and noise, so its access log goes to DEBUG; our own logs say what matters.
@@ -122,10 +124,12 @@ class ServiceRuntime:
     async def start(self) -> None:
         s = self.settings
         await self.health.start(s.health_host, s.health_port)
-        await self.store.start(self.spec.indexes)
+        await self.store.start(self.spec.indexes, load=False)
         await self.broker.connect()
         nc = self.broker.connection
         js = nc.jetstream()
+        await self.sync.start(nc)  # listening before loading: no commit falls between
+        await self.store.load_mirror()
         await self.erased.start(nc, self.store)
         await self._declare_streams(js)
         self.relay = OutboxRelay(js, self.store, self.metrics)
@@ -148,6 +152,8 @@ class ServiceRuntime:
                                 metrics=self.metrics)
         self._tasks += [asyncio.create_task(w(context), name=f"worker-{i}")
                         for i, w in enumerate(self.spec.workers)]
+        if s.mirror_resync > 0:
+            self._tasks.append(asyncio.create_task(self.sync.resync_every(s.mirror_resync)))
         if self.spec.retention and s.retention_interval > 0:
             self._tasks.append(asyncio.create_task(self._retention_schedule()))
         self._ready = True
@@ -198,10 +204,16 @@ class ServiceRuntime:
             self._pulls.append(PullLoop(self.broker.connection, js, stream or "", config,
                                         consumer, s.batch_size))
         for route in spec.commands:
-            endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
-                                       relay=self.relay, metrics=self.metrics)
             subject = subj.command(spec.name, route.name)
             check = actors.ActorCheck(s.actor_key, subject) if s.actor_key else None
+            if route.read:  # answered from memory, many at once, like queries
+                read = ReadEndpoint(service=spec.name, route=route, store=self.store,
+                                    metrics=self.metrics)
+                self.broker.subscriber(subject, queue=spec.name, max_workers=s.query_workers)(
+                    _reply_handler(read, check))
+                continue
+            endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
+                                       relay=self.relay, metrics=self.metrics)
             if route.order_by is not None:  # started with the broker, in start()
                 self._ordered.append((subject, OrderedCommands(endpoint, s.command_workers,
                                                                check)))
@@ -256,6 +268,7 @@ class ServiceRuntime:
         if self.relay:  # while the connection is still open
             await self.relay.stop()
         await self.erased.stop()
+        await self.sync.stop()
         await self.broker.stop()
         await self.store.close()
         await self.health.stop()

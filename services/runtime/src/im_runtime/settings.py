@@ -73,6 +73,9 @@ class Settings:
     command_workers: int = 8
     # Seconds between retention runs (0: never on its own; `im privacy retention` still).
     retention_interval: float = 21600.0
+    # Seconds between comparing the in-memory read model with the database (a notice of
+    # another instance's commit may be lost while the bus is away); 0: never.
+    mirror_resync: float = 300.0
     batch_wait: float = 0.05
     max_deliver: int = 5
     retry_backoff: float = 0.5
@@ -116,6 +119,7 @@ class Settings:
             query_workers=_int(env, "IM_QUERY_WORKERS", defaults.query_workers, 1, 256),
             command_workers=_int(env, "IM_COMMAND_WORKERS", defaults.command_workers, 1, 256),
             retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0, 31.0 * 86400),
+            mirror_resync=_float(env, "IM_MIRROR_RESYNC", defaults.mirror_resync, 0.0, 86400.0),
             batch_wait=_float(env, "IM_BATCH_WAIT", 0.05, 0.001, 10.0),
             max_deliver=_int(env, "IM_MAX_DELIVER", 5, 1, 100),
             retry_backoff=_float(env, "IM_RETRY_BACKOFF", 0.5, 0.0, 300.0),

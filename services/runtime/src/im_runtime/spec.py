@@ -100,13 +100,22 @@ class Handles:
     An instance handles these commands one at a time, in order of arrival; with
     `order_by`, only those with the same key (say, the site whose places they take), and
     others at once (up to IM_COMMAND_WORKERS). A key should name what the commands
-    contend for: commands of different keys that change one document are retried."""
+    contend for: commands of different keys that change one document are retried.
+
+    `read`: the command only reads (get_…, list_…). Its handler gets a read-only view of
+    the service's data, answered from memory; nothing is stored (no processed id, no
+    reply, no commit) and such commands are answered concurrently, like queries."""
 
     name: str
     command: type[Command]
     handler: CommandHandler
     reply: type[Reply] = Reply
     order_by: Callable[[Any], str] | None = None
+    read: bool = False
+
+    def __post_init__(self) -> None:
+        if self.read and self.order_by is not None:
+            raise ValueError(f"{self.name}: a read command is not ordered (order_by)")
 
 
 @dataclass(frozen=True)

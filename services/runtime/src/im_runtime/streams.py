@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from typing import Any
@@ -52,12 +53,20 @@ def for_source(source: str, replicas: int, duplicate_window: float) -> StreamCon
     return event_stream(source, replicas, duplicate_window)
 
 
+# A new stream starts at sequence 2, so that its head can always be compacted without
+# losing a message: an erasure then drops the stream's state file (which lists every
+# subject, resident ids included) at once instead of within nats-server's 2-minute flush
+# (docs/privacy.md). Only on creation: raising `first_seq` on an existing stream makes
+# nats-server purge it up to that sequence at its next start.
+FIRST_SEQ = 2
+
+
 async def ensure(js: JetStreamContext, config: StreamConfig) -> None:
     assert config.name
     try:
         await js.stream_info(config.name)
     except NotFoundError:
-        await js.add_stream(config)
+        await js.add_stream(dataclasses.replace(config, first_seq=config.first_seq or FIRST_SEQ))
 
 
 async def found(js: JetStreamContext, name: str, every: float = 1.0) -> None:

@@ -161,6 +161,21 @@ class UnitOfWork:
             return len(await self.find(collection, flt))
         return await self._count(collection, flt or {})
 
+    async def tally(self, collection: str, by: str | tuple[str, ...],
+                    where: Mapping[str, Any] | None = None) -> dict[Any, int]:
+        """How many documents (matching `where`) have each value of field `by` (a tuple of
+        fields: each combination of their values). A reader answers from a tally kept
+        current with every change; here it counts what `find` returns (the write side and
+        the in-memory store of unit tests)."""
+        group = (by,) if isinstance(by, str) else by
+        out: dict[Any, int] = {}
+        for doc in await self.find(collection, where):
+            values = tuple(doc.get(f) for f in group)
+            if not any(isinstance(v, dict | list) for v in values):
+                key = values[0] if isinstance(by, str) else values
+                out[key] = out.get(key, 0) + 1
+        return out
+
     async def collections(self) -> list[str]:
         """Every collection of the service's database (for erasure and its proof)."""
         raise NotImplementedError

@@ -31,7 +31,8 @@ spec = ServiceSpec(
     commands=(
         Handles("register_volunteer", c.RegisterVolunteer, commands.register_volunteer,
                 c.VolunteerView),
-        Handles("get_volunteer", c.GetVolunteer, commands.get_volunteer, c.VolunteerView),
+        Handles("get_volunteer", c.GetVolunteer, commands.get_volunteer, c.VolunteerView,
+                read=True),
         Handles("propose_match", c.ProposeMatch, commands.propose_match, c.MatchView),
         Handles("agree_match", c.AgreeMatch, commands.agree_match, c.MatchView),
         Handles("start_match", c.StartMatch, commands.start_match, c.MatchView),

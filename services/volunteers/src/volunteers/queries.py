@@ -36,25 +36,24 @@ async def site_overview(q: GetSiteOverview, uow: UnitOfWork) -> dict[str, Any] |
     matches = await uow.find(store.MATCHES, {"resident_id": {"$in": ids}})
     current = [m for m in matches if m["state"] in OPEN_STATES]
     district = site.get("district") if site else None
-    volunteers = await uow.find(store.VOLUNTEERS)
     return {
         "district": district,
         "matches_by_state": dict(Counter(m["state"] for m in current)),
         "residents_supported": len({m["resident_id"] for m in current}),
         "open_requests": await uow.count(store.REQUESTS, {"resident_id": {"$in": ids},
                                                           "open": True}),
-        "volunteers_in_district": sum(1 for v in volunteers if district in v["districts"]),
+        "volunteers_in_district": await uow.count(store.VOLUNTEERS, {"districts": district})
+        if district is not None else 0,
     }
 
 
 async def city_stats(q: GetCityStats, uow: UnitOfWork) -> dict[str, Any]:
     volunteers = await uow.find(store.VOLUNTEERS)
-    matches = await uow.find(store.MATCHES)
     return {
         "volunteers": len(volunteers),
         "capacity": sum(v["capacity"] for v in volunteers),
         "free_capacity": sum(max(v["capacity"] - v["load"], 0) for v in volunteers),
         "offers": dict(Counter(o for v in volunteers for o in v["offers"])),
-        "matches_by_state": dict(Counter(m["state"] for m in matches)),
+        "matches_by_state": await uow.tally(store.MATCHES, "state"),
         "open_requests": await uow.count(store.REQUESTS, {"open": True}),
     }
