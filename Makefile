@@ -30,7 +30,7 @@ test: install browser
 
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers -p privacy
+	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers -p privacy -p plans
 
 demo: install
 	$(UV) run im demo

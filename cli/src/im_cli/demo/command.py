@@ -12,6 +12,7 @@ import nats
 
 from contracts import subjects as subj
 from im_cli.commands import CliError, _settings, admin_settings
+from im_cli.demo import hooks
 from im_cli.demo.city import build
 from im_cli.demo.seed import Progress, Seeder, SeedError, plan_size, seed_city
 from im_runtime.discovery import gather, instances
@@ -49,12 +50,18 @@ async def seed(parallel: int = 48) -> tuple[float, dict[str, object]]:
             print(f"note: {missing} is not running; its part of the city is skipped",
                   file=sys.stderr)
         city = build()
-        progress = Progress(plan_size(city))
+        plugins = hooks.installed(running)  # plugins' parts of the city (im.demo)
+        progress = Progress(plan_size(city) + sum(hook.size(city) for _, hook in plugins))
         seeder = Seeder(nc, city, running, progress, parallel)
         started = time.monotonic()
         await seed_city(seeder)
-        await seeder.settle(((service, source) for service in running for source in SOURCES
-                             if source != service), timeout=120)
+        pairs = [(service, source) for service in running for source in SOURCES
+                 if source != service]
+        await seeder.settle(pairs, timeout=120)
+        for _, hook in plugins:
+            await hook.seed(seeder)
+        if plugins:
+            await seeder.settle(pairs, timeout=120)
         progress.done = progress.total
         progress.draw()
         seconds = time.monotonic() - started
