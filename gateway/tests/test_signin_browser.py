@@ -302,3 +302,38 @@ async def test_my_account_changes_the_password_and_ends_another_session(
         await expect(elsewhere.get_by_role("heading", name="City overview")).to_be_visible()
     finally:
         await elsewhere_ctx.close()
+
+
+async def test_the_city_admin_deploys_a_social_worker_who_then_sees_her_site(
+        page: Page, stack: Stack, browser: Browser):
+    worker, password = await stack.user("social_worker")
+    await sign_in(page, stack.url, *await stack.user("city_admin"))
+    await page.get_by_role("link", name="Users").click()
+    await expect(page.get_by_role("heading", name="User accounts")).to_be_visible()
+    await page.get_by_role("link", name=f"Deployment: {worker}").click()
+    await expect(page.get_by_role("heading", name=f"Deployment of {worker}")).to_be_visible()
+    await expect(page.locator("[data-deployed]")).to_have_text("Not deployed to any site.")
+    await page.get_by_label("Munzeler Straße (Linden)").check()
+    await page.get_by_role("button", name="Save deployment").click()  # no name yet
+    await refused_here(page, "deploy-name", "This field is required.")
+    await page.get_by_label("Name in the staff deployment").fill("Jana Kowalski")
+    await page.get_by_role("button", name="Save deployment").click()
+    await expect(page.get_by_role("status")).to_contain_text("Deployment saved: 1 sites")
+    await expect(page.locator("[data-deployed]")).to_have_attribute("data-deployed", stack.site)
+    assert await serious_violations(page) == []
+
+    ctx = await browser.new_context(locale="en-GB")
+    try:
+        her = await ctx.new_page()
+        await sign_in(her, stack.url, worker, password)
+        await expect(her.locator(f'[data-my-site="{stack.site}"]')).to_contain_text(
+            "Munzeler Straße")
+        await expect(her.locator("[data-my-sites]")).to_have_attribute("data-my-sites", "1")
+    finally:
+        await ctx.close()
+
+
+async def refused_here(page: Page, control_id: str, reason: str) -> None:
+    control = page.locator(f"#{control_id}")
+    await expect(control).to_have_attribute("aria-invalid", "true")
+    await expect(control).to_have_accessible_description(reason)

@@ -16,6 +16,9 @@ from im_cli import natsauth
 from im_cli.embedded import NatsServer, free_port
 from im_runtime import streams
 from im_runtime.plugins import installed
+from im_runtime.privacy import effective
+from im_runtime.service import consumer_filters
+from im_runtime.settings import inbox_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 OPS = ["op-a", "op-b"]
@@ -46,7 +49,8 @@ async def connect(server: NatsServer, auth: natsauth.Embedded, user: str) -> Con
         errors.append(str(exc))
 
     nc = await nats.connect(server.url, user=user, password=auth.passwords[user],
-                            error_cb=on_error, allow_reconnect=False)
+                            error_cb=on_error, allow_reconnect=False,
+                            inbox_prefix=inbox_prefix(user))
     return Conn(nc, errors)
 
 
@@ -324,7 +328,13 @@ def test_services_get_streams_for_each_consumed_source() -> None:
         for source in spec.source_streams():
             stream = streams.for_source(source, 1, 1.0).name
             durable = f"{spec.name}__{source}"
-            assert f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{durable}" in perms.publish
+            creates = [p for p in perms.publish if ".CREATE." in p and durable in p]
+            assert len(creates) == 1 and creates[0].startswith(
+                f"$JS.API.CONSUMER.CREATE.{stream}.{durable}"), creates
+            full = effective(spec)
+            wanted = consumer_filters(full, source, full.source_streams()[source])
+            suffix = creates[0].removeprefix(f"$JS.API.CONSUMER.CREATE.{stream}.{durable}")
+            assert suffix == (f".{wanted[0]}" if len(wanted) == 1 else ""), creates
             assert f"$JS.ACK.{stream}.{durable}.>" in perms.publish
 
 

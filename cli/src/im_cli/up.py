@@ -31,8 +31,8 @@ from im_cli.embedded import (
     env_with,
     port_open,
 )
+from im_cli.firstadmin import FIRST_ADMIN, first_admin
 from im_cli.supervisor import Backoff, Supervisor
-from im_cli.users import FIRST_ADMIN, first_admin
 
 if TYPE_CHECKING:
     from im_cli import natsauth
@@ -157,7 +157,17 @@ def add_children(sup: Supervisor, plan: Plan, nats_url: str, mongo_url: str,
     """`creds(user)`: the IM_NATS_USER / IM_NATS_PASSWORD of that NATS user, when NATS
     runs with users (see im_cli.natsauth)."""
     def auth(user: str) -> dict[str, str]:
-        return creds(user) if creds else {}
+        if not creds:
+            return {}
+        # With NATS users, each service believes only actors the gateway signed for it.
+        env = creds(user)
+        if user.startswith("service-"):
+            from gateway.keys import resolve_key
+            from im_runtime.actors import service_key
+
+            secret = resolve_key({"IM_GATEWAY_KEY_FILE": str(plan.key_file)})
+            env["IM_ACTOR_KEY"] = service_key(secret, user.removeprefix("service-")).hex()
+        return env
 
     gateway_env = env_with(nats_url, mongo_url, IM_GATEWAY_HOST=HOST,
                            IM_GATEWAY_PORT=str(plan.ports["gateway"]),
@@ -256,20 +266,32 @@ async def supervise(plan: Plan, servers: list[Server], nats_url: str, mongo_url:
 
 
 async def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
-    """The operators' feedback consumers (admin user); tell where the passwords are."""
+    """The streams every service finds (each creates only its own) and the operators'
+    feedback consumers (admin user); tell where the passwords are."""
     import nats
 
     from im_cli import natsauth
 
-    if auth.operators:
-        nc = await nats.connect(nats_url, user=natsauth.ADMIN,
-                                password=auth.passwords[natsauth.ADMIN])
-        try:
-            await natsauth.provision(nc, auth.operators)
-        finally:
-            await nc.close()
+    nc = await nats.connect(nats_url, user=natsauth.ADMIN,
+                            password=auth.passwords[natsauth.ADMIN])
+    try:
+        await natsauth.provision(nc, auth.operators)
+    finally:
+        await nc.close()
     print("im up: NATS requires a user: passwords in nats/passwords.json under --var "
           f"(operators: {', '.join(auth.operators) or 'none; set IM_OPERATORS'})", flush=True)
+
+
+def private_var(var: Path) -> None:
+    """Everything under var/ is the owner's alone: names, case notes and secrets live in
+    its databases, logs and key files. The mask makes every file this process and its
+    children (nats-server, nx-27017, services, gateway) create 0600 and every folder
+    0700 from the start; var/ itself is closed to others, which also closes files an
+    earlier version left readable."""
+    os.umask(0o077)
+    var.mkdir(parents=True, exist_ok=True)
+    if var.stat().st_mode & 0o077:
+        var.chmod(0o700)
 
 
 class _Terminated(Exception):
@@ -289,6 +311,7 @@ def run(args: argparse.Namespace) -> int:
     except (PluginError, ImportError) as exc:
         raise CliError(str(exc)) from exc
     plan = make_plan(args, specs)
+    private_var(plan.var)
     try:
         for key, port in plan.ports.items():
             check_free(port, PORT_WHAT[key])

@@ -53,6 +53,12 @@ def query(name: str) -> str:
     return f"{PREFIX}.qry.{token(name, 'query')}"
 
 
+def query_for(name: str, service: str) -> str:
+    """The query asked of one service: only that service may subscribe, so its answer
+    (to this request's own reply subject) is known to be its own."""
+    return f"{query(name)}.{token(service, 'service')}"
+
+
 def sync(service: str) -> str:
     """Core NATS (not stored): an instance of the service tells its other instances which
     documents its commit changed (keys only), so their in-memory read models reload them."""

@@ -4,10 +4,11 @@ dependencies, error handling and the lifespans."""
 from __future__ import annotations
 
 from litestar import Litestar
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Message, Scope
 
 from gateway.auth import Tokens, provide_actor
 from gateway.config import GatewayConfig
@@ -29,6 +30,22 @@ from gateway.wiring import parts_lifespan
 from im_runtime.settings import Settings
 
 VERSION = "0.2.0"
+# Bodies beyond this are refused (413) before they are read whole: no command is this big.
+MAX_BODY_BYTES = 256 * 1024
+HARDENING = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
+             "referrer-policy": "no-referrer"}
+
+
+async def hardened(message: Message, scope: Scope) -> None:
+    """Every response: not sniffed, not framed; answers about people are never cached
+    (the API's always, the rest unless they say how to cache)."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in HARDENING.items():
+        headers[name] = value
+    if scope["path"].startswith("/api/") or "cache-control" not in headers:
+        headers["cache-control"] = "no-store"
 
 
 def create_app(settings: Settings | None = None, config: GatewayConfig | None = None, *,
@@ -50,6 +67,8 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
                         *COMMAND_ROUTES, *ERASURE_ROUTES, *SIGNIN_ROUTES, *USER_ROUTES,
                         *WEB_ROUTES],
         middleware=[observed(metrics)],
+        before_send=[hardened],
+        request_max_body_size=MAX_BODY_BYTES,
         dependencies={"actor": Provide(provide_actor)},
         exception_handlers=HANDLERS,
         lifespan=[bus_lifespan, parts_lifespan],

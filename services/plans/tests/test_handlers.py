@@ -4,7 +4,7 @@ and the city's counts."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
@@ -253,3 +253,21 @@ async def test_sections(world):
                            GetResidentOverview(resident_id="nobody")) is None
     stats = await world.ask(queries.city_stats, GetCityStats())
     assert stats["consent_given"] == 1
+
+
+async def test_the_share_reached_within_six_and_twelve_months(world):
+    def ago(days: int) -> date:
+        return TODAY - timedelta(days=days)
+
+    view = await plan(world,
+                      language_goal(set_on=ago(400)),  # reached by its fact after 100 days
+                      housing_goal(set_on=ago(400)),  # confirmed by hand today
+                      c.GoalIn(field="health", title="Arzt", responsible=ME, set_on=ago(250)),
+                      c.GoalIn(field="work", title="Arbeit", responsible=ME))  # set today
+    at = datetime.combine(ago(300), time(12), UTC)
+    await world.feed(progress.on_fact, completed("r1", "B1"), "education", at=at)
+    await world.run(commands.set_goal_status, c.SetGoalStatus(
+        actor=ADMIN, goal_id=view.goals[1].goal_id, status="reached", reason="confirmed"))
+    stats = await world.ask(queries.city_stats, GetCityStats())
+    assert stats["reached_within_6_months"] == {"goals": 3, "reached": 1, "share": 0.333}
+    assert stats["reached_within_12_months"] == {"goals": 2, "reached": 1, "share": 0.5}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 
@@ -39,6 +40,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def gateway_secret() -> bytes | None:
+    """The gateway's key (var/gateway.key under `im up`), to sign the demo's commands as
+    the gateway does; None where there is none (services then take actors unsigned)."""
+    from gateway.keys import resolve_key
+    from im_runtime.settings import SettingsError
+
+    try:
+        return resolve_key(os.environ)
+    except SettingsError:
+        return None
+
+
 async def seed(parallel: int = 48) -> tuple[float, dict[str, object]]:
     settings = admin_settings(_settings())
     nc = await nats.connect(settings.nats_url, **settings.nats_options())  # type: ignore[arg-type]
@@ -52,7 +65,7 @@ async def seed(parallel: int = 48) -> tuple[float, dict[str, object]]:
         city = build()
         plugins = hooks.installed(running)  # plugins' parts of the city (im.demo)
         progress = Progress(plan_size(city) + sum(hook.size(city) for _, hook in plugins))
-        seeder = Seeder(nc, city, running, progress, parallel)
+        seeder = Seeder(nc, city, running, progress, parallel, gateway_secret())
         started = time.monotonic()
         await seed_city(seeder)
         pairs = [(service, source) for service in running for source in SOURCES

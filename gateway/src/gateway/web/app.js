@@ -4,6 +4,7 @@ import { fill, h } from "./dom.js";
 import { initialLang, lang, setLang, t } from "./i18n.js";
 import { registerHousehold } from "./households.js";
 import { account } from "./account.js";
+import { deployment } from "./deployment.js";
 import { overview } from "./overview.js";
 import { resident, residents } from "./residents.js";
 import { signInPage } from "./signin.js";
@@ -24,6 +25,7 @@ const ROUTES = [
   [/^\/users\/?$/, (m, p) => users(m, p), "#/users"],
   [/^\/households\/new$/, (m) => registerHousehold(m), "#/households/new"],
   [/^\/account$/, (m) => account(m), "#/account"],
+  [/^\/users\/([^/]+)\/deployment$/, (m, p, id) => deployment(m, p, id), "#/users"],
 ];
 
 // Which links a role gets (the API refuses the rest anyway).

@@ -6,6 +6,8 @@ their consent is kept as a count only. The resident leaves the household's membe
 
 from __future__ import annotations
 
+from typing import Any
+
 from im_runtime import UnitOfWork
 from im_runtime.anonymous import stand_in_id
 from im_runtime.spec import Erased
@@ -13,9 +15,9 @@ from im_runtime.unit_of_work import clone
 from plans import ledger, store
 
 
-def _anonymise(goal: dict[str, object], person: str) -> None:
+def _anonymise(goal: dict[str, Any], person: str) -> None:
     goal.update(resident_id=person, title="-", note=None, anonymised=True)
-    for step in goal["steps"]:  # type: ignore[attr-defined]
+    for step in goal["steps"]:
         step["title"] = "-"
 
 

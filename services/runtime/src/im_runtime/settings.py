@@ -86,6 +86,13 @@ class Settings:
     nats_user: str | None = None
     nats_password: str | None = None
     nats_creds: str | None = None
+    # Replies, pub-acks and fetched messages arrive on `<prefix>.…`; a NATS user may
+    # subscribe only to its own (`_INBOX_<user>`, im_cli.natsauth), so nobody else's
+    # replies reach it. Default: from the user; with a creds file, IM_NATS_INBOX_PREFIX.
+    nats_inbox_prefix: str | None = None
+    # This service's key for the gateway's actor signatures (im_runtime.actors), hex;
+    # None: commands' actors are taken as they come (a bus without accounts).
+    actor_key: bytes | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -123,7 +130,15 @@ class Settings:
             nats_user=env.get("IM_NATS_USER") or None,
             nats_password=env.get("IM_NATS_PASSWORD") or None,
             nats_creds=env.get("IM_NATS_CREDS") or None,
+            nats_inbox_prefix=env.get("IM_NATS_INBOX_PREFIX") or None,
+            actor_key=_hex(env, "IM_ACTOR_KEY"),
         )
+
+    @property
+    def inbox_prefix(self) -> str | None:
+        if self.nats_inbox_prefix:
+            return self.nats_inbox_prefix
+        return inbox_prefix(self.nats_user) if self.nats_user else None
 
     def nats_options(self) -> dict[str, object]:
         opts: dict[str, object] = {}
@@ -132,4 +147,24 @@ class Settings:
         elif self.nats_user:
             opts["user"] = self.nats_user
             opts["password"] = self.nats_password or ""
+        if self.inbox_prefix:
+            opts["inbox_prefix"] = self.inbox_prefix
         return opts
+
+
+def inbox_prefix(user: str) -> str:
+    """The inbox prefix of a NATS user: the only `_INBOX…` subjects it may subscribe to."""
+    return f"_INBOX_{user}"
+
+
+def _hex(env: Mapping[str, str], name: str) -> bytes | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be hexadecimal, got {len(raw)} characters") from None
+    if len(key) < 32:
+        raise SettingsError(f"{name} must hold at least 32 bytes (64 hex digits)")
+    return key

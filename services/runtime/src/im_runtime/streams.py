@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import logging
 from typing import Any
 
 from nats.js import JetStreamContext
@@ -11,6 +13,8 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from contracts import subjects
+
+log = logging.getLogger("im.streams")
 
 
 def event_stream(service: str, replicas: int, duplicate_window: float) -> StreamConfig:
@@ -63,6 +67,22 @@ async def ensure(js: JetStreamContext, config: StreamConfig) -> None:
         await js.stream_info(config.name)
     except NotFoundError:
         await js.add_stream(dataclasses.replace(config, first_seq=config.first_seq or FIRST_SEQ))
+
+
+async def found(js: JetStreamContext, name: str, every: float = 1.0) -> None:
+    """Wait until another's stream exists (a service with a NATS user may create only
+    its own; the admin's provisioning or the owner creates the rest)."""
+    said = False
+    while True:
+        try:
+            await js.stream_info(name)
+            return
+        except NotFoundError:
+            if not said:
+                log.warning("waiting for stream %s (created by its owner or by "
+                            "`python -m im_cli.natsauth provision`)", name)
+                said = True
+            await asyncio.sleep(every)
 
 
 async def names(nc: Any) -> list[str]:
