@@ -19,6 +19,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from education.plugin import spec as education_spec
+from employment.plugin import spec as employment_spec
 from gateway.app import create_app
 from gateway.auth import Tokens
 from gateway.config import GatewayConfig
@@ -70,7 +71,8 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
                         max_deliver=3, log_format="text")
     config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
                            discovery_timeout=0.2, check_seconds=0.5)
-    runtimes = [ServiceRuntime(spec, settings) for spec in (housing_spec, education_spec)]
+    runtimes = [ServiceRuntime(spec, settings) for spec in (housing_spec, education_spec,
+                                                              employment_spec)]
     for rt in runtimes:
         await rt.start()
     try:
@@ -93,6 +95,12 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
                 "title": "Ankommen in Hannover", "provider": "operator", "site_id": s.site,
                 "starts": "2026-03-02", "ends": "2026-06-30", "capacity": 1,
                 "status": "running"})
+            await s.post("/api/v1/commands/employment/create_programme", {
+                "programme_id": f"p-{test_id}", "name": "Arbeit und Sprache",
+                "providers": ["vhs"], "allowed_statuses": ["other_permit"]})
+            await s.post("/api/v1/commands/employment/add_phase", {
+                "programme_id": f"p-{test_id}", "phase": 1, "starts": "2026-03-01",
+                "ends": "2026-08-31", "capacity": 5, "status": "open"})
             yield s
     finally:
         for rt in runtimes:
@@ -351,3 +359,43 @@ async def test_enrol_and_withdraw_on_the_residents_page(page: Page, stack: Stack
     await expect(card.locator("[data-state=withdrawn]")).to_be_visible()
     await page.goto(f"{stack.url}/dashboard/#/residents/{taras}")  # the waitlist moved up
     await expect(page.locator(f'[data-courses="{taras}"] [data-state=confirmed]')).to_be_visible()
+
+
+async def test_register_for_a_programme_and_record_coaching(page: Page, stack: Stack):
+    household = await stack.post("/api/v1/commands/housing/register_household", {
+        "members": [{"given_name": "Hamid", "family_name": "Rahimi", "birth_year": 1985,
+                     "residence_status": "other_permit", "arrival_date": "2026-03-01"}],
+        "site_id": stack.site, "on": "2026-03-02"})
+    hamid = household["resident_ids"][0]
+
+    async def coached() -> bool:  # employment learns of residents from housing's events
+        async with httpx.AsyncClient(base_url=stack.url, timeout=10) as c:
+            r = await c.post("/api/v1/employment/coaching", json={
+                "resident_id": hamid, "topic": "applications", "on": "2026-03-03"},
+                headers={"Authorization": f"Bearer {stack.token}"})
+            return r.status_code == 200
+
+    await eventually(coached, timeout=15, interval=0.1)
+    await page.goto(f"{stack.url}/dashboard/#/residents/{hamid}")
+    card = page.locator(f'[data-employment="{hamid}"]')
+    await expect(card).to_contain_text("Coaching sessions recorded: 1")
+    await card.get_by_role("button", name="Register").click()  # nothing chosen
+    await refused(page, "participant", "phase", "This field is required.")
+    await card.get_by_label("Programme and phase").select_option(
+        label="Arbeit und Sprache \u2013 phase 1")
+    await card.get_by_role("button", name="Register").click()
+    await expect(page.get_by_role("status")).to_contain_text("Registered for the programme")
+    await expect(page.locator('[data-employment] [data-state="registered"]')).to_contain_text(
+        "Arbeit und Sprache \u2013 phase 1: registered")
+
+    coaching = page.locator('[data-form="coaching"]')
+    await coaching.get_by_label("Topic").select_option("internships")
+    await coaching.get_by_label("Summary (optional)").fill("x" * 1001)
+    await coaching.get_by_role("button", name="Record coaching").click()
+    await refused(page, "coaching", "summary", "At most 1000 characters.")
+    await coaching.get_by_label("Summary (optional)").fill("Praktikum im Einzelhandel besprochen")
+    await coaching.get_by_role("button", name="Record coaching").click()
+    await expect(page.get_by_role("status")).to_have_text("Coaching session recorded.")
+    await expect(page.locator(f'[data-employment="{hamid}"]')).to_contain_text(
+        "Coaching sessions recorded: 2")
+    assert await serious_violations(page) == []

@@ -27,8 +27,8 @@ from im_cli.embedded import (
     check_free,
     env_with,
 )
+from im_cli.firstadmin import FIRST_ADMIN, first_admin
 from im_cli.supervisor import Backoff, Supervisor
-from im_cli.users import FIRST_ADMIN, first_admin
 
 if TYPE_CHECKING:
     from im_cli import natsauth

@@ -3,7 +3,7 @@
 // commands). After each step the page shows the new state and says what was saved.
 import { api, mayUse } from "./api.js";
 import { h } from "./dom.js";
-import { field, requireFilled, submitting } from "./forms.js";
+import { checkbox, commandForm, field } from "./forms.js";
 import { STATUSES, placeableSites } from "./households.js";
 import { t, value } from "./i18n.js";
 
@@ -15,48 +15,20 @@ const reroute = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
 let saved = null; // what the last step saved, said once on the re-rendered page
 let lastOffer = {}; // case id -> the offer recorded last in this tab (for the viewing form)
 
-/** Only what was filled in; numbers as numbers when they are numbers (the service says the rest). */
-function values(form, numeric = []) {
-  const out = {};
-  for (const el of form.querySelectorAll("[data-field]")) {
-    if (el.type === "checkbox") {
-      out[el.dataset.field] = el.checked;
-      continue;
-    }
-    const raw = el.value.trim();
-    if (raw) out[el.dataset.field] = numeric.includes(el.dataset.field) && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
-  }
-  return out;
-}
-
 const list = (text) => (text || "").split(/\s*,\s*/).filter(Boolean);
 const WBS = ["none", "applied", "granted"];
 const HELP = ["furniture", "address_registration", "utilities", "job_centre"];
 const command = (name, extra) => (body) => api(`/api/v1/commands/housing/${name}`,
   { method: "POST", body: { ...body, ...extra } });
 
-function check(form, { name, label, checked }) {
-  const id = `${form}-${name}`;
-  return h("div", { class: "check" },
-    h("input", { id, name, type: "checkbox", checked, "data-field": name, "aria-describedby": `${id}-error` }),
-    h("label", { for: id }, label),
-    h("p", { id: `${id}-error`, class: "field-error", hidden: true }));
-}
-
+// One step of the work: a command form that, once saved, says so on the re-rendered page.
 function step(id, title, fields, submit, send, numeric = [], required = []) {
-  const form = h("form", { class: "stack", novalidate: true, "aria-labelledby": `${id}-h`, "data-form": id,
-    onsubmit: async (e) => {
-      e.preventDefault();
-      if (!requireFilled(form, required)) return;
-      const reply = await submitting(form, () => send(values(form, numeric)), { wanted: "stage" });
-      if (reply) {
-        saved = t(`work.saved.${id}`, { ...reply, stage: value(reply.stage || ""),
-          residence_status: value(reply.residence_status || "") });
-        reroute();
-      }
-    } },
-  ...fields, h("div", { class: "actions" }, h("button", { type: "submit" }, submit)));
-  return h("section", { class: "card work" }, h("h3", { id: `${id}-h` }, title), form);
+  return commandForm({ id, title, fields, submit, send, numeric, required, names: { wanted: "stage" },
+    done: (reply) => {
+      saved = t(`work.saved.${id}`, { ...reply, stage: value(reply.stage || ""),
+        residence_status: value(reply.residence_status || "") });
+      reroute();
+    } });
 }
 
 function placement(hh, sites, here) {
@@ -82,14 +54,14 @@ function criteria(c) {
     field("criteria", { name: "rent_ceiling", label: t("work.rent_ceiling"), inputmode: "decimal" }),
     field("criteria", { name: "districts", label: t("work.districts"), hint: t("work.districts_hint") }),
     field("criteria", { name: "wbs", label: t("work.wbs"), type: "select", options: WBS.map((w) => [w, t(`work.wbs.${w}`)]) }),
-    check("criteria", { name: "accessible", label: t("work.accessible") }),
+    checkbox("criteria", { name: "accessible", label: t("work.accessible") }),
   ], t("work.criteria_submit"), (body) => command("set_search_criteria", { case_id: c.case_id })(
     { ...body, districts: list(body.districts) }), ["household_size", "rent_ceiling"]);
 }
 
 function movingHelp(c) {
   const done = c.help || {};
-  return step("help", t("work.help"), HELP.map((item) => check("help", { name: item, label: value(item), checked: !!done[item] })),
+  return step("help", t("work.help"), HELP.map((item) => checkbox("help", { name: item, label: value(item), checked: !!done[item] })),
     t("work.help_submit"), async (body) => {
       let last = { stage: c.stage };
       for (const item of HELP.filter((i) => body[i] !== !!done[i])) {

@@ -132,3 +132,42 @@ export async function submitting(form, action, names) {
     if (button) button.disabled = false;
   }
 }
+
+/** Only what was filled in; checkboxes as booleans; `numeric` fields as numbers when they are (the service says the rest). */
+export function values(form, numeric = []) {
+  const out = {};
+  for (const el of form.querySelectorAll("[data-field]")) {
+    if (el.type === "checkbox") {
+      out[el.dataset.field] = el.checked;
+      continue;
+    }
+    const raw = el.value.trim();
+    if (raw) out[el.dataset.field] = numeric.includes(el.dataset.field) && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+/** A labelled checkbox with its own error slot. */
+export function checkbox(form, { name, label, checked }) {
+  const id = `${form}-${name}`;
+  return h("div", { class: "check" },
+    h("input", { id, name, type: "checkbox", checked, "data-field": name, "aria-describedby": `${id}-error` }),
+    h("label", { for: id }, label),
+    h("p", { id: `${id}-error`, class: "field-error", hidden: true }));
+}
+
+/**
+ * One command as a form with its heading: `send(values)` calls the API; on success
+ * `done(reply)` (the page then renders again); refusals are shown next to their fields.
+ */
+export function commandForm({ id, title, fields, submit, send, done, numeric = [], required = [], names = {} }) {
+  const form = h("form", { class: "stack", novalidate: true, "aria-labelledby": `${id}-h`, "data-form": id,
+    onsubmit: async (e) => {
+      e.preventDefault();
+      if (!requireFilled(form, required)) return;
+      const reply = await submitting(form, () => send(values(form, numeric)), names);
+      if (reply) done(reply);
+    } },
+  ...fields, h("div", { class: "actions" }, h("button", { type: "submit" }, submit)));
+  return h("section", { class: "card work" }, h("h3", { id: `${id}-h` }, title), form);
+}
