@@ -223,7 +223,7 @@ class MongoStore:
         first the end of any transaction a process that died holding the lock left open.
         nx-27017 0.8.1 keeps a dead client's transaction open, and later writes on the
         database's one connection commit its half of a unit of work (found by the fault
-        suite: counters changed twice, events missing; docs/mongo-compat.md #16). The
+        suite: counters changed twice, events missing; docs/mongo-compat.md #17). The
         lock file holds the session id of the transaction in progress."""
         async with self._local_lock:
             fd = self._lockfile()
