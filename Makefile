@@ -5,7 +5,7 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 PYTEST_ARGS ?=
 
-.PHONY: install browser run test lint demo bench clean
+.PHONY: install browser run test faults lint demo bench clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -28,9 +28,15 @@ browser:
 test: install browser
 	$(UV) run pytest $(PYTEST_ARGS)
 
+# The fault suite (tests/faults, docs/reliability.md): real processes killed, servers
+# stopped; every case prints what it counted (also appended to var/faults.jsonl). The
+# quick cases also run in `make test`; the long ones (marked slow) only here (~12 min).
+faults: install
+	$(UV) run pytest tests/faults -m "slow or not slow" -s -q $(PYTEST_ARGS)
+
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers -p privacy
+	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers -p privacy -p plans
 
 demo: install
 	$(UV) run im demo
@@ -39,6 +45,7 @@ bench: install
 	$(UV) run python bench/ingest.py
 	$(UV) run python bench/replay.py
 	$(UV) run python bench/gateway.py
+	$(UV) run python bench/erasure.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

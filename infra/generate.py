@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from im_cli import natsauth
-from im_runtime import streams
+from im_runtime import actors, streams
 from im_runtime.plugins import installed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,6 +197,8 @@ def compose(specs: dict[str, Any]) -> dict[str, Any]:
             "environment": {**common_env, "IM_MONGO_URL": mongo_url(users[name]),
                             "IM_NATS_USER": user,
                             "IM_NATS_PASSWORD": _env_ref(natsauth.password_env(user)),
+                            # Believes only actors the gateway signed (im_runtime.actors).
+                            "IM_ACTOR_KEY": _env_ref(actors.key_env(name)),
                             "IM_HEALTH_HOST": "0.0.0.0", "IM_HEALTH_PORT": str(HEALTH_PORT)},
             "expose": [str(HEALTH_PORT)],
             "depends_on": ready,
@@ -216,7 +218,7 @@ def compose(specs: dict[str, Any]) -> dict[str, Any]:
                         "IM_GATEWAY_KEY": _env_ref("IM_GATEWAY_KEY")},
         "ports": [f"{GATEWAY_PORT}:{GATEWAY_PORT}"],
         "depends_on": ready,  # its audit log is in im_gateway, as user `gateway`
-        "healthcheck": {"test": _probe("/health", GATEWAY_PORT), "interval": "10s",
+        "healthcheck": {"test": _probe("/readyz", GATEWAY_PORT), "interval": "10s",
                         "timeout": "3s", "retries": 3, "start_period": "10s"},
         "restart": "unless-stopped",
     }
@@ -324,7 +326,9 @@ def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
     for name in sorted(specs):
         user = natsauth.service_user(name)
         env = [{"name": "IM_NATS_USER", "value": user},
-               _secret_env("IM_NATS_PASSWORD", user), _mongo_env(users[name])]
+               _secret_env("IM_NATS_PASSWORD", user), _mongo_env(users[name]),
+               {"name": "IM_ACTOR_KEY", "valueFrom": {"secretKeyRef": {
+                   "name": "im-actor-keys", "key": actors.key_env(name)}}}]
         docs += [_deployment(name, ["im", "run", name], env, HEALTH_PORT, SERVICE_RESOURCES,
                              "/health", "/ready"),
                  _service(name, HEALTH_PORT), _pdb(name)]
@@ -337,7 +341,7 @@ def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
               {"name": "IM_GATEWAY_KEY", "valueFrom": {"secretKeyRef": {
                   "name": "im-gateway", "key": "IM_GATEWAY_KEY"}}}]
     docs += [_deployment("gateway", ["python", "-m", "gateway"], gw_env, GATEWAY_PORT,
-                         GATEWAY_RESOURCES, "/health", "/health"),
+                         GATEWAY_RESOURCES, "/livez", "/readyz"),
              _service("gateway", GATEWAY_PORT), _pdb("gateway")]
     return docs
 

@@ -37,6 +37,14 @@ class TestSubjects:
         assert subjects.resident_of("im.evt.housing.resident_placed.r-2") == "r-2"
         assert subjects.resident_of("im.evt.housing.site_registered") is None
         assert subjects.event_stream("housing") == "IM_EVT_HOUSING"
+        # what logs and spans may carry: the subject without the resident's id
+        assert subjects.template("im.evt.housing.resident_placed.r-2") == \
+            "im.evt.housing.resident_placed.{resident_id}"
+        assert subjects.template("im.ops.op1.session_recorded.r1") == \
+            "im.ops.op1.session_recorded.{resident_id}"
+        assert subjects.template("im.dlq.education._") == "im.dlq.education._"
+        assert subjects.template("im.evt.housing.site_registered") == \
+            "im.evt.housing.site_registered"
 
     @pytest.mark.parametrize("bad", ["", "a.b", "a*", ">", "a b", "x" * 65])
     def test_bad_tokens_are_refused(self, bad):

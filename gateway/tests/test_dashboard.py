@@ -34,7 +34,14 @@ from im_runtime import Answers, ServiceSpec, UnitOfWork
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 from privacy.plugin import spec as privacy_spec
-from support.browser import CHROMIUM_ARGS, browser_or_skip, http_server, sign_in, user
+from support.browser import (
+    CHROMIUM_ARGS,
+    browser_or_skip,
+    http_server,
+    serious_violations,
+    sign_in,
+    user,
+)
 
 pytestmark = pytest.mark.flow
 
@@ -244,6 +251,7 @@ async def test_login_overview_and_charts_that_rendered(page: Page, dash: Dash, t
     assert await phases.locator('rect.bar[data-value="3"]').count() >= 1  # registered: 3
     await expect(page.locator('[data-chart="occupancy"]')).to_contain_text("Oststadtkrankenhaus")
 
+    assert await serious_violations(page) == []
     shot = tmp_path / "overview.png"
     await page.screenshot(path=str(shot), full_page=True)
     chart_png = await page.locator('[data-chart="occupancy"] svg').screenshot()
@@ -280,6 +288,7 @@ async def test_navigation_to_a_site_and_a_resident(page: Page, dash: Dash, tmp_p
     await expect(page.locator('[data-section="employment"]')).to_contain_text("registered")
     assert await page.locator(".warning").count() == 0
     await page.screenshot(path=str(tmp_path / "resident.png"), full_page=True)
+    assert await serious_violations(page) == []
 
     await page.get_by_role("link", name="Residents", exact=True).click()
     await page.get_by_label("Name or id").fill("karimi")

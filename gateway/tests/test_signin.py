@@ -5,6 +5,7 @@ what is not its own, another user's session, forged and expired tokens."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class World:
     site: str
     other_site: str
     operator: str
+    second: Any  # a second gateway instance on the same database and key
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -95,10 +97,12 @@ def with_cookie(value: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 async def world(servers: Servers, kit) -> AsyncIterator[World]:
     settings = kit.settings_for(servers)
+    key = secrets.token_bytes(32)
     async with kit.running(housing_spec, settings=settings), \
-            kit.gateway_for(settings, check_seconds=CHECK, lockout_attempts=3,
-                            token_minutes=1) as gw:
-        w = World(gw, kit.rid("s"), kit.rid("s"), kit.rid("op"))
+            kit.gateway_for(settings, key=key, check_seconds=CHECK, lockout_attempts=3,
+                            token_minutes=1) as gw, \
+            kit.gateway_for(settings, key=key, check_seconds=CHECK) as second:
+        w = World(gw, kit.rid("s"), kit.rid("s"), kit.rid("op"), second)
         for site, op in ((w.site, w.operator), (w.other_site, kit.rid("op"))):
             r = await w.admin("POST", "/api/v1/commands/housing/register_site", {
                 "site_id": site, "kind": "shelter", "name": f"Shelter {site}",
@@ -330,3 +334,38 @@ async def test_root_opens_the_dashboard_and_the_index_is_under_api(world: World)
     assert r.status_code == 302 and r.headers["location"] == "/dashboard/"
     links = (await world.client.get("/api")).json()["links"]
     assert links["dashboard"] == "/dashboard/" and links["login"] == "/api/auth/login"
+
+
+async def test_changing_ones_password_ends_the_other_sessions_not_this_one(world: World):
+    username, password = await world.user("auditor")
+    here, there = await world.session(username, password), await world.session(username, password)
+    r = await world.client.post("/api/auth/password", headers=here.headers, json={
+        "username": username, "password": password, "new_password": "a new long password"})
+    assert r.status_code == 200, r.text
+    assert (await here.get("/api/auth/me")).status_code == 200
+    await eventually(lambda: _status(there, "/api/auth/me", 401), timeout=2 * CHECK + 1,
+                     interval=0.05)
+    assert "password was changed" in (await there.get("/api/auth/me")).json()["message"]
+    # another user's session token does not keep a session of this user alive
+    other = await world.session(*await world.user("auditor"))
+    r = await world.client.post("/api/auth/password", headers=other.headers, json={
+        "username": username, "password": "a new long password",
+        "new_password": "yet another long password"})
+    assert r.status_code == 200
+    await eventually(lambda: _status(here, "/api/auth/me", 401), timeout=2 * CHECK + 1,
+                     interval=0.05)
+
+
+async def test_a_user_disabled_on_one_instance_is_out_on_another(world: World):
+    username, password = await world.user("auditor")
+    s = await world.session(username, password)  # signed in through the first instance
+    on_second = {"Authorization": f"Bearer {s.token}"}
+    r = await world.second.client.get("/api/auth/me", headers=on_second)
+    assert r.status_code == 200 and r.json()["username"] == username
+    assert (await world.admin("POST", f"/api/v1/users/{username}/disable")).status_code == 200
+
+    async def out() -> bool:
+        return (await world.second.client.get("/api/auth/me", headers=on_second)).status_code \
+            == 401
+
+    await eventually(out, timeout=2 * CHECK + 1, interval=0.05)

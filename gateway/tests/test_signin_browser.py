@@ -26,7 +26,14 @@ from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
-from support.browser import CHROMIUM_ARGS, browser_or_skip, http_server, sign_in, user
+from support.browser import (
+    CHROMIUM_ARGS,
+    browser_or_skip,
+    http_server,
+    serious_violations,
+    sign_in,
+    user,
+)
 
 pytestmark = pytest.mark.flow
 
@@ -65,9 +72,10 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
         async with http_server(create_app(settings, config)) as url:
             token = Tokens(config.key).mint(role="city_admin", subject="setup")
             s = Stack(url, token, f"s-{test_id}", f"t-{test_id}")
-            for site, name in ((s.site, "Munzeler Straße"), (s.other_site, "Schulzentrum Ahlem")):
+            for site, name, op in ((s.site, "Munzeler Straße", "op-1"),
+                                   (s.other_site, "Schulzentrum Ahlem", "op-2")):
                 await s.call("/api/v1/commands/housing/register_site", {
-                    "site_id": site, "kind": "shelter", "name": name, "operator_id": "op-1",
+                    "site_id": site, "kind": "shelter", "name": name, "operator_id": op,
                     "address": "Munzeler Straße 1", "district": "Linden", "capacity": 20})
             for site, (given, family) in ((s.site, ("Amina", "Haddad")),
                                           (s.other_site, ("Omid", "Karimi"))):
@@ -122,6 +130,7 @@ async def test_a_first_sign_in_sets_ones_own_password(page: Page, stack: Stack, 
     await expect(name).to_have_attribute("aria-invalid", "true")
     await expect(name).to_have_accessible_description("This field is required.")
     await expect(name).to_be_focused()
+    assert await serious_violations(page) == []
     await name.fill(username)
     await page.get_by_label("Password").fill(one_time)
     await page.get_by_role("button", name="Sign in").click()
@@ -138,6 +147,7 @@ async def test_a_first_sign_in_sets_ones_own_password(page: Page, stack: Stack, 
     await repeat.fill("a sentence to forget")
     await page.get_by_role("button", name="Save password and sign in").click()
     await expect(page.locator("#change-repeat-error")).to_have_text("The two passwords differ.")
+    assert await serious_violations(page) == []
     await repeat.fill("a sentence to remember")
     await page.get_by_role("button", name="Save password and sign in").click()
     await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
@@ -156,7 +166,7 @@ async def test_the_city_admin_adds_disables_and_resets_users(page: Page, stack: 
     await page.get_by_label("Name", exact=True).fill("Jana Kowalski")
     await page.get_by_role("button", name="Add user").click()
     await expect(username).to_have_attribute("aria-invalid", "true")
-    await expect(page.locator("#user-username-error")).to_contain_text("matching regex")
+    await expect(page.locator("#user-username-error")).to_contain_text("not in the expected format")
     worker = f"sw-{uuid.uuid4().hex[:6]}"
     await username.fill(worker)
     await page.get_by_label("Role").select_option("operator")
@@ -171,6 +181,7 @@ async def test_the_city_admin_adds_disables_and_resets_users(page: Page, stack: 
     row = page.locator(f'tr[data-user="{worker}"]')
     await expect(row).to_contain_text("not signed in yet")
     await page.screenshot(path=str(tmp_path / "users.png"), full_page=True)
+    assert await serious_violations(page) == []
     await row.get_by_role("button", name="Disable").click()
     await expect(row).to_contain_text("disabled")
     await row.get_by_role("button", name="Enable").click()
@@ -194,6 +205,7 @@ async def test_a_social_worker_sees_her_sites_residents_and_not_the_admin_page(
     await expect(page.get_by_role("link", name="Haddad, Amina")).to_be_visible()
     await expect(page.get_by_role("link", name="Karimi, Omid")).to_have_count(0)
     await page.screenshot(path=str(tmp_path / "my-residents.png"), full_page=True)
+    assert await serious_violations(page) == []
     await page.goto(f"{stack.url}/dashboard/#/users")
     await expect(page.get_by_role("alert")).to_contain_text("may not see this page")
     await page.goto(f"{stack.url}/dashboard/#/sites/{stack.other_site}")
@@ -237,3 +249,91 @@ async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
     await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
     await page.keyboard.press("Tab")  # the skip link comes first
     await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+
+
+@pytest.mark.parametrize(("role", "extra", "links"), [
+    ("city_admin", {}, ["City overview", "Sites", "Residents", "Register household", "Users"]),
+    ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household"]),
+    ("operator", {"operator": "op-1"}, ["City overview", "Sites"]),
+    ("provider", {"provider": "vhs"}, ["City overview"]),
+    ("auditor", {}, ["City overview"]),
+])
+async def test_each_role_signs_in_and_is_offered_its_own_pages(
+        page: Page, stack: Stack, role: str, extra: dict[str, str], links: list[str]):
+    await sign_in(page, stack.url, *await stack.user(role, **extra))
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    await expect(nav.get_by_role("link")).to_have_text([*links, "My account"])
+    if role == "operator":  # its own shelters, not another operator's
+        await nav.get_by_role("link", name="Sites").click()
+        await expect(page.get_by_role("link", name="Munzeler Straße")).to_be_visible()
+        await expect(page.get_by_role("link", name="Schulzentrum Ahlem")).to_have_count(0)
+
+
+async def test_my_account_changes_the_password_and_ends_another_session(
+        page: Page, stack: Stack, browser: Browser):
+    username, password = await stack.user("social_worker")
+    elsewhere_ctx = await browser.new_context(locale="en-GB")
+    elsewhere = await elsewhere_ctx.new_page()
+    try:
+        await sign_in(elsewhere, stack.url, username, password)
+        await expect(elsewhere.get_by_role("heading", name="City overview")).to_be_visible()
+        await sign_in(page, stack.url, username, password)
+        await page.get_by_role("link", name="My account").click()
+        await expect(page.get_by_role("heading", name="My account", level=1)).to_be_focused()
+        await expect(page.locator('tr[data-session="other"]')).to_have_count(1)
+        await page.locator('tr[data-session="other"]').get_by_role("button").click()
+        await expect(page.get_by_role("status")).to_have_text("The session has ended.")
+        await elsewhere.get_by_role("link", name="Sites").click()
+        await expect(elsewhere.get_by_role("heading", name="Sign in")).to_be_visible()
+        await expect(elsewhere.get_by_role("alert")).to_contain_text("signed out")
+
+        await page.get_by_label("Current password").fill("not my password")
+        await page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+        await page.get_by_label("Repeat the new password").fill("a brand new passphrase")
+        await page.get_by_role("button", name="Change password").click()
+        await expect(page.locator("#pw-password-error")).to_have_text(
+            "wrong user name or password")
+        await page.get_by_label("Current password").fill(password)
+        await page.get_by_role("button", name="Change password").click()
+        await expect(page.get_by_role("status")).to_contain_text("Your password is changed")
+        assert await serious_violations(page) == []
+        await sign_in(elsewhere, stack.url, username, "a brand new passphrase")
+        await expect(elsewhere.get_by_role("heading", name="City overview")).to_be_visible()
+    finally:
+        await elsewhere_ctx.close()
+
+
+async def test_the_city_admin_deploys_a_social_worker_who_then_sees_her_site(
+        page: Page, stack: Stack, browser: Browser):
+    worker, password = await stack.user("social_worker")
+    await sign_in(page, stack.url, *await stack.user("city_admin"))
+    await page.get_by_role("link", name="Users").click()
+    await expect(page.get_by_role("heading", name="User accounts")).to_be_visible()
+    await page.get_by_role("link", name=f"Deployment: {worker}").click()
+    await expect(page.get_by_role("heading", name=f"Deployment of {worker}")).to_be_visible()
+    await expect(page.locator("[data-deployed]")).to_have_text("Not deployed to any site.")
+    await page.get_by_label("Munzeler Straße (Linden)").check()
+    await page.get_by_role("button", name="Save deployment").click()  # no name yet
+    await refused_here(page, "deploy-name", "This field is required.")
+    await page.get_by_label("Name in the staff deployment").fill("Jana Kowalski")
+    await page.get_by_role("button", name="Save deployment").click()
+    await expect(page.get_by_role("status")).to_contain_text("Deployment saved: 1 sites")
+    await expect(page.locator("[data-deployed]")).to_have_attribute("data-deployed", stack.site)
+    assert await serious_violations(page) == []
+
+    ctx = await browser.new_context(locale="en-GB")
+    try:
+        her = await ctx.new_page()
+        await sign_in(her, stack.url, worker, password)
+        await expect(her.locator(f'[data-my-site="{stack.site}"]')).to_contain_text(
+            "Munzeler Straße")
+        await expect(her.locator("[data-my-sites]")).to_have_attribute("data-my-sites", "1")
+    finally:
+        await ctx.close()
+
+
+async def refused_here(page: Page, control_id: str, reason: str) -> None:
+    control = page.locator(f"#{control_id}")
+    await expect(control).to_have_attribute("aria-invalid", "true")
+    await expect(control).to_have_accessible_description(reason)

@@ -37,7 +37,7 @@ from im_cli.testing import eventually
 from im_runtime import On, ServiceSpec, UnitOfWork
 from im_runtime.plugins import installed
 from im_runtime.service import ServiceRuntime
-from im_runtime.settings import Settings
+from im_runtime.settings import Settings, inbox_prefix
 
 pytestmark = pytest.mark.flow
 ADMIN = Actor(subject="admin-1", role="city_admin")
@@ -78,7 +78,7 @@ class Bus:
 
     async def connect(self, user: str) -> Any:
         return await nats.connect(self.nats.url, user=user, password=self.auth.passwords[user],
-                                  allow_reconnect=False)
+                                  allow_reconnect=False, inbox_prefix=inbox_prefix(user))
 
 
 @pytest.fixture(scope="module")

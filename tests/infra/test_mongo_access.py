@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from im_cli import natsauth
+from im_runtime import actors
 from im_runtime.plugins import installed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,7 +179,7 @@ def test_no_container_sees_another_ones_secrets(compose: dict[str, Any]) -> None
 
     for name in installed():
         nats = natsauth.password_env(natsauth.service_user(name))
-        assert refs(name) == {nats, password_env(name)}, name
+        assert refs(name) == {nats, password_env(name), actors.key_env(name)}, name
     assert refs("gateway") == {"IM_NATS_PASSWORD_GATEWAY", password_env("gateway"),
                                "IM_GATEWAY_KEY"}
     for node in ("nats1", "nats2", "nats3"):

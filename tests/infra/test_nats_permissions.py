@@ -16,6 +16,9 @@ from im_cli import natsauth
 from im_cli.embedded import NatsServer, free_port
 from im_runtime import streams
 from im_runtime.plugins import installed
+from im_runtime.privacy import effective
+from im_runtime.service import consumer_filters
+from im_runtime.settings import inbox_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 OPS = ["op-a", "op-b"]
@@ -46,7 +49,8 @@ async def connect(server: NatsServer, auth: natsauth.Embedded, user: str) -> Con
         errors.append(str(exc))
 
     nc = await nats.connect(server.url, user=user, password=auth.passwords[user],
-                            error_cb=on_error, allow_reconnect=False)
+                            error_cb=on_error, allow_reconnect=False,
+                            inbox_prefix=inbox_prefix(user))
     return Conn(nc, errors)
 
 
@@ -140,7 +144,7 @@ async def test_operator_reads_only_its_own_feedback(secured, admin: Conn) -> Non
         info = await admin.js.consumer_info(subj.FEEDBACK_STREAM, "fb_op-a")
         assert info.config.filter_subject == "im.fb.op-a.>"
         b_info = await admin.js.consumer_info(subj.FEEDBACK_STREAM, "fb_op-b")
-        assert b_info.num_pending >= 1 and b_info.delivered.stream_seq == 0
+        assert b_info.num_pending >= 1 and b_info.delivered.consumer_seq == 0  # none delivered
     finally:
         await a.nc.close()
 
@@ -192,6 +196,46 @@ async def test_service_publishes_only_its_own_events(secured, admin: Conn) -> No
         assert sum("permissions violation" in e for e in edu.errors) >= 5, edu.errors
     finally:
         await edu.nc.close()
+
+
+@pytest.mark.integration
+async def test_only_privacy_may_read_erase_or_compact_messages_of_other_streams(
+        secured, admin: Conn) -> None:  # type: ignore[no-untyped-def]
+    """The erasure ledger reads messages by subject, erases them and drops a stream's state
+    file (services/privacy/shredder.py); a service's password must not do the same to
+    another service's stream, nor the gateway's. Fails when every service gets the
+    ledger's JetStream rights."""
+    import json
+
+    server, auth = secured
+    stream = subj.event_stream("housing")
+    await streams.ensure(admin.js, streams.event_stream("housing", 1, 600.0))
+    ack = await admin.js.publish(subj.event("housing", "resident_registered", "r-x"),
+                                 b'{"given_name": "Amira"}')
+    attacks = [(f"$JS.API.STREAM.MSG.GET.{stream}", {"seq": ack.seq}),
+               (f"$JS.API.STREAM.MSG.DELETE.{stream}", {"seq": ack.seq}),
+               (f"$JS.API.STREAM.PURGE.{stream}", {"seq": ack.seq + 1})]
+    for user in (natsauth.service_user("education"), natsauth.service_user("volunteers"),
+                 natsauth.GATEWAY):
+        c = await connect(server, auth, user)
+        try:
+            for subject, body in attacks:
+                with pytest.raises(nats.errors.TimeoutError):  # refused: never answered
+                    await c.nc.request(subject, json.dumps(body).encode(), timeout=0.5)
+            assert sum("permissions violation" in e for e in c.errors) == len(attacks), user
+        finally:
+            await c.nc.close()
+    assert (await admin.js.get_msg(stream, ack.seq)).data == b'{"given_name": "Amira"}'
+    # The ledger may: it reads the message and erases it.
+    privacy = await connect(server, auth, natsauth.service_user("privacy"))
+    try:
+        for subject, body in attacks[:2]:
+            reply = await privacy.nc.request(subject, json.dumps(body).encode(), timeout=2)
+            assert "error" not in json.loads(reply.data), reply.data
+    finally:
+        await privacy.nc.close()
+    with pytest.raises(nats.js.errors.NotFoundError):
+        await admin.js.get_msg(stream, ack.seq)
 
 
 @pytest.mark.integration
@@ -284,7 +328,13 @@ def test_services_get_streams_for_each_consumed_source() -> None:
         for source in spec.source_streams():
             stream = streams.for_source(source, 1, 1.0).name
             durable = f"{spec.name}__{source}"
-            assert f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{durable}" in perms.publish
+            creates = [p for p in perms.publish if ".CREATE." in p and durable in p]
+            assert len(creates) == 1 and creates[0].startswith(
+                f"$JS.API.CONSUMER.CREATE.{stream}.{durable}"), creates
+            full = effective(spec)
+            wanted = consumer_filters(full, source, full.source_streams()[source])
+            suffix = creates[0].removeprefix(f"$JS.API.CONSUMER.CREATE.{stream}.{durable}")
+            assert suffix == (f".{wanted[0]}" if len(wanted) == 1 else ""), creates
             assert f"$JS.ACK.{stream}.{durable}.>" in perms.publish
 
 

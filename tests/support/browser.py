@@ -96,3 +96,15 @@ async def sign_in(page: Any, url: str, username: str, password: str, path: str =
     await page.get_by_label("User name").fill(username)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
+
+
+async def serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (WCAG 2.1 A/AA
+    rules), one line each: rule, impact, the elements."""
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page, options={"resultTypes": ["violations"], "runOnly": {
+        "type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}})
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            f"{', '.join(str(n['target']) for n in v['nodes'][:5])}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]

@@ -142,7 +142,10 @@ class MongoWireServer(Server):
     def command(self) -> list[str]:
         data = self.workdir / "data"
         data.mkdir(parents=True, exist_ok=True)
-        return [_binary("nx-27017"), "--data-dir", str(data), "--host", "127.0.0.1",
+        # nx-27017 through its launcher: secure_delete, and `fsync` as a WAL checkpoint
+        # (im_cli/nxserver.py, docs/mongo-compat.md).
+        return [sys.executable, "-m", "im_cli.nxserver", "--data-dir", str(data),
+                "--host", "127.0.0.1",
                 "-p", str(self.port), "--log-file", str(self.workdir / "nx-27017.log"),
                 "--pid-file", str(self.workdir / "nx-27017.pid")]
 

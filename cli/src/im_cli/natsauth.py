@@ -54,6 +54,7 @@ from pathlib import Path
 
 from contracts import event_parts
 from contracts import subjects as subj
+from im_runtime.settings import inbox_prefix
 
 ACCOUNT = "IM"
 GATEWAY = "gateway"
@@ -87,6 +88,13 @@ def operator_user(operator_id: str) -> str:
 def feedback_consumer(operator_id: str) -> str:
     """The one consumer on IM_FEEDBACK an operator may create and read."""
     return f"fb_{subj.token(operator_id, 'operator id')}"
+
+
+def inbox(user: str) -> str:
+    """What a user may subscribe to for replies: its own inboxes only, so no service
+    receives another's replies, pub-acks or fetched messages (clients connect with
+    `inbox_prefix`, im_runtime.settings)."""
+    return f"{inbox_prefix(user)}.>"
 
 
 def password_env(user: str) -> str:
@@ -128,26 +136,37 @@ def service_permissions(spec: object) -> Permissions:
     pub.append(subj.sync(name))  # its instances' read models (mirror.py)
     for ev in fb_events:
         pub += [f"{subj.PREFIX}.fb.*.{ev}", f"{subj.PREFIX}.fb.*.{ev}.*"]
-    # Streams it declares (service.py `_declare_streams`): info, then create if missing.
+    # Streams it declares (service.py `_declare_streams`): it creates only its own; the
+    # others it finds (`provision` creates them). Creating another's stream first, with
+    # subjects of its choosing, would capture traffic it may not read (commands, replies).
     streams = [subj.DLQ_STREAM, *(_stream_for(p[0]) for p in publishes)]
     sources = spec.source_streams()  # type: ignore[attr-defined]
     streams += [_stream_for(s) for s in sources]
     for stream in _uniq(streams):
-        pub += [f"{JS_API}.STREAM.INFO.{stream}", f"{JS_API}.STREAM.CREATE.{stream}"]
-    # Its durable pull consumers (pull.py): create-or-update, bind, fetch, ack; info (lag).
-    for source in sources:
+        pub.append(f"{JS_API}.STREAM.INFO.{stream}")
+    if own:
+        pub.append(f"{JS_API}.STREAM.CREATE.{subj.event_stream(name)}")
+    # Its durable pull consumers (pull.py): create-or-update with exactly its filter, bind,
+    # fetch, ack; info (lag). A single filter is part of the API subject, so the right is
+    # for that filter only: a consumer re-pointed at other subjects would let the service
+    # read them, and have them delivered (fetch replies are not checked) onto any subject.
+    from im_runtime.service import consumer_filters
+
+    for source, types in sources.items():
         stream, durable = _stream_for(source), f"{name}__{source}"
+        wanted = consumer_filters(spec, source, types)
+        create = f"{JS_API}.CONSUMER.CREATE.{stream}.{durable}"
         pub += [
-            f"{JS_API}.CONSUMER.DURABLE.CREATE.{stream}.{durable}",
-            f"{JS_API}.CONSUMER.CREATE.{stream}.{durable}",
-            f"{JS_API}.CONSUMER.CREATE.{stream}.{durable}.>",
+            f"{create}.{wanted[0]}" if len(wanted) == 1 else create,
             f"{JS_API}.CONSUMER.INFO.{stream}.{durable}",
             f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{durable}",
             f"$JS.ACK.{stream}.{durable}.>",
         ]
     sub = [subj.command(name, c.name) for c in spec.commands]  # type: ignore[attr-defined]
     sub += [subj.query(q.name) for q in spec.queries]  # type: ignore[attr-defined]
-    sub += ["$SRV.*", f"$SRV.*.{name}", f"$SRV.*.{name}.*", "_INBOX.>", subj.sync(name)]
+    sub += [subj.query_for(q.name, name) for q in spec.queries]  # type: ignore[attr-defined]
+    sub += ["$SRV.*", f"$SRV.*.{name}", f"$SRV.*.{name}.*", inbox(service_user(name)),
+            subj.sync(name)]
     # Erasure requests as they go out (privacy.ErasedKeys): late events about them drop.
     sub.append(subj.event("privacy", "erasure_requested") + ".*")
     return Permissions(_uniq(pub), _uniq(sub), allow_responses=True)
@@ -161,10 +180,15 @@ def gateway_permissions() -> Permissions:
     return Permissions(
         publish=(f"{subj.PREFIX}.cmd.>", f"{subj.PREFIX}.qry.>", "$SRV.>",
                  subj.event(pv.SERVICE, "retention_applied")),
-        subscribe=("_INBOX.>", subj.event(pv.SERVICE, "erasure_requested") + ".*",
+        subscribe=(inbox(GATEWAY), subj.event(pv.SERVICE, "erasure_requested") + ".*",
                    subj.query(pv.PRIVACY_REPORT), subj.query(pv.RETENTION),
                    subj.command("gateway", pv.APPLY_RETENTION)),
         allow_responses=True)
+
+
+# What one operator's account may hold at once: a case system needs a few connections and
+# subscriptions; no event of theirs is larger than counselling takes (64 KiB).
+OPERATOR_LIMITS = {"max_connections": 16, "max_subscriptions": 256, "max_payload": 64 * 1024}
 
 
 def operator_account(operator_id: str) -> str:
@@ -184,7 +208,7 @@ def operator_exports(operator_id: str) -> list[tuple[str, bool]]:
 
 def operator_permissions(operator_id: str) -> Permissions:
     return Permissions(publish=tuple(s for s, _ in operator_exports(operator_id)),
-                       subscribe=("_INBOX.>",))
+                       subscribe=(inbox(operator_user(operator_id)),))
 
 
 def users(specs: Mapping[str, object], operators: Iterable[str] = ()) -> list[User]:
@@ -254,17 +278,21 @@ def render(users_: Iterable[User], passwords: Mapping[str, str] | None = None) -
         lines += ["    ]", "    imports: ["]
         for subject, _ in operator_exports(op):
             lines.append(f"      {{service: {{account: {ACCOUNT}, subject: {_q(subject)}}}}}")
-        lines += ["    ]", "  }"]
+        limits = ", ".join(f"{k}: {v}" for k, v in OPERATOR_LIMITS.items())
+        lines += ["    ]", f"    limits: {{{limits}}}", "  }"]
     lines += ["}", ""]
     return "\n".join(lines)
 
 
 def _write_private(path: Path, text: str) -> None:
+    """A new file, 0600 from its first byte, put in place of the old one: never a moment
+    when the secrets are readable by others (not even when the old file was)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fresh = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)
-    os.chmod(path, 0o600)  # also when it existed with wider rights
+    os.replace(fresh, path)
 
 
 def ensure_passwords(path: Path, names: Iterable[str]) -> dict[str, str]:
@@ -306,20 +334,52 @@ def embedded(workdir: Path, specs: Mapping[str, object],
     return Embedded(render(all_users, pw), pw, ops)
 
 
+def stream_configs(specs: Mapping[str, object], replicas: int = 1,
+                   duplicate_window: float = 600.0) -> list[object]:
+    """Every stream the services use: the dead letters, the operators' and feedback
+    streams, and each service's own and source streams (a service creates only its own)."""
+    from im_runtime import streams
+    from im_runtime.privacy import effective
+
+    sources = {subj.OPERATOR, subj.FEEDBACK}
+    for spec in specs.values():
+        full = effective(spec)  # type: ignore[arg-type]
+        sources |= {event_parts(t)[0] for t in full.publishes} | set(full.source_streams())
+    return [streams.dlq_stream(replicas),
+            *(streams.for_source(s, replicas, duplicate_window) for s in sorted(sources))]
+
+
 async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
-                    duplicate_window: float = 600.0) -> None:
-    """With the admin user: the feedback stream (as counselling declares it) and one
-    durable pull consumer `fb_<id>` per operator, filtered to `im.fb.<id>.>`."""
+                    duplicate_window: float = 600.0,
+                    specs: Mapping[str, object] | None = None) -> None:
+    """With the admin user: every stream of the installed services (`specs`, default
+    all installed) and one durable pull consumer `fb_<id>` per operator, filtered to
+    `im.fb.<id>.>`."""
     from nats.js.api import AckPolicy, ConsumerConfig
 
     from im_runtime import streams
+    from im_runtime.plugins import installed
 
     js = nc.jetstream()  # type: ignore[attr-defined]
-    await streams.ensure(js, streams.feedback_stream(replicas, duplicate_window))
+    for config in stream_configs(installed() if specs is None else specs, replicas,
+                                 duplicate_window):
+        await streams.ensure(js, config)  # type: ignore[arg-type]
+    await _bound_ops(js, streams.ops_stream(replicas, duplicate_window))
     for op in operators:
         await js.add_consumer(subj.FEEDBACK_STREAM, ConsumerConfig(
             durable_name=feedback_consumer(op), filter_subject=subj.feedback_of(op),
             ack_policy=AckPolicy.EXPLICIT))
+
+
+async def _bound_ops(js: object, wanted: object) -> None:
+    """An operators' stream created before it had limits gets them."""
+    import dataclasses
+
+    info = await js.stream_info(wanted.name)  # type: ignore[attr-defined]
+    have, limits = info.config, ("max_msg_size", "max_bytes", "discard")
+    if any(getattr(have, k) != getattr(wanted, k) for k in limits):
+        await js.update_stream(dataclasses.replace(  # type: ignore[attr-defined]
+            have, **{k: getattr(wanted, k) for k in limits}))
 
 
 async def _provision_main(operators: list[str]) -> None:

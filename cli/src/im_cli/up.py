@@ -1,8 +1,10 @@
 """`im up`: the embedded stack on one machine.
 
 A real nats-server (JetStream) and nx-27017 (MongoDB wire protocol), then every
-installed service and the gateway as supervised child processes; data and logs under
-`--var`. Ctrl-C or SIGTERM stops the services, then the gateway, then the servers."""
+installed service and the gateway, all supervised child processes: one that exits or is
+killed is reaped and started again (the servers on the same store, within a second or
+so; the services wait for them meanwhile). Data and logs under `--var`. Ctrl-C or
+SIGTERM stops the services, then the gateway, then the servers."""
 
 from __future__ import annotations
 
@@ -23,12 +25,14 @@ from im_cli.embedded import (
     MongoWireServer,
     NatsServer,
     PortInUse,
+    Server,
     ServerFailed,
     check_free,
     env_with,
+    port_open,
 )
+from im_cli.firstadmin import FIRST_ADMIN, first_admin
 from im_cli.supervisor import Backoff, Supervisor
-from im_cli.users import FIRST_ADMIN, first_admin
 
 if TYPE_CHECKING:
     from im_cli import natsauth
@@ -153,7 +157,17 @@ def add_children(sup: Supervisor, plan: Plan, nats_url: str, mongo_url: str,
     """`creds(user)`: the IM_NATS_USER / IM_NATS_PASSWORD of that NATS user, when NATS
     runs with users (see im_cli.natsauth)."""
     def auth(user: str) -> dict[str, str]:
-        return creds(user) if creds else {}
+        if not creds:
+            return {}
+        # With NATS users, each service believes only actors the gateway signed for it.
+        env = creds(user)
+        if user.startswith("service-"):
+            from gateway.keys import resolve_key
+            from im_runtime.actors import service_key
+
+            secret = resolve_key({"IM_GATEWAY_KEY_FILE": str(plan.key_file)})
+            env["IM_ACTOR_KEY"] = service_key(secret, user.removeprefix("service-")).hex()
+        return env
 
     gateway_env = env_with(nats_url, mongo_url, IM_GATEWAY_HOST=HOST,
                            IM_GATEWAY_PORT=str(plan.ports["gateway"]),
@@ -193,17 +207,45 @@ def banner(plan: Plan, nats_url: str, mongo_url: str, healthy: bool,
     return "\n".join(lines)
 
 
-async def supervise(plan: Plan, nats_url: str, mongo_url: str,
+def add_servers(sup: Supervisor, servers: list[Server]) -> None:
+    """The servers first: groups stop in reverse, so they stop last."""
+    for server in servers:
+        server.workdir.mkdir(parents=True, exist_ok=True)
+        sup.add(server.name, server.command(), log_path=server.log_path, group="servers")
+
+
+async def until_listening(sup: Supervisor, server: Server, timeout: float = 20.0) -> None:
+    """Until `server` accepts connections; ServerFailed if its first start fails."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    child = sup.child(server.name)
+    while not port_open(server.port):
+        if child.exits:
+            raise ServerFailed(f"{server.name} exited with {child.exits[0]}; "
+                               f"see {server.log_path}")
+        if loop.time() > deadline:
+            raise ServerFailed(f"{server.name} did not open port {server.port} in {timeout}s; "
+                               f"see {server.log_path}")
+        await asyncio.sleep(0.05)
+
+
+async def supervise(plan: Plan, servers: list[Server], nats_url: str, mongo_url: str,
                     health_timeout: float = 30.0,
-                    creds: Callable[[str], dict[str, str]] | None = None) -> None:
+                    creds: Callable[[str], dict[str, str]] | None = None,
+                    auth: natsauth.Embedded | None = None) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sup = Supervisor(Backoff(initial=0.5, cap=30.0, stable_after=30.0), stop_timeout=10.0)
-    add_children(sup, plan, nats_url, mongo_url, creds)
+    add_servers(sup, servers)
     await sup.start()
     try:
+        for server in servers:
+            await until_listening(sup, server)
+        if auth is not None:
+            await _provision(nats_url, auth)
+        add_children(sup, plan, nats_url, mongo_url, creds)
         deadline = loop.time() + health_timeout
         healthy = False
         while not stop.is_set() and loop.time() < deadline:
@@ -223,24 +265,33 @@ async def supervise(plan: Plan, nats_url: str, mongo_url: str,
             loop.remove_signal_handler(sig)
 
 
-def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
-    """The operators' feedback consumers (admin user); tell where the passwords are."""
+async def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
+    """The streams every service finds (each creates only its own) and the operators'
+    feedback consumers (admin user); tell where the passwords are."""
     import nats
 
     from im_cli import natsauth
 
-    async def go() -> None:
-        nc = await nats.connect(nats_url, user=natsauth.ADMIN,
-                                password=auth.passwords[natsauth.ADMIN])
-        try:
-            await natsauth.provision(nc, auth.operators)
-        finally:
-            await nc.close()
-
-    if auth.operators:
-        asyncio.run(go())
+    nc = await nats.connect(nats_url, user=natsauth.ADMIN,
+                            password=auth.passwords[natsauth.ADMIN])
+    try:
+        await natsauth.provision(nc, auth.operators)
+    finally:
+        await nc.close()
     print("im up: NATS requires a user: passwords in nats/passwords.json under --var "
           f"(operators: {', '.join(auth.operators) or 'none; set IM_OPERATORS'})", flush=True)
+
+
+def private_var(var: Path) -> None:
+    """Everything under var/ is the owner's alone: names, case notes and secrets live in
+    its databases, logs and key files. The mask makes every file this process and its
+    children (nats-server, nx-27017, services, gateway) create 0600 and every folder
+    0700 from the start; var/ itself is closed to others, which also closes files an
+    earlier version left readable."""
+    os.umask(0o077)
+    var.mkdir(parents=True, exist_ok=True)
+    if var.stat().st_mode & 0o077:
+        var.chmod(0o700)
 
 
 class _Terminated(Exception):
@@ -260,6 +311,7 @@ def run(args: argparse.Namespace) -> int:
     except (PluginError, ImportError) as exc:
         raise CliError(str(exc)) from exc
     plan = make_plan(args, specs)
+    private_var(plan.var)
     try:
         for key, port in plan.ports.items():
             check_free(port, PORT_WHAT[key])
@@ -279,25 +331,14 @@ def run(args: argparse.Namespace) -> int:
 
     ensure_key_file(plan.key_file)
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    started: list[NatsServer | MongoWireServer] = []
     try:
-        for server in (natsd, mongod):
-            server.start()
-            started.append(server)
-        if auth is not None:
-            _provision(natsd.url, auth)
-        asyncio.run(supervise(plan, natsd.url, mongod.url,
-                              creds=auth.client_env if auth else None))
+        asyncio.run(supervise(plan, [natsd, mongod], natsd.url, mongod.url,
+                              creds=auth.client_env if auth else None, auth=auth))
     except (KeyboardInterrupt, _Terminated):
         print("im up: interrupted while starting; stopping", flush=True)
     except (ServerFailed, PortInUse) as exc:
         raise CliError(str(exc)) from exc
     finally:
-        # Shutting down: further Ctrl-C / SIGTERM must not cut the servers' stop short.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for server in reversed(started):
-            server.stop()
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     print("im up: stopped", flush=True)

@@ -53,6 +53,12 @@ def query(name: str) -> str:
     return f"{PREFIX}.qry.{token(name, 'query')}"
 
 
+def query_for(name: str, service: str) -> str:
+    """The query asked of one service: only that service may subscribe, so its answer
+    (to this request's own reply subject) is known to be its own."""
+    return f"{query(name)}.{token(service, 'service')}"
+
+
 def sync(service: str) -> str:
     """Core NATS (not stored): an instance of the service tells its other instances which
     documents its commit changed (keys only), so their in-memory read models reload them."""
@@ -109,6 +115,13 @@ def resident_of(subject: str) -> str | None:
     if depth is None or len(parts) != depth or parts[-1] == NO_RESIDENT:
         return None
     return parts[-1]
+
+
+def template(subject: str) -> str:
+    """The subject with its resident's id as `{resident_id}`: what logs, span attributes
+    and metric labels may carry (`im.evt.housing.resident_registered.{resident_id}`)."""
+    rid = resident_of(subject)
+    return f"{subject[:-len(rid)]}{{resident_id}}" if rid else subject
 
 
 def purge_filters(resident_id: str) -> list[str]:

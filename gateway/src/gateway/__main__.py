@@ -27,8 +27,10 @@ def main() -> int:
         return 2
     host = env.get("IM_GATEWAY_HOST") or "127.0.0.1"
     logs.setup(settings.log_level, settings.log_format)
+    # uvicorn's access log writes the raw path and query (resident ids, `?q=<name>`); the
+    # gateway logs each request by its route template instead (observe.py).
     uvicorn.run(create_app(settings, config), host=host, port=port,
-                log_level=settings.log_level.lower(), log_config=None)
+                log_level=settings.log_level.lower(), log_config=None, access_log=False)
     return 0
 
 

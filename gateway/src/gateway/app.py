@@ -4,10 +4,11 @@ dependencies, error handling and the lifespans."""
 from __future__ import annotations
 
 from litestar import Litestar
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Message, Scope
 
 from gateway.auth import Tokens, provide_actor
 from gateway.config import GatewayConfig
@@ -17,7 +18,7 @@ from gateway.observe import GatewayMetrics, metrics_endpoint, observed
 from gateway.routes.audit import audit_log
 from gateway.routes.commands import ROUTES as COMMAND_ROUTES
 from gateway.routes.erasure import ROUTES as ERASURE_ROUTES
-from gateway.routes.health import health
+from gateway.routes.health import health, livez, readyz
 from gateway.routes.index import home, index
 from gateway.routes.lists import list_residents, list_sites
 from gateway.routes.services import list_services
@@ -29,6 +30,22 @@ from gateway.wiring import parts_lifespan
 from im_runtime.settings import Settings
 
 VERSION = "0.2.0"
+# Bodies beyond this are refused (413) before they are read whole: no command is this big.
+MAX_BODY_BYTES = 256 * 1024
+HARDENING = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
+             "referrer-policy": "no-referrer"}
+
+
+async def hardened(message: Message, scope: Scope) -> None:
+    """Every response: not sniffed, not framed; answers about people are never cached
+    (the API's always, the rest unless they say how to cache)."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in HARDENING.items():
+        headers[name] = value
+    if scope["path"].startswith("/api/") or "cache-control" not in headers:
+        headers["cache-control"] = "no-store"
 
 
 def create_app(settings: Settings | None = None, config: GatewayConfig | None = None, *,
@@ -45,10 +62,13 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     wait = config.connect_wait if connect_wait is None else connect_wait
     metrics = GatewayMetrics()
     return Litestar(
-        route_handlers=[home, index, health, metrics_endpoint, list_services, resident, site, stats,
-                        list_sites, list_residents, audit_log, *COMMAND_ROUTES, *ERASURE_ROUTES,
-                        *SIGNIN_ROUTES, *USER_ROUTES, *WEB_ROUTES],
+        route_handlers=[home, index, health, livez, readyz, metrics_endpoint, list_services,
+                        resident, site, stats, list_sites, list_residents, audit_log,
+                        *COMMAND_ROUTES, *ERASURE_ROUTES, *SIGNIN_ROUTES, *USER_ROUTES,
+                        *WEB_ROUTES],
         middleware=[observed(metrics)],
+        before_send=[hardened],
+        request_max_body_size=MAX_BODY_BYTES,
         dependencies={"actor": Provide(provide_actor)},
         exception_handlers=HANDLERS,
         lifespan=[bus_lifespan, parts_lifespan],

@@ -24,6 +24,8 @@ class Directory:
         self.bus, self.ttl, self.timeout, self.forget_after = bus, ttl, timeout, forget_after
         self._answers: dict[str, dict[str, float]] = {}  # query -> service -> last seen
         self._commands: dict[str, set[str]] = {}  # service -> commands, latest round
+        self._personal: dict[str, dict[str, str]] = {}  # service -> command -> person field
+        self._seen: dict[str, float] = {}  # service -> last seen
         self._fresh_until = 0.0
         self._rounds = 0
         self._task: asyncio.Task[None] | None = None
@@ -40,6 +42,16 @@ class Directory:
     def commands_of(self, service: str) -> set[str] | None:
         """The commands a live service announced (None: not seen in the latest round)."""
         return self._commands.get(service)
+
+    def knows(self, service: str) -> bool:
+        """Whether the service was seen on the bus within `forget_after`."""
+        seen = self._seen.get(service)
+        return seen is not None and time.monotonic() - seen <= self.forget_after
+
+    def personal_reads(self, service: str) -> dict[str, str] | None:
+        """The commands whose replies name persons, with the field that names them (None:
+        the service was not seen in the latest round)."""
+        return self._personal.get(service)
 
     def warm(self) -> None:
         self._refresh_if_stale()
@@ -58,13 +70,18 @@ class Directory:
             return
         now = time.monotonic()
         commands: dict[str, set[str]] = {}
+        personal: dict[str, dict[str, str]] = {}
         for name, insts in found.items():
+            self._seen[name] = now
             for inst in insts:
+                personal.setdefault(name, {}).update(
+                    p.partition("=")[::2] for p in inst.metadata.get("personal", "").split(",")
+                    if "=" in p)
                 for query in inst.queries:
                     self._answers.setdefault(query, {})[name] = now
                 commands.setdefault(name, set()).update(
                     c for c in inst.metadata.get("commands", "").split(",") if c)
-        self._commands = commands
+        self._commands, self._personal = commands, personal
         self._rounds += 1
         self._fresh_until = time.monotonic() + self.ttl
 

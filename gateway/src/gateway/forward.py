@@ -5,6 +5,7 @@ an ApiError, so errors.py maps everything to HTTP in one place."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Any
 
 import msgspec
@@ -16,15 +17,18 @@ from contracts import subjects as subj
 from gateway.directory import Directory
 from gateway.errors import ApiError, unavailable
 from gateway.lifespan import Bus
-from im_runtime import tracing
+from im_runtime import actors, tracing
 
 _ENC = msgspec.json.Encoder()
 _ERR = msgspec.json.Decoder(ErrorReply)
 
 
 class Forwarder:
-    def __init__(self, bus: Bus, directory: Directory, timeout: float) -> None:
+    def __init__(self, bus: Bus, directory: Directory, timeout: float,
+                 secret: bytes = b"") -> None:
         self.bus, self.directory, self.timeout = bus, directory, timeout
+        # Signs each command's actor for its service (im_runtime.actors).
+        self.secret = secret
         # Refuses (410) a command about an erased resident; set once erasures are known.
         self.guard: Callable[[str], None] | None = None
 
@@ -43,9 +47,11 @@ class Forwarder:
         payload = _ENC.encode({**body, "actor": actor})
         with tracing.span(f"command {service}.{command}", tracing.SpanKind.CLIENT,
                           attributes={"messaging.destination.name": subject}):
+            headers = {**tracing.inject(),
+                       **actors.signed_headers(self.secret, service, subject, payload)}
             try:
                 msg = await self.bus.nc.request(subject, payload, timeout=self.timeout,
-                                                headers=tracing.inject() or None)
+                                                headers=headers)
             except NoRespondersError:
                 raise self._nobody(service, command) from None
             except (NatsTimeout, TimeoutError):
@@ -62,4 +68,11 @@ class Forwarder:
         if known is not None and command not in known:
             return ApiError("not_found", f"service {service} has no command {command}",
                             service=service, command=command)
+        if known is None and not self.directory.knows(service) and service not in installed():
+            return ApiError("not_found", f"there is no service {service}", service=service)
         return unavailable(service, "is not running")
+
+
+def installed() -> set[str]:
+    """The services installed beside the gateway (their entry points, not loaded)."""
+    return {ep.name for ep in entry_points(group="im.services")}

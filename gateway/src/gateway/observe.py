@@ -1,8 +1,10 @@
-"""The gateway's own observability: a server span and a latency observation per HTTP
-request (one middleware times both), and its Prometheus metrics on GET /metrics."""
+"""The gateway's own observability: a server span, a latency observation and an access
+log line per HTTP request (one middleware does all three, by route template), and its
+Prometheus metrics on GET /metrics."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, cast
 
@@ -20,8 +22,10 @@ from prometheus_client import (
 
 from im_runtime import tracing
 
+# The access log: the route template, never the path or query (ids, names searched for).
+access = logging.getLogger("im.gateway.access")
 # Probes and scrapes every few seconds would bury the requests worth a trace.
-UNTRACED = frozenset({"/health", "/metrics"})
+UNTRACED = frozenset({"/health", "/livez", "/readyz", "/metrics"})
 _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate"})
 
 
@@ -83,7 +87,11 @@ def observed(metrics: GatewayMetrics) -> Any:
                         if status >= 500:
                             span.set_status(StatusCode.ERROR)
             finally:
-                metrics.observe(method, route, status, time.perf_counter() - started)
+                seconds = time.perf_counter() - started
+                metrics.observe(method, route, status, seconds)
+                if route not in UNTRACED:
+                    access.info("%s %s %d", method, route, status,
+                                extra={"ms": round(seconds * 1000, 1)})
 
         return handle
 

@@ -96,9 +96,13 @@ class Sessions:
         await self.coll.update_one({"_id": sid, "ended": None},
                                    {"$set": {"ended": why, "ended_at": _now()}})
 
-    async def end_all(self, username: str, why: str) -> int:
+    async def end_all(self, username: str, why: str, keep: str | None = None) -> int:
+        """Every open session of the user but `keep` (the one changing the password)."""
+        flt: dict[str, Any] = {"username": username, "ended": None}
+        if keep is not None:
+            flt["_id"] = {"$ne": keep}
         result = await self.coll.update_many(
-            {"username": username, "ended": None},
+            flt,
             {"$set": {"ended": why, "ended_at": _now()}})
         return int(result.modified_count)
 

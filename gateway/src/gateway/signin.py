@@ -6,6 +6,7 @@ takes effect within that time on every gateway instance."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +21,7 @@ from gateway.deployments import Deployments
 from gateway.errors import ApiError
 from gateway.sessions import Sessions
 
+log = logging.getLogger("im.gateway.signin")
 REFUSED = "wrong user name or password"
 ENDED = {"logout": "signed out", "password reset": "the password was reset",
          "password changed": "the password was changed", "expired": "the session has ended",
@@ -63,6 +65,9 @@ class SignIn:
         good = await passwords.verify(doc["password_hash"] if doc else None, password)
         if not good or doc is None:
             until = await self.accounts.failed(username)
+            # Staff user names only (never a resident's); the attempted password never.
+            log.warning("sign-in refused for %r%s", username[:64],
+                        " (now locked)" if until else "")
             if until is not None:
                 raise ApiError("unauthorised", f"{REFUSED}; too many failed sign-ins: this "
                                f"account is locked until {until:%H:%M} UTC",
@@ -75,11 +80,14 @@ class SignIn:
             raise ApiError("forbidden", "the password must be changed before the first "
                                         "sign-in", must_change="true")
         sid, cookie = await self.sessions.open(username)
+        log.info("signed in: %s (%s)", username, doc["role"])
         return await self._grant(sid, username), cookie
 
-    async def change_password(self, username: str, current: str, new: str) -> None:
+    async def change_password(self, username: str, current: str, new: str,
+                              keep: str | None = None) -> None:
         """With the current password (a session is not needed: a first sign-in with a
-        one-time password starts here). Every other session of the user ends."""
+        one-time password starts here). Every session of the user ends but `keep`, the
+        one she changes it in (when it is hers)."""
         if (why := passwords.problem(new)) is not None:
             raise ApiError("bad_request", why, field="new_password")
         if new == current:
@@ -93,7 +101,9 @@ class SignIn:
             raise ApiError("unauthorised", REFUSED, field="password")
         await self.accounts.update(username, password_hash=await passwords.hash_password(new),
                                    must_change=False)
-        await self.end_user(username, "password changed")
+        mine = await self.sessions.get(keep) if keep else None
+        await self.end_user(username, "password changed",
+                            keep=keep if mine and mine["username"] == username else None)
 
     async def refresh(self, cookie: str) -> tuple[Grant, str]:
         doc, fresh = await self.sessions.rotate(cookie)
@@ -103,12 +113,12 @@ class SignIn:
         await self.sessions.end(sid, "logout")
         self._forget(sid)
 
-    async def end_user(self, username: str, why: str) -> None:
+    async def end_user(self, username: str, why: str, keep: str | None = None) -> None:
         """Disabled or reset: every session of the user ends (checked again within
         `check_every` by every instance; at once on this one)."""
-        await self.sessions.end_all(username, why)
+        await self.sessions.end_all(username, why, keep)
         for sid, (_, known) in list(self._checked.items()):
-            if isinstance(known, ApiError) or known.subject == username:
+            if sid != keep and (isinstance(known, ApiError) or known.subject == username):
                 self._forget(sid)
         self.deployments.forget(username)
 

@@ -35,7 +35,8 @@ async def parts_lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.directory = directory
     app.state.aggregator = Aggregator(app.state.bus, directory, config.deadline,
                                       app.state.metrics)
-    app.state.forwarder = Forwarder(app.state.bus, directory, config.command_timeout)
+    app.state.forwarder = Forwarder(app.state.bus, directory, config.command_timeout,
+                                    config.key)
     app.state.audit = audit
     app.state.erasures = Erasures(app.state.bus, app.state.forwarder, audit,
                                   config.audit_days, config.retention_interval)

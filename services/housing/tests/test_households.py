@@ -92,3 +92,18 @@ async def test_a_household_registered_before_is_a_conflict():
     await run(store, households.register_household, household())
     with pytest.raises(Conflict, match="already registered"):
         await store.run(households.register_household, household())
+
+
+async def test_a_social_worker_registers_a_household_at_her_site_not_elsewhere():
+    store = await city()
+    worker = Actor(subject="sw-1", role="social_worker", sites=("s1",))
+    cmd = c.RegisterHousehold(actor=worker, household_id="h-1", members=MEMBERS,
+                              site_id="s1", on=ON)
+    view, _ = await run(store, households.register_household, cmd)
+    assert len(view.resident_ids) == 3
+    assert store.collections["sites"]["s1"]["occupancy"] == 3
+    # joining a household registered before still needs its site
+    with pytest.raises(Forbidden, match="not assigned"):
+        await store.run(residents.register_resident, c.RegisterResident(
+            actor=Actor(subject="sw-2", role="social_worker", sites=("s9",)),
+            household_id="h-1", **msgspec.structs.asdict(MEMBERS[0]) | {"resident_id": "r-9"}))

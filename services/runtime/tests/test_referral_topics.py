@@ -34,7 +34,9 @@ def test_its_user_may_publish_the_answers_and_declare_the_shared_stream():
     for event in ("referral_accepted", "referral_rejected", "referral_completed",
                   "topics_declared"):
         assert f"im.evt.referrals.{event}.>" in perms.publish
-    assert "$JS.API.STREAM.CREATE.IM_EVT_REFERRALS" in perms.publish
+    # The shared stream is provisioned (natsauth.provision); a service creates only its own.
+    assert "$JS.API.STREAM.INFO.IM_EVT_REFERRALS" in perms.publish
+    assert "$JS.API.STREAM.CREATE.IM_EVT_REFERRALS" not in perms.publish
     assert "im.evt.referrals.>" not in perms.publish  # not the whole shared namespace
 
 

@@ -58,7 +58,6 @@ async def test_duplicate_event_ids_have_one_effect(probe, nc, test_id):
     await js.publish(subject, body, headers={"Nats-Msg-Id": "a" + event.id})
     await js.publish(subject, body, headers={"Nats-Msg-Id": "b" + event.id})
     await publish(js, Pinged(resident_id=rid, by=1))
-    await eventually(lambda: total(probe, rid), timeout=10)
     await eventually(lambda: probe.metrics.duplicates.labels("probe")._value.get() >= 1)
     # 5, 5, 6 when the copy is dropped (5, 10, 11 if not): wait for the third event too,
     # which may still be on its way when the copy is counted (a flake under load).

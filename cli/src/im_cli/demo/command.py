@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 
@@ -12,6 +13,7 @@ import nats
 
 from contracts import subjects as subj
 from im_cli.commands import CliError, _settings, admin_settings
+from im_cli.demo import hooks
 from im_cli.demo.city import build
 from im_cli.demo.seed import Progress, Seeder, SeedError, plan_size, seed_city
 from im_runtime.discovery import gather, instances
@@ -38,6 +40,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def gateway_secret() -> bytes | None:
+    """The gateway's key (var/gateway.key under `im up`), to sign the demo's commands as
+    the gateway does; None where there is none (services then take actors unsigned)."""
+    from gateway.keys import resolve_key
+    from im_runtime.settings import SettingsError
+
+    try:
+        return resolve_key(os.environ)
+    except SettingsError:
+        return None
+
+
 async def seed(parallel: int = 48) -> tuple[float, dict[str, object]]:
     settings = admin_settings(_settings())
     nc = await nats.connect(settings.nats_url, **settings.nats_options())  # type: ignore[arg-type]
@@ -49,12 +63,18 @@ async def seed(parallel: int = 48) -> tuple[float, dict[str, object]]:
             print(f"note: {missing} is not running; its part of the city is skipped",
                   file=sys.stderr)
         city = build()
-        progress = Progress(plan_size(city))
-        seeder = Seeder(nc, city, running, progress, parallel)
+        plugins = hooks.installed(running)  # plugins' parts of the city (im.demo)
+        progress = Progress(plan_size(city) + sum(hook.size(city) for _, hook in plugins))
+        seeder = Seeder(nc, city, running, progress, parallel, gateway_secret())
         started = time.monotonic()
         await seed_city(seeder)
-        await seeder.settle(((service, source) for service in running for source in SOURCES
-                             if source != service), timeout=120)
+        pairs = [(service, source) for service in running for source in SOURCES
+                 if source != service]
+        await seeder.settle(pairs, timeout=120)
+        for _, hook in plugins:
+            await hook.seed(seeder)
+        if plugins:
+            await seeder.settle(pairs, timeout=120)
         progress.done = progress.total
         progress.draw()
         seconds = time.monotonic() - started

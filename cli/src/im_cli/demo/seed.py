@@ -23,7 +23,7 @@ from contracts import housing_commands as hs
 from contracts import subjects as subj
 from contracts.operator import SessionRecorded
 from im_cli.demo.city import City
-from im_runtime import streams
+from im_runtime import actors, streams
 from im_runtime.service import consumer_name
 
 ADMIN = Actor(subject="demo-seeder", role="city_admin")
@@ -55,16 +55,20 @@ class Progress:
 
 class Seeder:
     def __init__(self, nc: Client, city: City, services: set[str], progress: Progress,
-                 parallel: int = 48) -> None:
+                 parallel: int = 48, secret: bytes | None = None) -> None:
         self.nc, self.js, self.city, self.services = nc, nc.jetstream(), city, services
         self.progress, self.limit = progress, asyncio.Semaphore(parallel)
+        self.secret = secret  # the gateway's: the services believe only signed actors
 
     async def command(self, service: str, name: str, key: str, cmd: Any) -> Any:
         body = _ENC.encode(msgspec.structs.replace(cmd, command_id=f"demo:{name}:{key}",
                                                    actor=ADMIN))
+        subject = subj.command(service, name)
         async with self.limit:
             for attempt in range(10):
-                msg = await self.nc.request(subj.command(service, name), body, timeout=120)
+                headers = (actors.signed_headers(self.secret, service, subject, body)
+                           if self.secret else None)
+                msg = await self.nc.request(subject, body, timeout=120, headers=headers)
                 reply = msgspec.json.decode(msg.data)
                 if reply.get("status") != "error" or reply.get("code") != "conflict" \
                         or "try again" not in reply.get("message", ""):

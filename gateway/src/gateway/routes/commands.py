@@ -14,7 +14,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from contracts import Actor
+from gateway.audit import AuditLog
 from gateway.auth import Role, allow
+from gateway.directory import Directory
 from gateway.forward import Forwarder
 
 Body = JSONBody[dict[str, Any]]
@@ -75,12 +77,39 @@ def named_route(n: Named) -> Any:
 
 @post("/api/v1/commands/{service:str}/{command:str}", tags=["commands"], status_code=200,
       guards=[allow(*WORKERS)], summary="Any command of any running service",
-      description="Body: the command's JSON without `actor`. 404 when the running service "
-                  "has no such command, 503 naming the service when none of it runs.")
+      description="Body: the command's JSON without `actor`. 404 when there is no such "
+                  "service or the running service has no such command, 503 naming the "
+                  "service when none of it runs. Replies with personal data (the service "
+                  "marks which) are audited.")
 async def generic_command(service: FromPath[str], command: FromPath[str], data: Body,
                           actor: Who, state: State) -> dict[str, Any]:
     forwarder: Forwarder = state.forwarder
-    return await forwarder.call(service, command, data, actor)
+    reply = await forwarder.call(service, command, data, actor)
+    await audit_personal(state.directory, state.audit, actor, service, command, reply)
+    return reply
+
+
+async def audit_personal(directory: Directory, audit: AuditLog, actor: Actor, service: str,
+                         command: str, reply: dict[str, Any]) -> None:
+    """A reply that carries personal data (its service says which commands do) is audited
+    like the views: an entry per person it names, or no answer (503). A service not seen
+    yet is taken to read residents: its reply is audited for every resident it names."""
+    reads = directory.personal_reads(service)
+    if reads is not None and command not in reads:
+        return
+    field = reads[command] if reads is not None else "resident_id"
+    await audit.record(actor, sorted(set(named(reply, field))), action=f"{service}.{command}",
+                       sections=[service])
+
+
+def named(value: Any, field: str) -> list[str]:
+    """Every string under `field`, at any depth of a reply."""
+    if isinstance(value, dict):
+        own = [value[field]] if isinstance(value.get(field), str) else []
+        return own + [n for k, v in value.items() if k != field for n in named(v, field)]
+    if isinstance(value, list):
+        return [n for v in value for n in named(v, field)]
+    return []
 
 
 ROUTES = [*(named_route(n) for n in NAMED), generic_command]

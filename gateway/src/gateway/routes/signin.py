@@ -88,10 +88,12 @@ async def logout(request: Request[Any, Any, Any], state: State) -> Response[dict
 
 @post("/api/auth/password", tags=["sign-in"], status_code=200, security=[],
       summary="Change one's password with the current one (also the first sign-in's step)")
-async def change_password(data: JSONBody[dict[str, Any]], state: State) -> dict[str, bool]:
+async def change_password(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]],
+                          state: State) -> dict[str, bool]:
     signin: SignIn = state.signin
     form = convert(data, NewPassword, "password change")
-    await signin.change_password(form.username, form.password, form.new_password)
+    await signin.change_password(form.username, form.password, form.new_password,
+                                 keep=_sid(request))
     return {"changed": True}
 
 

@@ -4,6 +4,9 @@
 // be refreshed (signed out, disabled, ended elsewhere) ends here too.
 const TOKEN = "im.token";
 const ME = "im.me";
+// Set while this browser holds a session (the refresh cookie itself cannot be read), so a
+// first visit does not ask for a refresh that must fail.
+const HELD = "im.session";
 
 export class Unauthorised extends Error {}
 
@@ -22,11 +25,13 @@ export const token = () => sessionStorage.getItem(TOKEN);
 export const me = () => JSON.parse(sessionStorage.getItem(ME) || "null");
 
 function keep(grant) {
+  localStorage.setItem(HELD, "1");
   sessionStorage.setItem(TOKEN, grant.access_token);
   sessionStorage.setItem(ME, JSON.stringify(grant.user));
 }
 
 function forget() {
+  localStorage.removeItem(HELD);
   sessionStorage.removeItem(TOKEN);
   sessionStorage.removeItem(ME);
 }
@@ -47,7 +52,10 @@ export async function signIn(username, password) {
 }
 
 export async function changePassword(username, password, newPassword) {
-  const [r, reply] = await post("/api/auth/password", { username, password, new_password: newPassword });
+  // Signed in, the session it is changed in goes on; every other one ends.
+  const bearer = token();
+  const [r, reply] = await post("/api/auth/password", { username, password, new_password: newPassword },
+    bearer ? { Authorization: `Bearer ${bearer}` } : {});
   if (!r.ok) throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
 }
 
@@ -55,6 +63,7 @@ let refreshing = null;
 
 /** A new session token with the refresh cookie, once at a time; false when the session is over. */
 export function refresh() {
+  if (!localStorage.getItem(HELD)) return Promise.resolve(false);
   refreshing ??= (async () => {
     for (let attempt = 0; attempt < 2; attempt++) {
       const [r, reply] = await post("/api/auth/refresh");

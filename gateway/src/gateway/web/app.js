@@ -2,6 +2,9 @@
 import { ApiFailure, Unauthorised, me, refresh, signOut, token } from "./api.js";
 import { fill, h } from "./dom.js";
 import { initialLang, lang, setLang, t } from "./i18n.js";
+import { registerHousehold } from "./households.js";
+import { account } from "./account.js";
+import { deployment } from "./deployment.js";
 import { overview } from "./overview.js";
 import { resident, residents } from "./residents.js";
 import { signInPage } from "./signin.js";
@@ -20,6 +23,9 @@ const ROUTES = [
   [/^\/residents\/?$/, (m, p) => residents(m, p), "#/residents"],
   [/^\/residents\/([^/]+)$/, (m, p, id) => resident(m, id), "#/residents"],
   [/^\/users\/?$/, (m, p) => users(m, p), "#/users"],
+  [/^\/households\/new$/, (m) => registerHousehold(m), "#/households/new"],
+  [/^\/account$/, (m) => account(m), "#/account"],
+  [/^\/users\/([^/]+)\/deployment$/, (m, p, id) => deployment(m, p, id), "#/users"],
 ];
 
 // Which links a role gets (the API refuses the rest anyway).
@@ -27,7 +33,9 @@ const NAV = {
   "#/": null,
   "#/sites": ["city_admin", "social_worker", "operator"],
   "#/residents": ["city_admin", "social_worker"],
+  "#/households/new": ["city_admin", "social_worker"],
   "#/users": ["city_admin"],
+  "#/account": null,
 };
 
 function chrome(user, current) {

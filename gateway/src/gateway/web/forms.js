@@ -31,12 +31,37 @@ export function field(form, { name, label, type = "text", options = [], hint, va
 export function fieldOf(error) {
   if (!(error instanceof ApiFailure)) return null;
   if (error.details.field) return error.details.field;
-  const m = /at `\$\.([^`]+)`/.exec(error.message) || /required field `([^`]+)`/.exec(error.message);
-  return m ? m[1].replace(/\[(\d+)\]/g, ".$1") : null;
+  const at = /at `\$\.([^`]+)`/.exec(error.message)?.[1];
+  const missing = /required field `([^`]+)`/.exec(error.message)?.[1];
+  const path = [at, missing].filter(Boolean).join(".");
+  return path ? path.replace(/\[(\d+)\]/g, ".$1") : null;
 }
 
-/** The service's reason without the command's name in front ("invalid x: …"). */
-const reason = (error) => error.message.replace(/^invalid [\w -]+: /, "").replace(/ - at `\$\.[^`]+`$/, "");
+// The contracts' validation messages (msgspec's), said in the user's language; a
+// service's own reasons (a full site, a step a case cannot take) are shown as it says them.
+const EXPLAINED = [
+  [/missing required field/, "reason.required"],
+  [/Expected `int`, got/, "reason.integer"],
+  [/Expected `(float|number)`, got/, "reason.number"],
+  [/Expected `(date|str)`, got `str`.*date|Invalid (RFC 3339 encoded )?date/, "reason.date"],
+  [/Expected `str` of length <= (\d+)/, "reason.too_long", "max"],
+  [/Expected `str` of length >= (\d+)/, "reason.too_short", "min"],
+  [/Expected `(int|float|number)` <= ([\d.]+)/, "reason.at_most", "", "max"],
+  [/Expected `(int|float|number)` >= ([\d.]+)/, "reason.at_least", "", "min"],
+  [/Expected `array` of length <= (\d+)/, "reason.too_many", "max"],
+  [/matching regex/, "reason.format"],
+  [/Invalid enum value/, "reason.choice"],
+];
+
+/** The reason for a refusal, without the command's name in front ("invalid x: …"). */
+export function reason(error) {
+  const text = error.message.replace(/^invalid [\w -]+: /, "").replace(/ - at `\$\.[^`]+`$/, "");
+  for (const [re, key, ...names] of EXPLAINED) {
+    const m = re.exec(text);
+    if (m) return t(key, Object.fromEntries(names.map((n, i) => [n, m[i + 1]]).filter(([n]) => n)));
+  }
+  return text;
+}
 
 export function clearErrors(form) {
   for (const el of form.querySelectorAll(".field-error")) {
@@ -57,7 +82,10 @@ export function showError(form, error, names = {}) {
   if (name && !form.querySelector(`[data-field="${CSS.escape(name)}"]`)) {
     name = names[name] ?? names[name.split(".").pop()] ?? name.split(".").pop();
   }
-  const control = name ? form.querySelector(`[data-field="${CSS.escape(name)}"]`) : null;
+  const find = (n) => (n ? form.querySelector(`[data-field="${CSS.escape(n)}"]`) : null);
+  // A refusal about a thing the form names (a full site: details.site_id) goes to that field.
+  const control = find(name) || (error instanceof ApiFailure
+    ? Object.keys(error.details).map((k) => find(names[k] ?? k)).find(Boolean) : null);
   const text = error instanceof ApiFailure ? reason(error) : String(error.message || error);
   if (control) {
     const slot = form.querySelector(`#${CSS.escape(control.id)}-error`);
@@ -103,4 +131,43 @@ export async function submitting(form, action, names) {
   } finally {
     if (button) button.disabled = false;
   }
+}
+
+/** Only what was filled in; checkboxes as booleans; `numeric` fields as numbers when they are (the service says the rest). */
+export function values(form, numeric = []) {
+  const out = {};
+  for (const el of form.querySelectorAll("[data-field]")) {
+    if (el.type === "checkbox") {
+      out[el.dataset.field] = el.checked;
+      continue;
+    }
+    const raw = el.value.trim();
+    if (raw) out[el.dataset.field] = numeric.includes(el.dataset.field) && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+/** A labelled checkbox with its own error slot. */
+export function checkbox(form, { name, label, checked }) {
+  const id = `${form}-${name}`;
+  return h("div", { class: "check" },
+    h("input", { id, name, type: "checkbox", checked, "data-field": name, "aria-describedby": `${id}-error` }),
+    h("label", { for: id }, label),
+    h("p", { id: `${id}-error`, class: "field-error", hidden: true }));
+}
+
+/**
+ * One command as a form with its heading: `send(values)` calls the API; on success
+ * `done(reply)` (the page then renders again); refusals are shown next to their fields.
+ */
+export function commandForm({ id, title, fields, submit, send, done, numeric = [], required = [], names = {} }) {
+  const form = h("form", { class: "stack", novalidate: true, "aria-labelledby": `${id}-h`, "data-form": id,
+    onsubmit: async (e) => {
+      e.preventDefault();
+      if (!requireFilled(form, required)) return;
+      const reply = await submitting(form, () => send(values(form, numeric)), names);
+      if (reply) done(reply);
+    } },
+  ...fields, h("div", { class: "actions" }, h("button", { type: "submit" }, submit)));
+  return h("section", { class: "card work" }, h("h3", { id: `${id}-h` }, title), form);
 }

@@ -4,6 +4,7 @@ import { api, optional } from "./api.js";
 import { barChart } from "./charts.js";
 import { fill, h } from "./dom.js";
 import { field, service, t, value } from "./i18n.js";
+import { mySites } from "./mysites.js";
 import { figures, missingWarning } from "./render.js";
 
 const ORDER = ["housing", "education", "employment", "counselling"];
@@ -57,11 +58,12 @@ function charts(sections, sites) {
 }
 
 export async function overview(main) {
-  const [stats, sites] = await Promise.all([api("/api/v1/stats"), optional("/api/v1/sites?limit=500")]);
+  const [stats, sites, mine] = await Promise.all([api("/api/v1/stats"), optional("/api/v1/sites?limit=500"), mySites()]);
   const names = Object.keys(stats.sections).sort(byOrder);
   fill(main, 
     h("h1", {}, t("overview.title")),
     missingWarning(stats.missing),
+    mine,
     h("section", { "aria-labelledby": "figures-h" },
       h("h2", { id: "figures-h", class: "visually-hidden" }, t("overview.figures")),
       h("div", { class: "grid" }, ...names.map((n) => h("section", { class: "card", "data-section": n, "aria-labelledby": `fig-${n}` },

@@ -3,6 +3,9 @@
 // resident (410) shows that, and a city administrator may request the erasure.
 import { ApiFailure, api, mayUse } from "./api.js";
 import { fill, h } from "./dom.js";
+import { casework } from "./casework.js";
+import { courses } from "./courses.js";
+import { employment } from "./employment.js";
 import { erasedPage, erasureControl } from "./erasure.js";
 import { field, t } from "./i18n.js";
 import { render, missingWarning, sectionCard } from "./render.js";
@@ -85,12 +88,17 @@ export async function resident(main, id) {
   const personal = agg.sections.housing?.personal;
   const name = personal ? `${personal.given_name} ${personal.family_name}` : id;
   const names = Object.keys(agg.sections).sort((a, b) => (a === "housing" ? -1 : b === "housing" ? 1 : a.localeCompare(b)));
+  const [work, learning, jobs] = await Promise.all([casework(agg.sections.housing),
+    courses(id, agg.sections.education), employment(id, agg.sections.employment)]);
   fill(main, 
     h("p", {}, h("a", { href: "#/residents" }, `← ${t("residents.title")}`)),
     h("h1", {}, t("resident.title", { name })),
     h("p", { class: "hint" }, t("resident.audited")),
     missingWarning(agg.missing),
     names.length ? null : h("p", { class: "empty" }, t("resident.nothing")),
+    work,
+    learning,
+    jobs,
     ...names.map((n) => sectionCard(n, agg.sections[n])),
     mayUse("city_admin") ? erasureControl(id, name) : null,
   );

@@ -26,7 +26,9 @@ function actions(u) {
     } }, label);
   if (u.username === me()?.username) return h("span", { class: "hint" }, t("users.you"));
   return [u.disabled ? act(t("users.enable"), "enable", "secondary") : act(t("users.disable"), "disable", "danger"),
-    " ", act(t("users.reset"), "reset", "secondary")];
+    " ", act(t("users.reset"), "reset", "secondary"),
+    ...(u.role === "social_worker" ? [" ", h("a", { href: `#/users/${encodeURIComponent(u.username)}/deployment`,
+      "aria-label": `${t("users.deploy")}: ${u.username}` }, t("users.deploy"))] : [])];
 }
 
 function addForm() {

@@ -93,6 +93,7 @@ spec = ServiceSpec(
                 cmd.AccessRequestView),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
+    personal_reads={"get_enrolment": "resident_id"},  # audited by the gateway
     indexes={
         store.COURSES: [IndexModel("site_id"), IndexModel("kind"), IndexModel("status")],
         store.ENROLMENTS: [IndexModel("resident_id"), IndexModel("course_id"),

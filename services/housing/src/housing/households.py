@@ -43,7 +43,7 @@ async def register_household(cmd: RegisterHousehold, uow: UnitOfWork) -> Househo
     for member in cmd.members:
         record = await register_resident(RegisterResident(
             actor=cmd.actor, command_id=cmd.command_id, household_id=hid,
-            **msgspec.structs.asdict(member)), uow)
+            **msgspec.structs.asdict(member)), uow, new_household=True)
         ids.append(record.resident_id)
     if cmd.site_id is not None and cmd.on is not None:
         await place_household(PlaceHousehold(actor=cmd.actor, command_id=cmd.command_id,

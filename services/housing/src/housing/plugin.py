@@ -84,6 +84,8 @@ spec = ServiceSpec(
         Handles("tick_moving_help", cmd.TickMovingHelp, moveout.tick_help, cmd.CaseView),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
+    # Audited by the gateway on every route (the field naming the person).
+    personal_reads={"get_resident": "resident_id", "list_residents": "resident_id"},
     indexes={
         store.RESIDENTS: [IndexModel("site_id"), IndexModel("household_id"),
                           IndexModel("family_name")],

@@ -30,7 +30,10 @@ def record(doc: dict[str, Any]) -> ResidentRecord:
         arrival_date=doc["arrival_date"], phone=doc.get("phone"), site_id=doc.get("site_id"))
 
 
-async def register_resident(cmd: RegisterResident, uow: UnitOfWork) -> ResidentRecord:
+async def register_resident(cmd: RegisterResident, uow: UnitOfWork, *,
+                            new_household: bool = False) -> ResidentRecord:
+    """`new_household`: the household is being registered in this same command
+    (`register_household`), so its later members join nobody's existing household."""
     require_role(cmd.actor, STAFF, "register residents")
     rid = cmd.resident_id or f"r-{uuid.uuid4().hex[:12]}"
     if cmd.resident_id is not None:
@@ -43,7 +46,7 @@ async def register_resident(cmd: RegisterResident, uow: UnitOfWork) -> ResidentR
     else:
         hh = {"_id": f"h-{uuid.uuid4().hex[:12]}", "member_ids": [], "site_id": None,
               "case_id": None}
-    if hh["member_ids"]:
+    if hh["member_ids"] and not new_household:
         require_site(cmd.actor, hh["site_id"], "add residents to this household")
     site = await store.site(uow, hh["site_id"]) if hh["site_id"] else None
     if site is not None:  # joining a placed household: placed with it, counted at its site

@@ -65,7 +65,11 @@ async def get_erasure(cmd: pv.GetErasure, uow: UnitOfWork) -> pv.ErasureStatus:
 
 
 async def list_erasures(cmd: pv.ListErasures, uow: UnitOfWork) -> pv.ErasureKeys:
-    # Keys are one-way: any caller may learn which residents must be answered with 410.
+    # Only for the platform itself (the gateway's 410s): a key of a short id can be
+    # reversed by trying every id, so users never get the list.
+    if cmd.actor.role != "system":
+        raise Forbidden("only the platform itself may list erasure keys",
+                        details={"role": cmd.actor.role})
     return pv.ErasureKeys(keys=sorted(d["key"] for d in await uow.find(ERASURES)))
 
 

@@ -8,6 +8,7 @@ from contracts import privacy as pv
 from contracts.queries import CITY_STATS, GetCityStats
 from im_runtime import Answers, Handles, On, ServiceSpec
 from privacy import ledger, purger
+from privacy.shredder import JS_API
 
 spec = ServiceSpec(
     name=pv.SERVICE,
@@ -24,7 +25,11 @@ spec = ServiceSpec(
     queries=(Answers(CITY_STATS, GetCityStats, ledger.city_stats),),
     indexes={ledger.ERASURES: [IndexModel("key", unique=True), IndexModel("complete")]},
     workers=(purger.work,),
-    # The worker lists streams and the request's consumers, and purges subjects.
-    bus_rights=(f"{purger.JS_API}.STREAM.NAMES", f"{purger.JS_API}.STREAM.PURGE.*",
-                f"{purger.JS_API}.CONSUMER.LIST.{purger.PRIVACY_STREAM}"),
+    # The worker lists streams and the request's consumers; in every stream it finds the
+    # resident's messages, erases them and drops the stale state file (shredder.py).
+    # Only privacy holds these rights (tests/infra/test_nats_permissions.py).
+    bus_rights=(f"{JS_API}.STREAM.NAMES", f"{JS_API}.STREAM.INFO.*",
+                f"{JS_API}.STREAM.MSG.GET.*", f"{JS_API}.STREAM.MSG.DELETE.*",
+                f"{JS_API}.STREAM.PURGE.*",
+                f"{JS_API}.CONSUMER.LIST.{purger.PRIVACY_STREAM}"),
 )

@@ -1,31 +1,34 @@
 """The ledger's worker: learns which services will confirm an erasure (the durable
-consumers of the request on the bus), purges the resident's messages from every stream
-at once, and once every expected service has confirmed purges again, including the
-request itself, and closes the erasure."""
+consumers of the request on the bus), erases the resident's messages from every stream
+at once, and once every expected service has confirmed erases again, including the
+request itself, forgets the id, has the database server checkpoint its write-ahead log
+and closes the erasure (shredder.py and storage.py say how the bytes go)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from contracts import subjects as subj
 from contracts import utcnow
-from im_runtime import UnitOfWork, streams
+from im_runtime import UnitOfWork
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.service import consumer_name
 from im_runtime.spec import WorkerContext
+from im_runtime.streams import names as streams_of
+from privacy import shredder, storage, sweeper
 from privacy.ledger import ERASURES
 
 log = logging.getLogger("im.privacy.purger")
-JS_API = "$JS.API"
 PRIVACY_STREAM = subj.event_stream("privacy")
 REQUEST_FILTER = subj.event("privacy", "erasure_requested") + ".*"
 # While an erasure is open the worker looks again soon, then less often (a service that
 # is down may take days to confirm); with none open it waits for the next request.
 FIRST_LOOK, LAST_LOOK, IDLE = 0.2, 5.0, 300.0
+SWEEP = 600.0  # seconds between looks for late messages about erased residents
 
 
 async def work(ctx: WorkerContext) -> None:
@@ -36,6 +39,8 @@ async def work(ctx: WorkerContext) -> None:
 
     sub = await ctx.nc.subscribe(REQUEST_FILTER, cb=requested)
     pause = FIRST_LOOK
+    loop = asyncio.get_running_loop()
+    swept, was_open = -SWEEP, 0
     try:
         while True:
             wake.clear()
@@ -46,6 +51,15 @@ async def work(ctx: WorkerContext) -> None:
             except Exception:
                 log.exception("erasure worker failed; retrying")
                 still_open = 1
+            # Late messages about erased residents: at start, after each erasure, and now
+            # and then (sweeper.py).
+            if not still_open and (was_open or loop.time() - swept >= SWEEP):
+                try:
+                    await sweep_late(ctx)
+                except Exception:
+                    log.exception("sweep for late messages failed; the next one retries")
+                swept = loop.time()
+            was_open = still_open
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), pause if still_open else IDLE)
             pause = FIRST_LOOK if wake.is_set() else min(pause * 2, LAST_LOOK)
@@ -59,11 +73,10 @@ async def tick(ctx: WorkerContext) -> int:
     open_ = await ctx.store.unit_of_work("privacy").find(ERASURES, {"complete": False})
     consumers = await expected_services(ctx.js) if open_ else []
     for doc in open_:
-        rid = doc["pending_resident"]
         if doc["expected"] is None:
-            purged = await purge_everywhere(ctx.nc, rid, keep_request=True)
-            await save(ctx, doc["_id"], lambda d, p=purged: d.update(
-                expected=consumers, purges=d["purges"] + p))
+            shredded = await shred_everywhere(ctx.nc, doc, keep_request=True)
+            await save(ctx, doc["_id"], lambda d, s=shredded: d.update(
+                expected=consumers, purges=d["purges"] + s[0], settle_by=s[1]))
             continue
         # A service whose consumer was deleted (decommissioned) will never confirm.
         gone = [s for s in doc["expected"]
@@ -75,13 +88,32 @@ async def tick(ctx: WorkerContext) -> int:
                 expected=[s for s in d["expected"] if s not in g]))
             continue
         if set(doc["expected"]) <= set(doc["confirmations"]):
-            purged = await purge_everywhere(ctx.nc, rid, keep_request=False)
-            await save(ctx, doc["_id"], lambda d, p=purged: d.update(
-                purges=d["purges"] + p, complete=True, completed_at=utcnow(),
-                pending_resident=None))
-            log.info("erasure complete", extra={"erasure_id": doc["_id"],
-                                                "services": sorted(doc["confirmations"])})
+            await finish(ctx, doc)
     return len(open_)
+
+
+async def finish(ctx: WorkerContext, doc: dict[str, Any]) -> None:
+    """Every service confirmed: erase the rest from the bus, the request included, forget
+    the id, then have the database server drop the old pages from its write-ahead log.
+    Each step may be repeated after a crash; the erasure is complete only after all."""
+    settle_by = doc.get("settle_by")
+    if doc.get("pending_resident"):
+        purges, settle_by = await shred_everywhere(ctx.nc, doc, keep_request=False)
+        await save(ctx, doc["_id"], lambda d: d.update(
+            purges=d["purges"] + purges, settle_by=settle_by, pending_resident=None))
+    if settle_by is not None and utcnow() < settle_by:
+        return  # an older stream's state file still names the resident (shredder.py)
+    if not await storage.checkpoint(ctx.store):
+        log.info("erasure complete without a storage checkpoint (see docs/privacy.md)",
+                 extra={"erasure_id": doc["_id"]})
+    await save(ctx, doc["_id"], lambda d: d.update(complete=True, completed_at=utcnow()))
+    log.info("erasure complete", extra={"erasure_id": doc["_id"],
+                                        "services": sorted(doc["confirmations"])})
+
+
+async def sweep_late(ctx: WorkerContext) -> dict[str, int]:
+    done = await ctx.store.unit_of_work("privacy").find(ERASURES, {"complete": True})
+    return await sweeper.sweep(ctx.nc, await streams_of(ctx.nc), {d["key"] for d in done})
 
 
 async def save(ctx: WorkerContext, erasure_id: str, change: Any) -> None:
@@ -116,25 +148,19 @@ async def expected_services(js: Any) -> list[str]:
     return sorted(out)
 
 
-async def purge_everywhere(nc: Any, resident_id: str, keep_request: bool) -> list[dict[str, Any]]:
-    """Purge every subject ending in the resident's id from every stream (the request on
-    the privacy stream stays until every service has it). Returns what each removed."""
-    out = []
-    for stream in await streams.names(nc):
-        if keep_request and stream == PRIVACY_STREAM:
-            continue  # only the request itself is about the resident there
-        removed = 0
-        for flt in subj.purge_filters(resident_id):
-            removed += await purge(nc, stream, flt)
-        if removed:
-            out.append({"stream": stream, "messages": removed, "at": utcnow()})
-    return out
-
-
-async def purge(nc: Any, stream: str, subject: str) -> int:
-    reply = await nc.request(f"{JS_API}.STREAM.PURGE.{stream}",
-                             json.dumps({"filter": subject}).encode(), timeout=10)
-    body = json.loads(reply.data)
-    if "error" in body:
-        raise RuntimeError(f"purging {subject} from {stream} failed: {body['error']}")
-    return int(body.get("purged", 0))
+async def shred_everywhere(nc: Any, doc: dict[str, Any], keep_request: bool
+                          ) -> tuple[list[dict[str, Any]], datetime | None]:
+    """Erase every message about the resident from every stream (the request on the
+    privacy stream stays until every service has it): what each stream lost, and until
+    when an older stream's state file may still name the resident."""
+    streams = [s for s in await streams_of(nc) if not (keep_request and s == PRIVACY_STREAM)]
+    earlier = frozenset(p["stream"] for p in doc["purges"])
+    done = await shredder.shred(nc, streams, doc["pending_resident"], also_drop=earlier)
+    now = utcnow()
+    purges = [{"stream": s, "messages": n, "at": now} for s, n in done.messages.items()]
+    settle_by = doc.get("settle_by")
+    if done.state_kept:
+        log.warning("streams starting at sequence 1 keep their state file until nats-server "
+                    "rewrites it", extra={"erasure_id": doc["_id"], "streams": done.state_kept})
+        settle_by = now + timedelta(seconds=shredder.STATE_FLUSH)
+    return purges, settle_by

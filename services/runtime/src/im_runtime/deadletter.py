@@ -54,7 +54,8 @@ class DeadLetters:
         await self._js.publish(subject, _ENC.encode(dead),
                                headers={"Nats-Msg-Id": msg_id} if msg_id else None)
         self._metrics.dead_lettered.labels(self._service, kind).inc()
-        log.warning("dead-lettered", extra={"service": self._service, "subject": msg.subject,
+        log.warning("dead-lettered", extra={"service": self._service,
+                                            "subject": subjects.template(msg.subject),
                                             "reason": dead.reason, "kind": kind})
         if msg.reply and msg.reply.startswith("$JS.ACK."):
             await msg.term()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ import msgspec
 from contracts import EventData, wrap
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.filters import check, matches, ordered
+from im_runtime.ids import naming
 from im_runtime.mirror import Mirror
 from im_runtime.reader import Reader
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork, clone
@@ -88,7 +90,11 @@ class MemoryStore:
                 if r is not None and any(t.encode() in r for t in terms)]
         for k in hits:
             self.processed[k] = None
-        return len(hits)
+        # as MongoStore: records whose command id names the person go
+        named = [k for k in self.processed if any(re.search(naming(t), k) for t in terms)]
+        for k in named:
+            del self.processed[k]
+        return len(set(hits) | set(named))
 
     def mentions(self, terms: str | Iterable[str]) -> list[str]:
         """"collection/id" of every document that mentions the term (or one of them):

@@ -17,6 +17,7 @@ from typing import Any
 
 from nats.aio.msg import Msg
 
+from im_runtime.actors import ActorCheck
 from im_runtime.endpoints import CommandEndpoint, server_span
 
 log = logging.getLogger("im.ordered")
@@ -49,8 +50,9 @@ class Lanes:
 class OrderedCommands:
     """One command subscription (queue group `queue`), `workers` commands at once."""
 
-    def __init__(self, endpoint: CommandEndpoint, workers: int) -> None:
-        self._endpoint = endpoint
+    def __init__(self, endpoint: CommandEndpoint, workers: int,
+                 check: ActorCheck | None = None) -> None:
+        self._endpoint, self._check = endpoint, check
         self._lanes = Lanes()
         self._slots = asyncio.Semaphore(workers)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -79,7 +81,8 @@ class OrderedCommands:
         endpoint = self._endpoint
         async with self._lanes.hold(key), self._slots:
             with server_span(endpoint, msg.headers, msg.subject):
-                reply = await endpoint(msg.data, command)
+                refused = self._check and self._check.refused(msg.headers, msg.data)
+                reply = refused or await endpoint(msg.data, command)
         if msg.reply:
             try:
                 await msg.respond(reply)

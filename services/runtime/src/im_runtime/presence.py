@@ -21,6 +21,7 @@ async def announce(nc: Client, spec: ServiceSpec, instance: str, health_url: str
             "health": health_url,
             "queries": ",".join(q.name for q in spec.queries),
             "commands": ",".join(c.name for c in spec.commands),
+            "personal": ",".join(f"{c}={f}" for c, f in spec.personal_reads.items()),
             "platform": "im",
         },
     )

@@ -15,11 +15,12 @@ from nats.js.api import ConsumerConfig
 
 from contracts import about_resident, event_parts, utcnow
 from contracts import subjects as subj
-from im_runtime import privacy, replay, retention, streams
+from im_runtime import actors, privacy, processed, replay, retention, streams
+from im_runtime.connection import EXIT_BUS_CLOSED, reconnect_options, servers
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
 from im_runtime.endpoints import CommandEndpoint, QueryEndpoint, ReadEndpoint, server_span
-from im_runtime.health import HealthServer
+from im_runtime.health import HealthServer, Readiness
 from im_runtime.metrics import Metrics
 from im_runtime.mirror_sync import MirrorSync
 from im_runtime.mongo import MongoStore
@@ -52,6 +53,23 @@ def filters(types: list[Any]) -> list[str]:
     return out
 
 
+def consumer_filters(spec: ServiceSpec, source: str, types: list[Any]) -> list[str]:
+    """The filter subjects of the service's durable consumer on `source` (the NATS
+    permissions grant creating it with exactly these, im_cli.natsauth)."""
+    if source == subj.OPERATOR and spec.operator_inbox:
+        return [subj.OPS_SUBJECTS]
+    return filters(types)
+
+
+def consumer_config(name: str, wanted: list[str], **settings: Any) -> ConsumerConfig:
+    """Named (`CONSUMER.CREATE.<stream>.<name>[.<filter>]`, never the legacy DURABLE API);
+    a single filter goes in the API subject, where the bus permission pins it."""
+    if len(wanted) == 1:
+        return ConsumerConfig(durable_name=name, name=name, filter_subject=wanted[0],
+                              **settings)
+    return ConsumerConfig(durable_name=name, name=name, filter_subjects=wanted, **settings)
+
+
 def verify_operator(msg: Any, event: Any) -> str | None:
     """The trust boundary for operators' events: the operator named in the subject (which
     the bus lets only that operator publish on) must be the event's source, and a
@@ -74,8 +92,9 @@ def broker_auth(settings: Settings) -> dict[str, object]:
     if "user" in opts:
         from faststream.security import SASLPlaintext
 
-        return {"security": SASLPlaintext(username=str(opts["user"]),
-                                          password=str(opts["password"]))}
+        security = SASLPlaintext(username=str(opts.pop("user")),
+                                 password=str(opts.pop("password")))
+        return {"security": security, **opts}
     return opts
 
 
@@ -92,11 +111,17 @@ class ServiceRuntime:
         self.spec = privacy.effective(spec, self.store, self.settings.instance_id, self.erased)
         # FastStream logs every message at INFO ("Received"/"Processed"): that is per-message
         # work and noise, so its access log goes to DEBUG; our own logs say what matters.
-        self.broker = NatsBroker(self.settings.nats_url, graceful_timeout=10.0,
+        self.broker = NatsBroker(servers(self.settings.nats_url), graceful_timeout=10.0,
                                  log_level=logging.DEBUG,
+                                 **reconnect_options(on_closed=self._bus_closed),
                                  **broker_auth(self.settings))  # type: ignore[arg-type]
-        self.health = HealthServer(self.metrics.registry, lambda: self._ready)
+        self.readiness = Readiness(lambda: self._ready, self._nats_connected,
+                                   lambda: self.store.client.admin.command("ping"))
+        self.health = HealthServer(self.metrics.registry, self.readiness)
         self._ready = False
+        self.exit_code = 0
+        self._stopping = False
+        self._stop = asyncio.Event()
         self._micro: Any = None
         self.relay: OutboxRelay | None = None
         self._pulls: list[PullLoop] = []
@@ -107,6 +132,7 @@ class ServiceRuntime:
         s = self.settings
         await self.health.start(s.health_host, s.health_port)
         await self.store.start(self.spec.indexes, load=False)
+        self.readiness.start()
         await self.broker.connect()
         nc = self.broker.connection
         js = nc.jetstream()
@@ -138,6 +164,8 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self.sync.resync_every(s.mirror_resync)))
         if self.spec.retention and s.retention_interval > 0:
             self._tasks.append(asyncio.create_task(self._retention_schedule()))
+        self._tasks.append(asyncio.create_task(processed.expire_every(
+            self.store, s.command_record_days)))
         self._ready = True
         log.info("service ready", extra={
             "service": self.spec.name, "version": self.spec.version,
@@ -145,12 +173,23 @@ class ServiceRuntime:
 
     async def _declare_streams(self, js: Any) -> None:
         window = self.settings.duplicate_window
-        await streams.ensure(js, streams.dlq_stream(self.replicas))
+        # Under a NATS user it may create only its own stream (im_cli.natsauth); the
+        # others' are provisioned or created by their owners, so it waits for them.
+        ensure_all = not (self.settings.nats_user or self.settings.nats_creds)
+        mine = subj.event_stream(self.spec.name)
+
+        async def declare(config: Any) -> None:
+            if ensure_all or config.name == mine:
+                await streams.ensure(js, config)
+            else:
+                await streams.found(js, config.name)
+
+        await declare(streams.dlq_stream(self.replicas))
         # Every stream it publishes to (its own, feedback, shared ones such as referral
         # answers, whose outbox would otherwise wait for a consumer to create them) or reads.
         published = {event_parts(t)[0] for t in self.spec.publishes}
         for source in sorted(published | set(self.spec.source_streams())):
-            await streams.ensure(js, streams.for_source(source, self.replicas, window))
+            await declare(streams.for_source(source, self.replicas, window))
 
     def _register(self, js: Any, dead: DeadLetters) -> None:
         s, spec = self.settings, self.spec
@@ -164,39 +203,44 @@ class ServiceRuntime:
                 backoff=s.retry_backoff, max_bytes=spec.max_message_bytes,
                 verify=verify_operator if from_operators else None, erased=self.erased,
                 idempotent=idempotent)
-            wanted = ([subj.OPS_SUBJECTS] if from_operators and spec.operator_inbox
-                      else filters(types))
             # The pull loop holds two batches unacked (one handled, one fetched ahead):
             # below that, a fetch waits out its timeout for messages the server may not
             # send yet (JetStream's default max_ack_pending is 1,000).
-            config = ConsumerConfig(durable_name=consumer_name(spec.name, source),
-                                    filter_subjects=wanted, ack_wait=s.ack_wait,
-                                    max_deliver=s.max_deliver + 1,
-                                    max_ack_pending=max(1000, 4 * s.batch_size))
+            config = consumer_config(consumer_name(spec.name, source),
+                                     consumer_filters(spec, source, types),
+                                     ack_wait=s.ack_wait,
+                                     # The consumer counts attempts itself (transient
+                                     # errors and held batches do not count): no limit here.
+                                     max_deliver=-1,
+                                     max_ack_pending=max(1000, 4 * s.batch_size))
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
             self._pulls.append(PullLoop(self.broker.connection, js, stream or "", config,
-                                        consumer, s.batch_size))
+                                        consumer, s.batch_size,
+                                        database=self.readiness.database_answers))
         for route in spec.commands:
+            subject = subj.command(spec.name, route.name)
+            check = actors.ActorCheck(s.actor_key, subject) if s.actor_key else None
             if route.read:  # answered from memory, many at once, like queries
                 read = ReadEndpoint(service=spec.name, route=route, store=self.store,
                                     metrics=self.metrics)
-                self.broker.subscriber(subj.command(spec.name, route.name), queue=spec.name,
-                                       max_workers=s.query_workers)(_reply_handler(read))
+                self.broker.subscriber(subject, queue=spec.name, max_workers=s.query_workers)(
+                    _reply_handler(read, check))
                 continue
             endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
                                        relay=self.relay, metrics=self.metrics)
             if route.order_by is not None:  # started with the broker, in start()
-                self._ordered.append((subj.command(spec.name, route.name),
-                                      OrderedCommands(endpoint, s.command_workers)))
+                self._ordered.append((subject, OrderedCommands(endpoint, s.command_workers,
+                                                               check)))
                 continue
             # One at a time (FastStream's default for a subscriber) keeps arrival order.
-            self.broker.subscriber(subj.command(spec.name, route.name), queue=spec.name)(
-                _reply_handler(endpoint))
+            self.broker.subscriber(subject, queue=spec.name)(_reply_handler(endpoint, check))
         for answers in spec.queries:
             query = QueryEndpoint(service=spec.name, version=spec.version, route=answers,
                                   store=self.store)
-            self.broker.subscriber(subj.query(answers.name), queue=spec.name,
-                                   max_workers=s.query_workers)(_reply_handler(query))
+            # Asked of every service at once, or of this one (the gateway: attributable).
+            for subject in (subj.query(answers.name), subj.query_for(answers.name, spec.name)):
+                self.broker.subscriber(subject, queue=spec.name,
+                                       max_workers=s.query_workers)(_reply_handler(query))
 
     async def _watch_lag(self, js: Any) -> None:
         while True:
@@ -221,8 +265,23 @@ class ServiceRuntime:
             except Exception:
                 log.exception("retention run failed; next run will try again")
 
+    def _nats_connected(self) -> bool:
+        nc = getattr(self.broker, "_connection", None)
+        return bool(nc is not None and nc.is_connected)
+
+    async def _bus_closed(self) -> None:
+        """nats-py gave up on the connection (it reconnects for ever otherwise): end the
+        process with EXIT_BUS_CLOSED so whatever supervises it starts it again."""
+        if self._stopping:
+            return
+        log.error("NATS connection closed; exiting so the supervisor restarts the service",
+                  extra={"service": self.spec.name, "exit_code": EXIT_BUS_CLOSED})
+        self.exit_code = EXIT_BUS_CLOSED
+        self._stop.set()
+
     async def stop(self) -> None:
         """Graceful drain: stop taking work, finish what is in hand, relay the outbox."""
+        self._stopping = True
         self._ready = False
         for task in self._tasks:
             task.cancel()
@@ -240,22 +299,31 @@ class ServiceRuntime:
         await self.erased.stop()
         await self.sync.stop()
         await self.broker.stop()
+        await self.readiness.stop()
         await self.store.close()
         await self.health.stop()
         log.info("service stopped", extra={"service": self.spec.name})
 
-    async def run_forever(self) -> None:
-        await self.start()
-        stop = asyncio.Event()
+    async def run_forever(self) -> int:
+        """Runs until SIGTERM/SIGINT (exit code 0) or until the bus connection closes
+        (EXIT_BUS_CLOSED); returns the exit code."""
+        await self.start()  # (a signal before this ends the process the default way)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        await self.stop()
+            loop.add_signal_handler(sig, self._stop.set)
+        await self._stop.wait()
+        if self.exit_code:  # the connection is gone: what is in hand comes back anyway
+            with contextlib.suppress(Exception, TimeoutError):
+                await asyncio.wait_for(self.stop(), 15.0)
+        else:
+            await self.stop()
+        return self.exit_code
 
 
-def _reply_handler(endpoint: Any) -> Any:
+def _reply_handler(endpoint: Any, check: actors.ActorCheck | None = None) -> Any:
     async def handle(msg: NatsMessage) -> bytes:
         with server_span(endpoint, msg.headers, msg.raw_message.subject):
+            if check is not None and (refused := check.refused(msg.headers, msg.body)):
+                return refused
             return await endpoint(msg.body)  # type: ignore[no-any-return]
     return handle

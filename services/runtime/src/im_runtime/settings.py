@@ -76,6 +76,8 @@ class Settings:
     # Seconds between comparing the in-memory read model with the database (a notice of
     # another instance's commit may be lost while the bus is away); 0: never.
     mirror_resync: float = 300.0
+    # Days a handled command's record (its reply) is kept for retries (im_runtime.processed).
+    command_record_days: float = 7.0
     batch_wait: float = 0.05
     max_deliver: int = 5
     retry_backoff: float = 0.5
@@ -86,6 +88,13 @@ class Settings:
     nats_user: str | None = None
     nats_password: str | None = None
     nats_creds: str | None = None
+    # Replies, pub-acks and fetched messages arrive on `<prefix>.…`; a NATS user may
+    # subscribe only to its own (`_INBOX_<user>`, im_cli.natsauth), so nobody else's
+    # replies reach it. Default: from the user; with a creds file, IM_NATS_INBOX_PREFIX.
+    nats_inbox_prefix: str | None = None
+    # This service's key for the gateway's actor signatures (im_runtime.actors), hex;
+    # None: commands' actors are taken as they come (a bus without accounts).
+    actor_key: bytes | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +122,7 @@ class Settings:
             command_workers=_int(env, "IM_COMMAND_WORKERS", defaults.command_workers, 1, 256),
             retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0, 31.0 * 86400),
             mirror_resync=_float(env, "IM_MIRROR_RESYNC", defaults.mirror_resync, 0.0, 86400.0),
+            command_record_days=_float(env, "IM_COMMAND_RECORD_DAYS", 7.0, 0.01, 3650.0),
             batch_wait=_float(env, "IM_BATCH_WAIT", 0.05, 0.001, 10.0),
             max_deliver=_int(env, "IM_MAX_DELIVER", 5, 1, 100),
             retry_backoff=_float(env, "IM_RETRY_BACKOFF", 0.5, 0.0, 300.0),
@@ -123,7 +133,15 @@ class Settings:
             nats_user=env.get("IM_NATS_USER") or None,
             nats_password=env.get("IM_NATS_PASSWORD") or None,
             nats_creds=env.get("IM_NATS_CREDS") or None,
+            nats_inbox_prefix=env.get("IM_NATS_INBOX_PREFIX") or None,
+            actor_key=_hex(env, "IM_ACTOR_KEY"),
         )
+
+    @property
+    def inbox_prefix(self) -> str | None:
+        if self.nats_inbox_prefix:
+            return self.nats_inbox_prefix
+        return inbox_prefix(self.nats_user) if self.nats_user else None
 
     def nats_options(self) -> dict[str, object]:
         opts: dict[str, object] = {}
@@ -132,4 +150,24 @@ class Settings:
         elif self.nats_user:
             opts["user"] = self.nats_user
             opts["password"] = self.nats_password or ""
+        if self.inbox_prefix:
+            opts["inbox_prefix"] = self.inbox_prefix
         return opts
+
+
+def inbox_prefix(user: str) -> str:
+    """The inbox prefix of a NATS user: the only `_INBOX…` subjects it may subscribe to."""
+    return f"_INBOX_{user}"
+
+
+def _hex(env: Mapping[str, str], name: str) -> bytes | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be hexadecimal, got {len(raw)} characters") from None
+    if len(key) < 32:
+        raise SettingsError(f"{name} must hold at least 32 bytes (64 hex digits)")
+    return key

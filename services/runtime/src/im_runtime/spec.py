@@ -157,8 +157,14 @@ class ServiceSpec:
     # publishes those answers and, each time it starts, a `ReferralTopicsDeclared` with
     # these topics, from which counselling learns who owns which topic.
     referral_topics: tuple[str, ...] = ()
+    # Commands whose replies carry personal data -> the field (anywhere in the reply) that
+    # names the person: the gateway writes an audit entry for every person such a reply
+    # names, on every route, as for the aggregated views. Announced in its presence.
+    personal_reads: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if unknown := set(self.personal_reads) - {c.name for c in self.commands}:
+            raise ValueError(f"{self.name}: personal_reads names no command {sorted(unknown)}")
         if not self.referral_topics:
             return
         msgspec.convert(list(self.referral_topics), list[Topic])  # each a valid topic

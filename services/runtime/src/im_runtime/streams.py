@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import logging
 from typing import Any
 
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from contracts import subjects
+
+log = logging.getLogger("im.streams")
 
 
 def event_stream(service: str, replicas: int, duplicate_window: float) -> StreamConfig:
@@ -27,10 +32,18 @@ def dlq_stream(replicas: int) -> StreamConfig:
                         storage=StorageType.FILE, num_replicas=replicas)
 
 
+# Operators' events: each one small (counselling takes at most 64 KiB), the stream bounded
+# so that one operator's flood cannot fill the disk; when full, new messages are refused
+# (the publisher gets an error) and nothing stored is dropped.
+OPS_MAX_MSG_SIZE = 64 * 1024
+OPS_MAX_BYTES = 1024 ** 3
+
+
 def ops_stream(replicas: int, duplicate_window: float) -> StreamConfig:
     return StreamConfig(name=subjects.OPS_STREAM, subjects=[subjects.OPS_SUBJECTS],
                         storage=StorageType.FILE, num_replicas=replicas,
-                        duplicate_window=duplicate_window)
+                        duplicate_window=duplicate_window, max_msg_size=OPS_MAX_MSG_SIZE,
+                        max_bytes=OPS_MAX_BYTES, discard=DiscardPolicy.NEW)
 
 
 def feedback_stream(replicas: int, duplicate_window: float) -> StreamConfig:
@@ -48,12 +61,36 @@ def for_source(source: str, replicas: int, duplicate_window: float) -> StreamCon
     return event_stream(source, replicas, duplicate_window)
 
 
+# A new stream starts at sequence 2, so that its head can always be compacted without
+# losing a message: an erasure then drops the stream's state file (which lists every
+# subject, resident ids included) at once instead of within nats-server's 2-minute flush
+# (docs/privacy.md). Only on creation: raising `first_seq` on an existing stream makes
+# nats-server purge it up to that sequence at its next start.
+FIRST_SEQ = 2
+
+
 async def ensure(js: JetStreamContext, config: StreamConfig) -> None:
     assert config.name
     try:
         await js.stream_info(config.name)
     except NotFoundError:
-        await js.add_stream(config)
+        await js.add_stream(dataclasses.replace(config, first_seq=config.first_seq or FIRST_SEQ))
+
+
+async def found(js: JetStreamContext, name: str, every: float = 1.0) -> None:
+    """Wait until another's stream exists (a service with a NATS user may create only
+    its own; the admin's provisioning or the owner creates the rest)."""
+    said = False
+    while True:
+        try:
+            await js.stream_info(name)
+            return
+        except NotFoundError:
+            if not said:
+                log.warning("waiting for stream %s (created by its owner or by "
+                            "`python -m im_cli.natsauth provision`)", name)
+                said = True
+            await asyncio.sleep(every)
 
 
 async def names(nc: Any) -> list[str]:

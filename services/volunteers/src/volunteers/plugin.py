@@ -39,6 +39,7 @@ spec = ServiceSpec(
         Handles("end_match", c.EndMatch, commands.end_match, c.MatchView),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
+    personal_reads={"get_volunteer": "volunteer_id"},  # audited by the gateway
     indexes={
         store.VOLUNTEERS: [],
         store.MATCHES: [IndexModel("resident_id"), IndexModel("volunteer_id")],

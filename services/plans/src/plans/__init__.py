@@ -1,0 +1,1 @@
+"""Integration plans: goals per household and member, moved forward by events."""
