@@ -186,6 +186,11 @@ def gateway_permissions() -> Permissions:
         allow_responses=True)
 
 
+# What one operator's account may hold at once: a case system needs a few connections and
+# subscriptions; no event of theirs is larger than counselling takes (64 KiB).
+OPERATOR_LIMITS = {"max_connections": 16, "max_subscriptions": 256, "max_payload": 64 * 1024}
+
+
 def operator_account(operator_id: str) -> str:
     return f"OP_{subj.token(operator_id, 'operator id')}"
 
@@ -273,7 +278,8 @@ def render(users_: Iterable[User], passwords: Mapping[str, str] | None = None) -
         lines += ["    ]", "    imports: ["]
         for subject, _ in operator_exports(op):
             lines.append(f"      {{service: {{account: {ACCOUNT}, subject: {_q(subject)}}}}}")
-        lines += ["    ]", "  }"]
+        limits = ", ".join(f"{k}: {v}" for k, v in OPERATOR_LIMITS.items())
+        lines += ["    ]", f"    limits: {{{limits}}}", "  }"]
     lines += ["}", ""]
     return "\n".join(lines)
 
@@ -358,10 +364,22 @@ async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
     for config in stream_configs(installed() if specs is None else specs, replicas,
                                  duplicate_window):
         await streams.ensure(js, config)  # type: ignore[arg-type]
+    await _bound_ops(js, streams.ops_stream(replicas, duplicate_window))
     for op in operators:
         await js.add_consumer(subj.FEEDBACK_STREAM, ConsumerConfig(
             durable_name=feedback_consumer(op), filter_subject=subj.feedback_of(op),
             ack_policy=AckPolicy.EXPLICIT))
+
+
+async def _bound_ops(js: object, wanted: object) -> None:
+    """An operators' stream created before it had limits gets them."""
+    import dataclasses
+
+    info = await js.stream_info(wanted.name)  # type: ignore[attr-defined]
+    have, limits = info.config, ("max_msg_size", "max_bytes", "discard")
+    if any(getattr(have, k) != getattr(wanted, k) for k in limits):
+        await js.update_stream(dataclasses.replace(  # type: ignore[attr-defined]
+            have, **{k: getattr(wanted, k) for k in limits}))
 
 
 async def _provision_main(operators: list[str]) -> None:

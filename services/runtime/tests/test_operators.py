@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from nats.js.errors import BadRequestError
 
 from contracts import subjects as subj
 from contracts import wrap
@@ -51,9 +52,19 @@ async def test_an_operator_event_is_stored_and_answered_on_its_feedback_subject(
     assert await probe.store.db["notes"].find_one({"_id": event_id}) is not None
 
 
-@pytest.mark.parametrize("case", ["other_source", "other_resident", "oversize"])
-async def test_untrusted_or_oversize_operator_events_are_dead_lettered(probe, nc, test_id,
-                                                                       case):
+async def test_oversize_operator_events_are_refused_by_the_operators_stream(probe, nc, test_id):
+    """IM_OPS takes at most 64 KiB a message (streams.OPS_MAX_MSG_SIZE): the operator's
+    publish fails with the reason and nothing reaches the service."""
+    js = nc.jetstream()
+    rid = f"r{test_id}"
+    event = wrap(Noted(resident_id=rid, text="y" * 70_000), source="op-a")
+    with pytest.raises(BadRequestError, match="message size exceeds maximum"):
+        await publish(js, "op-a", rid, "op-a", msgspec.json.encode(event))
+    assert await probe.store.db["notes"].count_documents({"resident_id": rid}) == 0
+
+
+@pytest.mark.parametrize("case", ["other_source", "other_resident"])
+async def test_untrusted_operator_events_are_dead_lettered(probe, nc, test_id, case):
     js = nc.jetstream()
     rid = f"r{test_id}"
     sub = await js.subscribe(subj.dead_letters_of("probe"), ordered_consumer=True,
@@ -66,9 +77,7 @@ async def test_untrusted_or_oversize_operator_events_are_dead_lettered(probe, nc
         event_id = await publish(js, "op-a", rid, "op-a", msgspec.json.encode(event))
         fragment = "subject names resident"
     else:
-        event = wrap(Noted(resident_id=rid, text="y" * 70_000), source="op-a")
-        event_id = await publish(js, "op-a", rid, "op-a", msgspec.json.encode(event))
-        fragment = "exceeds 65536"
+        raise AssertionError(case)
     dead = await next_dead(sub, event_id)
     assert fragment in dead.reason
     assert await probe.store.db["notes"].count_documents({"resident_id": rid}) == 0

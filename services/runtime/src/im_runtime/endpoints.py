@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from contracts import MAX_MESSAGE_BYTES, ErrorReply, Reply, ServiceSection
-from im_runtime import failpoints, tracing
+from im_runtime import failpoints, processed, tracing
 from im_runtime.errors import ConcurrencyConflict, DomainError
 from im_runtime.metrics import Metrics
 from im_runtime.outbox import OutboxRelay
@@ -79,23 +79,25 @@ class CommandEndpoint:
             return None
 
     async def _handle(self, command: Any) -> bytes:
+        key, digest = processed.command_key(self.route.name, command), processed.request_digest(
+            command)
         for attempt in range(MAX_CONFLICT_RETRIES):
             # A command id is new as a rule: the first attempt does not look it up, since
             # the unique processed id stops a repeat at the commit (a conflict: the next
             # attempt looks up), and a repeat the handler refuses is looked up then.
             if attempt:  # instances racing for one document: back off, jittered
                 await asyncio.sleep(random.uniform(0, 0.005 * 2 ** attempt))
-                if (stored := await self._answered(command.command_id)) is not None:
+                if (stored := await self._answered(key, digest)) is not None:
                     return stored
             uow = self.store.unit_of_work(self.service)
             try:
                 reply: Reply = await self.route.handler(command, uow)
             except Exception:
-                if not attempt and (stored := await self._answered(command.command_id)):
+                if not attempt and (stored := await self._answered(key, digest)):
                     return stored
                 raise
             encoded = _ENC.encode(reply)
-            uow.mark_processed(command.command_id, encoded)
+            uow.mark_processed(key, processed.pack(digest, encoded))
             try:
                 entries = await uow.commit()
             except ConcurrencyConflict:
@@ -110,12 +112,18 @@ class CommandEndpoint:
         raise DomainError("the data changed under this command too often; try again",
                           code="conflict")
 
-    async def _answered(self, command_id: str) -> bytes | None:
-        """The reply given when this command was handled before (None: never handled, or
-        its reply was forgotten on an erasure)."""
-        done = await self.store.processed_ids([command_id])
-        reply = done.get(command_id)
-        return bytes(reply) if reply is not None else None
+    async def _answered(self, key: str, digest: bytes) -> bytes | None:
+        """The reply given when this caller sent this command before (None: never handled,
+        or its reply was forgotten on an erasure); a conflict when the id was used for
+        another request (im_runtime.processed)."""
+        stored = (await self.store.processed_ids([key])).get(key)
+        if stored is None:
+            return None
+        was, reply = processed.unpack(bytes(stored))
+        if was != digest:
+            raise DomainError("this command_id was already used for another request; "
+                              "send a new command_id", code="conflict")
+        return reply
 
 
 class ReadEndpoint(CommandEndpoint):

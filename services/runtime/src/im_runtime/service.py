@@ -15,7 +15,7 @@ from nats.js.api import ConsumerConfig
 
 from contracts import about_resident, event_parts, utcnow
 from contracts import subjects as subj
-from im_runtime import actors, privacy, replay, retention, streams
+from im_runtime import actors, privacy, processed, replay, retention, streams
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
 from im_runtime.endpoints import CommandEndpoint, QueryEndpoint, ReadEndpoint, server_span
@@ -156,6 +156,8 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self.sync.resync_every(s.mirror_resync)))
         if self.spec.retention and s.retention_interval > 0:
             self._tasks.append(asyncio.create_task(self._retention_schedule()))
+        self._tasks.append(asyncio.create_task(processed.expire_every(
+            self.store, s.command_record_days)))
         self._ready = True
         log.info("service ready", extra={
             "service": self.spec.name, "version": self.spec.version,

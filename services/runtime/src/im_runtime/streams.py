@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from contracts import subjects
@@ -32,10 +32,18 @@ def dlq_stream(replicas: int) -> StreamConfig:
                         storage=StorageType.FILE, num_replicas=replicas)
 
 
+# Operators' events: each one small (counselling takes at most 64 KiB), the stream bounded
+# so that one operator's flood cannot fill the disk; when full, new messages are refused
+# (the publisher gets an error) and nothing stored is dropped.
+OPS_MAX_MSG_SIZE = 64 * 1024
+OPS_MAX_BYTES = 1024 ** 3
+
+
 def ops_stream(replicas: int, duplicate_window: float) -> StreamConfig:
     return StreamConfig(name=subjects.OPS_STREAM, subjects=[subjects.OPS_SUBJECTS],
                         storage=StorageType.FILE, num_replicas=replicas,
-                        duplicate_window=duplicate_window)
+                        duplicate_window=duplicate_window, max_msg_size=OPS_MAX_MSG_SIZE,
+                        max_bytes=OPS_MAX_BYTES, discard=DiscardPolicy.NEW)
 
 
 def feedback_stream(replicas: int, duplicate_window: float) -> StreamConfig:
