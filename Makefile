@@ -5,7 +5,7 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 PYTEST_ARGS ?=
 
-.PHONY: install browser run test lint demo bench clean
+.PHONY: install browser run test faults lint demo bench clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -27,6 +27,12 @@ browser:
 
 test: install browser
 	$(UV) run pytest $(PYTEST_ARGS)
+
+# The fault suite (tests/faults, docs/reliability.md): real processes killed, servers
+# stopped; every case prints what it counted (also appended to var/faults.jsonl). The
+# quick cases also run in `make test`; the long ones (marked slow) only here (~12 min).
+faults: install
+	$(UV) run pytest tests/faults -m "slow or not slow" -s -q $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run ruff check .

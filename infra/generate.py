@@ -218,7 +218,7 @@ def compose(specs: dict[str, Any]) -> dict[str, Any]:
                         "IM_GATEWAY_KEY": _env_ref("IM_GATEWAY_KEY")},
         "ports": [f"{GATEWAY_PORT}:{GATEWAY_PORT}"],
         "depends_on": ready,  # its audit log is in im_gateway, as user `gateway`
-        "healthcheck": {"test": _probe("/health", GATEWAY_PORT), "interval": "10s",
+        "healthcheck": {"test": _probe("/readyz", GATEWAY_PORT), "interval": "10s",
                         "timeout": "3s", "retries": 3, "start_period": "10s"},
         "restart": "unless-stopped",
     }
@@ -341,7 +341,7 @@ def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
               {"name": "IM_GATEWAY_KEY", "valueFrom": {"secretKeyRef": {
                   "name": "im-gateway", "key": "IM_GATEWAY_KEY"}}}]
     docs += [_deployment("gateway", ["python", "-m", "gateway"], gw_env, GATEWAY_PORT,
-                         GATEWAY_RESOURCES, "/health", "/health"),
+                         GATEWAY_RESOURCES, "/livez", "/readyz"),
              _service("gateway", GATEWAY_PORT), _pdb("gateway")]
     return docs
 

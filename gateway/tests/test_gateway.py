@@ -34,17 +34,35 @@ async def test_health_is_ok_when_connected(client):
     assert r.json() == {"status": "ok"}
 
 
+async def test_live_and_ready_when_connected(client):
+    assert (await client.get("/livez")).json() == {"status": "ok"}
+    r = await client.get("/readyz")
+    assert (r.status_code, r.json()) == (200, {"status": "ok"})
+
+
 async def test_health_is_503_without_nats(settings, kit):
     dead = replace(settings, nats_url=f"nats://127.0.0.1:{free_port()}")
     async with kit.gateway_for(dead, connect_wait=0.0) as g:
         r = await g.client.get("/health")
         assert r.status_code == 503
         assert r.json()["status"] == "unavailable"
+        # not ready, but alive: Kubernetes must not restart it for a NATS outage
+        r = await g.client.get("/readyz")
+        assert r.status_code == 503 and "not connected" in r.json()["detail"]
+        assert (await g.client.get("/livez")).status_code == 200
         assert (await g.get("/api/v1/services")).status_code == 503
         r = await g.get("/api/v1/stats")
         assert r.status_code == 503 and r.json()["details"]["service"] == "bus"
         r = await g.post("/api/v1/commands/housing/list_sites", {})
         assert r.status_code == 503
+
+
+async def test_not_ready_without_its_database(settings, kit):
+    gone = replace(settings, mongo_url=f"mongodb://127.0.0.1:{free_port()}/?directConnection=true")
+    async with kit.gateway_for(gone) as g:
+        r = await g.client.get("/readyz")
+        assert r.status_code == 503 and r.json()["detail"].startswith("database unreachable")
+        assert (await g.client.get("/livez")).status_code == 200
 
 
 async def test_services_needs_a_token(client):

@@ -179,3 +179,17 @@ def test_grafana_dashboard_shows_the_runtime_metrics() -> None:
                    "im_events_dead_lettered_total", "im_handler_seconds_bucket",
                    "im_gateway_request_seconds_bucket", "im_gateway_missing_sections_total"):
         assert metric in exprs
+
+
+def test_probes_keep_a_bus_outage_from_restarting_pods(manifests: list[dict[str, Any]]) -> None:
+    """Liveness restarts a pod, readiness only takes it out of the load balancer: a NATS or
+    database outage must make pods unready, never restart them (issue 19)."""
+    probes = {d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]
+              for d in manifests if d["kind"] == "Deployment"}
+    gateway = probes.pop("gateway")
+    assert gateway["livenessProbe"]["httpGet"]["path"] == "/livez"
+    assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert probes
+    for container in probes.values():
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/ready"

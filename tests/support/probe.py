@@ -6,6 +6,7 @@ It consumes `im.tester.pinged.v1` events, keeps a counter per resident and emits
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Any
 
@@ -21,6 +22,7 @@ class Pinged(EventData, frozen=True, kw_only=True, tag="im.tester.pinged.v1"):
     by: int = 1
     fail_times: int = 0
     reject: bool = False
+    die: bool = False  # the handler ends the process (a poison message, tests/faults)
 
     def resident_key(self) -> str | None:
         return self.resident_id
@@ -92,6 +94,8 @@ async def _add(uow: UnitOfWork, resident_id: str, by: int) -> int:
 
 async def on_pinged(event: CloudEvent[Pinged], uow: UnitOfWork) -> None:
     attempts[event.id] += 1
+    if event.data.die:
+        os._exit(13)
     if event.data.reject:
         raise Reject("this ping asks to be rejected")
     if attempts[event.id] <= event.data.fail_times:

@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         raise CliError(str(exc)) from exc
     replicas = int(os.environ.get("IM_STREAM_REPLICAS", "1"))
-    asyncio.run(ServiceRuntime(spec, settings, stream_replicas=replicas).run_forever())
-    return 0
+    # Non-zero when the bus connection closed for good (the supervisor restarts it).
+    return asyncio.run(ServiceRuntime(spec, settings, stream_replicas=replicas).run_forever())
 
 
 def services(args: argparse.Namespace) -> int:

@@ -1,8 +1,10 @@
 """`im up`: the embedded stack on one machine.
 
 A real nats-server (JetStream) and nx-27017 (MongoDB wire protocol), then every
-installed service and the gateway as supervised child processes; data and logs under
-`--var`. Ctrl-C or SIGTERM stops the services, then the gateway, then the servers."""
+installed service and the gateway, all supervised child processes: one that exits or is
+killed is reaped and started again (the servers on the same store, within a second or
+so; the services wait for them meanwhile). Data and logs under `--var`. Ctrl-C or
+SIGTERM stops the services, then the gateway, then the servers."""
 
 from __future__ import annotations
 
@@ -23,9 +25,11 @@ from im_cli.embedded import (
     MongoWireServer,
     NatsServer,
     PortInUse,
+    Server,
     ServerFailed,
     check_free,
     env_with,
+    port_open,
 )
 from im_cli.firstadmin import FIRST_ADMIN, first_admin
 from im_cli.supervisor import Backoff, Supervisor
@@ -203,17 +207,45 @@ def banner(plan: Plan, nats_url: str, mongo_url: str, healthy: bool,
     return "\n".join(lines)
 
 
-async def supervise(plan: Plan, nats_url: str, mongo_url: str,
+def add_servers(sup: Supervisor, servers: list[Server]) -> None:
+    """The servers first: groups stop in reverse, so they stop last."""
+    for server in servers:
+        server.workdir.mkdir(parents=True, exist_ok=True)
+        sup.add(server.name, server.command(), log_path=server.log_path, group="servers")
+
+
+async def until_listening(sup: Supervisor, server: Server, timeout: float = 20.0) -> None:
+    """Until `server` accepts connections; ServerFailed if its first start fails."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    child = sup.child(server.name)
+    while not port_open(server.port):
+        if child.exits:
+            raise ServerFailed(f"{server.name} exited with {child.exits[0]}; "
+                               f"see {server.log_path}")
+        if loop.time() > deadline:
+            raise ServerFailed(f"{server.name} did not open port {server.port} in {timeout}s; "
+                               f"see {server.log_path}")
+        await asyncio.sleep(0.05)
+
+
+async def supervise(plan: Plan, servers: list[Server], nats_url: str, mongo_url: str,
                     health_timeout: float = 30.0,
-                    creds: Callable[[str], dict[str, str]] | None = None) -> None:
+                    creds: Callable[[str], dict[str, str]] | None = None,
+                    auth: natsauth.Embedded | None = None) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sup = Supervisor(Backoff(initial=0.5, cap=30.0, stable_after=30.0), stop_timeout=10.0)
-    add_children(sup, plan, nats_url, mongo_url, creds)
+    add_servers(sup, servers)
     await sup.start()
     try:
+        for server in servers:
+            await until_listening(sup, server)
+        if auth is not None:
+            await _provision(nats_url, auth)
+        add_children(sup, plan, nats_url, mongo_url, creds)
         deadline = loop.time() + health_timeout
         healthy = False
         while not stop.is_set() and loop.time() < deadline:
@@ -233,22 +265,19 @@ async def supervise(plan: Plan, nats_url: str, mongo_url: str,
             loop.remove_signal_handler(sig)
 
 
-def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
-    """The streams and the operators' feedback consumers (admin user); tell where the
-    passwords are."""
+async def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
+    """The streams every service finds (each creates only its own) and the operators'
+    feedback consumers (admin user); tell where the passwords are."""
     import nats
 
     from im_cli import natsauth
 
-    async def go() -> None:
-        nc = await nats.connect(nats_url, user=natsauth.ADMIN,
-                                password=auth.passwords[natsauth.ADMIN])
-        try:
-            await natsauth.provision(nc, auth.operators)
-        finally:
-            await nc.close()
-
-    asyncio.run(go())  # the streams every service finds (each creates only its own)
+    nc = await nats.connect(nats_url, user=natsauth.ADMIN,
+                            password=auth.passwords[natsauth.ADMIN])
+    try:
+        await natsauth.provision(nc, auth.operators)
+    finally:
+        await nc.close()
     print("im up: NATS requires a user: passwords in nats/passwords.json under --var "
           f"(operators: {', '.join(auth.operators) or 'none; set IM_OPERATORS'})", flush=True)
 
@@ -302,25 +331,14 @@ def run(args: argparse.Namespace) -> int:
 
     ensure_key_file(plan.key_file)
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    started: list[NatsServer | MongoWireServer] = []
     try:
-        for server in (natsd, mongod):
-            server.start()
-            started.append(server)
-        if auth is not None:
-            _provision(natsd.url, auth)
-        asyncio.run(supervise(plan, natsd.url, mongod.url,
-                              creds=auth.client_env if auth else None))
+        asyncio.run(supervise(plan, [natsd, mongod], natsd.url, mongod.url,
+                              creds=auth.client_env if auth else None, auth=auth))
     except (KeyboardInterrupt, _Terminated):
         print("im up: interrupted while starting; stopping", flush=True)
     except (ServerFailed, PortInUse) as exc:
         raise CliError(str(exc)) from exc
     finally:
-        # Shutting down: further Ctrl-C / SIGTERM must not cut the servers' stop short.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for server in reversed(started):
-            server.stop()
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     print("im up: stopped", flush=True)

@@ -18,7 +18,7 @@ from gateway.observe import GatewayMetrics, metrics_endpoint, observed
 from gateway.routes.audit import audit_log
 from gateway.routes.commands import ROUTES as COMMAND_ROUTES
 from gateway.routes.erasure import ROUTES as ERASURE_ROUTES
-from gateway.routes.health import health
+from gateway.routes.health import health, livez, readyz
 from gateway.routes.index import home, index
 from gateway.routes.lists import list_residents, list_sites
 from gateway.routes.services import list_services
@@ -62,9 +62,10 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     wait = config.connect_wait if connect_wait is None else connect_wait
     metrics = GatewayMetrics()
     return Litestar(
-        route_handlers=[home, index, health, metrics_endpoint, list_services, resident, site, stats,
-                        list_sites, list_residents, audit_log, *COMMAND_ROUTES, *ERASURE_ROUTES,
-                        *SIGNIN_ROUTES, *USER_ROUTES, *WEB_ROUTES],
+        route_handlers=[home, index, health, livez, readyz, metrics_endpoint, list_services,
+                        resident, site, stats, list_sites, list_residents, audit_log,
+                        *COMMAND_ROUTES, *ERASURE_ROUTES, *SIGNIN_ROUTES, *USER_ROUTES,
+                        *WEB_ROUTES],
         middleware=[observed(metrics)],
         before_send=[hardened],
         request_max_body_size=MAX_BODY_BYTES,

@@ -2,18 +2,24 @@
 
 The first connect is awaited for a short while so the gateway normally answers as
 connected from its first request; when NATS is not (yet) reachable the gateway still
-starts, answers 503 on /health, and keeps trying in the background."""
+starts, answers 503 on /health and /readyz, and keeps trying in the background, as it
+does after losing the connection (reconnecting for ever, im_runtime.connection). Should
+nats-py close the connection for good anyway, /livez fails and the process ends itself
+(SIGTERM), so that its supervisor starts a new one."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
 from nats.aio.client import Client
 
+from im_runtime.connection import reconnect_options, servers
 from im_runtime.settings import Settings
 
 log = logging.getLogger("im.gateway")
@@ -26,6 +32,8 @@ class Bus:
         self.nc = Client()
         self._connecting: asyncio.Task[None] | None = None
         self._last_error = ""
+        self._closing = False
+        self.lost = False  # the connection closed for good (not by close())
 
     @property
     def connected(self) -> bool:
@@ -44,10 +52,17 @@ class Bus:
             log.warning("nats: %s", text)
         self._last_error = text
 
+    async def _on_closed(self) -> None:
+        if self._closing:
+            return
+        self.lost = True
+        log.error("NATS connection closed for good; ending the gateway so it is restarted")
+        os.kill(os.getpid(), signal.SIGTERM)
+
     async def _connect(self) -> None:
         await self.nc.connect(
-            self.settings.nats_url, name="im-gateway", connect_timeout=2,
-            reconnect_time_wait=1, max_reconnect_attempts=-1, error_cb=self._on_error,
+            servers(self.settings.nats_url), name="im-gateway", error_cb=self._on_error,
+            **reconnect_options(on_closed=self._on_closed),
             **self.settings.nats_options())  # type: ignore[arg-type]
         self._last_error = ""
         log.info("connected to %s", self.settings.nats_url)
@@ -57,6 +72,7 @@ class Bus:
         await asyncio.wait([self._connecting], timeout=self.first_wait)
 
     async def close(self) -> None:
+        self._closing = True
         task = self._connecting
         if task is not None:
             # nats-py can swallow one cancellation while it tidies up after a failed

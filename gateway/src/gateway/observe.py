@@ -25,7 +25,7 @@ from im_runtime import tracing
 # The access log: the route template, never the path or query (ids, names searched for).
 access = logging.getLogger("im.gateway.access")
 # Probes and scrapes every few seconds would bury the requests worth a trace.
-UNTRACED = frozenset({"/health", "/metrics"})
+UNTRACED = frozenset({"/health", "/livez", "/readyz", "/metrics"})
 _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate"})
 
 

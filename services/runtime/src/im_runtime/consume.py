@@ -1,6 +1,11 @@
 """Idempotent batch consumption of events: decode strictly, skip ids already handled,
 run the handlers in one unit of work, commit once, then ack; retry with backoff,
-and dead-letter what is malformed, rejected or keeps failing."""
+and dead-letter what is malformed, rejected or keeps failing.
+
+A database or bus that does not answer is nobody's fault: such a batch raises
+`Unavailable` (the pull loop holds it and tries again) instead of counting toward the
+messages' deliveries. A message delivered ISOLATE_FROM times may be the one that kills
+the process: it is handled on its own, after its attempt is recorded."""
 
 from __future__ import annotations
 
@@ -24,10 +29,15 @@ from im_runtime.metrics import Metrics
 from im_runtime.outbox import OutboxRelay
 from im_runtime.privacy import ErasedKeys
 from im_runtime.spec import EventHandler
+from im_runtime.transient import Unavailable, is_transient
 from im_runtime.unit_of_work import Carried
 
 log = logging.getLogger("im.consume")
 MAX_CONFLICT_RETRIES = 8
+# From this delivery on a message is handled alone: twice in a batch that never settled
+# (a process that died, a poison message among others) is enough suspicion.
+ISOLATE_FROM = 3
+ATTEMPTS = "im_attempts"  # attempts at messages handled alone, by event id
 
 
 @dataclass
@@ -38,6 +48,7 @@ class Batch:
     started: float
     uow: Any = None
     failed: dict[int, Exception] = field(default_factory=dict)
+    attempts: dict[int, int] = field(default_factory=dict)  # counted here, not by NATS
 
     def carried(self) -> Carried:
         return self.uow.carried() if self.uow is not None else {}
@@ -79,6 +90,42 @@ class EventConsumer:
         skipped) and run its handlers; nothing is committed. `carried`: what the batch
         before will have committed, for a batch prepared while that one commits."""
         started = time.perf_counter()
+        batch = Batch(await self._screen(msgs), started)
+        if batch.todo:
+            batch.uow, batch.failed = await self._handle(batch.todo, carried)
+        return batch
+
+    async def alone(self, msg: Msg) -> None:
+        """Handle and settle one message that came back ISOLATE_FROM times or more. The
+        attempt is recorded before the handlers run, so a message whose handler ends
+        the process is dead-lettered after max_deliver attempts, and only it."""
+        todo = await self._screen([msg])
+        if not todo:
+            return
+        tried = await self._record_attempt(todo[0][1].id) + ISOLATE_FROM - 1
+        if tried >= self.max_deliver:
+            await self.dead.send(msg, f"died: the process ended or stalled {tried} times "
+                                      "while handling it", "died")
+            return
+        batch = Batch(todo, time.perf_counter(), attempts={id(msg): tried + 1})
+        batch.uow, batch.failed = await self._handle(todo, None)
+        await self.finish(batch)
+
+    async def _record_attempt(self, event_id: str) -> int:
+        """Attempts recorded before this one (committed before the handler runs)."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            uow = self.store.unit_of_work(self.service)
+            doc = await uow.get(ATTEMPTS, event_id) or {"_id": event_id, "n": 0}
+            tried = int(doc["n"])
+            uow.put(ATTEMPTS, {**doc, "n": tried + 1})
+            try:
+                await uow.commit()
+            except ConcurrencyConflict:
+                continue
+            return tried
+        raise Unavailable(f"could not record an attempt at {event_id}")
+
+    async def _screen(self, msgs: list[Msg]) -> list[tuple[Msg, CloudEvent[Any]]]:
         todo: list[tuple[Msg, CloudEvent[Any]]] = []
         for msg in msgs:
             try:
@@ -97,11 +144,7 @@ class EventConsumer:
             await msg.ack()
         # A first delivery is almost never a duplicate: skip the look-up and let the
         # unique processed id in the commit catch the rare one (then look up and retry).
-        todo = await self._skip_seen(todo, any(_redelivered(m) for m, _ in todo))
-        batch = Batch(todo, started)
-        if todo:
-            batch.uow, batch.failed = await self._handle(todo, carried)
-        return batch
+        return await self._skip_seen(todo, any(deliveries(m) > 1 for m, _ in todo))
 
     async def redo(self, batch: Batch) -> None:
         """Run the handlers again from what is committed: the batch before did not
@@ -125,11 +168,15 @@ class EventConsumer:
                     uow, failed = await self._handle(todo, None)
                 wrote_events = bool(await uow.commit())
                 break
+            except Unavailable:
+                raise
             except ConcurrencyConflict as exc:
                 self.metrics.conflicts.labels(self.service, "event_batch").inc()
                 log.info("batch conflicted, retrying", extra={"attempt": attempt, "why": str(exc)})
                 uow, as_prepared = None, False
-            except Exception:
+            except Exception as exc:
+                if is_transient(exc):
+                    raise Unavailable(f"commit failed: {type(exc).__name__}: {exc}") from exc
                 log.exception("batch commit failed; redelivering")
                 for msg, _ in todo:
                     await msg.nak(delay=self.backoff)
@@ -143,7 +190,8 @@ class EventConsumer:
             self.relay.notify()
         for msg, event in todo:
             if id(msg) in failed:  # nats Msg is an unhashable dataclass: key by identity
-                await self._failed(msg, event, failed[id(msg)])
+                await self._failed(msg, event, failed[id(msg)],
+                                   batch.attempts.get(id(msg)) or deliveries(msg))
             else:
                 self.metrics.consumed.labels(self.service, event.type).inc()
                 await msg.ack()
@@ -184,6 +232,8 @@ class EventConsumer:
                 if event.type not in self.idempotent or uow.emitted > emitted:
                     uow.mark_processed(event.id)
             except Exception as exc:
+                if is_transient(exc):  # the whole batch waits; no message is to blame
+                    raise Unavailable(f"{type(exc).__name__}: {exc}") from exc
                 uow.rollback_to(point)
                 failed[id(msg)] = exc
             if loads is not None and event.subject:
@@ -205,19 +255,19 @@ class EventConsumer:
                 log.warning("prefetch failed; handlers will read",
                             extra={"collection": collection, "why": str(exc)})
 
-    async def _failed(self, msg: Msg, event: CloudEvent[Any], exc: Exception) -> None:
+    async def _failed(self, msg: Msg, event: CloudEvent[Any], exc: Exception,
+                      attempts: int) -> None:
         self.metrics.failed.labels(self.service, event.type).inc()
         reason = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, Reject):
             await self.dead.send(msg, f"rejected: {exc}", "rejected")
             return
-        deliveries = msg.metadata.num_delivered
-        if deliveries >= self.max_deliver:
-            await self.dead.send(msg, f"failed {deliveries} times: {reason}", "failed")
+        if attempts >= self.max_deliver:
+            await self.dead.send(msg, f"failed {attempts} times: {reason}", "failed")
             return
         log.warning("handler failed, will retry", extra={"type": event.type, "id": event.id,
-                                                         "deliveries": deliveries, "why": reason})
-        await msg.nak(delay=self.backoff * 2 ** (deliveries - 1))
+                                                         "attempts": attempts, "why": reason})
+        await msg.nak(delay=self.backoff * 2 ** (attempts - 1))
 
 
 def _traced(service: str, msg: Msg, event: CloudEvent[Any]) -> AbstractContextManager[Any]:
@@ -231,11 +281,13 @@ def _traced(service: str, msg: Msg, event: CloudEvent[Any]) -> AbstractContextMa
                                         subj.template(msg.subject)})
 
 
-def _redelivered(msg: Msg) -> bool:
+def deliveries(msg: Msg) -> int:
     """From the ack subject's delivery count alone: `msg.metadata` parses all of it (and a
-    timestamp), a measurable share of consuming a batch."""
+    timestamp), a measurable share of consuming a batch. 2 when it cannot be read."""
     if not msg.reply or not msg.reply.startswith("$JS.ACK."):
-        return True
+        return 2
     tokens = msg.reply.split(".")
     at = 4 if len(tokens) == 9 else Msg.Ack.NumDelivered  # v1 or v2 (domain, account) form
-    return len(tokens) <= at or tokens[at] != "1"
+    if len(tokens) <= at or not tokens[at].isdigit():
+        return 2
+    return int(tokens[at])

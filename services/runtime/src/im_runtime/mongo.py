@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from bson import BSON
+from bson import BSON, Binary
 from bson.codec_options import CodecOptions
 from pymongo import AsyncMongoClient, DeleteOne, IndexModel, InsertOne, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -30,17 +30,20 @@ from im_runtime.errors import ConcurrencyConflict
 from im_runtime.ids import naming
 from im_runtime.mirror import Mirror
 from im_runtime.reader import Reader
+from im_runtime.transient import is_transient
 from im_runtime.unit_of_work import Doc, OutboxEntry, UnitOfWork
 
 # PyMongo's DEBUG command log prints whole documents (personal data, free-text notes):
 # never below INFO, whatever the root level.
 logging.getLogger("pymongo.command").setLevel(logging.INFO)
+log = logging.getLogger("im.mongo")
 
 OUTBOX = "im_outbox"
 PROCESSED = "im_processed"
 ERASED = "im_erased"  # erasure keys of residents erased here: later events about them drop
 # Not mirrored: the outbox is the relay's, processed ids are looked up by id on retries.
-UNMIRRORED = frozenset({OUTBOX, PROCESSED})
+# (im_attempts: the consumer's own count of attempts at messages handled alone)
+UNMIRRORED = frozenset({OUTBOX, PROCESSED, "im_attempts"})
 _OPTIONS: CodecOptions[Any] = CodecOptions(tz_aware=True)
 
 
@@ -76,6 +79,9 @@ class MongoStore:
         hello = await self.client.admin.command("hello")
         # Multi-document transactions need a replica set or mongos.
         self._transactions = "setName" in hello or hello.get("msg") == "isdbgrid"
+        if not self._transactions:  # before anything else writes here
+            async with self._serialised():
+                pass
         await self.db[OUTBOX].create_index("seq")
         for collection, models in indexes.items():
             if models:
@@ -166,7 +172,11 @@ class MongoStore:
         return await self.db[OUTBOX].find({}).sort("seq", 1).limit(limit).to_list(None)
 
     async def remove_outbox(self, ids: list[str]) -> None:
-        await self.db[OUTBOX].delete_many({"_id": {"$in": ids}})
+        if self._transactions:
+            await self.db[OUTBOX].delete_many({"_id": {"$in": ids}})
+            return
+        async with self._serialised():  # never into a dead process's transaction
+            await self.db[OUTBOX].delete_many({"_id": {"$in": ids}})
 
     async def prepare(self, collections: list[str]) -> None:
         """nx-27017 only: a collection first created inside a transaction that aborts stays
@@ -190,19 +200,53 @@ class MongoStore:
         # transactions are SQLite savepoints on one connection per database, atomic but
         # not isolated, and they break when interleaved; so commits to one database are
         # serialised across processes with a file lock (docs/mongo-compat.md).
-        async with self._local_lock:
-            await asyncio.to_thread(fcntl.flock, self._lockfile(), fcntl.LOCK_EX)
-            try:
-                async with self.client.start_session() as session:
-                    try:
-                        txn = await session.start_transaction()
-                    except OperationFailure:  # a standalone mongod: no transactions at all
-                        yield None
-                        return
+        async with self._serialised():
+            async with self.client.start_session() as session:
+                try:
+                    txn = await session.start_transaction()
+                except OperationFailure:  # a standalone mongod: no transactions at all
+                    yield None
+                    return
+                self._mark(session)
+                try:
                     async with txn:
                         yield session
+                except BaseException as exc:
+                    if not is_transient(exc):  # aborted here: nothing left open
+                        self._mark(None)
+                    raise
+                self._mark(None)
+
+    @contextlib.asynccontextmanager
+    async def _serialised(self) -> AsyncIterator[None]:
+        """This database's commits one at a time across processes (a file lock), and
+        first the end of any transaction a process that died holding the lock left open.
+        nx-27017 0.8.1 keeps a dead client's transaction open, and later writes on the
+        database's one connection commit its half of a unit of work (found by the fault
+        suite: counters changed twice, events missing; docs/mongo-compat.md #17). The
+        lock file holds the session id of the transaction in progress."""
+        async with self._local_lock:
+            fd = self._lockfile()
+            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+            try:
+                orphan = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                if orphan:
+                    with contextlib.suppress(ValueError):  # (not hex: nothing to end)
+                        await self.client.admin.command(
+                            {"endSessions": [{"id": Binary(bytes.fromhex(orphan), 4)}]})
+                    os.ftruncate(fd, 0)
+                    log.warning("ended a transaction left open by a process that died",
+                                extra={"database": self._name})
+                yield
             finally:
-                fcntl.flock(self._lockfile(), fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _mark(self, session: AsyncClientSession | None) -> None:
+        """Record (or clear) the session whose transaction holds the lock."""
+        fd = self._lockfile()
+        os.ftruncate(fd, 0)
+        if session is not None:
+            os.pwrite(fd, bytes(session.session_id["id"]).hex().encode(), 0)
 
     def _lockfile(self) -> int:
         if self._lock_fd is None:

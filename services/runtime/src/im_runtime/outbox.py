@@ -1,5 +1,7 @@
 """Relays committed outbox entries to JetStream, oldest first. The event id goes out as
-Nats-Msg-Id, so an entry sent again after a crash is dropped by the stream's dedupe."""
+Nats-Msg-Id, so an entry sent again after a crash is dropped by the stream's dedupe.
+While the bus is away or a stream refuses (full), entries wait and the relay tries
+again by itself."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ from typing import Any
 from nats.js import JetStreamContext
 
 from im_runtime.metrics import Metrics
+from im_runtime.transient import is_transient
 
 log = logging.getLogger("im.outbox")
 BATCH = 500
+MAX_WAIT = 10.0  # seconds between attempts while publishing fails
 
 
 class OutboxRelay:
@@ -42,13 +46,30 @@ class OutboxRelay:
             log.exception("outbox flush on stop failed")
 
     async def _loop(self) -> None:
+        """Flush on every commit and every `interval`; after a failure (the bus away, a
+        stream full) wait longer each time, up to MAX_WAIT, and say so once, not on
+        every attempt. What is not sent stays in the outbox."""
+        failures = 0
         while True:
             try:
-                await self.flush()
-            except Exception:
-                log.exception("outbox relay failed; will retry")
+                sent = await self.flush()
+            except Exception as exc:
+                failures += 1
+                if failures == 1:
+                    log.warning("outbox relay cannot publish; entries wait in the outbox",
+                                extra={"why": f"{type(exc).__name__}: {exc}"})
+                elif not is_transient(exc) and failures % 20 == 0:
+                    log.error("outbox relay still cannot publish",
+                              extra={"why": f"{type(exc).__name__}: {exc}",
+                                     "attempts": failures})
+            else:
+                if failures:
+                    log.warning("outbox relay publishing again",
+                                extra={"sent": sent, "attempts": failures})
+                failures = 0
+            wait = min(MAX_WAIT, self._interval * 2 ** failures) if failures else self._interval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+                await asyncio.wait_for(self._wake.wait(), wait)
             self._wake.clear()
 
     async def flush(self) -> int:

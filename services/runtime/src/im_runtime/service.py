@@ -16,10 +16,11 @@ from nats.js.api import ConsumerConfig
 from contracts import about_resident, event_parts, utcnow
 from contracts import subjects as subj
 from im_runtime import actors, privacy, processed, replay, retention, streams
+from im_runtime.connection import EXIT_BUS_CLOSED, reconnect_options, servers
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
 from im_runtime.endpoints import CommandEndpoint, QueryEndpoint, ReadEndpoint, server_span
-from im_runtime.health import HealthServer
+from im_runtime.health import HealthServer, Readiness
 from im_runtime.metrics import Metrics
 from im_runtime.mirror_sync import MirrorSync
 from im_runtime.mongo import MongoStore
@@ -110,11 +111,17 @@ class ServiceRuntime:
         self.spec = privacy.effective(spec, self.store, self.settings.instance_id, self.erased)
         # FastStream logs every message at INFO ("Received"/"Processed"): that is per-message
         # work and noise, so its access log goes to DEBUG; our own logs say what matters.
-        self.broker = NatsBroker(self.settings.nats_url, graceful_timeout=10.0,
+        self.broker = NatsBroker(servers(self.settings.nats_url), graceful_timeout=10.0,
                                  log_level=logging.DEBUG,
+                                 **reconnect_options(on_closed=self._bus_closed),
                                  **broker_auth(self.settings))  # type: ignore[arg-type]
-        self.health = HealthServer(self.metrics.registry, lambda: self._ready)
+        self.readiness = Readiness(lambda: self._ready, self._nats_connected,
+                                   lambda: self.store.client.admin.command("ping"))
+        self.health = HealthServer(self.metrics.registry, self.readiness)
         self._ready = False
+        self.exit_code = 0
+        self._stopping = False
+        self._stop = asyncio.Event()
         self._micro: Any = None
         self.relay: OutboxRelay | None = None
         self._pulls: list[PullLoop] = []
@@ -125,6 +132,7 @@ class ServiceRuntime:
         s = self.settings
         await self.health.start(s.health_host, s.health_port)
         await self.store.start(self.spec.indexes, load=False)
+        self.readiness.start()
         await self.broker.connect()
         nc = self.broker.connection
         js = nc.jetstream()
@@ -200,11 +208,15 @@ class ServiceRuntime:
             # send yet (JetStream's default max_ack_pending is 1,000).
             config = consumer_config(consumer_name(spec.name, source),
                                      consumer_filters(spec, source, types),
-                                     ack_wait=s.ack_wait, max_deliver=s.max_deliver + 1,
+                                     ack_wait=s.ack_wait,
+                                     # The consumer counts attempts itself (transient
+                                     # errors and held batches do not count): no limit here.
+                                     max_deliver=-1,
                                      max_ack_pending=max(1000, 4 * s.batch_size))
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
             self._pulls.append(PullLoop(self.broker.connection, js, stream or "", config,
-                                        consumer, s.batch_size))
+                                        consumer, s.batch_size,
+                                        database=self.readiness.database_answers))
         for route in spec.commands:
             subject = subj.command(spec.name, route.name)
             check = actors.ActorCheck(s.actor_key, subject) if s.actor_key else None
@@ -253,8 +265,23 @@ class ServiceRuntime:
             except Exception:
                 log.exception("retention run failed; next run will try again")
 
+    def _nats_connected(self) -> bool:
+        nc = getattr(self.broker, "_connection", None)
+        return bool(nc is not None and nc.is_connected)
+
+    async def _bus_closed(self) -> None:
+        """nats-py gave up on the connection (it reconnects for ever otherwise): end the
+        process with EXIT_BUS_CLOSED so whatever supervises it starts it again."""
+        if self._stopping:
+            return
+        log.error("NATS connection closed; exiting so the supervisor restarts the service",
+                  extra={"service": self.spec.name, "exit_code": EXIT_BUS_CLOSED})
+        self.exit_code = EXIT_BUS_CLOSED
+        self._stop.set()
+
     async def stop(self) -> None:
         """Graceful drain: stop taking work, finish what is in hand, relay the outbox."""
+        self._stopping = True
         self._ready = False
         for task in self._tasks:
             task.cancel()
@@ -272,18 +299,25 @@ class ServiceRuntime:
         await self.erased.stop()
         await self.sync.stop()
         await self.broker.stop()
+        await self.readiness.stop()
         await self.store.close()
         await self.health.stop()
         log.info("service stopped", extra={"service": self.spec.name})
 
-    async def run_forever(self) -> None:
-        await self.start()
-        stop = asyncio.Event()
+    async def run_forever(self) -> int:
+        """Runs until SIGTERM/SIGINT (exit code 0) or until the bus connection closes
+        (EXIT_BUS_CLOSED); returns the exit code."""
+        await self.start()  # (a signal before this ends the process the default way)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        await self.stop()
+            loop.add_signal_handler(sig, self._stop.set)
+        await self._stop.wait()
+        if self.exit_code:  # the connection is gone: what is in hand comes back anyway
+            with contextlib.suppress(Exception, TimeoutError):
+                await asyncio.wait_for(self.stop(), 15.0)
+        else:
+            await self.stop()
+        return self.exit_code
 
 
 def _reply_handler(endpoint: Any, check: actors.ActorCheck | None = None) -> Any:
