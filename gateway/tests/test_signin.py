@@ -6,6 +6,7 @@ what is not its own, another user's session, forged and expired tokens."""
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import httpx
 import jwt
 import pytest
 
+from gateway import accounts as accounts_module
 from gateway import sessions as sessions_module
 from gateway.auth import Tokens
 from housing.plugin import spec as housing_spec
@@ -369,3 +371,28 @@ async def test_a_user_disabled_on_one_instance_is_out_on_another(world: World):
             == 401
 
     await eventually(out, timeout=2 * CHECK + 1, interval=0.05)
+
+
+async def test_old_sessions_and_failure_counts_are_tidied_away(world: World, monkeypatch):
+    username, password = await world.user("auditor")
+    s = await world.session(username, password)
+    assert (await s.post("/api/auth/logout")).status_code == 200
+    await world.client.post("/api/auth/login", json={"username": username, "password": "no!"})
+    sid = jwt.decode(s.token, options={"verify_signature": False})["sid"]
+    client, db = accounts_module.connect(world.gw.settings.mongo_url,
+                                         world.gw.settings.db_prefix)
+    try:
+        users = accounts_module.Accounts(db, attempts=5, lockout=timedelta(minutes=15))
+        sessions = sessions_module.Sessions(db, sessions_module.Lifetimes(
+            total=timedelta(hours=10), idle=timedelta(hours=1)))
+        await sessions.tidy()
+        assert await sessions.get(sid) is not None  # ended just now: kept
+        later = time.time() + sessions_module.KEEP_ENDED.total_seconds() + 86400 + 1
+        monkeypatch.setattr(sessions_module, "_now", lambda: later)
+        monkeypatch.setattr(accounts_module, "_now", lambda: later)
+        assert await sessions.tidy() >= 1
+        assert await sessions.get(sid) is None
+        assert await users.tidy() >= 1
+        assert await users.logins.find_one({"_id": username}) is None
+    finally:
+        await client.close()

@@ -399,3 +399,26 @@ async def test_register_for_a_programme_and_record_coaching(page: Page, stack: S
     await expect(page.locator(f'[data-employment="{hamid}"]')).to_contain_text(
         "Coaching sessions recorded: 2")
     assert await serious_violations(page) == []
+
+
+async def test_a_household_moves_out(page: Page, stack: Stack):
+    household = await stack.post("/api/v1/commands/housing/register_household", {
+        "members": [{"given_name": "Leyla", "family_name": "Aziz", "birth_year": 1992,
+                     "residence_status": "recognised_refugee", "arrival_date": "2026-03-01"}],
+        "site_id": stack.site, "on": "2026-03-02"})
+    leyla = household["resident_ids"][0]
+    before = await stack.occupancy(stack.site)
+    await page.goto(f"{stack.url}/dashboard/#/residents/{leyla}")
+    form = page.locator('[data-form="moveout"]')
+    await form.get_by_role("button", name="Record the move-out").click()  # no reason
+    await refused(page, "moveout", "reason", "This field is required.")
+    await form.get_by_label("Why it moves out").select_option("own_flat")
+    await form.get_by_role("button", name="Record the move-out").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        f"The household has moved out of {stack.site}.")
+    assert await stack.occupancy(stack.site) == before - 1
+    await expect(page.locator('[data-form="moveout"]')).to_have_count(0)
+    # no longer at her sites: the resident is no longer hers to see
+    await page.get_by_role("link", name="Back to the residents of the site").click()
+    await expect(page.get_by_label("Site", exact=True)).to_have_value(stack.site)
+    await expect(page.get_by_role("link", name="Aziz, Leyla")).to_have_count(0)

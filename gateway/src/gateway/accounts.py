@@ -20,6 +20,7 @@ from gateway.auth import Role
 from gateway.errors import ApiError
 
 USERS, LOGINS = "users", "logins"
+_now = time.time
 # The same shape as a housing staff id: a social worker signs in with hers.
 Username = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -123,7 +124,9 @@ class Accounts:
 
     async def failed(self, username: str) -> datetime | None:
         """Count a failed sign-in; the moment the name is locked until, once it is."""
-        await self.logins.update_one({"_id": username}, {"$inc": {"failures": 1}}, upsert=True)
+        await self.logins.update_one({"_id": username}, {"$inc": {"failures": 1},
+                                                         "$set": {"at": _now()}},
+                                     upsert=True)
         doc = await self.logins.find_one({"_id": username}) or {}
         if doc.get("failures", 0) < self.attempts:
             return None
@@ -134,6 +137,11 @@ class Accounts:
 
     async def unlock(self, username: str) -> None:
         await self.logins.delete_one({"_id": username})
+
+    async def tidy(self) -> int:
+        """Failure counts untouched for a day (their lock, if any, long over) are removed."""
+        return int((await self.logins.delete_many(
+            {"at": {"$lt": _now() - 86400}})).deleted_count)
 
 
 def _at(seconds: float) -> datetime:

@@ -62,7 +62,7 @@ class Bus:
     async def _connect(self) -> None:
         await self.nc.connect(
             servers(self.settings.nats_url), name="im-gateway", error_cb=self._on_error,
-            **reconnect_options(on_closed=self._on_closed),
+            **reconnect_options(on_closed=self._on_closed, closing=lambda: self._closing),
             **self.settings.nats_options())  # type: ignore[arg-type]
         self._last_error = ""
         log.info("connected to %s", self.settings.nats_url)

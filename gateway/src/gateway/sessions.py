@@ -25,6 +25,7 @@ from gateway.errors import ApiError
 
 SESSIONS = "sessions"
 GRACE = timedelta(seconds=20)
+KEEP_ENDED = timedelta(days=30)  # an ended session stays this long (who was signed in when)
 _now = time.time
 
 
@@ -115,3 +116,11 @@ class Sessions:
         now = _now()
         return bool(doc and not doc["ended"] and doc["expires_at"] > now
                     and doc["rotated_at"] > now - self.lifetimes.idle.total_seconds())
+
+    async def tidy(self) -> int:
+        """Sessions ended or expired longer than KEEP_ENDED ago are removed."""
+        cutoff = _now() - KEEP_ENDED.total_seconds()
+        removed = 0
+        for flt in ({"ended_at": {"$lt": cutoff}}, {"expires_at": {"$lt": cutoff}}):
+            removed += int((await self.coll.delete_many(flt)).deleted_count)
+        return removed

@@ -6,6 +6,7 @@ takes effect within that time on every gateway instance."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -161,6 +162,17 @@ class SignIn:
             else ()
         return Actor(subject=doc["_id"], role=doc["role"], sites=sites,
                      operator=doc.get("operator"), provider=doc.get("provider"))
+
+    async def tidy_every(self, interval: float) -> None:
+        """Old sessions and failure counts leave the gateway's database (run as a task)."""
+        while True:
+            try:
+                removed = await self.sessions.tidy() + await self.accounts.tidy()
+                if removed:
+                    log.info("sign-in housekeeping removed %d old records", removed)
+            except Exception:  # the database may be away for a while: next round
+                log.warning("sign-in housekeeping failed", exc_info=True)
+            await asyncio.sleep(interval)
 
     def _forget(self, sid: str) -> None:
         self._checked.pop(sid, None)

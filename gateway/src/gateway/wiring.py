@@ -4,6 +4,7 @@ sign-in (accounts, sessions, deployments)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -49,11 +50,17 @@ async def parts_lifespan(app: Litestar) -> AsyncIterator[None]:
                                idle=timedelta(minutes=config.idle_minutes))),
         Deployments(app.state.forwarder, ttl=config.check_seconds), app.state.tokens,
         token_ttl=timedelta(minutes=config.token_minutes), check_every=config.check_seconds)
+    tidying = (asyncio.create_task(app.state.signin.tidy_every(config.retention_interval),
+                                   name="gateway-signin-housekeeping")
+               if config.retention_interval > 0 else None)
     app.state.erasures.start()
     directory.warm()  # the first discovery round starts now, not with the first request
     try:
         yield
     finally:
+        if tidying is not None:
+            tidying.cancel()
+            await asyncio.wait([tidying], timeout=2)
         await app.state.erasures.close()
         await directory.close()
         await audit.close()

@@ -2,7 +2,7 @@
 // it, open its move-out case, move the case on, record offers and viewings (housing's
 // commands). After each step the page shows the new state and says what was saved.
 import { api, mayUse } from "./api.js";
-import { h } from "./dom.js";
+import { fill, h } from "./dom.js";
 import { checkbox, commandForm, field } from "./forms.js";
 import { STATUSES, placeableSites } from "./households.js";
 import { t, value } from "./i18n.js";
@@ -39,6 +39,26 @@ function placement(hh, sites, here) {
     field("place", { name: "on", label: t("household.on"), type: "date", value: today() }),
   ], here ? t("work.transfer_submit") : t("work.place_submit"),
   (body) => api(`/api/v1/households/${encodeURIComponent(hh)}/placement`, { method: "POST", body }), [], ["site_id"]);
+}
+
+const REASONS = ["own_flat", "other_municipality", "departed"];
+
+// Moved out, the household lives at none of a social worker's sites, so its page is no
+// longer hers: the work card says so in place and leads back to the site.
+function moveOut(hh) {
+  return commandForm({ id: "moveout", title: t("work.move_out"), required: ["reason"], fields: [
+    field("moveout", { name: "reason", label: t("work.move_out_reason"), type: "select",
+      options: [["", t("household.choose")], ...REASONS.map((r) => [r, value(r)])] }),
+    field("moveout", { name: "on", label: t("work.move_out_on"), type: "date", value: today() }),
+  ], submit: t("work.move_out_submit"),
+  send: (body) => api(`/api/v1/households/${encodeURIComponent(hh)}/move-out`, { method: "POST", body }),
+  done: (reply) => {
+    const card = document.querySelector(`[data-work="${CSS.escape(hh)}"]`);
+    fill(card, h("h2", { tabindex: "-1" }, t("work.title")),
+      h("p", { class: "notice", role: "status" }, t("work.saved.moveout", reply)),
+      h("p", {}, h("a", { href: `#/residents?site=${encodeURIComponent(reply.site_id)}` }, t("work.back_to_site"))));
+    card.querySelector("h2").focus();
+  } });
 }
 
 function status(housing) {
@@ -115,6 +135,7 @@ export async function casework(housing) {
     h("p", {}, t("work.household", { id: hh })),
     status(housing),
     placement(hh, sites, housing.site?.site_id),
+    housing.site ? moveOut(hh) : null,
     c ? h("p", { "data-case": c.case_id, "data-stage": c.stage },
       t("work.case_is", { id: c.case_id, stage: value(c.stage), offers: c.offers, viewings: c.viewings }))
       : h("p", {}, t("work.no_case")),

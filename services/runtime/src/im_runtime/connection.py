@@ -38,11 +38,14 @@ def _pick_server(servers: list[Any], info: dict[str, Any]) -> tuple[Any, float]:
 
 def reconnect_options(*, on_closed: Callable[[], Awaitable[None]],
                       on_disconnected: Callable[[], Awaitable[None]] | None = None,
-                      on_reconnected: Callable[[], Awaitable[None]] | None = None
-                      ) -> dict[str, Any]:
-    """Options for `nats.connect` and FastStream's `NatsBroker` alike."""
+                      on_reconnected: Callable[[], Awaitable[None]] | None = None,
+                      closing: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+    """Options for `nats.connect` and FastStream's `NatsBroker` alike. `closing`: true
+    while the process closes the connection itself (nats-py then reports a disconnect
+    too, which is no news)."""
     async def disconnected() -> None:
-        log.warning("disconnected from NATS; reconnecting")
+        if not closing():
+            log.warning("disconnected from NATS; reconnecting")
         if on_disconnected:
             await on_disconnected()
 

@@ -113,7 +113,8 @@ class ServiceRuntime:
         # work and noise, so its access log goes to DEBUG; our own logs say what matters.
         self.broker = NatsBroker(servers(self.settings.nats_url), graceful_timeout=10.0,
                                  log_level=logging.DEBUG,
-                                 **reconnect_options(on_closed=self._bus_closed),
+                                 **reconnect_options(on_closed=self._bus_closed,
+                                                    closing=lambda: self._stopping),
                                  **broker_auth(self.settings))  # type: ignore[arg-type]
         self.readiness = Readiness(lambda: self._ready, self._nats_connected,
                                    lambda: self.store.client.admin.command("ping"))
