@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from employment.plugin import spec as employment_spec
 from gateway.app import create_app
@@ -24,32 +23,7 @@ from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers, eventually
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """Run the app's lifespan in a task of its own (its task group must be entered and
-    left in one task; pytest-asyncio sets fixtures up and tears them down in different
-    ones) and talk to it in-process."""
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def host() -> None:
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(host())
-    await asyncio.wait([task, asyncio.create_task(started.wait())],
-                       return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://gateway.test") as c:
-            yield c
-    finally:
-        stop.set()
-        await task
+from support.serving import serving
 
 
 def gateway_config(**kw: Any) -> GatewayConfig:

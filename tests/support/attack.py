@@ -25,6 +25,7 @@ from im_runtime.actors import service_key
 from im_runtime.plugins import installed
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings, inbox_prefix
+from support.serving import serving
 
 OPERATORS = ("op-a", "op-b")
 
@@ -118,31 +119,6 @@ class Gateway:
 
     async def get(self, path: str, role: str = "city_admin", **claims: Any) -> httpx.Response:
         return await self.client.get(path, headers=self.auth(role, **claims))
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """The app's lifespan in a task of its own (entered and left in one task), talked to
-    in-process."""
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def host() -> None:
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(host())
-    await asyncio.wait([task, asyncio.create_task(started.wait())],
-                       return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://gateway.test") as c:
-            yield c
-    finally:
-        stop.set()
-        await task
 
 
 def rid(prefix: str) -> str:
