@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from contracts.queries import GetResidentOverview
 from education.plugin import spec as education_spec
@@ -35,9 +35,9 @@ from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 from privacy.plugin import spec as privacy_spec
 from support.browser import (
-    CHROMIUM_ARGS,
     browser_or_skip,
     http_server,
+    launched,
     serious_violations,
     sign_in,
     user,
@@ -200,10 +200,8 @@ async def dash(servers: Servers) -> AsyncIterator[Dash]:
 
 @pytest.fixture(scope="module")
 async def browser(browser_path: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=str(browser_path), args=CHROMIUM_ARGS)
+    async with launched(browser_path) as b:
         yield b
-        await b.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from gateway.app import create_app
 from gateway.auth import Tokens
@@ -27,9 +27,8 @@ from im_cli.testing import Servers
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 from support.browser import (
-    CHROMIUM_ARGS,
-    browser_or_skip,
     http_server,
+    launched,
     serious_violations,
     sign_in,
     user,
@@ -92,11 +91,8 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    path = browser_or_skip()
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
+    async with launched() as b:
         yield b
-        await b.close()
 
 
 @pytest.fixture

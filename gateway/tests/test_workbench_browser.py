@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from education.plugin import spec as education_spec
 from employment.plugin import spec as employment_spec
@@ -28,9 +28,8 @@ from im_cli.testing import Servers, eventually
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 from support.browser import (
-    CHROMIUM_ARGS,
-    browser_or_skip,
     http_server,
+    launched,
     serious_violations,
     sign_in,
     user,
@@ -109,11 +108,8 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    path = browser_or_skip()
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
+    async with launched() as b:
         yield b
-        await b.close()
 
 
 @pytest.fixture

@@ -74,6 +74,21 @@ async def http_server(app: Litestar) -> AsyncIterator[str]:
         await task
 
 
+@contextlib.asynccontextmanager
+async def launched(path: Path | None = None) -> AsyncIterator[Any]:
+    """Headless chromium (at `path`, or found or installed by `browser_or_skip`), closed
+    on exit: what each browser test module's `browser` fixture yields."""
+    from playwright.async_api import async_playwright
+
+    path = path or browser_or_skip()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
 async def user(url: str, admin_token: str, role: str, username: str | None = None,
                **extra: Any) -> tuple[str, str]:
     """An account created by the city admin, its one-time password already replaced:
