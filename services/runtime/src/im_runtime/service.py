@@ -87,14 +87,19 @@ def verify_operator(msg: Any, event: Any) -> str | None:
 
 
 def broker_auth(settings: Settings) -> dict[str, object]:
-    """FastStream's NatsBroker takes no `user`/`password`: a user goes in `security`."""
-    opts = settings.nats_options()
-    if "user" in opts:
-        from faststream.security import SASLPlaintext
+    """FastStream's NatsBroker takes no `user`/`password` and no `tls`: both go in
+    `security`."""
+    from faststream.security import BaseSecurity, SASLPlaintext
 
-        security = SASLPlaintext(username=str(opts.pop("user")),
-                                 password=str(opts.pop("password")))
+    opts = settings.nats_options()
+    tls: Any = opts.pop("tls", None)
+    if "user" in opts:
+        security: BaseSecurity = SASLPlaintext(username=str(opts.pop("user")),
+                                               password=str(opts.pop("password")),
+                                               ssl_context=tls)
         return {"security": security, **opts}
+    if tls is not None:
+        return {"security": BaseSecurity(ssl_context=tls), **opts}
     return opts
 
 
