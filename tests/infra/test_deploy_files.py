@@ -242,8 +242,10 @@ def test_grafana_dashboard_shows_the_runtime_metrics() -> None:
     dash = json.loads((ROOT / "infra/grafana/dashboard.json").read_text())
     exprs = " ".join(t["expr"] for p in dash["panels"] for t in p["targets"])
     for metric in ("im_events_consumed_total", "im_consumer_lag",
-                   "im_events_dead_lettered_total", "im_handler_seconds_bucket",
-                   "im_gateway_request_seconds_bucket", "im_gateway_missing_sections_total"):
+                   "im_events_dead_lettered_total", "im_handler_duration_seconds_bucket",
+                   "im_gateway_request_duration_seconds_bucket",
+                   "im_gateway_missing_sections_total", "process_resident_memory_bytes",
+                   "process_cpu_seconds_total", "im_build_info", "im_gateway_build_info"):
         assert metric in exprs
 
 

@@ -108,7 +108,7 @@ class ServiceRuntime:
                  stream_replicas: int = 1) -> None:
         self.settings = settings or Settings.from_env()
         self.replicas = stream_replicas
-        self.metrics = Metrics(spec.name)
+        self.metrics = Metrics(spec.name, spec.version)
         self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
         # The plugin's messages plus what every service does for data protection.
         self.erased = privacy.ErasedKeys()
