@@ -26,7 +26,7 @@ from im_runtime.mirror_sync import MirrorSync
 from im_runtime.mongo import MongoStore
 from im_runtime.ordered import OrderedCommands
 from im_runtime.outbox import OutboxRelay
-from im_runtime.presence import announce
+from im_runtime.presence import Counted, Tally, announce
 from im_runtime.pull import PullLoop
 from im_runtime.settings import Settings
 from im_runtime.spec import ServiceSpec, WorkerContext
@@ -129,6 +129,7 @@ class ServiceRuntime:
         self._stopping = False
         self._stop = asyncio.Event()
         self._micro: Any = None
+        self._tallies: list[Tally] = []  # each request endpoint's line in $SRV.INFO/STATS
         self.relay: OutboxRelay | None = None
         self._pulls: list[PullLoop] = []
         self._ordered: list[tuple[str, OrderedCommands]] = []
@@ -160,7 +161,8 @@ class ServiceRuntime:
         for subject, ordered in self._ordered:
             await ordered.start(nc, subject, self.spec.name)
         self._micro = await announce(nc, self.spec, s.instance_id,
-                                     f"http://{s.health_host}:{self.health.port}")
+                                     f"http://{s.health_host}:{self.health.port}",
+                                     self._tallies)
         self._tasks.append(asyncio.create_task(self._watch_lag(js)))
         context = WorkerContext(nc=nc, js=js, store=self.store, settings=s,
                                 metrics=self.metrics)
@@ -227,13 +229,16 @@ class ServiceRuntime:
             subject = subj.command(spec.name, route.name)
             check = actors.ActorCheck(s.actor_key, subject) if s.actor_key else None
             if route.read:  # answered from memory, many at once, like queries
-                read = ReadEndpoint(service=spec.name, route=route, store=self.store,
-                                    metrics=self.metrics)
+                read = self._counted(ReadEndpoint(service=spec.name, route=route,
+                                                  store=self.store, metrics=self.metrics),
+                                     route.name, subject, "read command")
                 self.broker.subscriber(subject, queue=spec.name, max_workers=s.query_workers)(
                     _reply_handler(read, check))
                 continue
-            endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
-                                       relay=self.relay, metrics=self.metrics)
+            endpoint = self._counted(CommandEndpoint(service=spec.name, route=route,
+                                                     store=self.store, relay=self.relay,
+                                                     metrics=self.metrics),
+                                     route.name, subject, "command")
             if route.order_by is not None:  # started with the broker, in start()
                 self._ordered.append((subject, OrderedCommands(endpoint, s.command_workers,
                                                                check)))
@@ -244,9 +249,17 @@ class ServiceRuntime:
             query = QueryEndpoint(service=spec.name, version=spec.version, route=answers,
                                   store=self.store)
             # Asked of every service at once, or of this one (the gateway: attributable).
-            for subject in (subj.query(answers.name), subj.query_for(answers.name, spec.name)):
-                self.broker.subscriber(subject, queue=spec.name,
-                                       max_workers=s.query_workers)(_reply_handler(query))
+            for subject, name in ((subj.query(answers.name), f"query-{answers.name}"),
+                                  (subj.query_for(answers.name, spec.name),
+                                   f"query-{answers.name}-direct")):
+                self.broker.subscriber(subject, queue=spec.name, max_workers=s.query_workers)(
+                    _reply_handler(self._counted(query, name, subject, "query")))
+
+    def _counted(self, endpoint: Any, name: str, subject: str, kind: str) -> Any:
+        """`endpoint`, its answers counted for `nats micro info/stats` (im_runtime.presence)."""
+        tally = Tally(name=name, subject=subject, queue_group=self.spec.name, kind=kind)
+        self._tallies.append(tally)
+        return Counted(endpoint, tally)
 
     async def _watch_lag(self, js: Any) -> None:
         while True:
