@@ -32,9 +32,9 @@ from contracts.privacy import (
 )
 from im_runtime import retention
 from im_runtime.errors import DomainError, Forbidden
-from im_runtime.mongo import ERASED
 from im_runtime.spec import Answers, Erased, Handles, On, ServiceSpec
-from im_runtime.unit_of_work import UnitOfWork
+from im_runtime.storage.mongo import ERASED
+from im_runtime.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("im.privacy")
 _ENC = msgspec.json.Encoder(decimal_format="number")

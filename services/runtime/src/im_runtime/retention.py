@@ -22,7 +22,7 @@ from contracts.privacy import (
 )
 from im_runtime.errors import Forbidden
 from im_runtime.spec import Retention, ServiceSpec
-from im_runtime.unit_of_work import UnitOfWork
+from im_runtime.storage.unit_of_work import UnitOfWork
 
 
 def period(spec: ServiceSpec, rule: Retention, env: Mapping[str, str] | None = None) -> int:

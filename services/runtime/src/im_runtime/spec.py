@@ -20,7 +20,7 @@ from contracts.queries import (
     GetSiteOverview,
 )
 from contracts.referrals import ANSWERS, ReferralTopicsDeclared, Topic
-from im_runtime.unit_of_work import UnitOfWork
+from im_runtime.storage.unit_of_work import UnitOfWork
 
 EventHandler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
 CommandHandler = Callable[[Any, UnitOfWork], Awaitable[Reply]]
