@@ -1,25 +1,26 @@
 """NATS over TLS with a cluster's own CA (IM_NATS_CA), as Kubernetes runs it
 (infra/k8s/nats-values.yaml): a real nats-server with a certificate signed by a CA made
-here, reached by nats-py and by FastStream's broker the way services and the gateway
-connect. Without the CA the connection is refused."""
+here, reached by nats-py the way the gateway and the `im` command connect, and by a
+whole service. Without the CA the connection is refused."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import shutil
 import ssl
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import nats
 import pytest
-from faststream.nats import NatsBroker
-
 from im_cli.embedded import NatsServer, free_port
-from im_runtime.connection import servers
-from im_runtime.service import broker_auth
+from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings, SettingsError
+from support.probe import spec
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(shutil.which("openssl") is None,
@@ -75,21 +76,22 @@ async def test_clients_connect_with_the_clusters_ca(tls_server: tuple[str, Path]
         await nc.close()
 
 
-async def test_the_service_broker_connects_with_the_ca(tls_server: tuple[str, Path]) -> None:
-    """The runtime's NatsBroker takes the CA through FastStream's `security`."""
+async def test_a_service_runs_over_tls(tls_server: tuple[str, Path], settings: Settings) -> None:
+    """A whole service (its pull loops, request subscriptions, presence) on the TLS bus."""
     url, ca = tls_server
-    settings = Settings.from_env({"IM_NATS_URL": url, "IM_NATS_CA": str(ca)})
-    broker = NatsBroker(servers(url), **broker_auth(settings))  # type: ignore[arg-type]
-    await broker.connect()
+    over_tls = dataclasses.replace(settings, nats_url=url, nats_ca=str(ca))
+    rt = ServiceRuntime(spec, over_tls)
+    await rt.start()
+    nc = await nats.connect(url, **over_tls.nats_options())  # type: ignore[arg-type]
     try:
-        nc = broker.connection
-        js = nc.jetstream()
-        await js.add_stream(name="TLS_CHECK", subjects=["tls.check"])
-        ack = await js.publish("tls.check", b"1")
-        assert ack.stream == "TLS_CHECK"
-        await js.delete_stream("TLS_CHECK")
+        rid = f"r-{uuid.uuid4().hex[:10]}"
+        reply = await nc.request("im.cmd.probe.add", json.dumps({"resident_id": rid}).encode(),
+                                 timeout=5)
+        assert json.loads(reply.data)["status"] == "ok"
+        assert rt.nc.connected_url.scheme == "tls"
     finally:
-        await broker.stop()
+        await nc.close()
+        await rt.stop()
 
 
 async def test_without_the_ca_the_server_is_not_trusted(tls_server: tuple[str, Path]) -> None:
