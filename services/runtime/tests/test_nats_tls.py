@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nats
 import pytest
+
 from im_cli.embedded import NatsServer, free_port
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings, SettingsError
