@@ -8,6 +8,7 @@ import json
 import uuid
 
 import pytest
+from nats.micro.service import ServiceInfo, ServiceStats
 
 from im_runtime.service import ServiceRuntime
 from support.probe import spec
@@ -53,3 +54,6 @@ async def test_info_and_stats_show_every_command_and_query_endpoint(settings, nc
     assert counted["im.qry.resident_overview.probe"]["num_requests"] == 1
     assert counted["im.qry.resident_overview"]["num_requests"] == 0
     assert rid not in json.dumps(stats)
+    # What micro clients (the nats CLI, nats-py) read back parses as the protocol says.
+    assert {e.subject for e in ServiceInfo.from_dict(info).endpoints} == set(endpoints)
+    assert ServiceStats.from_dict(stats).endpoints[0].num_requests >= 0
