@@ -358,6 +358,24 @@ def _scaled(name: str, spec: Any) -> dict[str, Any]:
                      "maxReplicaCount": 10, "cooldownPeriod": 300, "triggers": triggers}}
 
 
+def _provision_job() -> dict[str, Any]:
+    """As compose's `nats-provision`: the streams (each service creates only its own) and
+    the operators' feedback consumers (IM_OPERATORS), as the NATS admin. A Job is
+    immutable: after adding an operator, delete it and apply again."""
+    pod = _deployment("nats-provision", ["python", "-m", "im_cli.natsauth", "provision"],
+                      [{"name": "IM_NATS_USER", "value": "admin"},
+                       _secret_env("IM_NATS_PASSWORD", "admin")],
+                      HEALTH_PORT, SERVICE_RESOURCES, "", "", None)["spec"]["template"]
+    container = pod["spec"]["containers"][0]
+    for probe in ("readinessProbe", "livenessProbe", "ports"):
+        del container[probe]
+    del pod["metadata"]["annotations"]
+    pod["spec"]["restartPolicy"] = "OnFailure"
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "nats-provision", "labels": _labels("nats-provision")},
+            "spec": {"backoffLimit": 10, "ttlSecondsAfterFinished": 3600, "template": pod}}
+
+
 def _mongo_env(user: dict[str, Any]) -> dict[str, Any]:
     """IM_MONGO_URL from the connection-string Secret the operator writes for this user."""
     return {"name": "IM_MONGO_URL", "valueFrom": {"secretKeyRef": {
@@ -374,7 +392,8 @@ def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
                  "IM_NATS_CA": f"{NATS_CA_DIR}/ca.crt",
                  "IM_DB_PREFIX": DB_PREFIX,
                  "IM_STREAM_REPLICAS": "3", "IM_LOG_FORMAT": "json",
-                 "IM_HEALTH_HOST": "0.0.0.0", "IM_HEALTH_PORT": str(HEALTH_PORT)},
+                 "IM_HEALTH_HOST": "0.0.0.0", "IM_HEALTH_PORT": str(HEALTH_PORT),
+                 "IM_OPERATORS": ",".join(operators())},
     }]
     for name in sorted(specs):
         user = natsauth.service_user(name)
@@ -397,6 +416,7 @@ def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
     docs += [_deployment("gateway", ["python", "-m", "gateway"], gw_env, GATEWAY_PORT,
                          GATEWAY_RESOURCES, "/livez", "/readyz", 2),
              _service("gateway", GATEWAY_PORT), _pdb("gateway")]
+    docs.append(_provision_job())
     return docs
 
 

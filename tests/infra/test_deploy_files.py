@@ -268,8 +268,9 @@ def test_probes_keep_a_bus_outage_from_restarting_pods(manifests: list[dict[str,
 def _images(compose: dict[str, Any], docs: list[dict[str, Any]]) -> list[str]:
     out = [s["image"] for s in compose["services"].values()]
     for d in docs:
-        if d["kind"] == "Deployment":
+        if "template" in d.get("spec", {}):  # Deployments and the provisioning Job
             out += [c["image"] for c in d["spec"]["template"]["spec"]["containers"]]
+    assert any(d["kind"] == "Job" for d in docs)
     return out
 
 
@@ -438,3 +439,17 @@ def test_grafana_provisions_its_datasource_and_the_dashboard(compose: dict[str, 
     assert grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     dash = json.loads((ROOT / "infra/grafana/dashboard.json").read_text())
     assert dash["templating"]["list"][0]["query"] == source["type"]
+
+
+def test_a_job_provisions_the_streams_as_compose_does(
+        compose: dict[str, Any], manifests: list[dict[str, Any]]) -> None:
+    job = next(d for d in manifests if d["kind"] == "Job")
+    pod = job["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["command"][-3:] == compose["services"]["nats-provision"]["entrypoint"][-3:]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["IM_NATS_USER"]["value"] == "admin"
+    assert env["IM_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "IM_NATS_PASSWORD_ADMIN"
+    assert pod["restartPolicy"] == "OnFailure"
+    config = next(d for d in manifests if d["kind"] == "ConfigMap")["data"]
+    assert config["IM_OPERATORS"] == ",".join(load_generator().operators())
