@@ -28,7 +28,14 @@ from im_cli.testing import Servers, eventually
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 from plans.plugin import spec as plans_spec
-from support.browser import http_server, launched, serious_violations, sign_in, user
+from support.browser import (
+    http_server,
+    launched,
+    serious_violations,
+    sign_in,
+    user,
+    watched_page,
+)
 
 pytestmark = pytest.mark.flow
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
@@ -112,18 +119,10 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
-    ctx = await browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
-    p = await ctx.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on("console", lambda m: errors.append(m.text)  # the refusals the tests provoke
-         if m.type in ("error", "warning") and not any(
-             f"status of {s}" in m.text for s in (400, 403, 404, 409)) else None)
-    await sign_in(p, stack.url, *stack.worker)
-    await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
-    yield p
-    await ctx.close()
-    assert not errors, errors
+    async with watched_page(browser) as p:
+        await sign_in(p, stack.url, *stack.worker)
+        await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+        yield p
 
 
 async def refused(page: Page, control_id: str, reason: str) -> None:
@@ -201,7 +200,7 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
         "button", name="Mark “Wohnungsangebote durchsehen” as done").click()
     await saved(page, "Step done: Wohnungsangebote durchsehen.")
     await expect(page.locator(f'[data-goal="{goal_id}"] [data-goal-status]')).to_have_text(
-        "in progress – started")
+        "in progress \u2013 started")
 
     # housing opens the move-out case: the plan follows by itself, naming the event
     await stack.post(f"/api/v1/households/{household}/move-out-case", {})
@@ -214,7 +213,7 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
     await eventually(done_by_event, timeout=15, interval=0.1)
     await page.reload()
     flat = page.locator(f'[data-goal="{goal_id}"]')
-    await expect(flat.locator("[data-goal-status]")).to_have_text("reached – all steps done")
+    await expect(flat.locator("[data-goal-status]")).to_have_text("reached \u2013 all steps done")
     await expect(flat.locator('[data-done="true"]').first).to_contain_text(
         "move-out case opened, reported on")
     await expect(flat).to_contain_text("im.housing.move_out_case_opened.v1")
@@ -258,7 +257,7 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
     await language.get_by_role("button", name="Reopen goal").click()
     await saved(page, "The goal is taken up again.")
     await expect(page.locator(f'[data-goal="{lang_id}"] [data-goal-status]')).to_have_text(
-        "open – taken up again")
+        "open \u2013 taken up again")
 
     # hand the plan over: an unknown colleague is refused at the field
     handover = page.locator('[data-form="handover"]')
@@ -323,11 +322,9 @@ async def test_the_site_and_city_sections_and_german(page: Page, stack: Stack):
 
 async def test_the_pages_follow_the_role(browser: Browser, stack: Stack):
     operator = await user(stack.url, stack.token, "operator", operator="op-1")
-    ctx = await browser.new_context(locale="en-GB")
-    page = await ctx.new_page()
-    await sign_in(page, stack.url, *operator)
-    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
-    nav = page.get_by_role("navigation", name="Main")
-    await expect(nav.get_by_role("link", name="Sites")).to_be_visible()
-    await expect(nav.get_by_role("link", name="Integration plans")).to_be_hidden()
-    await ctx.close()
+    async with watched_page(browser) as page:
+        await sign_in(page, stack.url, *operator)
+        await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+        nav = page.get_by_role("navigation", name="Main")
+        await expect(nav.get_by_role("link", name="Sites")).to_be_visible()
+        await expect(nav.get_by_role("link", name="Integration plans")).to_be_hidden()

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import msgspec
 import pytest
 
 from contracts import Actor, utcnow
@@ -26,14 +25,6 @@ TODAY = utcnow().date()
 ME = c.Responsible(party="social_worker", id="sw-01")
 
 
-async def refuse(store: MemoryStore, handler: Any, cmd: Any, exc: type[Exception]) -> Any:
-    before = msgspec.json.encode(store.collections)
-    with pytest.raises(exc) as err:
-        await store.run(handler, cmd)
-    assert msgspec.json.encode(store.collections) == before
-    return err.value
-
-
 @pytest.fixture
 async def world(store: MemoryStore, helpers: Any) -> MemoryStore:
     await helpers.household(store, "h1", ["r1", "r2"])
@@ -41,6 +32,11 @@ async def world(store: MemoryStore, helpers: Any) -> MemoryStore:
         await store.feed(projection.on_staff_assigned, StaffAssigned(
             staff_id=staff, site_ids=sites), "housing")
     return store
+
+
+@pytest.fixture
+def refuse(helpers: Any) -> Any:
+    return helpers.refuse
 
 
 async def a_plan(store: MemoryStore) -> c.PlanView:
@@ -78,7 +74,7 @@ async def test_a_plan_handed_over_moves_to_the_new_social_workers_worklist(world
 
 
 class TestHandOverRefusals:
-    async def test_an_unknown_social_worker_and_the_same_one(self, world):
+    async def test_an_unknown_social_worker_and_the_same_one(self, world, refuse):
         view = await a_plan(world)
         err = await refuse(world, commands.hand_over_plan, c.HandOverPlan(
             actor=ADMIN, plan_id=view.plan_id, social_worker="sw-77"), NotFound)
@@ -91,7 +87,7 @@ class TestHandOverRefusals:
             actor=ADMIN, plan_id="nope", social_worker="sw-02"), NotFound)
         assert err.message == "no plan 'nope'"
 
-    async def test_unauthorised_roles_and_another_sites_social_worker(self, world):
+    async def test_unauthorised_roles_and_another_sites_social_worker(self, world, refuse):
         view = await a_plan(world)
         for actor, message in (
                 (Actor(subject="op", role="operator", operator="op1"),
@@ -103,7 +99,7 @@ class TestHandOverRefusals:
                 actor=actor, plan_id=view.plan_id, social_worker="sw-02"), Forbidden)
             assert err.message == message
 
-    async def test_a_closed_plan(self, world):
+    async def test_a_closed_plan(self, world, refuse):
         view = await a_plan(world)
         await world.run(commands.close_plan, c.ClosePlan(actor=ADMIN, plan_id=view.plan_id,
                                                          reason="declined"))
@@ -145,7 +141,7 @@ async def test_a_goal_reopened_while_its_fact_came_is_reached_at_once(world):
 
 
 class TestReopenRefusals:
-    async def test_only_a_dropped_goal_and_only_a_known_one(self, world):
+    async def test_only_a_dropped_goal_and_only_a_known_one(self, world, refuse):
         view = await a_plan(world)
         gid = view.goals[0].goal_id
         err = await refuse(world, commands.reopen_goal, c.ReopenGoal(actor=ADMIN, goal_id=gid),
@@ -157,7 +153,7 @@ class TestReopenRefusals:
             actor=ADMIN, goal_id=f"{view.plan_id}-g9"), NotFound)
         assert err.message == f"no goal '{view.plan_id}-g9'"
 
-    async def test_unauthorised_and_closed(self, world):
+    async def test_unauthorised_and_closed(self, world, refuse):
         view = await a_plan(world)
         gid = view.goals[1].goal_id
         await world.run(commands.set_goal_status, c.SetGoalStatus(
