@@ -70,7 +70,13 @@ async function route(moveFocus = false) {
     chrome(null);
     return signInPage(main, notice, signedIn);
   }
-  await loadPlugins(); // pages of plugin services (plugins.js)
+  try {
+    await loadPlugins(); // pages of plugin services (plugins.js)
+  } catch (e) {
+    if (mine !== rendering) return;
+    notice = t("signin.ended", { reason: e.message });
+    return route();
+  }
   if (mine !== rendering) return;
   const hit = [...ROUTES, ...pluginRoutes].map(([re, page, nav]) => [path.match(re), page, nav]).find(([m]) => m);
   if (!hit) {

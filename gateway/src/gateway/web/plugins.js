@@ -4,7 +4,7 @@
 // stats: (data, context) => nodes }, shown instead of the generic rendering); its
 // dictionaries are `i18n/<lang>.json` beside it. A plugin's modules import the dashboard's
 // own by their URL ("/dashboard/api.js", …), so that both share one instance.
-import { api } from "./api.js";
+import { Unauthorised, api } from "./api.js";
 import { h } from "./dom.js";
 import { addDictionaries, t } from "./i18n.js";
 import { showSection } from "./render.js";
@@ -30,7 +30,8 @@ function addLinks() {
   }
 }
 
-/** The running plugins' pages, loaded once per page load (again after a failed listing). */
+/** The running plugins' pages, loaded once per page load (again after a failed listing);
+ * rejects with Unauthorised when the session has ended. */
 export function loadPlugins() {
   loading ??= (async () => {
     let listed;
@@ -38,6 +39,7 @@ export function loadPlugins() {
       listed = (await api("/api/v1/web/plugins")).items;
     } catch (e) {
       loading = null;
+      if (e instanceof Unauthorised) throw e; // the session is over: the shell says why
       return;
     }
     for (const plugin of listed) {
