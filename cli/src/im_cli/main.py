@@ -18,8 +18,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one service (name or module:attribute)")
-    run.add_argument("service", help="an installed service's name (see `im services`) or "
-                                     "module:attribute of a ServiceSpec")
+    service = run.add_argument("service", help="an installed service's name (see `im "
+                               "services`) or module:attribute of a ServiceSpec")
+    service.complete = completion.SERVICE_NAMES  # type: ignore[attr-defined]
     run.set_defaults(func=commands.run)
 
     svc = sub.add_parser("services", help="list installed services and the running ones")
