@@ -45,7 +45,7 @@ def script(root: argparse.ArgumentParser, shell: str) -> str:
     names = " ".join(sorted(installed()))
     preamble = {"bash": f'_im_services() {{ compgen -W "{names}" -- "$1"; }}\n',
                 "zsh": f"_im_services() {{ compadd {names}; }}\n"}
-    return str(shtab.complete(root, shell=shell, preamble=preamble))
+    return str(shtab.complete(root, shell=shell, preamble=preamble.get(shell, "")))
 
 
 def _print(root: argparse.ArgumentParser, shell: str) -> int:
