@@ -51,13 +51,15 @@ class Stack:
     mongo_url: str
     auth: natsauth.Embedded
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    erasure_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     prefix: str = field(default_factory=lambda: f"sec{uuid.uuid4().hex[:8]}_")
 
     def settings(self, user: str, **kw: Any) -> Settings:
         base: dict[str, Any] = dict(
             nats_url=self.nats.url, mongo_url=self.mongo_url, db_prefix=self.prefix,
             batch_wait=0.02, retry_backoff=0.05, max_deliver=3, log_format="text",
-            nats_user=user, nats_password=self.auth.passwords[user])
+            nats_user=user, nats_password=self.auth.passwords[user],
+            erasure_secret=self.erasure_secret)
         if user.startswith("service-"):
             base["actor_key"] = service_key(self.secret, user.removeprefix("service-"))
         return Settings(**{**base, **kw})

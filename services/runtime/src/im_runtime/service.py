@@ -15,7 +15,7 @@ from nats.js.api import ConsumerConfig
 
 from contracts import about_resident, event_parts, utcnow
 from contracts import subjects as subj
-from im_runtime import actors, privacy, processed, replay, retention, streams
+from im_runtime import actors, erasure_keys, privacy, processed, replay, retention, streams
 from im_runtime.connection import EXIT_BUS_CLOSED, reconnect_options, servers
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
@@ -102,6 +102,7 @@ class ServiceRuntime:
     def __init__(self, spec: ServiceSpec, settings: Settings | None = None,
                  stream_replicas: int = 1) -> None:
         self.settings = settings or Settings.from_env()
+        erasure_keys.use(self.settings.erasure_secret)
         self.replicas = stream_replicas
         self.metrics = Metrics(spec.name)
         self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
@@ -139,6 +140,7 @@ class ServiceRuntime:
         js = nc.jetstream()
         await self.sync.start(nc)  # listening before loading: no commit falls between
         await self.store.load_mirror()
+        await erasure_keys.migrate(self.store, self.spec.name)  # keys stored before a secret
         await self.erased.start(nc, self.store)
         await self._declare_streams(js)
         self.relay = OutboxRelay(js, self.store, self.metrics)
