@@ -385,10 +385,11 @@ async def _bound_ops(js: object, wanted: object) -> None:
 async def _provision_main(operators: list[str]) -> None:
     import nats
 
+    from im_runtime.connection import servers
     from im_runtime.settings import Settings
 
     s = Settings.from_env()
-    nc = await nats.connect(s.nats_url, **s.nats_options())  # type: ignore[arg-type]
+    nc = await nats.connect(servers(s.nats_url), **s.nats_options())  # type: ignore[arg-type]
     try:
         await provision(nc, operators, int(os.environ.get("IM_STREAM_REPLICAS", "1")),
                         s.duplicate_window)

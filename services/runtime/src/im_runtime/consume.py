@@ -117,7 +117,7 @@ class EventConsumer:
             uow = self.store.unit_of_work(self.service)
             doc = await uow.get(ATTEMPTS, event_id) or {"_id": event_id, "n": 0}
             tried = int(doc["n"])
-            uow.put(ATTEMPTS, {**doc, "n": tried + 1})
+            uow.put(ATTEMPTS, {**doc, "n": tried + 1, "at": time.time_ns()})  # expires
             try:
                 await uow.commit()
             except ConcurrencyConflict:
