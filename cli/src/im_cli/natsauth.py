@@ -364,22 +364,15 @@ async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
     for config in stream_configs(installed() if specs is None else specs, replicas,
                                  duplicate_window):
         await streams.ensure(js, config)  # type: ignore[arg-type]
-    await _bound_ops(js, streams.ops_stream(replicas, duplicate_window))
+    # Streams created before they had limits get them (the stream's size, what a message
+    # may weigh, refusing new messages when full); retention (max_age) is left as it is.
+    for config in stream_configs(installed() if specs is None else specs, replicas,
+                                 duplicate_window):
+        await streams.bound(js, config)  # type: ignore[arg-type]
     for op in operators:
         await js.add_consumer(subj.FEEDBACK_STREAM, ConsumerConfig(
             durable_name=feedback_consumer(op), filter_subject=subj.feedback_of(op),
             ack_policy=AckPolicy.EXPLICIT))
-
-
-async def _bound_ops(js: object, wanted: object) -> None:
-    """An operators' stream created before it had limits gets them."""
-    import dataclasses
-
-    info = await js.stream_info(wanted.name)  # type: ignore[attr-defined]
-    have, limits = info.config, ("max_msg_size", "max_bytes", "discard")
-    if any(getattr(have, k) != getattr(wanted, k) for k in limits):
-        await js.update_stream(dataclasses.replace(  # type: ignore[attr-defined]
-            have, **{k: getattr(wanted, k) for k in limits}))
 
 
 async def _provision_main(operators: list[str]) -> None:
