@@ -84,9 +84,10 @@ class Stack:
             await conn.nc.close()
 
     @contextlib.asynccontextmanager
-    async def services(self, *names: str) -> AsyncIterator[list[ServiceRuntime]]:
+    async def services(self, *names: str, **settings: Any
+                       ) -> AsyncIterator[list[ServiceRuntime]]:
         specs = installed()
-        rts = [ServiceRuntime(specs[n], self.settings(natsauth.service_user(n)))
+        rts = [ServiceRuntime(specs[n], self.settings(natsauth.service_user(n), **settings))
                for n in names]
         await asyncio.gather(*(rt.start() for rt in rts))
         try:

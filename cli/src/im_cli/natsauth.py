@@ -151,6 +151,7 @@ def service_permissions(spec: object) -> Permissions:
     # for that filter only: a consumer re-pointed at other subjects would let the service
     # read them, and have them delivered (fetch replies are not checked) onto any subject.
     from im_runtime.service import consumer_filters
+    from im_runtime.undelivered import advisory, reader
 
     for source, types in sources.items():
         stream, durable = _stream_for(source), f"{name}__{source}"
@@ -162,7 +163,17 @@ def service_permissions(spec: object) -> Permissions:
             f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{durable}",
             f"$JS.ACK.{stream}.{durable}.>",
         ]
+        # A message JetStream stopped delivering to it, read by its sequence to be
+        # dead-lettered (im_runtime.undelivered): through a consumer with the durable's
+        # own filter, so nothing it may not read already.
+        dl = reader(durable)
+        pub += [f"{JS_API}.CONSUMER.CREATE.{stream}.{dl}.{wanted[0]}" if len(wanted) == 1
+                else f"{JS_API}.CONSUMER.CREATE.{stream}.{dl}",
+                f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{dl}",
+                f"{JS_API}.CONSUMER.DELETE.{stream}.{dl}"]
     sub = [subj.command(name, c.name) for c in spec.commands]  # type: ignore[attr-defined]
+
+    sub += [advisory(_stream_for(source), f"{name}__{source}") for source in sources]
     sub += [subj.query(q.name) for q in spec.queries]  # type: ignore[attr-defined]
     sub += [subj.query_for(q.name, name) for q in spec.queries]  # type: ignore[attr-defined]
     sub += ["$SRV.*", f"$SRV.*.{name}", f"$SRV.*.{name}.*", inbox(service_user(name)),

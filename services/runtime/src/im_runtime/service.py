@@ -30,6 +30,7 @@ from im_runtime.presence import announce
 from im_runtime.pull import PullLoop
 from im_runtime.settings import Settings
 from im_runtime.spec import ServiceSpec, WorkerContext
+from im_runtime.undelivered import Undelivered, backstop
 
 log = logging.getLogger("im.service")
 
@@ -127,6 +128,7 @@ class ServiceRuntime:
         self._micro: Any = None
         self.relay: OutboxRelay | None = None
         self._pulls: list[PullLoop] = []
+        self._undelivered: Undelivered | None = None
         self._ordered: list[tuple[str, OrderedCommands]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -146,6 +148,10 @@ class ServiceRuntime:
         self.relay = OutboxRelay(js, self.store, self.metrics)
         dead = DeadLetters(js, self.spec.name, self.metrics, self.spec.redact_dead_letters)
         self._register(js, dead)
+        # Before the first fetch: the server tells of undelivered messages while fetching.
+        self._undelivered = Undelivered(nc, js, self.spec.name, dead,
+                                        [(p.stream, p.config) for p in self._pulls])
+        await self._undelivered.start()
         for pull in self._pulls:
             await pull.start()
         self.relay.start()
@@ -213,8 +219,9 @@ class ServiceRuntime:
                                      consumer_filters(spec, source, types),
                                      ack_wait=s.ack_wait,
                                      # The consumer counts attempts itself (transient
-                                     # errors and held batches do not count): no limit here.
-                                     max_deliver=-1,
+                                     # errors and held batches do not count); the server's
+                                     # limit is a backstop (undelivered.py).
+                                     max_deliver=backstop(s.max_deliver),
                                      max_ack_pending=max(1000, 4 * s.batch_size))
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
             self._pulls.append(PullLoop(self.broker.connection, js, stream or "", config,
@@ -297,6 +304,8 @@ class ServiceRuntime:
             await ordered.stop()
         for pull in self._pulls:
             await pull.stop()
+        if self._undelivered is not None:
+            await self._undelivered.stop()
         if self.relay:  # while the connection is still open
             await self.relay.stop()
         await self.erased.stop()
