@@ -17,8 +17,8 @@ from contracts import subjects as subj
 from contracts import wrap
 from contracts.platform import DeadLetter
 from im_cli.testing import eventually
-from im_runtime.consume import ISOLATE_FROM
 from im_runtime.discovery import Instance, instances
+from im_runtime.pipeline.events import ISOLATE_FROM
 from im_runtime.service import ServiceRuntime, consumer_name
 from im_runtime.undelivered import backstop
 from support import probe as probe_module

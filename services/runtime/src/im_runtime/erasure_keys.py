@@ -19,7 +19,7 @@ from typing import Any
 from contracts.privacy import KEYED, keyed, legacy_erasure_key
 
 MIN_SECRET_BYTES = 32
-ERASED = "im_erased"  # the runtime's record of residents erased here (im_runtime.mongo)
+ERASED = "im_erased"  # the runtime's record of residents erased here (im_runtime.storage.mongo)
 
 _secret: bytes | None = None
 

@@ -51,7 +51,7 @@ def unpack(stored: bytes) -> tuple[bytes, bytes]:
     return digest, reply
 
 
-ATTEMPTS = "im_attempts"  # im_runtime.consume's record of attempts, by event id
+ATTEMPTS = "im_attempts"  # im_runtime.pipeline.events' record of attempts, by event id
 
 
 async def expire(store: Any, days: float, now_ns: int | None = None) -> int:

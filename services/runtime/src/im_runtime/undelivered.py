@@ -32,8 +32,8 @@ from typing import Any
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from im_runtime.consume import ISOLATE_FROM
 from im_runtime.deadletter import DeadLetters, stored_letter
+from im_runtime.pipeline.events import ISOLATE_FROM
 
 log = logging.getLogger("im.undelivered")
 ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
