@@ -72,8 +72,9 @@ async def test_provisioning_bounds_an_older_stream_and_keeps_what_it_holds(
         for config in natsauth.stream_configs(installed()):  # and every other stream
             have = (await js.stream_info(config.name)).config  # type: ignore[attr-defined]
             assert limits(have)[2] == "new" and (have.max_bytes or 0) > 0, have.name
-        # A limit below what a stream already holds would make nats-server drop its
-        # oldest messages at once: the size is left as it is, the rest applied.
+        # A limit below what a stream already holds would drop its oldest messages at
+        # once (discard old) or refuse every new one (discard new): the size is left as
+        # it is, the rest applied.
         tight = dataclasses.replace(streams.event_stream("housing", 1, 600.0), max_bytes=100,
                                     max_msg_size=4096)
         await js.update_stream(dataclasses.replace(info.config, max_bytes=-1,

@@ -103,8 +103,9 @@ async def bound(js: JetStreamContext, wanted: StreamConfig) -> bool:
     assert wanted.name
     info = await js.stream_info(wanted.name)
     have, limits = info.config, {k: getattr(wanted, k) for k in LIMITS}
-    # nats-server enforces a lowered max_bytes at once by removing the oldest messages,
-    # whatever the discard policy: a stream already holding more keeps its size.
+    # A max_bytes below what the stream holds would, with discard old, drop its oldest
+    # messages at once (nats-server 2.15), and with discard new refuse every new one until
+    # it shrank: a stream already holding more keeps its size (and says so).
     if info.state.bytes >= (wanted.max_bytes or 0) > 0:
         log.warning("stream %s holds %d bytes, more than its limit of %d: its max_bytes is "
                     "left as it is (raise the limit, or let retention shrink it)",
