@@ -22,6 +22,7 @@ from education import (
     queries,
     referrals,
     residents,
+    roster,
     schooling,
     store,
     versions,
@@ -75,6 +76,8 @@ spec = ServiceSpec(
         Handles("cancel_course", cmd.CancelCourse, courses.cancel_course, cmd.CourseView),
         Handles("get_course", cmd.GetCourse, courses.get_course, cmd.CourseView, read=True),
         Handles("list_courses", cmd.ListCourses, courses.list_courses, cmd.CoursePage, read=True),
+        Handles("get_course_roster", cmd.GetCourseRoster, roster.get_course_roster,
+                cmd.CourseRoster, read=True),
         Handles("enrol", cmd.Enrol, enrolment.enrol, cmd.EnrolmentView),
         Handles("register_children", cmd.RegisterChildren, enrolment.register_children,
                 cmd.EnrolmentView),
@@ -93,9 +96,11 @@ spec = ServiceSpec(
                 cmd.AccessRequestView),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
-    personal_reads={"get_enrolment": "resident_id"},  # audited by the gateway
+    # audited by the gateway
+    personal_reads={"get_enrolment": "resident_id", "get_course_roster": "resident_id"},
     indexes={
-        store.COURSES: [IndexModel("site_id"), IndexModel("kind"), IndexModel("status")],
+        store.COURSES: [IndexModel("site_id"), IndexModel("kind"), IndexModel("status"),
+                        IndexModel("provider_id")],
         store.ENROLMENTS: [IndexModel("resident_id"), IndexModel("course_id"),
                            IndexModel("site_id"), IndexModel("status")],
         store.ACCESS: [IndexModel("resident_id"), IndexModel("parent_id"),
