@@ -10,6 +10,7 @@ import { resident, residents } from "./residents.js";
 import { signInPage } from "./signin.js";
 import { site, sites } from "./sites.js";
 import { users } from "./users.js";
+import { courseList, coursePage } from "./coursework.js";
 
 const main = document.getElementById("main");
 let notice = "";
@@ -24,6 +25,8 @@ const ROUTES = [
   [/^\/residents\/([^/]+)$/, (m, p, id) => resident(m, id), "#/residents"],
   [/^\/users\/?$/, (m, p) => users(m, p), "#/users"],
   [/^\/households\/new$/, (m) => registerHousehold(m), "#/households/new"],
+  [/^\/courses\/?$/, (m, p) => courseList(m, p), "#/courses"],
+  [/^\/courses\/([^/]+)$/, (m, p, id) => coursePage(m, p, id), "#/courses"],
   [/^\/account$/, (m) => account(m), "#/account"],
   [/^\/users\/([^/]+)\/deployment$/, (m, p, id) => deployment(m, p, id), "#/users"],
 ];
@@ -35,6 +38,7 @@ const NAV = {
   "#/residents": ["city_admin", "social_worker"],
   "#/households/new": ["city_admin", "social_worker"],
   "#/users": ["city_admin"],
+  "#/courses": ["city_admin", "provider"],
   "#/account": null,
 };
 

@@ -49,13 +49,15 @@ async def create_course(cmd: CreateCourse, uow: UnitOfWork) -> CourseView:
     check(cmd.actor, CATALOGUE, "create courses", draft)
     if (cmd.site_id is None) == (cmd.address is None):
         raise DomainError("a course is held either at a site (site_id) or at an external "
-                          "address, exactly one of them", details={"course_id": cmd.course_id})
+                          "address, exactly one of them",
+                          details={"course_id": cmd.course_id, "field": "site_id"})
     if cmd.ends < cmd.starts:
         raise DomainError("a course cannot end before it starts",
-                          details={"course_id": cmd.course_id})
+                          details={"course_id": cmd.course_id, "field": "ends"})
     if (cmd.level is not None) != (cmd.kind == "integration_course"):
         raise DomainError("integration courses need a level (A1, A2, B1); other kinds have none",
-                          details={"course_id": cmd.course_id, "kind": cmd.kind})
+                          details={"course_id": cmd.course_id, "kind": cmd.kind,
+                                   "field": "level"})
     if await uow.get(store.COURSES, cmd.course_id) is not None:
         raise Conflict(f"course {cmd.course_id!r} exists already",
                        details={"course_id": cmd.course_id})
