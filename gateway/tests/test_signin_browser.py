@@ -248,9 +248,10 @@ async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
 
 
 @pytest.mark.parametrize(("role", "extra", "links"), [
-    ("city_admin", {}, ["City overview", "Sites", "Residents", "Register household", "Courses",
-                        "Users"]),
-    ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household"]),
+    ("city_admin", {}, ["City overview", "Sites", "Residents", "Register household",
+                        "Move-out cases", "Referrals", "Courses", "Users"]),
+    ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household",
+                           "Move-out cases", "Referrals"]),
     ("operator", {"operator": "op-1"}, ["City overview", "Sites"]),
     ("provider", {"provider": "vhs"}, ["City overview", "Courses"]),
     ("auditor", {}, ["City overview"]),

@@ -11,6 +11,8 @@ import { signInPage } from "./signin.js";
 import { site, sites } from "./sites.js";
 import { users } from "./users.js";
 import { courseList, coursePage } from "./coursework.js";
+import { caseList, casePage } from "./cases.js";
+import { referralList, referralPage } from "./referrals.js";
 
 const main = document.getElementById("main");
 let notice = "";
@@ -27,6 +29,10 @@ const ROUTES = [
   [/^\/households\/new$/, (m) => registerHousehold(m), "#/households/new"],
   [/^\/courses\/?$/, (m, p) => courseList(m, p), "#/courses"],
   [/^\/courses\/([^/]+)$/, (m, p, id) => coursePage(m, p, id), "#/courses"],
+  [/^\/cases\/?$/, (m, p) => caseList(m, p), "#/cases"],
+  [/^\/cases\/([^/]+)$/, (m, p, id) => casePage(m, p, id), "#/cases"],
+  [/^\/referrals\/?$/, (m, p) => referralList(m, p), "#/referrals"],
+  [/^\/referrals\/([^/]+)$/, (m, p, id) => referralPage(m, p, id), "#/referrals"],
   [/^\/account$/, (m) => account(m), "#/account"],
   [/^\/users\/([^/]+)\/deployment$/, (m, p, id) => deployment(m, p, id), "#/users"],
 ];
@@ -39,6 +45,8 @@ const NAV = {
   "#/households/new": ["city_admin", "social_worker"],
   "#/users": ["city_admin"],
   "#/courses": ["city_admin", "provider"],
+  "#/cases": ["city_admin", "social_worker"],
+  "#/referrals": ["city_admin", "social_worker"],
   "#/account": null,
 };
 
