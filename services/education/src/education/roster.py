@@ -30,5 +30,8 @@ async def get_course_roster(cmd: GetCourseRoster, uow: UnitOfWork) -> CourseRost
     course = await store.course(uow, cmd.course_id)
     check(cmd.actor, READERS, "read course rosters", course)
     enrolled = await enrolments(uow, cmd.course_id)
-    return CourseRoster(course=view(course), entries=[entry(e, course) for e in enrolled],
+    # Seats and the waitlist in their order (of arrival), then those who left or finished.
+    order = {x["e"]: i for i, x in enumerate(course["seats"] + course["waitlist"])}
+    listed = sorted(enrolled, key=lambda e: (order.get(e["_id"], len(order)), e["_id"]))
+    return CourseRoster(course=view(course), entries=[entry(e, course) for e in listed],
                         sessions_due=register(course, enrolled, utcnow().date()))
