@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -146,6 +146,18 @@ class GetEnrolment(Command, frozen=True, kw_only=True):
     enrolment_id: Id
 
 
+class ListAccessRequests(Command, frozen=True, kw_only=True):
+    """Kita and school requests not yet concluded (or in `status`), the longest waiting
+    first; a social worker's: those of her sites."""
+
+    kind: AccessKind | None = None
+    site_id: Id | None = None
+    district: Text | None = None
+    status: AccessStatus | None = None  # None: open and offered
+    offset: Offset = 0
+    limit: Limit = 50
+
+
 class GetCourseRoster(Command, frozen=True, kw_only=True):
     """Who is enrolled in a course, waiting or done, with the class register so far."""
 
@@ -204,6 +216,13 @@ class CourseRoster(Reply, frozen=True, kw_only=True):
     sessions_due: list[SessionDay] = []
 
 
+class AccessPage(Reply, frozen=True, kw_only=True):
+    items: list[AccessRequestView]
+    total: int
+    offset: int
+    limit: int
+
+
 class CoursePage(Reply, frozen=True, kw_only=True):
     items: list[CourseView]
     total: int
@@ -241,3 +260,5 @@ class AccessRequestView(Reply, frozen=True, kw_only=True):
     institution: str | None = None
     starts: date | None = None
     reason: str | None = None
+    site_id: str | None = None
+    opened_at: datetime | None = None  # None for requests from before it was kept

@@ -144,6 +144,7 @@ VALID: dict[str, dict[str, Any]] = {
     "withdraw": {"enrolment_id": "e1", "reason": "moved"},
     "get_enrolment": {"enrolment_id": "e1"},
     "get_course_roster": {"course_id": "c1"},
+    "list_access_requests": {"kind": "kita", "limit": 10},
     "record_attendance": {"enrolment_id": "e1", "session_on": "2026-01-05", "present": True},
     "complete_enrolment": {"enrolment_id": "e1", "passed": True},
     "request_access": {"resident_id": "k1", "kind": "kita", "district": "List"},
@@ -152,7 +153,8 @@ VALID: dict[str, dict[str, Any]] = {
 }
 COMMANDS = sorted(VALID)
 WRONG_TYPE = {name: next(iter(body.items())) for name, body in VALID.items()}
-REQUIRED = {name: next(iter(body)) for name, body in VALID.items() if name != "list_courses"}
+REQUIRED = {name: next(iter(body)) for name, body in VALID.items()
+            if name not in ("list_courses", "list_access_requests")}
 OUT_OF_BOUNDS = [
     ("create_course", "capacity", -1), ("create_course", "capacity", 501),
     ("create_course", "course_id", "a.b"), ("create_course", "course_id", "x" * 65),
@@ -172,6 +174,8 @@ OUT_OF_BOUNDS = [
     ("conclude_access", "outcome", "maybe"), ("list_courses", "limit", 0),
     ("list_courses", "limit", 501), ("list_courses", "offset", -1),
     ("list_courses", "provider_id", "v h s"), ("get_course_roster", "course_id", "x" * 65),
+    ("list_access_requests", "kind", "uni"), ("list_access_requests", "status", "waiting"),
+    ("list_access_requests", "limit", 0), ("list_access_requests", "district", ""),
 ]
 
 
@@ -384,4 +388,47 @@ class TestRoster:
                       Actor(subject="o1", role="operator", operator="op1")):
             reply = err(await call("get_course_roster",
                                    c.GetCourseRoster(actor=actor, course_id=cid)), "forbidden")
+            assert reply.details["role"] == actor.role
+
+
+class TestAccessWorklist:
+    """Kita and school requests waiting for a place, the longest waiting first."""
+
+    async def test_waiting_requests_by_kind_and_state(self, call, test_id):
+        district = f"D-{test_id}"
+        ids = [ok(await call("request_access", c.RequestAccess(
+            actor=ADMIN, resident_id=f"k{i}-{test_id}", kind=kind, district=district))).request_id
+            for i, kind in enumerate(("kita", "school", "kita"))]
+        page = ok(await call("list_access_requests", c.ListAccessRequests(
+            actor=ADMIN, district=district)), c.AccessPage)
+        assert [x.request_id for x in page.items] == ids and page.total == 3
+        assert all(x.opened_at is not None for x in page.items)
+        kita = ok(await call("list_access_requests", c.ListAccessRequests(
+            actor=ADMIN, district=district, kind="kita")))
+        assert [x.request_id for x in kita.items] == [ids[0], ids[2]]
+        ok(await call("offer_access_place", c.OfferAccessPlace(
+            actor=ADMIN, request_id=ids[0], institution="Kita Sonnenschein", starts=START)))
+        refused = err(await call("conclude_access", c.ConcludeAccess(
+            actor=ADMIN, request_id=ids[0], outcome="declined")), "bad_request")
+        assert refused.details["field"] == "reason"
+        ok(await call("conclude_access", c.ConcludeAccess(actor=ADMIN, request_id=ids[0],
+                                                          outcome="placed")))
+        waiting = ok(await call("list_access_requests", c.ListAccessRequests(
+            actor=ADMIN, district=district)))
+        assert [x.request_id for x in waiting.items] == ids[1:]
+        placed = ok(await call("list_access_requests", c.ListAccessRequests(
+            actor=ADMIN, district=district, status="placed")))
+        assert [(x.request_id, x.institution) for x in placed.items] == [
+            (ids[0], "Kita Sonnenschein")]
+
+    async def test_who_may_list_them(self, call, test_id):
+        worker = Actor(subject="sw-1", role="social_worker", sites=(f"s-{test_id}",))
+        assert ok(await call("list_access_requests", c.ListAccessRequests(actor=worker))
+                  ).total == 0  # none at her sites (these children live at none)
+        err(await call("list_access_requests", c.ListAccessRequests(
+            actor=worker, site_id="elsewhere")), "forbidden")
+        for actor in (VHS, Actor(subject="o1", role="operator", operator="op1"),
+                      Actor(subject="a1", role="auditor")):
+            reply = err(await call("list_access_requests", c.ListAccessRequests(actor=actor)),
+                        "forbidden")
             assert reply.details["role"] == actor.role

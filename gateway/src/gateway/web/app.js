@@ -13,6 +13,7 @@ import { users } from "./users.js";
 import { courseList, coursePage } from "./coursework.js";
 import { caseList, casePage } from "./cases.js";
 import { referralList, referralPage } from "./referrals.js";
+import { kitaList } from "./kita.js";
 
 const main = document.getElementById("main");
 let notice = "";
@@ -33,6 +34,7 @@ const ROUTES = [
   [/^\/cases\/([^/]+)$/, (m, p, id) => casePage(m, p, id), "#/cases"],
   [/^\/referrals\/?$/, (m, p) => referralList(m, p), "#/referrals"],
   [/^\/referrals\/([^/]+)$/, (m, p, id) => referralPage(m, p, id), "#/referrals"],
+  [/^\/kita\/?$/, (m, p) => kitaList(m, p), "#/kita"],
   [/^\/account$/, (m) => account(m), "#/account"],
   [/^\/users\/([^/]+)\/deployment$/, (m, p, id) => deployment(m, p, id), "#/users"],
 ];
@@ -47,6 +49,7 @@ const NAV = {
   "#/courses": ["city_admin", "provider"],
   "#/cases": ["city_admin", "social_worker"],
   "#/referrals": ["city_admin", "social_worker"],
+  "#/kita": ["city_admin", "social_worker"],
   "#/account": null,
 };
 

@@ -5,6 +5,7 @@ import { ApiFailure, api, mayUse } from "./api.js";
 import { fill, h } from "./dom.js";
 import { casework } from "./casework.js";
 import { courses } from "./courses.js";
+import { kitaCard } from "./kita.js";
 import { employment } from "./employment.js";
 import { erasedPage, erasureControl } from "./erasure.js";
 import { field, t } from "./i18n.js";
@@ -98,6 +99,7 @@ export async function resident(main, id) {
     names.length ? null : h("p", { class: "empty" }, t("resident.nothing")),
     work,
     learning,
+    kitaCard(id, agg.sections.education),
     jobs,
     ...names.map((n) => sectionCard(n, agg.sections[n])),
     mayUse("city_admin") ? erasureControl(id, name) : null,

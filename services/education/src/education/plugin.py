@@ -26,6 +26,7 @@ from education import (
     schooling,
     store,
     versions,
+    waiting,
 )
 from im_runtime import Handles, On, ServiceSpec, views
 from im_runtime.spec import Retention
@@ -94,17 +95,21 @@ spec = ServiceSpec(
                 cmd.AccessRequestView),
         Handles("conclude_access", cmd.ConcludeAccess, schooling.conclude,
                 cmd.AccessRequestView),
+        Handles("list_access_requests", cmd.ListAccessRequests, waiting.list_access_requests,
+                cmd.AccessPage, read=True),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     # audited by the gateway
-    personal_reads={"get_enrolment": "resident_id", "get_course_roster": "resident_id"},
+    personal_reads={"get_enrolment": "resident_id", "get_course_roster": "resident_id",
+                    "list_access_requests": "resident_id"},
     indexes={
         store.COURSES: [IndexModel("site_id"), IndexModel("kind"), IndexModel("status"),
                         IndexModel("provider_id")],
         store.ENROLMENTS: [IndexModel("resident_id"), IndexModel("course_id"),
                            IndexModel("site_id"), IndexModel("status")],
         store.ACCESS: [IndexModel("resident_id"), IndexModel("parent_id"),
-                       IndexModel("site_id"), IndexModel("open")],
+                       IndexModel("site_id"), IndexModel("open"), IndexModel("status"),
+                       IndexModel("opened_at")],
         store.RESIDENTS: [], store.SITES: [], store.REFERRALS: [],
     },
     erase=erasure.erase,
