@@ -249,11 +249,12 @@ async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
 
 @pytest.mark.parametrize(("role", "extra", "links"), [
     ("city_admin", {}, ["City overview", "Sites", "Residents", "Register household",
-                        "Move-out cases", "Referrals", "Kita and school", "Courses", "Users"]),
+                        "Move-out cases", "Referrals", "Kita and school", "Courses",
+                        "Programmes", "Users"]),
     ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household",
                            "Move-out cases", "Referrals", "Kita and school"]),
     ("operator", {"operator": "op-1"}, ["City overview", "Sites"]),
-    ("provider", {"provider": "vhs"}, ["City overview", "Courses"]),
+    ("provider", {"provider": "vhs"}, ["City overview", "Courses", "Programmes"]),
     ("auditor", {}, ["City overview"]),
 ])
 async def test_each_role_signs_in_and_is_offered_its_own_pages(

@@ -14,6 +14,7 @@ import { courseList, coursePage } from "./coursework.js";
 import { caseList, casePage } from "./cases.js";
 import { referralList, referralPage } from "./referrals.js";
 import { kitaList } from "./kita.js";
+import { phasePage, programmeList } from "./programmes.js";
 
 const main = document.getElementById("main");
 let notice = "";
@@ -35,6 +36,8 @@ const ROUTES = [
   [/^\/referrals\/?$/, (m, p) => referralList(m, p), "#/referrals"],
   [/^\/referrals\/([^/]+)$/, (m, p, id) => referralPage(m, p, id), "#/referrals"],
   [/^\/kita\/?$/, (m, p) => kitaList(m, p), "#/kita"],
+  [/^\/programmes\/?$/, (m) => programmeList(m), "#/programmes"],
+  [/^\/programmes\/([^/]+\/\d+)$/, (m, p, id) => phasePage(m, p, ...id.split("/")), "#/programmes"],
   [/^\/account$/, (m) => account(m), "#/account"],
   [/^\/users\/([^/]+)\/deployment$/, (m, p, id) => deployment(m, p, id), "#/users"],
 ];
@@ -50,6 +53,7 @@ const NAV = {
   "#/cases": ["city_admin", "social_worker"],
   "#/referrals": ["city_admin", "social_worker"],
   "#/kita": ["city_admin", "social_worker"],
+  "#/programmes": ["city_admin", "provider"],
   "#/account": null,
 };
 
