@@ -250,7 +250,7 @@ async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
 @pytest.mark.parametrize(("role", "extra", "links"), [
     ("city_admin", {}, ["City overview", "Sites", "Residents", "Register household",
                         "Move-out cases", "Referrals", "Kita and school", "Courses",
-                        "Programmes", "Users"]),
+                        "Programmes", "Volunteers", "Users"]),
     ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household",
                            "Move-out cases", "Referrals", "Kita and school"]),
     ("operator", {"operator": "op-1"}, ["City overview", "Sites"]),

@@ -15,6 +15,7 @@ import { caseList, casePage } from "./cases.js";
 import { referralList, referralPage } from "./referrals.js";
 import { kitaList } from "./kita.js";
 import { phasePage, programmeList } from "./programmes.js";
+import { volunteerList } from "./tandems.js";
 
 const main = document.getElementById("main");
 let notice = "";
@@ -38,6 +39,7 @@ const ROUTES = [
   [/^\/kita\/?$/, (m, p) => kitaList(m, p), "#/kita"],
   [/^\/programmes\/?$/, (m) => programmeList(m), "#/programmes"],
   [/^\/programmes\/([^/]+\/\d+)$/, (m, p, id) => phasePage(m, p, ...id.split("/")), "#/programmes"],
+  [/^\/volunteers\/?$/, (m, p) => volunteerList(m, p), "#/volunteers"],
   [/^\/account$/, (m) => account(m), "#/account"],
   [/^\/users\/([^/]+)\/deployment$/, (m, p, id) => deployment(m, p, id), "#/users"],
 ];
@@ -54,6 +56,7 @@ const NAV = {
   "#/referrals": ["city_admin", "social_worker"],
   "#/kita": ["city_admin", "social_worker"],
   "#/programmes": ["city_admin", "provider"],
+  "#/volunteers": ["city_admin"],
   "#/account": null,
 };
 

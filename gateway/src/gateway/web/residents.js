@@ -6,6 +6,7 @@ import { fill, h } from "./dom.js";
 import { casework } from "./casework.js";
 import { courses } from "./courses.js";
 import { kitaCard } from "./kita.js";
+import { tandemsCard } from "./tandems.js";
 import { employment } from "./employment.js";
 import { erasedPage, erasureControl } from "./erasure.js";
 import { field, t } from "./i18n.js";
@@ -89,8 +90,9 @@ export async function resident(main, id) {
   const personal = agg.sections.housing?.personal;
   const name = personal ? `${personal.given_name} ${personal.family_name}` : id;
   const names = Object.keys(agg.sections).sort((a, b) => (a === "housing" ? -1 : b === "housing" ? 1 : a.localeCompare(b)));
-  const [work, learning, jobs] = await Promise.all([casework(agg.sections.housing),
-    courses(id, agg.sections.education), employment(id, agg.sections.employment)]);
+  const [work, learning, jobs, tandems] = await Promise.all([casework(agg.sections.housing),
+    courses(id, agg.sections.education), employment(id, agg.sections.employment),
+    tandemsCard(id, agg.sections.volunteers)]);
   fill(main, 
     h("p", {}, h("a", { href: "#/residents" }, `← ${t("residents.title")}`)),
     h("h1", {}, t("resident.title", { name })),
@@ -101,6 +103,7 @@ export async function resident(main, id) {
     learning,
     kitaCard(id, agg.sections.education),
     jobs,
+    tandems,
     ...names.map((n) => sectionCard(n, agg.sections[n])),
     mayUse("city_admin") ? erasureControl(id, name) : null,
   );
