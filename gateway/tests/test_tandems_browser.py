@@ -29,6 +29,7 @@ from support.browser import http_server, launched, serious_violations, sign_in, 
 from volunteers.plugin import spec as volunteers_spec
 
 pytestmark = pytest.mark.flow
+RATING = "Rating (1\u20135, optional)"
 
 
 @dataclass
@@ -161,10 +162,10 @@ async def test_a_volunteer_is_registered_and_a_tandem_runs_its_course(
     match = (await row.get_attribute("data-match"))
     await refused(page, f"end-{match}", "outcome", "This field is required.")
     await end.get_by_label("Outcome").select_option("completed")
-    await end.get_by_label("Rating (1–5, optional)").fill("9")
+    await end.get_by_label(RATING).fill("9")
     await end.get_by_role("button", name="End").click()
     await refused(page, f"end-{match}", "rating", "At most 5")
-    await end.get_by_label("Rating (1–5, optional)").fill("5")
+    await end.get_by_label(RATING).fill("5")
     await end.get_by_role("button", name="End").click()
     await expect(page.get_by_role("status")).to_have_text("Saved: the language tandem is ended.")
     await page.screenshot(path=str(tmp_path / "tandem.png"), full_page=True)
