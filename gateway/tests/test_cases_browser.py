@@ -123,10 +123,13 @@ async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
 
 async def test_her_worklist_of_move_out_cases_its_filters_and_a_case_in_full(
         page: Page, stack: Stack, tmp_path: Path):
-    nav = page.get_by_role("navigation", name="Main")
-    await nav.get_by_role("link", name="Move-out cases").click()
+    # her start page counts what waits for her; the count leads to the worklist
+    waiting = page.locator('[data-worklist="cases"]')
+    await expect(waiting).to_have_text("3 open move-out cases")
+    await waiting.get_by_role("link").click()
     await expect(page.get_by_role("heading", name="Move-out cases at my sites", level=1)
                  ).to_be_focused()
+    nav = page.get_by_role("navigation", name="Main")
     rows = page.locator("tr[data-case-row]")
     # her three, the one that moved on last at the end; never the case of another site
     await expect(rows).to_have_count(3)

@@ -186,7 +186,11 @@ async def test_a_provider_creates_a_course_keeps_its_register_and_completes_a_pa
     assert await serious_violations(page) == []
     await page.screenshot(path=str(tmp_path / "class-register.png"), full_page=True)
 
-    # its worklist: the days still to register
+    # its worklist: the days still to register (and on its start page, the course)
+    await nav.get_by_role("link", name="City overview").click()
+    await expect(page.locator('[data-worklist="register"]')).to_have_text(
+        "1 courses with session days to register" if len(due) > 1 else
+        "0 courses with session days to register")
     await nav.get_by_role("link", name="Courses").click()
     row = page.locator(f'tr[data-course="{course_id}"]')
     await expect(row.locator("[data-due]")).to_have_attribute("data-due", str(len(due) - 1))

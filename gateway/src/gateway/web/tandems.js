@@ -2,7 +2,7 @@
 // register one) and, on a resident's page, her tandems: propose a volunteer, record the
 // agreement, the start and the end (the volunteers plugin's list_volunteers,
 // register_volunteer, propose_match, agree_match, start_match, end_match).
-import { Unauthorised, api, mayUse } from "./api.js";
+import { Unauthorised, api, mayUse, optional } from "./api.js";
 import { h } from "./dom.js";
 import { checkbox, commandForm, field, submitting, values } from "./forms.js";
 import { t, value } from "./i18n.js";
@@ -96,7 +96,10 @@ function matchSteps(m) {
 /** The tandems card on a resident's page, from the volunteers section (if it runs). */
 export async function tandemsCard(residentId, section) {
   if (!mayUse("city_admin", "social_worker")) return null;
-  // The volunteers plugin may not run (or not be installed): then there is no card.
+  // The volunteers plugin may not run (or not be installed): then there is no card. The
+  // city figures say who runs (a service that answered them just now).
+  const stats = await optional("/api/v1/stats");
+  if (!stats?.sections?.volunteers) return null;
   const free = await call("list_volunteers", { free_only: true, limit: 200 }).catch((e) => {
     if (e instanceof Unauthorised) throw e;
     return null;
