@@ -104,7 +104,7 @@ export async function resident(main, id) {
     kitaCard(id, agg.sections.education),
     jobs,
     tandems,
-    ...names.map((n) => sectionCard(n, agg.sections[n])),
+    ...names.map((n) => sectionCard(n, agg.sections[n], "resident", { id, sections: agg.sections })),
     mayUse("city_admin") ? erasureControl(id, name) : null,
   );
   return t("resident.title", { name });
