@@ -22,9 +22,9 @@ from contracts import (
     event_type,
 )
 from contracts import subjects as subj
+from contracts.payloads import Schemas
 from contracts.platform import DeadLetter
 from contracts.registry import event_types
-from im_cli.payloads import Schemas
 
 VERSION = "1.0.0"
 RESIDENT = {"description": "The resident's pseudonymous id (absent from events about no "

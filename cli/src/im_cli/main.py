@@ -36,11 +36,13 @@ def parser() -> argparse.ArgumentParser:
                            "written")
     aapi.set_defaults(func=commands.asyncapi)
 
-    from im_cli import privacy, publish, token, up, users
+    from im_cli import feedback, operators, privacy, publish, token, up, users
     from im_cli.demo import command as demo
 
     up.add_parser(sub)
     publish.add_parser(sub)
+    feedback.add_parser(sub)
+    operators.add_parser(sub)
     token.add_parser(sub)
     users.add_parser(sub)
     privacy.add_parser(sub)

@@ -17,7 +17,6 @@ import msgspec
 
 from contracts import CloudEvent, EventData, event_type
 
-REF = "#/components/schemas/{name}"
 ENVELOPE = "CloudEvent"
 
 
@@ -37,36 +36,49 @@ def _asyncapi_safe(node: Any) -> Any:
 class Schemas:
     """Components for a set of message types; `ref(t)` is what a payload names."""
 
-    def __init__(self, types: Iterable[Any], *, discriminator_object: bool = False) -> None:
+    def __init__(self, types: Iterable[Any], *, discriminator_object: bool = False,
+                 prefix: str = "") -> None:
+        """`prefix`: what the document puts before each name (components from elsewhere
+        share its `components/schemas`); the keys of `components` have none."""
+        ref = f"#/components/schemas/{prefix}{{name}}"
         wanted = list(dict.fromkeys(types))
         plain = [t for t in wanted if not _is_event(t)]
         events = [t for t in wanted if _is_event(t)]
-        tops, comps = msgspec.json.schema_components(
-            [*plain, *events, CloudEvent[EventData]], ref_template=REF)  # type: ignore[misc]
+        envelope = [CloudEvent[EventData]] if events else []  # type: ignore[misc]
+        tops, comps = msgspec.json.schema_components([*plain, *events, *envelope],
+                                                     ref_template=ref)
         self._refs: dict[Any, dict[str, Any]] = dict(zip([*plain, *events], tops, strict=False))
-        envelope_name = tops[-1]["$ref"].rsplit("/", 1)[1]
-        envelope = comps.pop(envelope_name)
-        envelope.pop("title", None)
-        envelope["properties"].pop("data")
-        comps[ENVELOPE] = envelope
+        if events:
+            envelope_name = tops[-1]["$ref"].rsplit("/", 1)[1].removeprefix(prefix)
+            comps[ENVELOPE] = _envelope(comps.pop(envelope_name))
         for t in events:
             name = f"{ENVELOPE}.{event_type(t)}"
             comps[name] = {
                 "title": event_type(t),
                 "description": f"A CloudEvent whose data is a {event_type(t)}.",
-                "allOf": [{"$ref": REF.format(name=ENVELOPE)},
+                "allOf": [{"$ref": ref.format(name=ENVELOPE)},
                           {"type": "object", "required": ["type", "data"],
                            "properties": {"type": {"const": event_type(t)},
                                           "data": self._refs[t]}}]}
-            self._refs[(ENVELOPE, t)] = {"$ref": REF.format(name=name)}
+            self._refs[(ENVELOPE, t)] = {"$ref": ref.format(name=name)}
+        self._prefix = prefix
         self.components = comps if discriminator_object else _asyncapi_safe(comps)
 
     def ref(self, t: Any) -> dict[str, Any]:
         """The schema of a message body: an event's is its whole CloudEvent."""
         return copy.deepcopy(self._refs[(ENVELOPE, t) if _is_event(t) else t])
 
-    def data_ref(self, t: type[EventData]) -> dict[str, Any]:
-        return copy.deepcopy(self._refs[t])
+    def resolve(self, t: Any) -> dict[str, Any]:
+        """The schema of a plain (not event) type itself, to adapt (a copy)."""
+        name = self._refs[t]["$ref"].rsplit("/", 1)[1].removeprefix(self._prefix)
+        return copy.deepcopy(self.components[name])
+
+
+def _envelope(schema: dict[str, Any]) -> dict[str, Any]:
+    """CloudEvent[EventData] without its `data` (each event's own schema adds it)."""
+    schema.pop("title", None)
+    schema["properties"].pop("data")
+    return schema
 
 
 def _is_event(t: Any) -> bool:
