@@ -5,7 +5,6 @@ second run is answered from the services' idempotency records and changes nothin
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,6 +22,7 @@ from contracts import housing_commands as hs
 from contracts import subjects as subj
 from contracts.operator import SessionRecorded
 from im_cli.demo.city import City
+from im_cli.progress import Bar
 from im_runtime import actors, streams
 from im_runtime.service import consumer_name
 
@@ -36,21 +36,23 @@ class SeedError(RuntimeError):
 
 
 class Progress:
-    def __init__(self, total: int, out: Any = sys.stderr) -> None:
-        self.total, self.done, self.out, self.label = total, 0, out, ""
-        self.started = time.monotonic()
+    """What the seeding has sent, on a progress bar (im_cli.progress) labelled with the
+    part of the city being seeded."""
+
+    def __init__(self, bar: Bar) -> None:
+        self.bar, self._label = bar, ""
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = text
+        self.bar.describe(f"demo: {text}")
 
     def step(self, n: int = 1) -> None:
-        self.done += n
-        if self.done % 25 == 0 or self.done == self.total:
-            self.draw()
-
-    def draw(self) -> None:
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        self.out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done:>5}/{self.total}"
-                       f" {time.monotonic() - self.started:5.1f}s {self.label:<28}")
-        self.out.flush()
+        self.bar.advance(n)
 
 
 class Seeder:
@@ -143,12 +145,25 @@ class Seeder:
         for course, rid in c.enrolments:
             queues.setdefault(course, []).append(rid)
 
+        enrolled: dict[tuple[str, str], str] = {}
+
         async def in_order(course: str, rids: list[str]) -> None:  # first come, first served
             for rid in rids:
-                await self.command("education", "enrol", f"{course}:{rid}",
-                                   edu.Enrol(course_id=course, resident_id=rid))
+                reply = await self.command("education", "enrol", f"{course}:{rid}",
+                                           edu.Enrol(course_id=course, resident_id=rid))
+                enrolled[course, rid] = reply["enrolment_id"]
 
         await self.each("education: enrolments", (in_order(k, r) for k, r in queues.items()))
+        # The courses that have ended: their results, then the course is finished.
+        await self.each("education: results", (self.command(
+            "education", "complete_enrolment", enrolled[course, rid], edu.CompleteEnrolment(
+                enrolment_id=enrolled[course, rid], passed=level is not None,
+                certificate_level=level))  # type: ignore[arg-type]
+            for course, rid, level in c.results))
+        await self.each("education: finished courses", (self.command(
+            "education", "change_course", str(k["course_id"]), edu.ChangeCourse(
+                course_id=str(k["course_id"]), status="finished"))
+            for k in c.courses if k.get("status") == "finished"))
 
     async def employment(self) -> None:
         c, prog = self.city, "beschaeftigung-2026"
@@ -211,7 +226,8 @@ def plan_size(city: City) -> int:
     return (len(city.sites) + len(city.staff) + len(city.households)
             + len(city.courses) + len(city.enrolments) + 3 + len(city.phase_1) * 2
             + len(city.phase_2) + len(city.sessions) + len(city.move_outs)
-            + len(city.moved_out) * 6)
+            + len(city.moved_out) * 6 + len(city.results)
+            + sum(k.get("status") == "finished" for k in city.courses))
 
 
 # Lanes of steps: a lane's steps one after the other, the lanes of a stage at once.
