@@ -119,6 +119,9 @@ class Reply(msgspec.Struct, frozen=True, kw_only=True, tag_field="status", tag="
 ErrorCode = Literal[
     "bad_request", "unauthorised", "forbidden", "not_found", "conflict", "gone",
     "unavailable", "internal",
+    # A command whose change is stored but whose events wait for room in their stream:
+    # not done yet; they go out by themselves (HTTP 202).
+    "accepted",
 ]
 
 

@@ -104,7 +104,8 @@ export async function api(path, { method = "GET", body } = {}, again = true) {
     forget();
     throw new Unauthorised(reply?.message || "");
   }
-  if (!r.ok) throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
+  // 202: a command stored but not done (its events wait for room on the bus): say so.
+  if (!r.ok || r.status === 202) throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
   return reply;
 }
 

@@ -158,7 +158,8 @@ class ServiceRuntime:
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
             self._pulls.append(PullLoop(self.nc, js, stream or "", config,
                                         Pipelined(consumer), s.batch_size,
-                                        database=self.readiness.database_answers))
+                                        database=self.readiness.database_answers,
+                                        max_bytes=s.fetch_max_bytes))
         for route in spec.commands:
             subject = subj.command(spec.name, route.name)
             check = actors.ActorCheck(s.actor_key, subject) if s.actor_key else None
