@@ -137,8 +137,11 @@ async def test_referrals_enrol_open_requests_or_are_rejected():
         assert isinstance(events[0], ev.AccessRequestOpened) and events[0].kind == expected
     _, events = await run(mem, referrals.on_referral_requested, referral("k9", "k9", "kita_school"))
     assert "year of birth" in events[0].reason
-    _, events = await run(mem, referrals.on_referral_requested, referral("r1", "v", "volunteers"))
-    assert events == []
+    # another service's topic: no route of education's takes it (the spec's `where`)
+    from education.plugin import spec
+
+    assert spec.router()(referral("r1", "v", "volunteers")) is None
+    assert spec.router()(referral("r1", "l", "language_course")) is referrals.on_referral_requested
 
 
 async def test_housing_moves_keep_enrolments_and_follow_the_site():

@@ -26,7 +26,7 @@ from education import (
     store,
     versions,
 )
-from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime import Handles, On, ServiceSpec, topic_is, views
 from im_runtime.spec import Retention
 
 # Retention defaults: three years after the matter ended (issue #9); the city sets its
@@ -63,7 +63,8 @@ spec = ServiceSpec(
     # Answered with the shared referral contract (contracts.referrals).
     referral_topics=referrals.TOPICS,
     consumes=(
-        On(ReferralRequested, handler=referrals.on_referral_requested),
+        On(ReferralRequested, where=topic_is(*referrals.TOPICS),
+           handler=referrals.on_referral_requested),
         On(ResidentRegistered, handler=residents.on_resident_registered),
         On(SiteRegistered, handler=residents.on_site_registered),
         On(ResidentPlaced, ResidentTransferred, ResidentMovedOut,

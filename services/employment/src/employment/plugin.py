@@ -19,7 +19,7 @@ from employment import (
     queries,
     store,
 )
-from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime import Handles, On, ServiceSpec, topic_is, views
 from im_runtime.spec import Retention
 
 # Default periods in days (IM_RETENTION_EMPLOYMENT_<NAME> overrides): three years, the
@@ -46,7 +46,8 @@ spec = ServiceSpec(
         On(edu.EnrolmentConfirmed, edu.EnrolmentConfirmedV2,  # both while v1 and v2 run
            edu.EnrolmentPromoted, edu.EnrolmentWithdrawn, edu.EnrolmentCompleted,
            handler=projection.on_enrolment),
-        On(ReferralRequested, handler=coaching.on_referral_requested),
+        On(ReferralRequested, where=topic_is(*coaching.TOPICS),
+           handler=coaching.on_referral_requested),
     ),
     commands=(
         Handles("create_programme", cmd.CreateProgramme, programmes.create_programme,
