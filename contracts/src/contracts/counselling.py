@@ -11,7 +11,7 @@ from contracts.referrals import Topic
 SERVICE = "counselling"
 
 
-class _AboutReferral(EventData, frozen=True, kw_only=True):
+class _AboutReferral(EventData):
     """What every event about one operator's referral names."""
 
     referral_id: str
@@ -24,7 +24,7 @@ class _AboutReferral(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class ReferralRequested(_AboutReferral, frozen=True, kw_only=True,
+class ReferralRequested(_AboutReferral,
                         tag="im.counselling.referral_requested.v1"):
     """Counselling accepted an operator's referral and hands it to the city's services."""
 
@@ -37,7 +37,7 @@ CityAnswer = Literal["accepted", "rejected", "completed"]
 ReferralState = Literal["requested", "accepted", "rejected", "completed"]
 
 
-class AnswerCityReferral(Command, frozen=True, kw_only=True):
+class AnswerCityReferral(Command):
     """The city team accepts, rejects (with a reason) or completes one of its referrals."""
 
     referral_id: str
@@ -48,7 +48,7 @@ class AnswerCityReferral(Command, frozen=True, kw_only=True):
     overdue: bool = False
 
 
-class ReferralView(Reply, frozen=True, kw_only=True):
+class ReferralView(Reply):
     referral_id: str
     resident_id: str
     operator_id: str
@@ -62,7 +62,7 @@ class ReferralView(Reply, frozen=True, kw_only=True):
     overdue: bool = False
 
 
-class ReferralOverdue(_AboutReferral, frozen=True, kw_only=True,
+class ReferralOverdue(_AboutReferral,
                       tag="im.counselling.referral_overdue.v1"):
     """A referral has waited longer than counselling's answer time (IM_REFERRAL_ANSWER_HOURS)
     without an answer from the service that owns its topic: it is on the city's worklist."""
