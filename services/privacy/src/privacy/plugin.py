@@ -24,7 +24,7 @@ spec = ServiceSpec(
     ),
     queries=(Answers(CITY_STATS, GetCityStats, ledger.city_stats),),
     indexes={ledger.ERASURES: [IndexModel("key", unique=True), IndexModel("complete")]},
-    workers=(purger.work,),
+    workers=(ledger.upgrade_keys, purger.work),
     # The worker lists streams and the request's consumers; in every stream it finds the
     # resident's messages, erases them and drops the stale state file (shredder.py).
     # Only privacy holds these rights (tests/infra/test_nats_permissions.py).
