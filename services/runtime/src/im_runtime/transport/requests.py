@@ -142,6 +142,9 @@ class Requests:
     async def start(self, nc: Any) -> None:
         for subject, sub in self._subs:
             await sub.start(nc, subject, self.queue)
+        # nats-py buffers the SUBs: once started, a request from another connection must
+        # find them at the server, not meet "no responders".
+        await nc.flush()
 
     async def stop(self, grace: float = 10.0) -> None:
         """Take no more; let the requests in hand finish and answer."""
