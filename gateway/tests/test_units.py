@@ -18,7 +18,8 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize(("code", "status"), [
     ("bad_request", 400), ("unauthorised", 401), ("forbidden", 403), ("not_found", 404),
-    ("conflict", 409), ("gone", 410), ("internal", 500), ("unavailable", 503)])
+    ("conflict", 409), ("gone", 410), ("internal", 500), ("unavailable", 503),
+    ("accepted", 202)])
 def test_every_error_code_has_its_status(code, status):
     assert STATUS[code] == status
     err = ApiError.from_reply(ErrorReply(code=code, message="m", details={"a": "b"}),

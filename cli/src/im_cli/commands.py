@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
 def services(args: argparse.Namespace) -> int:
     from im_runtime.discovery import discover
 
+    if getattr(args, "routes", False):
+        return routes()
+
     settings = _settings()
     local = installed()
     try:
@@ -75,6 +78,15 @@ def services(args: argparse.Namespace) -> int:
         versions = ",".join(sorted({i.version for i in inst}))
         print(f"{name:<16}{local[name].version if name in local else '-':<12}"
               f"{len(inst):<10}{versions}")
+    return 0
+
+
+def routes() -> int:
+    """Every installed service's routes, as its runtime runs them (no bus needed)."""
+    from im_runtime.routes import routes as of
+    from im_runtime.routes import table
+
+    print(table([r for _, spec in sorted(installed().items()) for r in of(spec)]))
     return 0
 
 

@@ -26,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
     svc = sub.add_parser("services", help="list installed services and the running ones")
     svc.add_argument("--timeout", type=float, default=0.5, metavar="SECONDS",
                      help="how long to wait for running services to answer (0.5)")
+    svc.add_argument("--routes", action="store_true",
+                     help="print each installed service's effective routes (subject, "
+                          "handler, durable or queue, condition) instead")
     svc.set_defaults(func=commands.services)
 
     contracts = sub.add_parser("contracts", help="contracts tools")

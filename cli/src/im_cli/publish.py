@@ -11,17 +11,19 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
 from contracts import CloudEvent, event_parts, wrap
 from contracts import subjects as subj
 from contracts.operator import OperatorEvent
+from im_runtime.pipeline.decode import EventDecoder
 
 # Counselling's declared limit for operators' events (NATS itself would take up to 1 MB).
 MAX_BYTES = 64 * 1024
-_ENVELOPE = msgspec.json.Decoder(CloudEvent[OperatorEvent])  # type: ignore[valid-type]
+# As the operators' inbox reads them: the type from the envelope (the data may repeat it).
+_ENVELOPE = EventDecoder(get_args(OperatorEvent))
 _DATA = msgspec.json.Decoder(OperatorEvent)
 _ENC = msgspec.json.Encoder()
 
@@ -54,9 +56,8 @@ def prepare(raw: bytes, operator: str | None = None, max_bytes: int = MAX_BYTES)
             event = wrap(_DATA.decode(raw), source=operator)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise PublishError(f"not a valid operator event: {exc}") from exc
-    if event.type != event.data.__struct_config__.tag:
-        raise PublishError(f"envelope type {event.type!r} does not match data type "
-                           f"{event.data.__struct_config__.tag!r}")
+    except ValueError as exc:  # the envelope's type and the data's disagree
+        raise PublishError(str(exc)) from exc
     if event.subject != event.data.resident_key():
         raise PublishError(f"CloudEvent subject {event.subject!r} must be the resident id "
                            f"{event.data.resident_key()!r}")

@@ -7,12 +7,29 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar, dataclass_transform
 
 import msgspec
 
 # Upper bound for any message body; larger ones are refused before decoding.
 MAX_MESSAGE_BYTES = 256 * 1024
+
+
+class _ContractMeta(msgspec.StructMeta):
+    """msgspec inherits `frozen` and the tag settings but not `kw_only`: this sets it for
+    every contract Struct, so the options are written once, here."""
+
+    def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any],
+                **options: Any) -> Any:
+        options.setdefault("kw_only", True)
+        return super().__new__(mcls, name, bases, namespace, **options)
+
+
+# (The decorator tells type checkers what the metaclass does.)
+@dataclass_transform(kw_only_default=True, frozen_default=True,
+                     field_specifiers=(msgspec.field,))
+class Struct(msgspec.Struct, metaclass=_ContractMeta, frozen=True):
+    """The base of every contract: frozen, its fields keyword-only."""
 
 
 def new_id() -> str:
@@ -23,7 +40,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class EventData(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+class EventData(Struct, tag_field="type"):
     """The `data` of a CloudEvent. Each subclass sets `tag=` to its versioned type
     name (`im.<service>.<event>.v<N>`), so a union of them decodes in one pass."""
 
@@ -35,7 +52,7 @@ class EventData(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 D = TypeVar("D", bound=EventData)
 
 
-class CloudEvent(msgspec.Struct, Generic[D], frozen=True, kw_only=True):
+class CloudEvent(Struct, Generic[D]):
     """CloudEvents 1.0, structured JSON mode. `id` is the dedupe key (Nats-Msg-Id)."""
 
     specversion: Literal["1.0"] = "1.0"
@@ -84,7 +101,7 @@ def wrap(data: EventData, *, source: str, id: str | None = None,
     )
 
 
-class Actor(msgspec.Struct, frozen=True, kw_only=True):
+class Actor(Struct):
     """Who asks: set by the gateway from the verified token, trusted by services."""
 
     subject: str
@@ -97,7 +114,7 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
 SYSTEM = Actor(subject="system", role="system")
 
 
-class Command(msgspec.Struct, frozen=True, kw_only=True):
+class Command(Struct):
     """A request to one owning service. `command_id` makes a retried command idempotent."""
 
     command: ClassVar[str] = ""
@@ -105,24 +122,27 @@ class Command(msgspec.Struct, frozen=True, kw_only=True):
     actor: Actor = SYSTEM
 
 
-class Query(msgspec.Struct, frozen=True, kw_only=True):
+class Query(Struct):
     """A scatter-gather question: every service with something to say answers."""
 
     query: ClassVar[str] = ""
     actor: Actor = SYSTEM
 
 
-class Reply(msgspec.Struct, frozen=True, kw_only=True, tag_field="status", tag="ok"):
+class Reply(Struct, tag_field="status", tag="ok"):
     """A successful answer to a command or query."""
 
 
 ErrorCode = Literal[
     "bad_request", "unauthorised", "forbidden", "not_found", "conflict", "gone",
     "unavailable", "internal",
+    # A command whose change is stored but whose events wait for room in their stream:
+    # not done yet; they go out by themselves (HTTP 202).
+    "accepted",
 ]
 
 
-class ErrorReply(Reply, frozen=True, kw_only=True, tag="error"):
+class ErrorReply(Reply, tag="error"):
     """The one error answer every service gives; the gateway maps `code` to HTTP."""
 
     code: ErrorCode
@@ -130,13 +150,13 @@ class ErrorReply(Reply, frozen=True, kw_only=True, tag="error"):
     details: dict[str, str] = {}
 
 
-class Ack(Reply, frozen=True, kw_only=True, tag="ok"):
+class Ack(Reply, tag="ok"):
     """A command's answer when it has nothing to return but its id."""
 
     id: str
 
 
-class ServiceSection(Reply, frozen=True, kw_only=True, tag="ok"):
+class ServiceSection(Reply, tag="ok"):
     """One service's answer to a scatter-gather query: its section of the view."""
 
     service: str
@@ -147,7 +167,7 @@ class ServiceSection(Reply, frozen=True, kw_only=True, tag="ok"):
 _M = TypeVar("_M")
 
 
-class Page(msgspec.Struct, Generic[_M], frozen=True, kw_only=True):
+class Page(msgspec.Struct, Generic[_M]):
     items: list[_M]
     total: int
     offset: int = 0

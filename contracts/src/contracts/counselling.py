@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from contracts._base import Command, EventData, Reply
+from contracts._base import Command, EventData, Reply, Struct
 from contracts.referrals import Topic
 
 SERVICE = "counselling"
 
 
-class _AboutReferral(EventData, frozen=True, kw_only=True):
+class _AboutReferral(EventData):
     """What every event about one operator's referral names."""
 
     referral_id: str
@@ -26,7 +26,7 @@ class _AboutReferral(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class ReferralRequested(_AboutReferral, frozen=True, kw_only=True,
+class ReferralRequested(_AboutReferral,
                         tag="im.counselling.referral_requested.v1"):
     """Counselling accepted an operator's referral and hands it to the city's services."""
 
@@ -39,7 +39,7 @@ CityAnswer = Literal["accepted", "rejected", "completed"]
 ReferralState = Literal["requested", "accepted", "rejected", "completed"]
 
 
-class AnswerCityReferral(Command, frozen=True, kw_only=True):
+class AnswerCityReferral(Command):
     """The city team accepts, rejects (with a reason) or completes one of its referrals."""
 
     referral_id: str
@@ -50,7 +50,7 @@ class AnswerCityReferral(Command, frozen=True, kw_only=True):
     overdue: bool = False
 
 
-class ListReferrals(Command, frozen=True, kw_only=True):
+class ListReferrals(Command):
     """Referrals waiting for an answer (or in `state`), the oldest first; a social
     worker's: those of her sites."""
 
@@ -62,13 +62,13 @@ class ListReferrals(Command, frozen=True, kw_only=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
 
 
-class GetReferral(Command, frozen=True, kw_only=True):
+class GetReferral(Command):
     """One referral with its trail."""
 
     referral_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
-class ReferralItem(msgspec.Struct, frozen=True, kw_only=True):
+class ReferralItem(Struct):
     referral_id: str
     resident_id: str
     operator_id: str
@@ -81,14 +81,14 @@ class ReferralItem(msgspec.Struct, frozen=True, kw_only=True):
     became: str | None = None
 
 
-class ReferralPage(Reply, frozen=True, kw_only=True):
+class ReferralPage(Reply):
     items: list[ReferralItem]
     total: int
     offset: int
     limit: int
 
 
-class ReferralStep(msgspec.Struct, frozen=True, kw_only=True):
+class ReferralStep(Struct):
     state: ReferralState
     by: str  # the operator (requested), the answering service or the city team
     at: datetime | None = None
@@ -97,7 +97,7 @@ class ReferralStep(msgspec.Struct, frozen=True, kw_only=True):
     outcome: str | None = None
 
 
-class ReferralTrail(Reply, frozen=True, kw_only=True):
+class ReferralTrail(Reply):
     referral: ReferralItem
     requested_at: datetime  # when counselling took it
     reason: str | None = None
@@ -106,7 +106,7 @@ class ReferralTrail(Reply, frozen=True, kw_only=True):
     trail: list[ReferralStep] = []  # kept from this version on
 
 
-class ReferralView(Reply, frozen=True, kw_only=True):
+class ReferralView(Reply):
     referral_id: str
     resident_id: str
     operator_id: str
@@ -120,7 +120,7 @@ class ReferralView(Reply, frozen=True, kw_only=True):
     overdue: bool = False
 
 
-class ReferralOverdue(_AboutReferral, frozen=True, kw_only=True,
+class ReferralOverdue(_AboutReferral,
                       tag="im.counselling.referral_overdue.v1"):
     """A referral has waited longer than counselling's answer time (IM_REFERRAL_ANSWER_HOURS)
     without an answer from the service that owns its topic: it is on the city's worklist."""

@@ -4,11 +4,10 @@ Kita and school access. Other services (employment) build projections from them.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
-
-import msgspec
+from typing import Literal
 
 from contracts._base import EventData
+from contracts.fields import Id
 from contracts.referrals import (
     ServiceReferralAccepted,
     ServiceReferralCompleted,
@@ -17,7 +16,6 @@ from contracts.referrals import (
 
 SERVICE = "education"
 
-Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 CourseKind = Literal["integration_course", "arrival_course", "parents_cafe", "literacy", "other"]
 Level = Literal["A1", "A2", "B1"]
 CourseStatus = Literal["planned", "running", "finished", "cancelled"]
@@ -27,7 +25,7 @@ AccessKind = Literal["kita", "school"]
 LANGUAGE_KINDS: frozenset[str] = frozenset({"integration_course", "arrival_course", "literacy"})
 
 
-class _EnrolmentEvent(EventData, frozen=True, kw_only=True):
+class _EnrolmentEvent(EventData):
     resident_id: Id
     enrolment_id: Id
     course_id: Id
@@ -38,7 +36,7 @@ class _EnrolmentEvent(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class CourseCreated(EventData, frozen=True, kw_only=True, tag="im.education.course_created.v1"):
+class CourseCreated(EventData, tag="im.education.course_created.v1"):
     course_id: Id
     kind: CourseKind
     level: Level | None = None
@@ -51,25 +49,25 @@ class CourseCreated(EventData, frozen=True, kw_only=True, tag="im.education.cour
     ends: date
 
 
-class CourseChanged(EventData, frozen=True, kw_only=True, tag="im.education.course_changed.v1"):
+class CourseChanged(EventData, tag="im.education.course_changed.v1"):
     course_id: Id
     capacity: int
     childcare_places: int
     status: CourseStatus
 
 
-class CourseCancelled(EventData, frozen=True, kw_only=True,
+class CourseCancelled(EventData,
                       tag="im.education.course_cancelled.v1"):
     course_id: Id
     reason: str
 
 
-class EnrolmentConfirmed(_EnrolmentEvent, frozen=True, kw_only=True,
+class EnrolmentConfirmed(_EnrolmentEvent,
                          tag="im.education.enrolment_confirmed.v1"):
     pass
 
 
-class EnrolmentConfirmedV2(EnrolmentConfirmed, frozen=True, kw_only=True,
+class EnrolmentConfirmedV2(EnrolmentConfirmed,
                            tag="im.education.enrolment_confirmed.v2"):
     """Version 2: v1's fields plus the course's weekly hours (sum of its sessions), when
     known. Consumers accept both versions while education v1 and v2 run side by side."""
@@ -77,36 +75,36 @@ class EnrolmentConfirmedV2(EnrolmentConfirmed, frozen=True, kw_only=True,
     hours_per_week: float | None = None
 
 
-class EnrolmentWaitlisted(_EnrolmentEvent, frozen=True, kw_only=True,
+class EnrolmentWaitlisted(_EnrolmentEvent,
                           tag="im.education.enrolment_waitlisted.v1"):
     position: int
 
 
-class EnrolmentPromoted(_EnrolmentEvent, frozen=True, kw_only=True,
+class EnrolmentPromoted(_EnrolmentEvent,
                         tag="im.education.enrolment_promoted.v1"):
     """A waitlisted enrolment got a seat: from now on it counts as confirmed."""
 
 
-class EnrolmentWithdrawn(_EnrolmentEvent, frozen=True, kw_only=True,
+class EnrolmentWithdrawn(_EnrolmentEvent,
                          tag="im.education.enrolment_withdrawn.v1"):
     reason: str
     was: Literal["confirmed", "waitlisted"] = "confirmed"
 
 
-class AttendanceRecorded(_EnrolmentEvent, frozen=True, kw_only=True,
+class AttendanceRecorded(_EnrolmentEvent,
                          tag="im.education.attendance_recorded.v1"):
     session_on: date
     present: bool
     rate: float
 
 
-class EnrolmentCompleted(_EnrolmentEvent, frozen=True, kw_only=True,
+class EnrolmentCompleted(_EnrolmentEvent,
                          tag="im.education.enrolment_completed.v1"):
     passed: bool
     certificate_level: Level | None = None
 
 
-class AccessRequestOpened(EventData, frozen=True, kw_only=True,
+class AccessRequestOpened(EventData,
                           tag="im.education.access_request_opened.v1"):
     request_id: Id
     resident_id: Id  # the child
@@ -120,24 +118,24 @@ class AccessRequestOpened(EventData, frozen=True, kw_only=True,
         return self.resident_id
 
 
-class AccessPlaceOffered(AccessRequestOpened, frozen=True, kw_only=True,
+class AccessPlaceOffered(AccessRequestOpened,
                          tag="im.education.access_place_offered.v1"):
     institution: str
     starts: date
 
 
-class AccessRequestPlaced(AccessRequestOpened, frozen=True, kw_only=True,
+class AccessRequestPlaced(AccessRequestOpened,
                           tag="im.education.access_request_placed.v1"):
     institution: str
     starts: date
 
 
-class AccessRequestDeclined(AccessRequestOpened, frozen=True, kw_only=True,
+class AccessRequestDeclined(AccessRequestOpened,
                             tag="im.education.access_request_declined.v1"):
     reason: str
 
 
-class _ChildcareEvent(EventData, frozen=True, kw_only=True):
+class _ChildcareEvent(EventData):
     resident_id: Id  # the child
     parent_id: Id
     enrolment_id: Id
@@ -147,17 +145,17 @@ class _ChildcareEvent(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class ChildcarePlaceAllotted(_ChildcareEvent, frozen=True, kw_only=True,
+class ChildcarePlaceAllotted(_ChildcareEvent,
                              tag="im.education.childcare_place_allotted.v1"):
     pass
 
 
-class ChildcareWaitlisted(_ChildcareEvent, frozen=True, kw_only=True,
+class ChildcareWaitlisted(_ChildcareEvent,
                           tag="im.education.childcare_waitlisted.v1"):
     position: int
 
 
-class ChildcareReleased(_ChildcareEvent, frozen=True, kw_only=True,
+class ChildcareReleased(_ChildcareEvent,
                         tag="im.education.childcare_released.v1"):
     was: Literal["placed", "waitlisted"] = "placed"
 
@@ -165,16 +163,16 @@ class ChildcareReleased(_ChildcareEvent, frozen=True, kw_only=True,
 # Referral answers before the shared contract (contracts.referrals): no longer published,
 # still decoded, for replay of logs that hold them.
 
-class EducationReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
+class EducationReferralAccepted(ServiceReferralAccepted,
                                 tag="im.education.referral_accepted.v1"):
     pass
 
 
-class EducationReferralRejected(ServiceReferralRejected, frozen=True, kw_only=True,
+class EducationReferralRejected(ServiceReferralRejected,
                                 tag="im.education.referral_rejected.v1"):
     pass
 
 
-class EducationReferralCompleted(ServiceReferralCompleted, frozen=True, kw_only=True,
+class EducationReferralCompleted(ServiceReferralCompleted,
                                  tag="im.education.referral_completed.v1"):
     pass

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from contracts._base import Command, Reply
+from contracts._base import Command, Reply, Struct
 from contracts.education import (
     AccessKind,
     CourseKind,
@@ -16,19 +16,15 @@ from contracts.education import (
     Level,
     Provider,
 )
+from contracts.fields import Language, Limit, Offset, Reason, Text
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
 Seats = Annotated[int, msgspec.Meta(ge=0, le=500)]
-Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
-Offset = Annotated[int, msgspec.Meta(ge=0)]
 EnrolmentStatus = Literal["confirmed", "waitlisted", "withdrawn", "completed"]
 AccessStatus = Literal["open", "offered", "placed", "declined"]
 
 
-class Session(msgspec.Struct, frozen=True, kw_only=True):
+class Session(Struct):
     """One weekly session: weekday, start (HH:MM) and length."""
 
     weekday: Weekday
@@ -36,7 +32,7 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
     minutes: Annotated[int, msgspec.Meta(ge=15, le=480)] = 90
 
 
-class CreateCourse(Command, frozen=True, kw_only=True):
+class CreateCourse(Command):
     """A course held at a shelter (`site_id`) or at an external `address`.
     `provider_id` names the organisation; a provider may create only its own courses."""
 
@@ -58,7 +54,7 @@ class CreateCourse(Command, frozen=True, kw_only=True):
     status: Literal["planned", "running"] = "planned"
 
 
-class ChangeCourse(Command, frozen=True, kw_only=True):
+class ChangeCourse(Command):
     """Change seats or childcare places (the waitlists are re-balanced) or the status
     (planned → running → finished); a field left out stays as it is."""
 
@@ -68,12 +64,12 @@ class ChangeCourse(Command, frozen=True, kw_only=True):
     status: Literal["planned", "running", "finished"] | None = None
 
 
-class CancelCourse(Command, frozen=True, kw_only=True):
+class CancelCourse(Command):
     course_id: Id
     reason: Reason
 
 
-class Enrol(Command, frozen=True, kw_only=True):
+class Enrol(Command):
     """Enrol a resident: a seat while one is free, else the waitlist. `children` are the
     resident's children (their pseudonymous ids) for the course's childcare."""
 
@@ -82,23 +78,23 @@ class Enrol(Command, frozen=True, kw_only=True):
     children: Annotated[list[Id], msgspec.Meta(max_length=8)] = []
 
 
-class RegisterChildren(Command, frozen=True, kw_only=True):
+class RegisterChildren(Command):
     enrolment_id: Id
     children: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=8)]
 
 
-class Withdraw(Command, frozen=True, kw_only=True):
+class Withdraw(Command):
     enrolment_id: Id
     reason: Reason
 
 
-class RecordAttendance(Command, frozen=True, kw_only=True):
+class RecordAttendance(Command):
     enrolment_id: Id
     session_on: date
     present: bool
 
 
-class CompleteEnrolment(Command, frozen=True, kw_only=True):
+class CompleteEnrolment(Command):
     """The result: passed or not, and for integration courses the certificate level."""
 
     enrolment_id: Id
@@ -106,7 +102,7 @@ class CompleteEnrolment(Command, frozen=True, kw_only=True):
     certificate_level: Level | None = None
 
 
-class RequestAccess(Command, frozen=True, kw_only=True):
+class RequestAccess(Command):
     """Ask for a Kita or school place for a child (`resident_id`)."""
 
     resident_id: Id
@@ -115,13 +111,13 @@ class RequestAccess(Command, frozen=True, kw_only=True):
     district: Text
 
 
-class OfferAccessPlace(Command, frozen=True, kw_only=True):
+class OfferAccessPlace(Command):
     request_id: Id
     institution: Text
     starts: date
 
 
-class ConcludeAccess(Command, frozen=True, kw_only=True):
+class ConcludeAccess(Command):
     """The family's answer to an offered place: placed (accepted) or declined."""
 
     request_id: Id
@@ -129,11 +125,11 @@ class ConcludeAccess(Command, frozen=True, kw_only=True):
     reason: Reason | None = None
 
 
-class GetCourse(Command, frozen=True, kw_only=True):
+class GetCourse(Command):
     course_id: Id
 
 
-class ListCourses(Command, frozen=True, kw_only=True):
+class ListCourses(Command):
     site_id: Id | None = None
     kind: CourseKind | None = None
     status: CourseStatus | None = None
@@ -142,7 +138,7 @@ class ListCourses(Command, frozen=True, kw_only=True):
     limit: Limit = 50
 
 
-class GetEnrolment(Command, frozen=True, kw_only=True):
+class GetEnrolment(Command):
     enrolment_id: Id
 
 
@@ -166,7 +162,7 @@ class GetCourseRoster(Command, frozen=True, kw_only=True):
 
 # replies --------------------------------------------------------------------------------
 
-class CourseView(Reply, frozen=True, kw_only=True):
+class CourseView(Reply):
     course_id: str
     kind: CourseKind
     level: Level | None = None
@@ -223,20 +219,20 @@ class AccessPage(Reply, frozen=True, kw_only=True):
     limit: int
 
 
-class CoursePage(Reply, frozen=True, kw_only=True):
+class CoursePage(Reply):
     items: list[CourseView]
     total: int
     offset: int
     limit: int
 
 
-class ChildcareView(msgspec.Struct, frozen=True, kw_only=True):
+class ChildcareView(Struct):
     child_id: str
     state: Literal["placed", "waitlisted", "pending"]
     position: int | None = None
 
 
-class EnrolmentView(Reply, frozen=True, kw_only=True):
+class EnrolmentView(Reply):
     """`position` is the place on the waitlist (1 = next), None once confirmed."""
 
     enrolment_id: str
@@ -250,7 +246,7 @@ class EnrolmentView(Reply, frozen=True, kw_only=True):
     children: list[ChildcareView] = []
 
 
-class AccessRequestView(Reply, frozen=True, kw_only=True):
+class AccessRequestView(Reply):
     request_id: str
     resident_id: str
     parent_id: str | None = None

@@ -6,17 +6,15 @@ Events carry ids, states and enumerated reasons only: no names, no free text."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
-
-import msgspec
+from typing import Literal
 
 from contracts._base import EventData
+from contracts.fields import Id
 from contracts.housing import ResidenceStatus
 from contracts.referrals import ServiceReferralAccepted, ServiceReferralRejected
 
 SERVICE = "employment"
 
-Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 PhaseStatus = Literal["planned", "open", "running", "closed"]
 # waitlisted: the phase was full; waiting_for_language_course: registered for a programme
 # that requires a concurrent language course the resident does not have yet.
@@ -30,20 +28,20 @@ PlacementKind = Literal["internship", "vocational_training", "job"]
 Flag = Literal["language_course_withdrawn"]
 
 
-class _ResidentEvent(EventData, frozen=True, kw_only=True):
+class _ResidentEvent(EventData):
     resident_id: Id
 
     def resident_key(self) -> str | None:
         return self.resident_id
 
 
-class _ParticipationEvent(_ResidentEvent, frozen=True, kw_only=True):
+class _ParticipationEvent(_ResidentEvent):
     participation_id: Id
     programme_id: Id
     phase: int
 
 
-class ProgrammeCreated(EventData, frozen=True, kw_only=True,
+class ProgrammeCreated(EventData,
                        tag="im.employment.programme_created.v1"):
     programme_id: Id
     name: str
@@ -53,7 +51,7 @@ class ProgrammeCreated(EventData, frozen=True, kw_only=True,
     language_course_required: bool
 
 
-class PhaseAdded(EventData, frozen=True, kw_only=True, tag="im.employment.phase_added.v1"):
+class PhaseAdded(EventData, tag="im.employment.phase_added.v1"):
     programme_id: Id
     phase: int
     starts: date
@@ -62,66 +60,66 @@ class PhaseAdded(EventData, frozen=True, kw_only=True, tag="im.employment.phase_
     status: PhaseStatus
 
 
-class PhaseChanged(EventData, frozen=True, kw_only=True, tag="im.employment.phase_changed.v1"):
+class PhaseChanged(EventData, tag="im.employment.phase_changed.v1"):
     programme_id: Id
     phase: int
     capacity: int
     status: PhaseStatus
 
 
-class ParticipantRegistered(_ParticipationEvent, frozen=True, kw_only=True,
+class ParticipantRegistered(_ParticipationEvent,
                             tag="im.employment.participant_registered.v1"):
     status: Literal["registered", "waiting_for_language_course", "waitlisted"]
     position: int | None = None
 
 
-class ParticipantPromoted(_ParticipationEvent, frozen=True, kw_only=True,
+class ParticipantPromoted(_ParticipationEvent,
                           tag="im.employment.participant_promoted.v1"):
     """A waitlisted participant got a seat that became free."""
 
     status: Literal["registered", "waiting_for_language_course"]
 
 
-class ParticipantActivated(_ParticipationEvent, frozen=True, kw_only=True,
+class ParticipantActivated(_ParticipationEvent,
                            tag="im.employment.participant_activated.v1"):
     # True when a language-course enrolment activated a waiting participant.
     automatic: bool = False
 
 
-class ParticipantMovedToNextPhase(_ParticipationEvent, frozen=True, kw_only=True,
+class ParticipantMovedToNextPhase(_ParticipationEvent,
                                   tag="im.employment.participant_moved_to_next_phase.v1"):
     from_phase: int
     status: Literal["registered", "waiting_for_language_course"]
 
 
-class ParticipantCompleted(_ParticipationEvent, frozen=True, kw_only=True,
+class ParticipantCompleted(_ParticipationEvent,
                            tag="im.employment.participant_completed.v1"):
     placement_id: str | None = None
 
 
-class ParticipantDroppedOut(_ParticipationEvent, frozen=True, kw_only=True,
+class ParticipantDroppedOut(_ParticipationEvent,
                             tag="im.employment.participant_dropped_out.v1"):
     reason: DropOutReason
     was: ParticipationStatus
 
 
-class ParticipationFlagged(_ParticipationEvent, frozen=True, kw_only=True,
+class ParticipationFlagged(_ParticipationEvent,
                            tag="im.employment.participation_flagged.v1"):
     flag: Flag
 
 
-class ParticipationFlagCleared(_ParticipationEvent, frozen=True, kw_only=True,
+class ParticipationFlagCleared(_ParticipationEvent,
                                tag="im.employment.participation_flag_cleared.v1"):
     flag: Flag
 
 
-class CoachingNeedOpened(_ResidentEvent, frozen=True, kw_only=True,
+class CoachingNeedOpened(_ResidentEvent,
                          tag="im.employment.coaching_need_opened.v1"):
     need_id: Id
     referral_id: str | None = None
 
 
-class CoachingRecorded(_ResidentEvent, frozen=True, kw_only=True,
+class CoachingRecorded(_ResidentEvent,
                        tag="im.employment.coaching_recorded.v1"):
     coaching_id: Id
     topic: CoachingTopic
@@ -129,7 +127,7 @@ class CoachingRecorded(_ResidentEvent, frozen=True, kw_only=True,
     need_id: str | None = None
 
 
-class PlacementRecorded(_ParticipationEvent, frozen=True, kw_only=True,
+class PlacementRecorded(_ParticipationEvent,
                         tag="im.employment.placement_recorded.v1"):
     placement_id: Id
     kind: PlacementKind
@@ -141,11 +139,11 @@ class PlacementRecorded(_ParticipationEvent, frozen=True, kw_only=True,
 # Referral answers before the shared contract (contracts.referrals): no longer published,
 # still decoded, for replay of logs that hold them.
 
-class EmploymentReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
+class EmploymentReferralAccepted(ServiceReferralAccepted,
                                  tag="im.employment.referral_accepted.v1"):
     pass
 
 
-class EmploymentReferralRejected(ServiceReferralRejected, frozen=True, kw_only=True,
+class EmploymentReferralRejected(ServiceReferralRejected,
                                  tag="im.employment.referral_rejected.v1"):
     pass

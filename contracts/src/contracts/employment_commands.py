@@ -17,9 +17,9 @@ from contracts.employment import (
     PhaseStatus,
     PlacementKind,
 )
+from contracts.fields import Text
 from contracts.housing import ResidenceStatus
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 PhaseNumber = Annotated[int, msgspec.Meta(ge=1, le=50)]
 Seats = Annotated[int, msgspec.Meta(ge=0, le=5000)]
 Age = Annotated[int, msgspec.Meta(ge=14, le=67)]
@@ -27,7 +27,7 @@ Hours = Annotated[float, msgspec.Meta(gt=0, le=48)]
 Summary = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 
-class CreateProgramme(Command, frozen=True, kw_only=True):
+class CreateProgramme(Command):
     programme_id: Id
     name: Text
     providers: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=20)]
@@ -36,7 +36,7 @@ class CreateProgramme(Command, frozen=True, kw_only=True):
     language_course_required: bool = False
 
 
-class AddPhase(Command, frozen=True, kw_only=True):
+class AddPhase(Command):
     programme_id: Id
     phase: PhaseNumber
     starts: date
@@ -45,18 +45,18 @@ class AddPhase(Command, frozen=True, kw_only=True):
     status: PhaseStatus = "planned"
 
 
-class ChangePhase(Command, frozen=True, kw_only=True):
+class ChangePhase(Command):
     programme_id: Id
     phase: PhaseNumber
     capacity: Seats | None = None
     status: PhaseStatus | None = None
 
 
-class GetProgramme(Command, frozen=True, kw_only=True):
+class GetProgramme(Command):
     programme_id: Id
 
 
-class GetPhaseParticipants(Command, frozen=True, kw_only=True):
+class GetPhaseParticipants(Command):
     """A programme phase with its participants (a social worker's: those of her sites),
     seated first, then the waitlist in order, then those who finished or left."""
 
@@ -66,30 +66,30 @@ class GetPhaseParticipants(Command, frozen=True, kw_only=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100
 
 
-class RegisterParticipant(Command, frozen=True, kw_only=True):
+class RegisterParticipant(Command):
     programme_id: Id
     phase: PhaseNumber
     resident_id: Id
 
 
-class ActivateParticipant(Command, frozen=True, kw_only=True):
+class ActivateParticipant(Command):
     participation_id: Id
 
 
-class CompleteParticipation(Command, frozen=True, kw_only=True):
+class CompleteParticipation(Command):
     participation_id: Id
 
 
-class DropOutParticipant(Command, frozen=True, kw_only=True):
+class DropOutParticipant(Command):
     participation_id: Id
     reason: DropOutReason
 
 
-class MoveToNextPhase(Command, frozen=True, kw_only=True):
+class MoveToNextPhase(Command):
     participation_id: Id
 
 
-class RecordCoaching(Command, frozen=True, kw_only=True):
+class RecordCoaching(Command):
     """A coaching session by a city social worker; `summary` stays in employment."""
 
     resident_id: Id
@@ -99,7 +99,7 @@ class RecordCoaching(Command, frozen=True, kw_only=True):
     summary: Summary | None = None
 
 
-class RecordPlacement(Command, frozen=True, kw_only=True):
+class RecordPlacement(Command):
     """An internship, vocational training or job: completes the participation."""
 
     participation_id: Id
@@ -111,7 +111,7 @@ class RecordPlacement(Command, frozen=True, kw_only=True):
 
 # replies --------------------------------------------------------------------------------
 
-class PhaseView(Reply, frozen=True, kw_only=True):
+class PhaseView(Reply):
     phase: int
     starts: date
     ends: date
@@ -121,7 +121,7 @@ class PhaseView(Reply, frozen=True, kw_only=True):
     waitlisted: int
 
 
-class ProgrammeView(Reply, frozen=True, kw_only=True):
+class ProgrammeView(Reply):
     programme_id: str
     name: str
     providers: list[str]
@@ -131,7 +131,7 @@ class ProgrammeView(Reply, frozen=True, kw_only=True):
     phases: list[PhaseView] = []
 
 
-class ParticipationView(Reply, frozen=True, kw_only=True):
+class ParticipationView(Reply):
     participation_id: str
     resident_id: str
     programme_id: str
@@ -143,7 +143,7 @@ class ParticipationView(Reply, frozen=True, kw_only=True):
     placement_id: str | None = None
 
 
-class CoachingView(Reply, frozen=True, kw_only=True):
+class CoachingView(Reply):
     coaching_id: str
     resident_id: str
     topic: CoachingTopic

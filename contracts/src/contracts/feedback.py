@@ -4,21 +4,18 @@ made. No notes, no health details: ids, topic, state and the owning service's an
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import msgspec
-
 from contracts._base import EventData
+from contracts.fields import Id
 from contracts.referrals import Topic
 
 SERVICE = "feedback"
 
 # Who handles a referral: the service that declared its topic (a plugin too), the city
 # team itself (kept in counselling), or `any` (referrals made before topics were declared).
-Owner = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Owner = Id
 
 
-class ReferralFeedback(EventData, frozen=True, kw_only=True):
+class ReferralFeedback(EventData):
     operator_id: str
     referral_id: str
     resident_id: str
@@ -29,27 +26,27 @@ class ReferralFeedback(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class ReferralReceived(ReferralFeedback, frozen=True, kw_only=True,
+class ReferralReceived(ReferralFeedback,
                        tag="im.feedback.referral_received.v1"):
     """Counselling took the referral and handed it on (state `requested`)."""
 
     owner: Owner
 
 
-class ReferralAccepted(ReferralFeedback, frozen=True, kw_only=True,
+class ReferralAccepted(ReferralFeedback,
                        tag="im.feedback.referral_accepted.v1"):
     by: str
     reference: str
     became: str | None = None  # a case, an enrolment, a coaching need, a tandem, ...
 
 
-class ReferralRejected(ReferralFeedback, frozen=True, kw_only=True,
+class ReferralRejected(ReferralFeedback,
                        tag="im.feedback.referral_rejected.v1"):
     by: str
     reason: str
 
 
-class ReferralCompleted(ReferralFeedback, frozen=True, kw_only=True,
+class ReferralCompleted(ReferralFeedback,
                         tag="im.feedback.referral_completed.v1"):
     by: str
     reference: str

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from contracts._base import EventData
+from contracts.fields import Id
 from contracts.referrals import (
     ServiceReferralAccepted,
     ServiceReferralCompleted,
@@ -19,8 +20,6 @@ from contracts.referrals import (
 
 SERVICE = "housing"
 
-Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 SiteKind = Literal["shelter", "apartment"]
 ResidenceStatus = Literal["asylum_pending", "recognised_refugee", "subsidiary_protection",
                           "tolerated", "other_permit"]
@@ -32,10 +31,9 @@ ViewingOutcome = Literal["accepted", "declined", "refused_by_landlord", "pending
 HelpItem = Literal["furniture", "address_registration", "utilities", "job_centre"]
 Capacity = Annotated[int, msgspec.Meta(ge=0, le=5000)]
 Year = Annotated[int, msgspec.Meta(ge=1900, le=2100)]
-Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
 
 
-class _ResidentEvent(EventData, frozen=True, kw_only=True):
+class _ResidentEvent(EventData):
     resident_id: Id
 
     def resident_key(self) -> str | None:
@@ -44,7 +42,7 @@ class _ResidentEvent(EventData, frozen=True, kw_only=True):
 
 # events ---------------------------------------------------------------------------------
 
-class SiteRegistered(EventData, frozen=True, kw_only=True, tag="im.housing.site_registered.v1"):
+class SiteRegistered(EventData, tag="im.housing.site_registered.v1"):
     site_id: Id
     kind: SiteKind
     name: str
@@ -54,13 +52,13 @@ class SiteRegistered(EventData, frozen=True, kw_only=True, tag="im.housing.site_
     group: str | None = None
 
 
-class SiteCapacityChanged(EventData, frozen=True, kw_only=True,
+class SiteCapacityChanged(EventData,
                           tag="im.housing.site_capacity_changed.v1"):
     site_id: Id
     capacity: int
 
 
-class ResidentRegistered(_ResidentEvent, frozen=True, kw_only=True,
+class ResidentRegistered(_ResidentEvent,
                          tag="im.housing.resident_registered.v1"):
     household_id: Id
     birth_year: int
@@ -69,12 +67,12 @@ class ResidentRegistered(_ResidentEvent, frozen=True, kw_only=True,
     arrival_date: date
 
 
-class ResidenceStatusChanged(_ResidentEvent, frozen=True, kw_only=True,
+class ResidenceStatusChanged(_ResidentEvent,
                              tag="im.housing.residence_status_changed.v1"):
     residence_status: ResidenceStatus
 
 
-class ResidentPlaced(_ResidentEvent, frozen=True, kw_only=True,
+class ResidentPlaced(_ResidentEvent,
                      tag="im.housing.resident_placed.v1"):
     household_id: Id
     site_id: Id
@@ -83,7 +81,7 @@ class ResidentPlaced(_ResidentEvent, frozen=True, kw_only=True,
     emergency_override: bool = False
 
 
-class ResidentTransferred(_ResidentEvent, frozen=True, kw_only=True,
+class ResidentTransferred(_ResidentEvent,
                           tag="im.housing.resident_transferred.v1"):
     household_id: Id
     from_site_id: Id
@@ -94,7 +92,7 @@ class ResidentTransferred(_ResidentEvent, frozen=True, kw_only=True,
     emergency_override: bool = False
 
 
-class ResidentMovedOut(_ResidentEvent, frozen=True, kw_only=True,
+class ResidentMovedOut(_ResidentEvent,
                        tag="im.housing.resident_moved_out.v1"):
     household_id: Id
     site_id: Id
@@ -103,13 +101,13 @@ class ResidentMovedOut(_ResidentEvent, frozen=True, kw_only=True,
     moved_out: date
 
 
-class StaffAssigned(EventData, frozen=True, kw_only=True, tag="im.housing.staff_assigned.v1"):
+class StaffAssigned(EventData, tag="im.housing.staff_assigned.v1"):
     staff_id: Id
     site_ids: list[str]
     previous_site_ids: list[str] = []
 
 
-class MoveOutCaseOpened(_ResidentEvent, frozen=True, kw_only=True,
+class MoveOutCaseOpened(_ResidentEvent,
                         tag="im.housing.move_out_case_opened.v1"):
     """`resident_id` is the household's applicant; the case covers the household."""
 
@@ -119,7 +117,7 @@ class MoveOutCaseOpened(_ResidentEvent, frozen=True, kw_only=True,
     referral_id: str | None = None
 
 
-class MoveOutCaseAdvanced(_ResidentEvent, frozen=True, kw_only=True,
+class MoveOutCaseAdvanced(_ResidentEvent,
                           tag="im.housing.move_out_case_advanced.v1"):
     case_id: Id
     household_id: Id
@@ -128,7 +126,7 @@ class MoveOutCaseAdvanced(_ResidentEvent, frozen=True, kw_only=True,
     reason: str | None = None
 
 
-class MoveOutCaseClosed(_ResidentEvent, frozen=True, kw_only=True,
+class MoveOutCaseClosed(_ResidentEvent,
                         tag="im.housing.move_out_case_closed.v1"):
     case_id: Id
     household_id: Id
@@ -136,7 +134,7 @@ class MoveOutCaseClosed(_ResidentEvent, frozen=True, kw_only=True,
     reason: str | None = None
 
 
-class OfferRecorded(_ResidentEvent, frozen=True, kw_only=True, tag="im.housing.offer_recorded.v1"):
+class OfferRecorded(_ResidentEvent, tag="im.housing.offer_recorded.v1"):
     case_id: Id
     offer_id: Id
     rooms: int
@@ -144,7 +142,7 @@ class OfferRecorded(_ResidentEvent, frozen=True, kw_only=True, tag="im.housing.o
     district: str | None = None
 
 
-class ViewingRecorded(_ResidentEvent, frozen=True, kw_only=True,
+class ViewingRecorded(_ResidentEvent,
                       tag="im.housing.viewing_recorded.v1"):
     case_id: Id
     offer_id: Id
@@ -155,16 +153,16 @@ class ViewingRecorded(_ResidentEvent, frozen=True, kw_only=True,
 # Referral answers before the shared contract (contracts.referrals): no longer published,
 # still decoded, for replay of logs that hold them.
 
-class HousingReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
+class HousingReferralAccepted(ServiceReferralAccepted,
                               tag="im.housing.referral_accepted.v1"):
     pass
 
 
-class HousingReferralRejected(ServiceReferralRejected, frozen=True, kw_only=True,
+class HousingReferralRejected(ServiceReferralRejected,
                               tag="im.housing.referral_rejected.v1"):
     pass
 
 
-class HousingReferralCompleted(ServiceReferralCompleted, frozen=True, kw_only=True,
+class HousingReferralCompleted(ServiceReferralCompleted,
                                tag="im.housing.referral_completed.v1"):
     pass

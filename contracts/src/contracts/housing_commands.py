@@ -7,17 +7,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from contracts._base import Command, Reply
+from contracts._base import Command, Reply, Struct
+from contracts.fields import Id, Language, Limit, Offset, Reason, Text
 from contracts.housing import (
     Capacity,
     HelpItem,
-    Id,
-    Language,
     MoveOutReason,
     ResidenceStatus,
     SiteKind,
     Stage,
-    Text,
     ViewingOutcome,
     Wbs,
     Year,
@@ -25,12 +23,9 @@ from contracts.housing import (
 
 Money = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
 Rooms = Annotated[int, msgspec.Meta(ge=1, le=20)]
-Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
-Offset = Annotated[int, msgspec.Meta(ge=0)]
-Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
 
 
-class RegisterSite(Command, frozen=True, kw_only=True):
+class RegisterSite(Command):
     site_id: Id
     kind: SiteKind
     name: Text
@@ -41,12 +36,12 @@ class RegisterSite(Command, frozen=True, kw_only=True):
     group: Text | None = None
 
 
-class ChangeSiteCapacity(Command, frozen=True, kw_only=True):
+class ChangeSiteCapacity(Command):
     site_id: Id
     capacity: Capacity
 
 
-class RegisterResident(Command, frozen=True, kw_only=True):
+class RegisterResident(Command):
     """A new household when `household_id` is None; else joins that household."""
 
     resident_id: Id | None = None
@@ -60,7 +55,7 @@ class RegisterResident(Command, frozen=True, kw_only=True):
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
 
 
-class HouseholdMember(msgspec.Struct, frozen=True, kw_only=True):
+class HouseholdMember(Struct):
     """One person of a household registered together (`RegisterHousehold`)."""
 
     resident_id: Id | None = None
@@ -73,7 +68,7 @@ class HouseholdMember(msgspec.Struct, frozen=True, kw_only=True):
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
 
 
-class RegisterHousehold(Command, frozen=True, kw_only=True):
+class RegisterHousehold(Command):
     """A household arriving together, in one step: each member registered as
     `RegisterResident` would, then, with `site_id`, the household placed there on `on` as
     `PlaceHousehold` would; the same events as those commands, in one commit."""
@@ -84,12 +79,12 @@ class RegisterHousehold(Command, frozen=True, kw_only=True):
     on: date | None = None
 
 
-class ChangeResidenceStatus(Command, frozen=True, kw_only=True):
+class ChangeResidenceStatus(Command):
     resident_id: Id
     residence_status: ResidenceStatus
 
 
-class PlaceHousehold(Command, frozen=True, kw_only=True):
+class PlaceHousehold(Command):
     """Move a household in (everyone not yet placed), or transfer it if placed."""
 
     household_id: Id
@@ -99,13 +94,13 @@ class PlaceHousehold(Command, frozen=True, kw_only=True):
     override_reason: Reason | None = None
 
 
-class MoveOutHousehold(Command, frozen=True, kw_only=True):
+class MoveOutHousehold(Command):
     household_id: Id
     reason: MoveOutReason
     on: date
 
 
-class AssignStaff(Command, frozen=True, kw_only=True):
+class AssignStaff(Command):
     """Set the sites a city social worker is deployed to (replaces the earlier set)."""
 
     staff_id: Id
@@ -113,24 +108,24 @@ class AssignStaff(Command, frozen=True, kw_only=True):
     site_ids: Annotated[list[Id], msgspec.Meta(max_length=50)]
 
 
-class GetStaff(Command, frozen=True, kw_only=True):
+class GetStaff(Command):
     """The sites a city social worker is deployed to now (a read: the gateway asks it for
     the sites of a signed-in social worker)."""
 
     staff_id: Id
 
 
-class OpenMoveOutCase(Command, frozen=True, kw_only=True):
+class OpenMoveOutCase(Command):
     household_id: Id
 
 
-class AdvanceMoveOutCase(Command, frozen=True, kw_only=True):
+class AdvanceMoveOutCase(Command):
     case_id: Id
     stage: Stage
     reason: Reason | None = None
 
 
-class SetSearchCriteria(Command, frozen=True, kw_only=True):
+class SetSearchCriteria(Command):
     case_id: Id
     household_size: Annotated[int, msgspec.Meta(ge=1, le=20)]
     rent_ceiling: Money
@@ -139,7 +134,7 @@ class SetSearchCriteria(Command, frozen=True, kw_only=True):
     wbs: Wbs = "none"
 
 
-class RecordOffer(Command, frozen=True, kw_only=True):
+class RecordOffer(Command):
     case_id: Id
     landlord: Text
     address: Text
@@ -149,37 +144,37 @@ class RecordOffer(Command, frozen=True, kw_only=True):
     available_from: date
 
 
-class RecordViewing(Command, frozen=True, kw_only=True):
+class RecordViewing(Command):
     case_id: Id
     offer_id: Id
     on: date
     outcome: ViewingOutcome
 
 
-class TickMovingHelp(Command, frozen=True, kw_only=True):
+class TickMovingHelp(Command):
     case_id: Id
     item: HelpItem
     done: bool = True
 
 
-class GetResident(Command, frozen=True, kw_only=True):
+class GetResident(Command):
     resident_id: Id
 
 
-class ListSites(Command, frozen=True, kw_only=True):
+class ListSites(Command):
     kind: SiteKind | None = None
     district: Text | None = None
     offset: Offset = 0
     limit: Limit = 50
 
 
-class GetMoveOutCase(Command, frozen=True, kw_only=True):
+class GetMoveOutCase(Command):
     """A move-out case in full: criteria, offers, viewings, moving help and history."""
 
     case_id: Id
 
 
-class ListMoveOutCases(Command, frozen=True, kw_only=True):
+class ListMoveOutCases(Command):
     """Move-out cases, the longest in their stage first (a social worker's: her sites')."""
 
     site_id: Id | None = None
@@ -189,7 +184,7 @@ class ListMoveOutCases(Command, frozen=True, kw_only=True):
     limit: Limit = 50
 
 
-class ListResidents(Command, frozen=True, kw_only=True):
+class ListResidents(Command):
     site_id: Id | None = None
     q: Annotated[str, msgspec.Meta(max_length=100)] | None = None
     offset: Offset = 0
@@ -198,7 +193,7 @@ class ListResidents(Command, frozen=True, kw_only=True):
 
 # replies --------------------------------------------------------------------------------
 
-class SiteView(Reply, frozen=True, kw_only=True):
+class SiteView(Reply):
     site_id: str
     kind: SiteKind
     name: str
@@ -210,7 +205,7 @@ class SiteView(Reply, frozen=True, kw_only=True):
     group: str | None = None
 
 
-class ResidentRecord(Reply, frozen=True, kw_only=True):
+class ResidentRecord(Reply):
     """Personal data: only in answers to authorised requests."""
 
     resident_id: str
@@ -225,7 +220,7 @@ class ResidentRecord(Reply, frozen=True, kw_only=True):
     site_id: str | None = None
 
 
-class Placed(Reply, frozen=True, kw_only=True):
+class Placed(Reply):
     household_id: str
     site_id: str
     resident_ids: list[str]
@@ -234,33 +229,33 @@ class Placed(Reply, frozen=True, kw_only=True):
     capacity: int
 
 
-class HouseholdView(Reply, frozen=True, kw_only=True):
+class HouseholdView(Reply):
     household_id: str
     resident_ids: list[str]
     site_id: str | None = None
 
 
-class StaffView(Reply, frozen=True, kw_only=True):
+class StaffView(Reply):
     staff_id: str
     name: str | None = None  # None: not deployed (never assigned)
     site_ids: list[str] = []
 
 
-class CaseView(Reply, frozen=True, kw_only=True):
+class CaseView(Reply):
     case_id: str
     household_id: str
     stage: Stage
     offer_id: str | None = None
 
 
-class SitePage(Reply, frozen=True, kw_only=True):
+class SitePage(Reply):
     items: list[SiteView]
     total: int
     offset: int
     limit: int
 
 
-class ResidentPage(Reply, frozen=True, kw_only=True):
+class ResidentPage(Reply):
     items: list[ResidentRecord]
     total: int
     offset: int

@@ -12,11 +12,11 @@ from typing import Annotated, Literal
 import msgspec
 
 from contracts._base import EventData
+from contracts.fields import Id
 from contracts.referrals import Topic
 
 SERVICE = "operator"
 
-Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Category = Literal["social_law", "authorities", "correspondence", "asylum_law",
                    "children_youth", "health", "parenting_education", "life_conflict"]
 CATEGORIES: tuple[Category, ...] = ("social_law", "authorities", "correspondence", "asylum_law",
@@ -27,7 +27,7 @@ Minutes = Annotated[int, msgspec.Meta(ge=1, le=600)]
 NoteText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
 
 
-class _AboutResident(EventData, frozen=True, kw_only=True):
+class _AboutResident(EventData):
     resident_id: Id
     site_id: Id
 
@@ -35,7 +35,7 @@ class _AboutResident(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class SessionRecorded(_AboutResident, frozen=True, kw_only=True,
+class SessionRecorded(_AboutResident,
                       tag="im.operator.session_recorded.v1"):
     """A counselling session held by the operator's social worker."""
 
@@ -51,7 +51,7 @@ class SessionRecorded(_AboutResident, frozen=True, kw_only=True,
     referral: Topic | None = None
 
 
-class CaseNoteRecorded(_AboutResident, frozen=True, kw_only=True,
+class CaseNoteRecorded(_AboutResident,
                        tag="im.operator.case_note_recorded.v1"):
     """Free text about a resident's case: kept by counselling, never passed on."""
 
@@ -61,7 +61,7 @@ class CaseNoteRecorded(_AboutResident, frozen=True, kw_only=True,
     text: NoteText
 
 
-class IncidentRecorded(EventData, frozen=True, kw_only=True,
+class IncidentRecorded(EventData,
                        tag="im.operator.incident_recorded.v1"):
     """A conflict incident at a shelter (about the site, not one resident)."""
 
@@ -73,7 +73,7 @@ class IncidentRecorded(EventData, frozen=True, kw_only=True,
     resolved: bool = False
 
 
-class ReferralRequested(_AboutResident, frozen=True, kw_only=True,
+class ReferralRequested(_AboutResident,
                         tag="im.operator.referral_requested.v1"):
     """The operator refers a resident to the city's integration management."""
 

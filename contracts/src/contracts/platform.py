@@ -6,8 +6,10 @@ from datetime import datetime
 
 import msgspec
 
+from contracts._base import Struct
 
-class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
+
+class DeadLetter(Struct):
     """What a service publishes on `im.dlq.<service>` for a message it gave up on."""
 
     service: str
@@ -23,7 +25,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     failed_at: datetime
 
 
-class DocumentsChanged(msgspec.Struct, frozen=True, kw_only=True):
+class DocumentsChanged(Struct):
     """What an instance of a service tells its other instances on `im.sync.<service>`
     after a commit: which documents changed (collection and id; never their content),
     so that their in-memory read models reload them from the service's database."""

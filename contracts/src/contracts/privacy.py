@@ -17,14 +17,14 @@ from typing import Annotated
 
 import msgspec
 
-from contracts._base import Command, EventData, Query, Reply
+from contracts._base import Command, EventData, Query, Reply, Struct
+from contracts.fields import Id, Reason
 
 SERVICE = "privacy"
 PRIVACY_REPORT = "privacy_report"
 RETENTION = "retention"
 
-Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
-ResidentId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ResidentId = Id
 Counts = dict[str, int]
 
 
@@ -49,7 +49,7 @@ def keyed(legacy: str, secret: bytes) -> str:
 
 
 # events
-class ErasureRequested(EventData, frozen=True, kw_only=True,
+class ErasureRequested(EventData,
                        tag="im.privacy.erasure_requested.v1"):
     erasure_id: str
     resident_id: ResidentId
@@ -59,7 +59,7 @@ class ErasureRequested(EventData, frozen=True, kw_only=True,
         return self.resident_id
 
 
-class ErasureConfirmed(EventData, frozen=True, kw_only=True,
+class ErasureConfirmed(EventData,
                        tag="im.privacy.erasure_confirmed.v1"):
     """One service's account of an erasure: what it removed and what it kept only as
     anonymous counts (collection -> documents)."""
@@ -72,7 +72,7 @@ class ErasureConfirmed(EventData, frozen=True, kw_only=True,
     confirmed_at: datetime
 
 
-class RetentionApplied(EventData, frozen=True, kw_only=True,
+class RetentionApplied(EventData,
                        tag="im.privacy.retention_applied.v1"):
     """One retention run of one service (rule -> documents removed)."""
 
@@ -83,20 +83,20 @@ class RetentionApplied(EventData, frozen=True, kw_only=True,
 
 
 # commands to the privacy service (the erasure ledger)
-class RequestErasure(Command, frozen=True, kw_only=True):
+class RequestErasure(Command):
     resident_id: ResidentId
     reason: Reason
 
 
-class GetErasure(Command, frozen=True, kw_only=True):
+class GetErasure(Command):
     resident_id: ResidentId
 
 
-class ListErasures(Command, frozen=True, kw_only=True):
+class ListErasures(Command):
     """Every erasure's key, for a gateway that must answer 410 for them."""
 
 
-class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+class Confirmation(Struct):
     service: str
     instance: str = ""
     removed: Counts = {}
@@ -104,13 +104,13 @@ class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
     confirmed_at: datetime
 
 
-class Purge(msgspec.Struct, frozen=True, kw_only=True):
+class Purge(Struct):
     stream: str
     messages: int
     at: datetime
 
 
-class ErasureStatus(Reply, frozen=True, kw_only=True, tag="ok"):
+class ErasureStatus(Reply, tag="ok"):
     erasure_id: str
     key: str
     reason: str
@@ -125,12 +125,12 @@ class ErasureStatus(Reply, frozen=True, kw_only=True, tag="ok"):
     completed_at: datetime | None = None
 
 
-class ErasureKeys(Reply, frozen=True, kw_only=True, tag="ok"):
+class ErasureKeys(Reply, tag="ok"):
     keys: list[str]
 
 
 # scatter-gather queries every service answers (the runtime does it for them)
-class GetPrivacyReport(Query, frozen=True, kw_only=True):
+class GetPrivacyReport(Query):
     """Where does this service hold anything that mentions these terms (the resident id,
     and optionally a name)? Answered with collection -> matching documents."""
 
@@ -138,7 +138,7 @@ class GetPrivacyReport(Query, frozen=True, kw_only=True):
                      msgspec.Meta(min_length=1, max_length=10)]
 
 
-class RunRetention(Query, frozen=True, kw_only=True):
+class RunRetention(Query):
     """List what each service's retention rules would remove as of `as_of` (now when
     absent): the controllable clock for tests and catch-up runs. A query only reads:
     `dry_run` must stay true; applying the rules is the command `apply_retention`, sent
@@ -151,21 +151,21 @@ class RunRetention(Query, frozen=True, kw_only=True):
 APPLY_RETENTION = "apply_retention"
 
 
-class ApplyRetention(Command, frozen=True, kw_only=True):
+class ApplyRetention(Command):
     """Apply this service's retention rules as of `as_of` (now when absent), with one
     `RetentionApplied` event for the run (im.cmd.<service>.apply_retention)."""
 
     as_of: datetime | None = None
 
 
-class RuleRun(msgspec.Struct, frozen=True, kw_only=True):
+class RuleRun(Struct):
     collection: str
     days: int
     expired: int
     ids: list[str] = []  # the first hundred, for the record
 
 
-class RetentionRun(Reply, frozen=True, kw_only=True, tag="ok"):
+class RetentionRun(Reply, tag="ok"):
     service: str
     dry_run: bool
     as_of: datetime

@@ -9,13 +9,13 @@ SITE_OVERVIEW = "site_overview"
 CITY_STATS = "city_stats"
 
 
-class GetResidentOverview(Query, frozen=True, kw_only=True):
+class GetResidentOverview(Query):
     resident_id: str
 
 
-class GetSiteOverview(Query, frozen=True, kw_only=True):
+class GetSiteOverview(Query):
     site_id: str
 
 
-class GetCityStats(Query, frozen=True, kw_only=True):
+class GetCityStats(Query):
     pass

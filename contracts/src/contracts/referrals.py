@@ -34,7 +34,7 @@ Became = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[a-z][a-z0-9_]*$"
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
-class _Answer(EventData, frozen=True, kw_only=True):
+class _Answer(EventData):
     referral_id: str
     resident_id: str
     operator_id: str
@@ -45,7 +45,7 @@ class _Answer(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class ReferralAccepted(_Answer, frozen=True, kw_only=True,
+class ReferralAccepted(_Answer,
                        tag="im.referrals.referral_accepted.v1"):
     """The owning service took the referral on: it became `became` `reference`."""
 
@@ -53,14 +53,14 @@ class ReferralAccepted(_Answer, frozen=True, kw_only=True,
     reference: str
 
 
-class ReferralRejected(_Answer, frozen=True, kw_only=True,
+class ReferralRejected(_Answer,
                        tag="im.referrals.referral_rejected.v1"):
     """The owning service cannot help, and says why (an eligibility rule, say)."""
 
     reason: Reason
 
 
-class ReferralCompleted(_Answer, frozen=True, kw_only=True,
+class ReferralCompleted(_Answer,
                         tag="im.referrals.referral_completed.v1"):
     """What the referral became is done: a placement, a programme completed, a started
     tandem. `outcome` is a short word for it."""
@@ -70,7 +70,7 @@ class ReferralCompleted(_Answer, frozen=True, kw_only=True,
     outcome: str
 
 
-class ReferralTopicsDeclared(EventData, frozen=True, kw_only=True,
+class ReferralTopicsDeclared(EventData,
                              tag="im.referrals.topics_declared.v1"):
     """A service answers referrals of these topics (sent each time it starts; the latest
     declaration of a service replaces its earlier ones)."""
@@ -100,7 +100,7 @@ ANSWERS: tuple[type[_Answer], ...] = (ReferralAccepted, ReferralRejected, Referr
 # The answers' shapes before the shared contract: each service subclassed these with its own
 # type names (`im.<service>.referral_accepted.v1`). Decoded for replay, never published.
 
-class ServiceReferralAnswer(EventData, frozen=True, kw_only=True):
+class ServiceReferralAnswer(EventData):
     referral_id: str
     resident_id: str
     operator_id: str
@@ -110,14 +110,14 @@ class ServiceReferralAnswer(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class ServiceReferralAccepted(ServiceReferralAnswer, frozen=True, kw_only=True):
+class ServiceReferralAccepted(ServiceReferralAnswer):
     reference: str
 
 
-class ServiceReferralRejected(ServiceReferralAnswer, frozen=True, kw_only=True):
+class ServiceReferralRejected(ServiceReferralAnswer):
     reason: str
 
 
-class ServiceReferralCompleted(ServiceReferralAnswer, frozen=True, kw_only=True):
+class ServiceReferralCompleted(ServiceReferralAnswer):
     reference: str
     outcome: str

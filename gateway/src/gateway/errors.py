@@ -16,7 +16,7 @@ log = logging.getLogger("im.gateway")
 
 STATUS: dict[str, int] = {
     "bad_request": 400, "unauthorised": 401, "forbidden": 403, "not_found": 404,
-    "conflict": 409, "gone": 410, "internal": 500, "unavailable": 503,
+    "conflict": 409, "gone": 410, "internal": 500, "unavailable": 503, "accepted": 202,
 }
 _CODE = {status: code for code, status in STATUS.items()}
 

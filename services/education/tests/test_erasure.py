@@ -27,9 +27,9 @@ from education import (
     enrolment,
     erasure,
     outcomes,
+    projection,
     queries,
     referrals,
-    residents,
     schooling,
     store,
 )
@@ -55,10 +55,10 @@ async def run(mem: Any, handler: Any, msg: Any) -> tuple[Any, list[Any]]:
 
 
 async def housing_knows(mem: Any, rid: str, born: int, site: str = "s1") -> None:
-    await run(mem, residents.on_resident_registered, wrap(ResidentRegistered(
+    await run(mem, projection.on_resident_registered, wrap(ResidentRegistered(
         resident_id=rid, household_id=f"h-{rid}", birth_year=born,
         residence_status="tolerated", arrival_date=date(2026, 1, 1)), source="housing"))
-    await run(mem, residents.on_resident_moved, wrap(ResidentPlaced(
+    await run(mem, projection.on_resident_moved, wrap(ResidentPlaced(
         resident_id=rid, household_id=f"h-{rid}", site_id=site, moved_in=date(2026, 1, 5)),
         source="housing"))
 
@@ -131,7 +131,7 @@ async def world(mem: MemoryStore) -> World:
 
 
 async def build(mem: Any) -> World:
-    await run(mem, residents.on_site_registered, wrap(SiteRegistered(
+    await run(mem, projection.on_site_registered, wrap(SiteRegistered(
         site_id="s1", kind="shelter", name="Munzeler", operator_id="op1", district="Bothfeld",
         capacity=40), source="housing"))
     for rid, born in ((PARENT, 1990), (CHILD, 2023), (MATE, 1985), (OTHER, 1992),
@@ -352,7 +352,7 @@ async def build_past(mem: Any, clock: Clock) -> Past:
     request = await placed(mem, "kx", None)
     waiting, _ = await run(mem, schooling.request_access, c.RequestAccess(
         actor=ADMIN, resident_id="ky", kind="school", district="List"))
-    await run(mem, residents.on_resident_moved, wrap(ResidentMovedOut(
+    await run(mem, projection.on_resident_moved, wrap(ResidentMovedOut(
         resident_id="ra", household_id="h-ra", site_id="s1", reason="own_flat",
         moved_out=date(2026, 7, 1)), source="housing"))
     await referred(mem, "rz", "kita_school", at=datetime(2026, 3, 2, 12, tzinfo=UTC))

@@ -15,7 +15,7 @@ from contracts import referrals as rf
 from contracts.counselling import ReferralRequested
 from contracts.housing import ResidentMovedOut, ResidentPlaced, ResidentRegistered
 from contracts.queries import GetResidentOverview
-from education import attendance, courses, enrolment, queries, referrals, residents, store
+from education import attendance, courses, enrolment, projection, queries, referrals, store
 from im_runtime import Forbidden
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.memory import MemoryStore
@@ -129,7 +129,7 @@ async def test_referrals_enrol_open_requests_or_are_rejected():
                          referral("r2", "f2", "language_course"))
     assert again == []  # the same referral is answered once
     for rid, year, expected in (("k1", 2023, "kita"), ("k2", 2016, "school")):
-        await run(mem, residents.on_resident_registered, wrap(ResidentRegistered(
+        await run(mem, projection.on_resident_registered, wrap(ResidentRegistered(
             resident_id=rid, household_id="h", birth_year=year,
             residence_status="tolerated", arrival_date=date(2026, 1, 1)), source="housing"))
         _, events = await run(mem, referrals.on_referral_requested,
@@ -137,19 +137,22 @@ async def test_referrals_enrol_open_requests_or_are_rejected():
         assert isinstance(events[0], ev.AccessRequestOpened) and events[0].kind == expected
     _, events = await run(mem, referrals.on_referral_requested, referral("k9", "k9", "kita_school"))
     assert "year of birth" in events[0].reason
-    _, events = await run(mem, referrals.on_referral_requested, referral("r1", "v", "volunteers"))
-    assert events == []
+    # another service's topic: no route of education's takes it (the spec's `where`)
+    from education.plugin import spec
+
+    assert spec.router()(referral("r1", "v", "volunteers")) is None
+    assert spec.router()(referral("r1", "l", "language_course")) is referrals.on_referral_requested
 
 
 async def test_housing_moves_keep_enrolments_and_follow_the_site():
     mem = MemoryStore("education")
     await new_course(mem)
     view, _ = await enrol(mem, "r1")
-    await run(mem, residents.on_resident_moved, wrap(ResidentPlaced(
+    await run(mem, projection.on_resident_moved, wrap(ResidentPlaced(
         resident_id="r1", household_id="h", site_id="s7", moved_in=date(2026, 3, 2)),
         source="housing"))
     assert mem.collections[store.ENROLMENTS][view.enrolment_id]["site_id"] == "s7"
-    await run(mem, residents.on_resident_moved, wrap(ResidentMovedOut(
+    await run(mem, projection.on_resident_moved, wrap(ResidentMovedOut(
         resident_id="r1", household_id="h", site_id="s7", reason="own_flat",
         moved_out=date(2026, 5, 1)), source="housing"))
     section = await mem.ask(queries.resident_overview, GetResidentOverview(resident_id="r1"))

@@ -25,6 +25,7 @@ from employment import (
     programmes,
     projection,
     queries,
+    referrals,
     store,
 )
 from employment.plugin import spec
@@ -89,7 +90,7 @@ async def placed(mem: MemoryStore, rid: str, pid: str) -> str:
 
 
 async def need(mem: MemoryStore, rid: str, on: date = ON) -> str:
-    (opened, _) = await feed(mem, coaching.on_referral_requested, ReferralRequested(
+    (opened, _) = await feed(mem, referrals.on_referral_requested, ReferralRequested(
         referral_id=rnd("ref"), resident_id=rid, operator_id="op1", site_id=SITE,
         topic="work_qualification", requested_on=on), "counselling")
     return opened.need_id  # type: ignore[no-any-return]

@@ -347,7 +347,14 @@ def referral(resident_id: str, topic: str = "housing_search",
 
 
 async def consume(store: MemoryStore, event: CloudEvent[Any]) -> list[Any]:
-    _, events = await store.handle(referrals.on_referral_requested, event)
+    """As the runtime delivers it: through the spec's route (its `where` on the topic)."""
+    from housing.plugin import spec
+
+    handler = spec.router()(event)
+    if handler is None:
+        return []
+    assert handler is referrals.on_referral_requested
+    _, events = await store.handle(handler, event)
     return events
 
 

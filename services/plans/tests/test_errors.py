@@ -19,8 +19,13 @@ ADMIN = {"subject": "admin-1", "role": "city_admin"}
 
 
 class NoRelay:
+    full = None  # never a stream without room
+
     def notify(self) -> None:
         pass
+
+    async def published(self, ids: Any) -> None:
+        return None
 
 
 def endpoint(store: MemoryStore, name: str) -> CommandEndpoint:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 import pytest
 from nats.js.errors import BadRequestError
@@ -50,6 +52,23 @@ async def test_an_operator_event_is_stored_and_answered_on_its_feedback_subject(
     msg = await feedback.next_msg(timeout=10)
     assert msgspec.json.decode(msg.data)["data"]["operator_id"] == "op-a"
     assert await probe.store.db["notes"].find_one({"_id": event_id}) is not None
+
+
+@pytest.mark.parametrize("data_type", ["in the envelope only", "in both"])
+async def test_the_event_type_is_read_from_the_envelope(probe, nc, test_id, data_type):
+    """Operators need not repeat the type inside `data`; where they do, it is checked."""
+    js = nc.jetstream()
+    rid = f"r{test_id}"
+    event = msgspec.to_builtins(wrap(Noted(resident_id=rid, text="x"), source="op-a"))
+    if data_type == "in the envelope only":
+        del event["data"]["type"]
+    await js.publish(subj.operator_event("op-a", "noted", rid), msgspec.json.encode(event),
+                     headers={"Nats-Msg-Id": event["id"]})
+    for _ in range(100):
+        if await probe.store.db["notes"].find_one({"_id": event["id"]}) is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert await probe.store.db["notes"].find_one({"_id": event["id"]}) is not None
 
 
 async def test_oversize_operator_events_are_refused_by_the_operators_stream(probe, nc, test_id):

@@ -81,7 +81,7 @@ async def add(event: CloudEvent[Added], uow: UnitOfWork) -> None:
 
 
 def consumer(store: MemoryStore, metrics: Metrics) -> EventConsumer:
-    return EventConsumer(service="probe", store=store, handlers={"im.tester.added.v1": add},
+    return EventConsumer(service="probe", store=store, route=lambda event: add,
                          types=[Added], dead=None, relay=NoRelay(),  # type: ignore[arg-type]
                          metrics=metrics, max_deliver=5, backoff=0.0)
 

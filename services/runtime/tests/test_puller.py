@@ -56,3 +56,27 @@ async def test_puller_names_a_refusal(nc, durable):
         assert puller.problem is not None and puller.problem.startswith("503")  # no responders
     finally:
         await puller.stop()
+
+
+async def test_a_batch_is_bounded_in_bytes_and_a_larger_message_still_comes(nc, durable):
+    js, stream, prefix = durable
+    for i in range(10):
+        await js.publish(f"{prefix}.{i}", bytes([65 + i]) * 10_000)
+    await js.publish(f"{prefix}.big", b"z" * 60_000)  # larger than a whole batch may be
+    puller = Puller(nc, stream, "d", max_bytes=25_000)
+    await puller.start()
+    try:
+        batches = []
+        while sum(len(b) for b in batches) < 11:
+            batch = await puller.fetch(100, wait=2.0)
+            assert batch, f"stalled after {[len(b) for b in batches]} ({puller.problem})"
+            assert len(batch) == 1 or sum(len(m.data) for m in batch) <= 25_000
+            batches.append(batch)
+            for m in batch:
+                await m.ack()
+        assert len(batches) >= 4  # ten of 10 kB in batches of at most two, then the big one
+        assert [len(m.data) for m in batches[-1]] == [60_000]
+        assert [m.data[:1] for b in batches for m in b][:10] == [
+            bytes([65 + i]) for i in range(10)]
+    finally:
+        await puller.stop()

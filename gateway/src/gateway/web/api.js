@@ -104,7 +104,9 @@ export async function api(path, { method = "GET", body } = {}, again = true) {
     forget();
     throw new Unauthorised(reply?.message || "");
   }
-  if (!r.ok) throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
+  // A command stored but not done (202 `accepted`: its events wait for room on the bus)
+  // is said as a refusal is; other 202s (an erasure under way) are answers.
+  if (!r.ok || reply?.code === "accepted") throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
   return reply;
 }
 

@@ -19,16 +19,16 @@ from education import (
     courses,
     enrolment,
     erasure,
+    projection,
     queries,
     referrals,
-    residents,
     roster,
     schooling,
     store,
     versions,
     waiting,
 )
-from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime import Handles, On, ServiceSpec, topic_is, views
 from im_runtime.spec import Retention
 
 # Retention defaults: three years after the matter ended (issue #9); the city sets its
@@ -65,11 +65,12 @@ spec = ServiceSpec(
     # Answered with the shared referral contract (contracts.referrals).
     referral_topics=referrals.TOPICS,
     consumes=(
-        On(ReferralRequested, handler=referrals.on_referral_requested),
-        On(ResidentRegistered, handler=residents.on_resident_registered),
-        On(SiteRegistered, handler=residents.on_site_registered),
+        On(ReferralRequested, where=topic_is(*referrals.TOPICS),
+           handler=referrals.on_referral_requested),
+        On(ResidentRegistered, handler=projection.on_resident_registered),
+        On(SiteRegistered, handler=projection.on_site_registered),
         On(ResidentPlaced, ResidentTransferred, ResidentMovedOut,
-           handler=residents.on_resident_moved),
+           handler=projection.on_resident_moved),
     ),
     commands=(
         Handles("create_course", cmd.CreateCourse, courses.create_course, cmd.CourseView),

@@ -5,55 +5,38 @@ coarse dates, no resident id, birth data or free text."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from employment import store
 from employment.domain import OPEN
-from im_runtime import UnitOfWork
-from im_runtime.anonymous import day, month, replace, stand_in_id
-from im_runtime.spec import Erased
+from im_runtime.anonymous import StandIn, day, month, stand_ins
 
 
-def participation(doc: dict[str, Any], person: str) -> dict[str, Any]:
+def participation(doc: Mapping[str, Any], person: str) -> dict[str, Any]:
     return {"resident_id": person, "programme_id": doc["programme_id"], "phase": doc["phase"],
             "status": doc["status"], "ended_at": day(doc.get("ended_at"))}
 
 
-def placement(doc: dict[str, Any]) -> dict[str, Any]:
+def placement(doc: Mapping[str, Any], person: str) -> dict[str, Any]:
     return {"programme_id": doc["programme_id"], "phase": doc["phase"],
             "recorded_at": day(doc.get("recorded_at"))}
 
 
-async def erase(resident_id: str, uow: UnitOfWork) -> Erased:
-    done = Erased()
-    # One stand-in id for all of the resident's counted records, so a site still counts
-    # them as one participant; it is random and stored nowhere else.
-    person = stand_in_id()
-    mine = {"resident_id": resident_id}
-    counted_at_site = False
-    for doc in await uow.find(store.PARTICIPATIONS, mine):
-        counted_at_site |= doc["status"] in OPEN
-        await replace(uow, store.PARTICIPATIONS, doc, participation(doc, person), done)
-    for doc in await uow.find(store.PLACEMENTS, mine):
-        await replace(uow, store.PLACEMENTS, doc, placement(doc), done)
-    for doc in await uow.find(store.COACHING, mine):  # the summary is free text
-        await replace(uow, store.COACHING, doc, {"on": month(doc.get("on"))}, done)
-    for doc in await uow.find(store.NEEDS, mine):  # only open needs are counted
-        counted_at_site |= doc["open"]
-        keep = {"resident_id": person, "open": True,
-                "requested_on": month(doc.get("requested_on"))} if doc["open"] else None
-        await replace(uow, store.NEEDS, doc, keep, done)
-    await erase_resident(uow, resident_id, person, counted_at_site, done)
-    return done
+def coaching(doc: Mapping[str, Any], person: str) -> dict[str, Any]:
+    return {"on": month(doc.get("on"))}  # the summary is free text
 
 
-async def erase_resident(uow: UnitOfWork, resident_id: str, person: str,
-                         counted_at_site: bool, done: Erased) -> None:
-    """The projection goes; its site stays under the stand-in id where the site's
-    figures count the resident's open participations or needs."""
-    doc = await uow.get(store.RESIDENTS, resident_id)
-    if doc is None:
-        return
-    site = doc.get("site_id")
-    keep = {"site_id": site} if site is not None and counted_at_site else None
-    await replace(uow, store.RESIDENTS, doc, keep, done, id=person)
+def need(doc: Mapping[str, Any], person: str) -> dict[str, Any] | None:
+    """Only open needs are counted."""
+    if not doc["open"]:
+        return None
+    return {"resident_id": person, "open": True, "requested_on": month(doc.get("requested_on"))}
+
+
+erase = stand_ins(
+    StandIn(store.PARTICIPATIONS, participation, counted=lambda d: d["status"] in OPEN),
+    StandIn(store.PLACEMENTS, placement),
+    StandIn(store.COACHING, coaching),
+    StandIn(store.NEEDS, need, counted=lambda d: bool(d["open"])),
+    residents=store.RESIDENTS)

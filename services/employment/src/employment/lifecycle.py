@@ -9,8 +9,8 @@ from contracts import utcnow
 from contracts.employment import ParticipantCompleted, ParticipantDroppedOut, ParticipantPromoted
 from contracts.employment_commands import ParticipationView
 from employment import store
-from employment.coaching import complete_referrals
 from employment.domain import has_free_seat, seated_status, transition
+from employment.referrals import complete_referrals
 from im_runtime import UnitOfWork
 from im_runtime.anonymous import NOT_STAND_IN
 

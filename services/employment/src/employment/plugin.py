@@ -18,9 +18,10 @@ from employment import (
     programmes,
     projection,
     queries,
+    referrals,
     store,
 )
-from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime import Handles, On, ServiceSpec, topic_is, views
 from im_runtime.spec import Retention
 
 # Default periods in days (IM_RETENTION_EMPLOYMENT_<NAME> overrides): three years, the
@@ -40,14 +41,15 @@ spec = ServiceSpec(
                ev.ParticipationFlagCleared, ev.CoachingNeedOpened, ev.CoachingRecorded,
                ev.PlacementRecorded),
     # Answered with the shared referral contract (contracts.referrals).
-    referral_topics=coaching.TOPICS,
+    referral_topics=referrals.TOPICS,
     consumes=(
         On(hs.ResidentRegistered, hs.ResidenceStatusChanged, hs.ResidentPlaced,
            hs.ResidentTransferred, hs.ResidentMovedOut, handler=projection.on_housing),
         On(edu.EnrolmentConfirmed, edu.EnrolmentConfirmedV2,  # both while v1 and v2 run
            edu.EnrolmentPromoted, edu.EnrolmentWithdrawn, edu.EnrolmentCompleted,
            handler=projection.on_enrolment),
-        On(ReferralRequested, handler=coaching.on_referral_requested),
+        On(ReferralRequested, where=topic_is(*referrals.TOPICS),
+           handler=referrals.on_referral_requested),
     ),
     commands=(
         Handles("create_programme", cmd.CreateProgramme, programmes.create_programme,

@@ -21,7 +21,7 @@ from housing import (
     staff,
     store,
 )
-from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime import Handles, On, ServiceSpec, topic_is, views
 from im_runtime.spec import Retention
 
 # Retention defaults: three years after the matter ended (issue #9); the city sets its
@@ -54,7 +54,8 @@ spec = ServiceSpec(
                ev.ViewingRecorded),
     # Answered with the shared referral contract (contracts.referrals).
     referral_topics=referrals.TOPICS,
-    consumes=(On(ReferralRequested, handler=referrals.on_referral_requested),),
+    consumes=(On(ReferralRequested, where=topic_is(*referrals.TOPICS),
+                 handler=referrals.on_referral_requested),),
     commands=(
         Handles("register_site", cmd.RegisterSite, sites.register_site, cmd.SiteView),
         Handles("change_site_capacity", cmd.ChangeSiteCapacity, sites.change_capacity,

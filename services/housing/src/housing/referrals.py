@@ -18,9 +18,7 @@ TOPICS = ("housing_search",)
 
 
 async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitOfWork) -> None:
-    ref = event.data
-    if ref.topic not in TOPICS:
-        return
+    ref = event.data  # a topic of TOPICS (the route's `where`, plugin.py)
     answer: dict[str, Any] = {"referral_id": ref.referral_id, "resident_id": ref.resident_id,
                               "operator_id": ref.operator_id, "topic": ref.topic,
                               "service": SERVICE}

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from contracts import Command, EventData, Reply
+from contracts import Command, EventData, Reply, Struct
 
 SERVICE = "plans"
 
@@ -55,7 +55,7 @@ Topic = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 # events ---------------------------------------------------------------------------------
 
-class PlanCreated(EventData, frozen=True, kw_only=True, tag="im.plans.plan_created.v1"):
+class PlanCreated(EventData, tag="im.plans.plan_created.v1"):
     plan_id: Id
     household_id: Id
     site_id: str | None = None
@@ -63,7 +63,7 @@ class PlanCreated(EventData, frozen=True, kw_only=True, tag="im.plans.plan_creat
     goals: int = 0
 
 
-class GoalAdded(EventData, frozen=True, kw_only=True, tag="im.plans.goal_added.v1"):
+class GoalAdded(EventData, tag="im.plans.goal_added.v1"):
     plan_id: Id
     goal_id: Id
     household_id: Id
@@ -72,7 +72,7 @@ class GoalAdded(EventData, frozen=True, kw_only=True, tag="im.plans.goal_added.v
     due: date | None = None
 
 
-class GoalStatusChanged(EventData, frozen=True, kw_only=True,
+class GoalStatusChanged(EventData,
                         tag="im.plans.goal_status_changed.v1"):
     plan_id: Id
     goal_id: Id
@@ -83,26 +83,26 @@ class GoalStatusChanged(EventData, frozen=True, kw_only=True,
     by_event: str | None = None  # the type of the event that did it (reason `fact`)
 
 
-class ConsentRecorded(EventData, frozen=True, kw_only=True, tag="im.plans.consent_recorded.v1"):
+class ConsentRecorded(EventData, tag="im.plans.consent_recorded.v1"):
     plan_id: Id
     given: bool
     on: date
 
 
-class PlanReviewed(EventData, frozen=True, kw_only=True, tag="im.plans.plan_reviewed.v1"):
+class PlanReviewed(EventData, tag="im.plans.plan_reviewed.v1"):
     plan_id: Id
     on: date
     outcome: ReviewOutcome
     next_review: date | None = None
 
 
-class PlanClosed(EventData, frozen=True, kw_only=True, tag="im.plans.plan_closed.v1"):
+class PlanClosed(EventData, tag="im.plans.plan_closed.v1"):
     plan_id: Id
     household_id: Id
     reason: CloseReason
 
 
-class PlanHandedOver(EventData, frozen=True, kw_only=True, tag="im.plans.plan_handed_over.v1"):
+class PlanHandedOver(EventData, tag="im.plans.plan_handed_over.v1"):
     """The plan's responsible city social worker changed."""
 
     plan_id: Id
@@ -118,7 +118,7 @@ EVENTS: tuple[type[EventData], ...] = (PlanCreated, GoalAdded, GoalStatusChanged
 
 # parts of commands ----------------------------------------------------------------------
 
-class Responsible(msgspec.Struct, frozen=True, kw_only=True):
+class Responsible(Struct):
     """Who carries a goal or step: a party, and which one where it matters (a staff id,
     an operator or provider id)."""
 
@@ -126,7 +126,7 @@ class Responsible(msgspec.Struct, frozen=True, kw_only=True):
     id: Id | None = None
 
 
-class LinkIn(msgspec.Struct, frozen=True, kw_only=True):
+class LinkIn(Struct):
     """A fact that moves a goal (or a step) forward when another service reports it.
     `resident_id` defaults to the goal's member; household facts need none."""
 
@@ -138,14 +138,14 @@ class LinkIn(msgspec.Struct, frozen=True, kw_only=True):
     topic: Topic | None = None  # referral_accepted: this topic (any without)
 
 
-class StepIn(msgspec.Struct, frozen=True, kw_only=True):
+class StepIn(Struct):
     title: Title
     responsible: Responsible
     due: date | None = None
     link: LinkIn | None = None
 
 
-class GoalIn(msgspec.Struct, frozen=True, kw_only=True):
+class GoalIn(Struct):
     """A goal for one member (`resident_id`) or for the whole household (None)."""
 
     resident_id: Id | None = None
@@ -158,7 +158,7 @@ class GoalIn(msgspec.Struct, frozen=True, kw_only=True):
     links: Annotated[list[LinkIn], msgspec.Meta(max_length=5)] = []
 
 
-class ConsentIn(msgspec.Struct, frozen=True, kw_only=True):
+class ConsentIn(Struct):
     """A member's consent to the plan (given or withdrawn) on a day."""
 
     resident_id: Id
@@ -168,7 +168,7 @@ class ConsentIn(msgspec.Struct, frozen=True, kw_only=True):
 
 # commands -------------------------------------------------------------------------------
 
-class CreatePlan(Command, frozen=True, kw_only=True):
+class CreatePlan(Command):
     household_id: Id
     social_worker: Id | None = None  # the city social worker responsible (the actor's own)
     next_review: date | None = None
@@ -176,17 +176,17 @@ class CreatePlan(Command, frozen=True, kw_only=True):
     goals: Annotated[list[GoalIn], msgspec.Meta(max_length=50)] = []
 
 
-class AddGoal(Command, frozen=True, kw_only=True):
+class AddGoal(Command):
     plan_id: Id
     goal: GoalIn
 
 
-class AddStep(Command, frozen=True, kw_only=True):
+class AddStep(Command):
     goal_id: Id
     step: StepIn
 
 
-class LinkGoal(Command, frozen=True, kw_only=True):
+class LinkGoal(Command):
     """Link a goal (or, with `step_id`, one of its steps) to a fact."""
 
     goal_id: Id
@@ -194,57 +194,57 @@ class LinkGoal(Command, frozen=True, kw_only=True):
     link: LinkIn
 
 
-class CompleteStep(Command, frozen=True, kw_only=True):
+class CompleteStep(Command):
     goal_id: Id
     step_id: Id
 
 
-class SetGoalStatus(Command, frozen=True, kw_only=True):
+class SetGoalStatus(Command):
     goal_id: Id
     status: GoalStatus
     reason: StatusReason
     note: Note | None = None  # stays in this service
 
 
-class RecordConsent(Command, frozen=True, kw_only=True):
+class RecordConsent(Command):
     plan_id: Id
     consent: ConsentIn
 
 
-class RecordReview(Command, frozen=True, kw_only=True):
+class RecordReview(Command):
     plan_id: Id
     on: date
     outcome: ReviewOutcome
     next_review: date | None = None
 
 
-class ClosePlan(Command, frozen=True, kw_only=True):
+class ClosePlan(Command):
     plan_id: Id
     reason: CloseReason
 
 
-class HandOverPlan(Command, frozen=True, kw_only=True):
+class HandOverPlan(Command):
     """Hand a plan to another city social worker (one housing has deployed somewhere)."""
 
     plan_id: Id
     social_worker: Id
 
 
-class ReopenGoal(Command, frozen=True, kw_only=True):
+class ReopenGoal(Command):
     """Take a dropped goal up again: its status follows its steps and facts once more."""
 
     goal_id: Id
     note: Note | None = None  # stays in this service
 
 
-class GetPlan(Command, frozen=True, kw_only=True):
+class GetPlan(Command):
     """One plan, by its id or by its household's (exactly one of them)."""
 
     plan_id: Id | None = None
     household_id: Id | None = None
 
 
-class GetWorklist(Command, frozen=True, kw_only=True):
+class GetWorklist(Command):
     """Reviews due and goals past due as of `on` (today), for a site or a social worker
     (exactly one of them); a site's list also names its households without a plan."""
 
@@ -260,7 +260,7 @@ class GetWorklist(Command, frozen=True, kw_only=True):
 
 # replies --------------------------------------------------------------------------------
 
-class FactRef(msgspec.Struct, frozen=True, kw_only=True):
+class FactRef(Struct):
     """The event that moved a goal or step: its type, id and time."""
 
     fact: FactKind
@@ -269,7 +269,7 @@ class FactRef(msgspec.Struct, frozen=True, kw_only=True):
     time: str
 
 
-class LinkView(msgspec.Struct, frozen=True, kw_only=True):
+class LinkView(Struct):
     link_id: str
     fact: FactKind
     subject: str  # the resident or household the fact must be about
@@ -280,7 +280,7 @@ class LinkView(msgspec.Struct, frozen=True, kw_only=True):
     topic: str | None = None
 
 
-class StepView(msgspec.Struct, frozen=True, kw_only=True):
+class StepView(Struct):
     step_id: str
     title: str
     responsible: Responsible
@@ -289,7 +289,7 @@ class StepView(msgspec.Struct, frozen=True, kw_only=True):
     done_by: FactRef | None = None  # None when done by hand
 
 
-class GoalView(msgspec.Struct, frozen=True, kw_only=True):
+class GoalView(Struct):
     goal_id: str
     resident_id: str | None
     field: Field
@@ -306,25 +306,25 @@ class GoalView(msgspec.Struct, frozen=True, kw_only=True):
     links: list[LinkView] = []
 
 
-class ReviewView(msgspec.Struct, frozen=True, kw_only=True):
+class ReviewView(Struct):
     on: date
     by: str
     outcome: ReviewOutcome
     next_review: date | None = None
 
 
-class ConsentView(msgspec.Struct, frozen=True, kw_only=True):
+class ConsentView(Struct):
     resident_id: str
     given: bool
     on: date
     recorded_by: str
 
 
-class MemberRef(msgspec.Struct, frozen=True, kw_only=True):
+class MemberRef(Struct):
     resident_id: str
 
 
-class PlanView(Reply, frozen=True, kw_only=True):
+class PlanView(Reply):
     plan_id: str
     household_id: str
     site_id: str | None
@@ -339,13 +339,13 @@ class PlanView(Reply, frozen=True, kw_only=True):
     members: list[MemberRef] = []  # the household's members, whom the plan is about
 
 
-class ReviewDue(msgspec.Struct, frozen=True, kw_only=True):
+class ReviewDue(Struct):
     plan_id: str
     household_id: str
     due: date
 
 
-class GoalDue(msgspec.Struct, frozen=True, kw_only=True):
+class GoalDue(Struct):
     goal_id: str
     plan_id: str
     household_id: str
@@ -354,7 +354,7 @@ class GoalDue(msgspec.Struct, frozen=True, kw_only=True):
     due: date
 
 
-class WorklistView(Reply, frozen=True, kw_only=True):
+class WorklistView(Reply):
     scope: Literal["site", "social_worker"]
     id: str
     on: date

@@ -6,15 +6,16 @@ month) so that nobody can be singled out by them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from im_runtime.spec import Erased
+from im_runtime.spec import Erased, EraseHandler
 from im_runtime.storage.unit_of_work import UnitOfWork
 
-__all__ = ["NOT_STAND_IN", "STAND_IN", "day", "is_stand_in", "is_stand_in_id", "month",
-           "replace", "stand_in_id", "year_month"]
+__all__ = ["NOT_STAND_IN", "STAND_IN", "StandIn", "day", "is_stand_in", "is_stand_in_id",
+           "month", "replace", "stand_in_id", "stand_ins", "year_month"]
 
 _PREFIX = "anon-"
 STAND_IN: Mapping[str, Any] = {"anonymised": True}
@@ -66,3 +67,38 @@ async def replace(uow: UnitOfWork, collection: str, doc: Mapping[str, Any],
         return
     uow.put(collection, {"_id": id or stand_in_id(), **STAND_IN, **keep})
     done.count(collection, anonymised=True)
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """How an erasure treats one collection: each document naming the resident (its
+    `resident_id`) is replaced by what `keep(doc, person)` gives (None: removed), `person`
+    being the erasure's one stand-in id; `counted(doc)`: the document makes the resident
+    count in their site's figures."""
+
+    collection: str
+    keep: Callable[[Mapping[str, Any], str], Mapping[str, Any] | None]
+    counted: Callable[[Mapping[str, Any]], bool] = lambda doc: False
+
+
+def stand_ins(*table: StandIn, residents: str) -> EraseHandler:
+    """An erase hook from a table of collections. The resident's projection in `residents`
+    (keyed by the resident id) goes; where a counted document was found, its site stays
+    under the stand-in id, so the site still counts one resident."""
+    async def erase(resident_id: str, uow: UnitOfWork) -> Erased:
+        done = Erased()
+        # One stand-in id for all of the resident's counted records, so a site still
+        # counts them as one; it is random and stored nowhere else.
+        person = stand_in_id()
+        counted_at_site = False
+        for rule in table:
+            for doc in await uow.find(rule.collection, {"resident_id": resident_id}):
+                counted_at_site |= rule.counted(doc)
+                await replace(uow, rule.collection, doc, rule.keep(doc, person), done)
+        resident = await uow.get(residents, resident_id)
+        if resident is not None:
+            site = resident.get("site_id")
+            keep = {"site_id": site} if site is not None and counted_at_site else None
+            await replace(uow, residents, resident, keep, done, id=person)
+        return done
+    return erase

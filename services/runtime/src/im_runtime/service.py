@@ -146,11 +146,11 @@ class ServiceRuntime:
     def _register(self, js: Any, dead: DeadLetters) -> None:
         s, spec = self.settings, self.spec
         assert self.relay
-        handlers, idempotent = spec.handler_for(), spec.idempotent_types()
+        router, idempotent = spec.router(), spec.idempotent_types()
         for source, types in spec.source_streams().items():
             from_operators = source == subj.OPERATOR
             consumer = EventConsumer(
-                service=spec.name, store=self.store, handlers=handlers, types=types, dead=dead,
+                service=spec.name, store=self.store, route=router, types=types, dead=dead,
                 relay=self.relay, metrics=self.metrics, max_deliver=s.max_deliver,
                 backoff=s.retry_backoff, max_bytes=spec.max_message_bytes,
                 verify=verify_operator if from_operators else None, erased=self.erased,
@@ -169,7 +169,8 @@ class ServiceRuntime:
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
             self._pulls.append(PullLoop(self.nc, js, stream or "", config,
                                         Pipelined(consumer), s.batch_size,
-                                        database=self.readiness.database_answers))
+                                        database=self.readiness.database_answers,
+                                        max_bytes=s.fetch_max_bytes))
         for route in spec.commands:
             subject = subj.command(spec.name, route.name)
             check = actors.ActorCheck(s.actor_key, subject) if s.actor_key else None

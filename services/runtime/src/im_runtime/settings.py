@@ -65,6 +65,9 @@ class Settings:
     # Events one unit of work handles at most (a fetch returns at once with what is
     # pending, so a quiet stream gets small batches); large ones make replays fast.
     batch_size: int = 1024
+    # Bytes one fetch brings at most (a message larger than that comes alone), so that a
+    # burst of large messages cannot take the process's memory.
+    fetch_max_bytes: int = 8 * 1024 * 1024
     # Queries one subscription answers at once, so their database round trips overlap
     # (FastStream handles one at a time otherwise). Commands stay one at a time per
     # instance: in order of arrival (a waiting list is first come, first served), and
@@ -125,6 +128,8 @@ class Settings:
             health_host=env.get("IM_HEALTH_HOST") or defaults.health_host,
             health_port=_int(env, "IM_HEALTH_PORT", 0, 0, 65535),
             batch_size=_int(env, "IM_BATCH_SIZE", defaults.batch_size, 1, 4096),
+            fetch_max_bytes=_int(env, "IM_FETCH_MAX_BYTES", defaults.fetch_max_bytes,
+                                 64 * 1024, 1024 ** 3),
             query_workers=_int(env, "IM_QUERY_WORKERS", defaults.query_workers, 1, 256),
             command_workers=_int(env, "IM_COMMAND_WORKERS", defaults.command_workers, 1, 256),
             retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0, 31.0 * 86400),

@@ -24,6 +24,8 @@ from im_runtime.storage import Store
 from im_runtime.storage.unit_of_work import UnitOfWork
 
 EventHandler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
+# Which handler takes an event (None: no route of the service takes it).
+Router = Callable[[CloudEvent[Any]], "EventHandler | None"]
 CommandHandler = Callable[[Any, UnitOfWork], Awaitable[Reply]]
 QueryHandler = Callable[[Any, UnitOfWork], Awaitable[Mapping[str, Any] | None]]
 
@@ -75,8 +77,30 @@ Worker = Callable[[WorkerContext], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
+class Where:
+    """A condition on an event's data, declared with its route (`On(..., where=...)`), so
+    that the route says which events reach the handler (`im services --routes` prints
+    `text`) instead of the handler returning early."""
+
+    text: str
+    test: Callable[[Any], bool] = field(compare=False)
+
+    def __call__(self, data: Any) -> bool:
+        return self.test(data)
+
+
+def topic_is(*topics: str) -> Where:
+    """Referrals (any event with a `topic`) of these topics."""
+    wanted = frozenset(topics)
+    return Where(f"topic in ({', '.join(topics)})",
+                 lambda data: getattr(data, "topic", None) in wanted)
+
+
+@dataclass(frozen=True)
 class On:
-    """Consume events of these types (any version listed) with `handler`.
+    """Consume events of these types (any version listed) with `handler`; with `where`,
+    only those whose data meets it (the others are acked untouched). Where several
+    routes take one type, the first whose `where` holds handles the event.
 
     `idempotent`: the handler leaves the same state whether an event comes once, twice or
     after a later one (say, each fact keeps the event time it was set at and later facts
@@ -86,12 +110,14 @@ class On:
     types: tuple[type[EventData], ...]
     handler: EventHandler
     idempotent: bool
+    where: Where | None
 
     def __init__(self, *types: type[EventData], handler: EventHandler,
-                 idempotent: bool = False) -> None:
+                 idempotent: bool = False, where: Where | None = None) -> None:
         object.__setattr__(self, "types", types)
         object.__setattr__(self, "handler", handler)
         object.__setattr__(self, "idempotent", idempotent)
+        object.__setattr__(self, "where", where)
 
 
 @dataclass(frozen=True)
@@ -185,10 +211,21 @@ class ServiceSpec:
                 out.setdefault(event_parts(t)[0], []).append(t)
         return out
 
-    def handler_for(self) -> dict[str, EventHandler]:
+    def router(self) -> Router:
+        """The one hop from an event to its handler, as `consumes` declares it."""
         from contracts import event_type
 
-        return {event_type(t): on.handler for on in self.consumes for t in on.types}
+        table: dict[str, list[On]] = {}
+        for on in self.consumes:
+            for t in on.types:
+                table.setdefault(event_type(t), []).append(on)
+
+        def route(event: CloudEvent[Any]) -> EventHandler | None:
+            for on in table.get(event.type, ()):
+                if on.where is None or on.where(event.data):
+                    return on.handler
+            return None
+        return route
 
     def idempotent_types(self) -> frozenset[str]:
         from contracts import event_type

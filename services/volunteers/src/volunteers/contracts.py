@@ -30,7 +30,7 @@ Capacity = Annotated[int, msgspec.Meta(ge=0, le=20)]
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 
 
-class _AboutResident(EventData, frozen=True, kw_only=True):
+class _AboutResident(EventData):
     resident_id: Id
 
     def resident_key(self) -> str | None:
@@ -39,7 +39,7 @@ class _AboutResident(EventData, frozen=True, kw_only=True):
 
 # events ---------------------------------------------------------------------------------
 
-class VolunteerRegistered(EventData, frozen=True, kw_only=True,
+class VolunteerRegistered(EventData,
                           tag="im.volunteers.volunteer_registered.v1"):
     """No name or contact data: those stay in the volunteers' own registry."""
 
@@ -53,7 +53,7 @@ class VolunteerRegistered(EventData, frozen=True, kw_only=True,
     background_check_on: date | None = None
 
 
-class SupportRequested(_AboutResident, frozen=True, kw_only=True,
+class SupportRequested(_AboutResident,
                        tag="im.volunteers.support_requested.v1"):
     """A resident waits for a volunteer (no one fitted when the referral came)."""
 
@@ -61,7 +61,7 @@ class SupportRequested(_AboutResident, frozen=True, kw_only=True,
     referral_id: str | None = None
 
 
-class MatchProposed(_AboutResident, frozen=True, kw_only=True,
+class MatchProposed(_AboutResident,
                     tag="im.volunteers.match_proposed.v1"):
     match_id: Id
     volunteer_id: Id
@@ -70,19 +70,19 @@ class MatchProposed(_AboutResident, frozen=True, kw_only=True,
     referral_id: str | None = None
 
 
-class MatchAgreed(_AboutResident, frozen=True, kw_only=True,
+class MatchAgreed(_AboutResident,
                   tag="im.volunteers.match_agreed.v1"):
     match_id: Id
     volunteer_id: Id
 
 
-class MatchStarted(_AboutResident, frozen=True, kw_only=True,
+class MatchStarted(_AboutResident,
                    tag="im.volunteers.match_started.v1"):
     match_id: Id
     volunteer_id: Id
 
 
-class MatchEnded(_AboutResident, frozen=True, kw_only=True, tag="im.volunteers.match_ended.v1"):
+class MatchEnded(_AboutResident, tag="im.volunteers.match_ended.v1"):
     match_id: Id
     volunteer_id: Id
     was: MatchState
@@ -92,12 +92,12 @@ class MatchEnded(_AboutResident, frozen=True, kw_only=True, tag="im.volunteers.m
 
 # Its referral answers before the shared contract (contracts.referrals): no longer
 # published, kept so that stored logs still decode.
-class VolunteersReferralAccepted(ServiceReferralAccepted, frozen=True, kw_only=True,
+class VolunteersReferralAccepted(ServiceReferralAccepted,
                                  tag="im.volunteers.referral_accepted.v1"):
     pass
 
 
-class VolunteersReferralRejected(ServiceReferralRejected, frozen=True, kw_only=True,
+class VolunteersReferralRejected(ServiceReferralRejected,
                                  tag="im.volunteers.referral_rejected.v1"):
     pass
 
@@ -109,7 +109,7 @@ EVENTS: tuple[type[EventData], ...] = (
 
 # commands and replies -------------------------------------------------------------------
 
-class RegisterVolunteer(Command, frozen=True, kw_only=True):
+class RegisterVolunteer(Command):
     volunteer_id: Id
     name: Short
     languages: list[Language] = msgspec.field(default_factory=list)
@@ -121,11 +121,11 @@ class RegisterVolunteer(Command, frozen=True, kw_only=True):
     background_check_on: date | None = None
 
 
-class GetVolunteer(Command, frozen=True, kw_only=True):
+class GetVolunteer(Command):
     volunteer_id: Id
 
 
-class ListVolunteers(Command, frozen=True, kw_only=True):
+class ListVolunteers(Command):
     """Volunteers by what they offer and where, those with a free place first when
     `free_only`; paged."""
 
@@ -136,22 +136,22 @@ class ListVolunteers(Command, frozen=True, kw_only=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
 
 
-class ProposeMatch(Command, frozen=True, kw_only=True):
+class ProposeMatch(Command):
     volunteer_id: Id
     resident_id: Id
     offer: Offer
     request_id: Id | None = None
 
 
-class AgreeMatch(Command, frozen=True, kw_only=True):
+class AgreeMatch(Command):
     match_id: Id
 
 
-class StartMatch(Command, frozen=True, kw_only=True):
+class StartMatch(Command):
     match_id: Id
 
 
-class EndMatch(Command, frozen=True, kw_only=True):
+class EndMatch(Command):
     match_id: Id
     outcome: Outcome
     rating: Rating | None = None
@@ -159,7 +159,7 @@ class EndMatch(Command, frozen=True, kw_only=True):
     feedback: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
-class VolunteerView(Reply, frozen=True, kw_only=True):
+class VolunteerView(Reply):
     volunteer_id: str
     name: str
     languages: list[str]
@@ -173,7 +173,7 @@ class VolunteerView(Reply, frozen=True, kw_only=True):
     matches: list[str] = []
 
 
-class MatchView(Reply, frozen=True, kw_only=True):
+class MatchView(Reply):
     match_id: str
     volunteer_id: str
     resident_id: str

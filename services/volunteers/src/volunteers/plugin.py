@@ -6,7 +6,7 @@ from pymongo import IndexModel
 
 from contracts import housing as hs
 from contracts.counselling import ReferralRequested
-from im_runtime import Handles, On, ServiceSpec, views
+from im_runtime import Handles, On, ServiceSpec, topic_is, views
 from im_runtime.spec import Retention
 from volunteers import commands, erasure, matching, projection, queries, referrals, store
 from volunteers import contracts as c
@@ -26,7 +26,8 @@ spec = ServiceSpec(
         On(hs.SiteRegistered, handler=projection.on_site_registered),
         On(hs.ResidentRegistered, hs.ResidentPlaced, hs.ResidentTransferred,
            hs.ResidentMovedOut, handler=projection.on_resident, idempotent=True),
-        On(ReferralRequested, handler=referrals.on_referral_requested),
+        On(ReferralRequested, where=topic_is(*matching.TOPICS),
+           handler=referrals.on_referral_requested),
     ),
     commands=(
         Handles("register_volunteer", c.RegisterVolunteer, commands.register_volunteer,

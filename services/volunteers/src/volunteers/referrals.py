@@ -11,13 +11,11 @@ from im_runtime import UnitOfWork
 from volunteers import store
 from volunteers.contracts import SupportRequested
 from volunteers.domain import offer_for
-from volunteers.matching import TOPICS, candidate, derived_id, propose
+from volunteers.matching import candidate, derived_id, propose
 
 
 async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitOfWork) -> None:
-    ref = event.data
-    if ref.topic not in TOPICS:
-        return
+    ref = event.data  # a topic of TOPICS (the route's `where`, plugin.py)
     rid = derived_id("rq", ref.referral_id)
     if await uow.get(store.REQUESTS, rid) is not None:
         return  # answered already

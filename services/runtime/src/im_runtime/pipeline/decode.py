@@ -5,7 +5,7 @@ the data's, so a body cannot pass for another event."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import msgspec
 
@@ -22,15 +22,42 @@ def decode(decoder: msgspec.json.Decoder[Any], body: bytes,
     return decoder.decode(body)
 
 
-def event_decoder(types: Sequence[type[EventData]]) -> msgspec.json.Decoder[Any]:
-    union = Union[tuple(types)] if len(types) > 1 else types[0]  # noqa: UP007
-    return msgspec.json.Decoder(CloudEvent[union])  # type: ignore[valid-type]
+class _Tagged(msgspec.Struct):
+    """Only the `type` a body's data may carry (read when its data does not decode)."""
+
+    type: str | None = None
 
 
-def decode_event(decoder: msgspec.json.Decoder[Any], body: bytes,
+class EventDecoder:
+    """Envelope first, then the data as the type the envelope names: the event type is
+    read from the envelope, so the data need not repeat it (operators may leave it out);
+    where the data does carry a `type`, it must be the envelope's."""
+
+    def __init__(self, types: Sequence[type[EventData]]) -> None:
+        # (the data left raw, to be decoded as the type the envelope names)
+        self._envelope = msgspec.json.Decoder(CloudEvent[msgspec.Raw])  # type: ignore[type-var]
+        self._data = {event_type(t): msgspec.json.Decoder(t) for t in types}
+
+    def decode(self, body: bytes) -> CloudEvent[Any]:
+        envelope = self._envelope.decode(body)
+        decoder = self._data.get(envelope.type)
+        if decoder is None:
+            said = msgspec.json.decode(envelope.data, type=_Tagged).type
+            if said in self._data:
+                raise ValueError(f"envelope type {envelope.type!r} does not match data type "
+                                 f"{said!r}")
+            raise msgspec.ValidationError(
+                f"Invalid value {said or envelope.type!r} - at "
+                f"`$.{'data.type' if said else 'type'}`")
+        try:
+            data = decoder.decode(envelope.data)
+        except msgspec.ValidationError as exc:  # its path as in the whole body
+            raise msgspec.ValidationError(str(exc).replace("`$", "`$.data", 1)) from None
+        return msgspec.structs.replace(envelope, data=data)
+
+
+def decode_event(decoder: EventDecoder, body: bytes,
                  limit: int = MAX_MESSAGE_BYTES) -> CloudEvent[Any]:
-    event: CloudEvent[Any] = decode(decoder, body, limit)
-    if event.type != event_type(type(event.data)):
-        raise ValueError(f"envelope type {event.type!r} does not match data type "
-                         f"{event_type(type(event.data))!r}")
-    return event
+    if len(body) > limit:
+        raise ValueError(f"message of {len(body)} bytes exceeds the limit of {limit}")
+    return decoder.decode(body)

@@ -15,7 +15,7 @@ from contracts import CloudEvent
 from contracts import subjects as subj
 from im_runtime import tracing
 from im_runtime.pipeline.screen import Todo
-from im_runtime.spec import EventHandler
+from im_runtime.spec import Router
 from im_runtime.storage import Store, UnitOfWork
 from im_runtime.storage.unit_of_work import Carried
 from im_runtime.transient import Unavailable, is_transient
@@ -24,9 +24,9 @@ log = logging.getLogger("im.consume")
 
 
 class Dispatch:
-    def __init__(self, *, service: str, store: Store, handlers: dict[str, EventHandler],
+    def __init__(self, *, service: str, store: Store, route: Router,
                  idempotent: frozenset[str] = frozenset()) -> None:
-        self.service, self.store, self.handlers = service, store, handlers
+        self.service, self.store, self.route = service, store, route
         self.idempotent = idempotent  # event types whose handlers need no processed id
         # Collections handlers read by the event's subject: prefetched per batch.
         self._by_subject: set[str] = set()
@@ -43,11 +43,14 @@ class Dispatch:
         loads: list[tuple[str, str]] | None = getattr(uow, "loads", None)
         failed: dict[int, Exception] = {}
         for msg, event in todo:
+            handler = self.route(event)
+            if handler is None:  # no route's `where` takes it: acked, nothing stored
+                continue
             point, emitted = uow.savepoint(), uow.emitted
             read = len(loads) if loads is not None else 0
             try:
                 with _traced(self.service, msg, event):
-                    await self.handlers[event.type](event, uow)
+                    await handler(event, uow)
                 if event.type not in self.idempotent or uow.emitted > emitted:
                     uow.mark_processed(event.id)
             except Exception as exc:

@@ -85,12 +85,19 @@ class CommandEndpoint(Decoding):
                 if not n and (stored := await self._answered(key, digest)):
                     return stored
                 raise
+            if uow.emitted and self.relay is not None and self.relay.full:
+                # No room for its events: refused before anything is committed (a
+                # repeat of a command committed before is told it waits).
+                if stored := await self._answered(key, digest):
+                    return stored
+                raise _refused(self.relay.full)
             encoded = _ENC.encode(reply)
             uow.mark_processed(key, processed.pack(digest, encoded))
             entries = await uow.commit()
             failpoints.hit("exit_after_commit")
             if entries and self.relay is not None:
-                self.relay.notify()
+                if why := await self.relay.published([e.id for e in entries]):
+                    raise _accepted(why)
             return encoded
 
         def conflicted() -> None:
@@ -114,7 +121,22 @@ class CommandEndpoint(Decoding):
         if was != digest:
             raise DomainError("this command_id was already used for another request; "
                               "send a new command_id", code="conflict")
+        if self.relay is not None and self.relay.full:  # its events may still wait
+            raise _accepted(self.relay.full)
         return reply
+
+
+def _refused(why: str) -> DomainError:
+    return DomainError(f"{why}: nothing was changed; try again once the event log has "
+                       "room", code="unavailable")
+
+
+def _accepted(why: str) -> DomainError:
+    """A command committed whose events have not reached their stream: not done yet,
+    and nothing to send again (its events go out by themselves)."""
+    return DomainError(f"the change is stored, but {why}: its events wait in the outbox "
+                       "and go out by themselves once they can; sending this command "
+                       "again with the same command_id tells when", code="accepted")
 
 
 class ReadEndpoint(CommandEndpoint):

@@ -29,7 +29,7 @@ from im_runtime.pipeline.dispatch import Dispatch
 from im_runtime.pipeline.retry import TooManyConflicts, retry_on_conflict
 from im_runtime.pipeline.screen import Screen, Todo, Verify, deliveries
 from im_runtime.privacy import ErasedKeys
-from im_runtime.spec import EventHandler
+from im_runtime.spec import Router
 from im_runtime.storage import Store, UnitOfWork
 from im_runtime.storage.unit_of_work import Carried
 from im_runtime.transient import Unavailable, is_transient
@@ -56,7 +56,7 @@ class Batch:
 
 
 class EventConsumer:
-    def __init__(self, *, service: str, store: Store, handlers: dict[str, EventHandler],
+    def __init__(self, *, service: str, store: Store, route: Router,
                  types: Sequence[type[EventData]], dead: DeadLetters, relay: OutboxRelay,
                  metrics: Metrics, max_deliver: int, backoff: float,
                  max_bytes: int = MAX_MESSAGE_BYTES, verify: Verify | None = None,
@@ -66,7 +66,7 @@ class EventConsumer:
         self.screen = Screen(service=service, store=store, types=types, dead=dead,
                              metrics=metrics, max_bytes=max_bytes, verify=verify,
                              erased=erased)
-        self.dispatch = Dispatch(service=service, store=store, handlers=handlers,
+        self.dispatch = Dispatch(service=service, store=store, route=route,
                                  idempotent=idempotent)
         self.dead, self.relay, self.metrics = dead, relay, metrics
         self.max_deliver, self.backoff = max_deliver, backoff

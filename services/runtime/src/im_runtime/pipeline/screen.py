@@ -12,7 +12,7 @@ from nats.aio.msg import Msg
 from contracts import MAX_MESSAGE_BYTES, CloudEvent, EventData
 from im_runtime.deadletter import DeadLetters
 from im_runtime.metrics import Metrics
-from im_runtime.pipeline.decode import DECODE_ERRORS, decode_event, event_decoder
+from im_runtime.pipeline.decode import DECODE_ERRORS, EventDecoder, decode_event
 from im_runtime.privacy import ErasedKeys
 from im_runtime.storage import Store
 
@@ -26,7 +26,7 @@ class Screen:
                  verify: Verify | None = None, erased: ErasedKeys | None = None) -> None:
         self.service, self.store, self.dead, self.metrics = service, store, dead, metrics
         self.max_bytes, self.verify, self.erased = max_bytes, verify, erased
-        self.decoder = event_decoder(types)
+        self.decoder = EventDecoder(types)
 
     async def __call__(self, msgs: list[Msg]) -> Todo:
         todo: Todo = []

@@ -34,9 +34,11 @@ log = logging.getLogger("im.pull")
 class PullLoop:
     def __init__(self, nc: Any, js: JetStreamContext, stream: str, config: ConsumerConfig,
                  stage: Sequential, batch: int, wait: float = 5.0,
-                 database: Callable[[], Awaitable[bool]] | None = None) -> None:
+                 database: Callable[[], Awaitable[bool]] | None = None,
+                 max_bytes: int = 0) -> None:
         self._nc, self._js, self._stream, self._config = nc, js, stream, config
         self._stage, self._batch, self._wait = stage, batch, wait
+        self._max_bytes = max_bytes  # of one fetch (0: no bound)
         self._database = database  # True when the database answers a ping
         self._task: asyncio.Task[None] | None = None
         self._keeper: asyncio.Task[None] | None = None
@@ -66,7 +68,8 @@ class PullLoop:
 
     async def start(self) -> None:
         await self._js.add_consumer(self._stream, self._config)  # creates or updates
-        self._sub = Puller(self._nc, self._stream, self._config.durable_name or "")
+        self._sub = Puller(self._nc, self._stream, self._config.durable_name or "",
+                           self._max_bytes)
         await self._sub.start()
         self._running = True
         self._task = asyncio.create_task(self._loop(), name=f"pull-{self._config.durable_name}")

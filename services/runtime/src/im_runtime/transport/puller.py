@@ -6,7 +6,11 @@ nats-py's own `fetch` starts a task (and a uuid4) per message it waits for, a si
 a busy consumer's time in the replay benchmark. So pull requests go out here as the
 JetStream API defines them, and one subscription callback collects the messages: a
 request with `no_wait` for what is pending (up to a batch), and, when nothing was,
-one that lingers for the next message."""
+one that lingers for the next message.
+
+A batch is bounded in bytes as well (`max_bytes`, IM_FETCH_MAX_BYTES), so a burst of
+large messages cannot take a service's memory: the server stops the batch at that
+size. A single message larger than that comes on its own."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from typing import Any
 from nats.aio.msg import Msg
 
 API_PREFIX = "$JS.API"
+# The status that ends a pull request whose next message does not fit its max_bytes.
+TOO_BIG = "Message Size Exceeds MaxBytes"
 
 
 class Puller:
@@ -25,8 +31,8 @@ class Puller:
     own reply subject, so the status that ends it (404 nothing pending, 408 expired)
     is told from a late one of an earlier request; messages go to one buffer."""
 
-    def __init__(self, nc: Any, stream: str, durable: str) -> None:
-        self._nc = nc
+    def __init__(self, nc: Any, stream: str, durable: str, max_bytes: int = 0) -> None:
+        self._nc, self._max_bytes = nc, max_bytes
         self._next = f"{API_PREFIX}.CONSUMER.MSG.NEXT.{stream}.{durable}"
         self._inbox = ""
         self._sub: Any = None
@@ -68,7 +74,13 @@ class Puller:
         seconds; [] when none came."""
         self.problem = None
         if not self._buffer:
-            await self._request({"batch": batch, "no_wait": True}, batch, 5.0)
+            body: dict[str, Any] = {"batch": batch, "no_wait": True}
+            if self._max_bytes:
+                body["max_bytes"] = self._max_bytes
+            await self._request(body, batch, 5.0)
+            if not self._buffer and self.problem and TOO_BIG in self.problem:
+                self.problem = None  # the next message alone is larger: take it alone
+                await self._request({"batch": 1, "no_wait": True}, 1, 5.0)
         if not self._buffer and self.problem is None:
             await self._request({"batch": 1, "expires": int(wait * 1e9)}, 1, wait + 2.0)
         out, self._buffer = self._buffer[:batch], self._buffer[batch:]
