@@ -142,7 +142,7 @@ class GetEnrolment(Command):
     enrolment_id: Id
 
 
-class ListAccessRequests(Command, frozen=True, kw_only=True):
+class ListAccessRequests(Command):
     """Kita and school requests not yet concluded (or in `status`), the longest waiting
     first; a social worker's: those of her sites."""
 
@@ -154,7 +154,7 @@ class ListAccessRequests(Command, frozen=True, kw_only=True):
     limit: Limit = 50
 
 
-class GetCourseRoster(Command, frozen=True, kw_only=True):
+class GetCourseRoster(Command):
     """Who is enrolled in a course, waiting or done, with the class register so far."""
 
     course_id: Id
@@ -186,7 +186,7 @@ class CourseView(Reply):
     sessions_to_register: int | None = None
 
 
-class RosterEntry(msgspec.Struct, frozen=True, kw_only=True):
+class RosterEntry(Struct):
     """One enrolment of a course: pseudonymous ids only (names stay in housing)."""
 
     enrolment_id: str
@@ -199,20 +199,20 @@ class RosterEntry(msgspec.Struct, frozen=True, kw_only=True):
     certificate_level: Level | None = None
 
 
-class SessionDay(msgspec.Struct, frozen=True, kw_only=True):
+class SessionDay(Struct):
     on: date
     recorded: int  # confirmed participants with a mark for the day
     expected: int  # confirmed participants
 
 
-class CourseRoster(Reply, frozen=True, kw_only=True):
+class CourseRoster(Reply):
     course: CourseView
     entries: list[RosterEntry] = []
     # The course's session days from its start until today (or its end), oldest first.
     sessions_due: list[SessionDay] = []
 
 
-class AccessPage(Reply, frozen=True, kw_only=True):
+class AccessPage(Reply):
     items: list[AccessRequestView]
     total: int
     offset: int

@@ -152,7 +152,7 @@ class CoachingView(Reply):
     open_needs: int = 0
 
 
-class PhaseParticipants(Reply, frozen=True, kw_only=True):
+class PhaseParticipants(Reply):
     programme_id: str
     name: str
     phase: PhaseView

@@ -262,7 +262,7 @@ class ResidentPage(Reply):
     limit: int
 
 
-class CaseCriteria(msgspec.Struct, frozen=True, kw_only=True):
+class CaseCriteria(Struct):
     household_size: int
     rent_ceiling: float
     districts: list[str] = []
@@ -270,7 +270,7 @@ class CaseCriteria(msgspec.Struct, frozen=True, kw_only=True):
     wbs: Wbs = "none"
 
 
-class CaseOffer(msgspec.Struct, frozen=True, kw_only=True):
+class CaseOffer(Struct):
     offer_id: str
     landlord: str
     address: str
@@ -280,13 +280,13 @@ class CaseOffer(msgspec.Struct, frozen=True, kw_only=True):
     available_from: date
 
 
-class CaseViewing(msgspec.Struct, frozen=True, kw_only=True):
+class CaseViewing(Struct):
     offer_id: str
     on: date
     outcome: ViewingOutcome
 
 
-class CaseStep(msgspec.Struct, frozen=True, kw_only=True):
+class CaseStep(Struct):
     from_stage: Stage
     stage: Stage
     reason: str | None = None
@@ -294,7 +294,7 @@ class CaseStep(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime | None = None  # None for steps taken before it was kept
 
 
-class CaseDetail(Reply, frozen=True, kw_only=True):
+class CaseDetail(Reply):
     case_id: str
     household_id: str
     resident_id: str  # the applicant
@@ -310,7 +310,7 @@ class CaseDetail(Reply, frozen=True, kw_only=True):
     history: list[CaseStep] = []
 
 
-class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
+class CaseSummary(Struct):
     case_id: str
     household_id: str
     resident_id: str
@@ -323,7 +323,7 @@ class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
     viewings: int = 0
 
 
-class CasePage(Reply, frozen=True, kw_only=True):
+class CasePage(Reply):
     items: list[CaseSummary]
     total: int
     offset: int

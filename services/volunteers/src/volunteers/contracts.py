@@ -183,7 +183,7 @@ class MatchView(Reply):
     rating: int | None = None
 
 
-class VolunteerPage(Reply, frozen=True, kw_only=True):
+class VolunteerPage(Reply):
     items: list[VolunteerView]
     total: int
     offset: int
