@@ -28,6 +28,14 @@ class World:
     nc: Any
     servers: Servers
 
+    async def restart(self, name: str) -> None:
+        from im_runtime.plugins import installed
+        from im_runtime.service import ServiceRuntime
+
+        rt = ServiceRuntime(installed()[name], self.settings)
+        await rt.start()
+        self.runtimes[name] = rt
+
 
 @dataclass
 class Family:
@@ -84,7 +92,8 @@ async def database_mentions(w: World, terms: list[str]) -> list[str]:
 
 async def stream_mentions(w: World, term: str) -> dict[str, int]:
     """Stream -> messages anywhere in it (subject, headers or body) mentioning the term."""
-    rep = await build_report(w.nc, term, [], timeout=1.0, deep=True)
+    nobody = f"nobody-{uuid.uuid4().hex}"  # the report's id, mentioned nowhere
+    rep = await build_report(w.nc, nobody, [term], timeout=1.0, deep=True)
     return {s: n for s, n in rep.messages.items() if n}
 
 
@@ -109,6 +118,10 @@ async def own_world(kit: Any, specs: dict[str, Any]) -> AsyncIterator[World]:
         try:
             async with kit.running(*specs.values(), settings=settings) as rts, \
                     kit.gateway_for(settings) as gw:
-                yield World(gw, settings, {rt.spec.name: rt for rt in rts}, nc, servers)
+                w = World(gw, settings, {rt.spec.name: rt for rt in rts}, nc, servers)
+                yield w
+                for rt in w.runtimes.values():  # the ones restarted by a test
+                    if rt._ready and rt not in rts:
+                        await rt.stop()
         finally:
             await nc.close()

@@ -66,6 +66,20 @@ class RetentionApplied(EventData, frozen=True, kw_only=True,
     removed: Counts = {}
 
 
+class ResidentExpired(EventData, frozen=True, kw_only=True,
+                      tag="im.privacy.resident_expired.v1"):
+    """A retention rule removed a resident's record (`Retention.forgets`): the privacy
+    service erases every message about them from the event log, as after an erasure."""
+
+    resident_id: ResidentId
+    service: str
+    rule: str
+    run_id: str
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
 # commands to the privacy service (the erasure ledger)
 class RequestErasure(Command, frozen=True, kw_only=True):
     resident_id: ResidentId

@@ -15,7 +15,7 @@ from nats.js.api import ConsumerConfig
 
 from contracts import about_resident, event_parts, utcnow
 from contracts import subjects as subj
-from im_runtime import actors, privacy, processed, replay, retention, streams
+from im_runtime import actors, log_retention, privacy, processed, replay, retention, streams
 from im_runtime.connection import EXIT_BUS_CLOSED, reconnect_options, servers
 from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
@@ -26,6 +26,7 @@ from im_runtime.mirror_sync import MirrorSync
 from im_runtime.mongo import MongoStore
 from im_runtime.ordered import OrderedCommands
 from im_runtime.outbox import OutboxRelay
+from im_runtime.plugins import installed
 from im_runtime.presence import announce
 from im_runtime.pull import PullLoop
 from im_runtime.settings import Settings
@@ -178,10 +179,16 @@ class ServiceRuntime:
         # others' are provisioned or created by their owners, so it waits for them.
         ensure_all = not (self.settings.nats_user or self.settings.nats_creds)
         mine = subj.event_stream(self.spec.name)
+        # Each stream keeps messages as long as the services needing it keep documents.
+        days = log_retention.stream_days({**installed(), self.spec.name: self.spec}.values())
 
         async def declare(config: Any) -> None:
+            config = log_retention.with_max_age(config, days)
             if ensure_all or config.name == mine:
                 await streams.ensure(js, config)
+                if ensure_all and config.name in days:  # made before, or needed longer
+                    await log_retention.keep_for(js, config.name, days[config.name],
+                                                 only_longer=True)
             else:
                 await streams.found(js, config.name)
 
