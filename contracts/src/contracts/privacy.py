@@ -19,6 +19,7 @@ from contracts._base import Command, EventData, Query, Reply
 
 SERVICE = "privacy"
 PRIVACY_REPORT = "privacy_report"
+RESIDENT_EXPORT = "resident_export"
 RETENTION = "retention"
 
 Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
@@ -134,6 +135,13 @@ class GetPrivacyReport(Query, frozen=True, kw_only=True):
 
     terms: Annotated[list[Annotated[str, msgspec.Meta(min_length=3, max_length=200)]],
                      msgspec.Meta(min_length=1, max_length=10)]
+
+
+class GetResidentExport(Query, frozen=True, kw_only=True):
+    """Everything this service holds about the resident (Art. 15 GDPR, the right of
+    access): collection -> the documents, as stored. Only for city administrators."""
+
+    resident_id: ResidentId
 
 
 class RunRetention(Query, frozen=True, kw_only=True):

@@ -19,19 +19,21 @@ from contracts import subjects as subj
 from contracts.privacy import (
     APPLY_RETENTION,
     PRIVACY_REPORT,
+    RESIDENT_EXPORT,
     RETENTION,
     SERVICE,
     ApplyRetention,
     ErasureConfirmed,
     ErasureRequested,
     GetPrivacyReport,
+    GetResidentExport,
     ResidentExpired,
     RetentionApplied,
     RetentionRun,
     RunRetention,
     erasure_key,
 )
-from im_runtime import retention
+from im_runtime import export, retention
 from im_runtime.errors import DomainError, Forbidden
 from im_runtime.mongo import ERASED
 from im_runtime.spec import Answers, Erased, Handles, On, ServiceSpec
@@ -58,6 +60,7 @@ def effective(spec: ServiceSpec, store: Any = None, instance: str = "",
         publishes=(*spec.publishes, ErasureConfirmed, RetentionApplied, ResidentExpired),
         queries=(*spec.queries,
                  Answers(PRIVACY_REPORT, GetPrivacyReport, report),
+                 Answers(RESIDENT_EXPORT, GetResidentExport, export.resident_export),
                  Answers(RETENTION, RunRetention, retention.handler(spec))),
         # Applying the rules writes: a command, sent to each service that has rules.
         commands=(*spec.commands, *((Handles(APPLY_RETENTION, ApplyRetention,

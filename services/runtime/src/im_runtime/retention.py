@@ -76,11 +76,11 @@ async def apply_retention(spec: ServiceSpec, uow: UnitOfWork, as_of: datetime,
     out: dict[str, Any] = {"dry_run": dry_run, "as_of": as_of.isoformat(), "rules": rules}
     if not dry_run and spec.retention:
         run_id = f"ret-{new_id()}"
-        uow.emit(RetentionApplied(run_id=run_id, service=spec.name, as_of=as_of,
-                                  removed=removed))
         for rule_name, rid in forgotten:  # their messages leave the log (privacy's expiries)
             uow.emit(ResidentExpired(resident_id=rid, service=spec.name, rule=rule_name,
                                      run_id=run_id))
+        uow.emit(RetentionApplied(run_id=run_id, service=spec.name, as_of=as_of,
+                                  removed=removed))
         out["run_id"] = run_id
     return out
 
