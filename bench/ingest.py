@@ -43,9 +43,9 @@ from contracts import CloudEvent, wrap
 from contracts import subjects as subj
 from im_cli.embedded import throwaway_servers
 from im_runtime import streams
-from im_runtime.mongo import PROCESSED
 from im_runtime.service import ServiceRuntime, consumer_name
 from im_runtime.settings import Settings
+from im_runtime.storage.mongo import PROCESSED
 
 TARGET_RATE = 5_000.0
 TARGET_RATIO = 0.8

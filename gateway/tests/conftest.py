@@ -117,7 +117,7 @@ async def seed(gw: Gateway) -> City:
 
 def settings_for(servers: Servers, prefix: str | None = None) -> Settings:
     return Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                    db_prefix=prefix or f"t{uuid.uuid4().hex[:10]}_", batch_wait=0.02,
+                    db_prefix=prefix or f"t{uuid.uuid4().hex[:10]}_", 
                     retry_backoff=0.05, max_deliver=3, log_format="text")
 
 

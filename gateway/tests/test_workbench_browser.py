@@ -66,7 +66,7 @@ class Stack:
 async def stack(servers: Servers) -> AsyncIterator[Stack]:
     test_id = uuid.uuid4().hex[:8]
     settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        db_prefix=f"t{test_id}_", batch_wait=0.02, retry_backoff=0.05,
+                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
                         max_deliver=3, log_format="text")
     config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
                            discovery_timeout=0.2, check_seconds=0.5)

@@ -115,7 +115,7 @@ class Stage:
         # 30 s to select a server and for ever on a stopped one by default).
         mongo = self.mongo.url + "&serverSelectionTimeoutMS=2000&socketTimeoutMS=5000"
         return {**os.environ, "IM_NATS_URL": self.nats.url, "IM_MONGO_URL": mongo,
-                "IM_DB_PREFIX": self.prefix, "IM_BATCH_WAIT": "0.02",
+                "IM_DB_PREFIX": self.prefix,
                 "IM_RETRY_BACKOFF": "0.05", "IM_MAX_DELIVER": str(self.max_deliver),
                 "IM_ACK_WAIT": str(self.ack_wait), "IM_LOG_FORMAT": "text",
                 "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),

@@ -1,6 +1,6 @@
 """nx-27017 0.8.1 keeps the transaction of a client that died open, and a later write on
 the same database commits the dead client's half of it; MongoDB aborts it. The runtime
-works around it (MongoStore._serialised ends such a transaction first); this test shows
+works around it (SerialisedSavepoints.exclusive ends such a transaction first); this test shows
 the server's own behaviour and fails loudly (strict) once nx-27017 behaves like MongoDB,
 so the workaround can go."""
 
@@ -32,7 +32,8 @@ with client.start_session() as session:
 
 @pytest.mark.xfail(strict=True, reason=(
     "nx-27017 0.8.1: a dead client's transaction stays open and the next write commits "
-    "its half (MongoDB aborts it); worked around in im_runtime.mongo (_serialised)"))
+    "its half (MongoDB aborts it); worked around in im_runtime.storage.transactions "
+    "(SerialisedSavepoints)"))
 async def test_a_dead_clients_transaction_is_aborted(stage: Stage) -> None:
     died = await asyncio.create_subprocess_exec(
         sys.executable, "-c", DIES_MID_TRANSACTION, stage.mongo.url,

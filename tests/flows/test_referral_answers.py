@@ -73,7 +73,7 @@ class Bus:
 
     def settings(self, user: str, prefix: str) -> Settings:
         return Settings(nats_url=self.nats.url, mongo_url=self.mongo.url, db_prefix=prefix,
-                        batch_wait=0.02, retry_backoff=0.05, max_deliver=3, log_format="text",
+                        retry_backoff=0.05, max_deliver=3, log_format="text",
                         nats_user=user, nats_password=self.auth.passwords[user])
 
     async def connect(self, user: str) -> Any:

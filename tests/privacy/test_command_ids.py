@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from im_runtime.memory import MemoryStore
-from im_runtime.mongo import PROCESSED, MongoStore
+from im_runtime.storage.mongo import PROCESSED, MongoStore
 
 pytestmark = pytest.mark.integration
 RECORDS = {

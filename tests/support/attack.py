@@ -56,7 +56,7 @@ class Stack:
     def settings(self, user: str, **kw: Any) -> Settings:
         base: dict[str, Any] = dict(
             nats_url=self.nats.url, mongo_url=self.mongo_url, db_prefix=self.prefix,
-            batch_wait=0.02, retry_backoff=0.05, max_deliver=3, log_format="text",
+            retry_backoff=0.05, max_deliver=3, log_format="text",
             nats_user=user, nats_password=self.auth.passwords[user])
         if user.startswith("service-"):
             base["actor_key"] = service_key(self.secret, user.removeprefix("service-"))

@@ -83,7 +83,7 @@ def test_id() -> str:
 def settings(servers: Servers, test_id: str) -> Settings:
     """Settings with a database prefix of this test's own and fast retries."""
     return Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                    db_prefix=f"t{test_id}_", batch_wait=0.02, retry_backoff=0.05,
+                    db_prefix=f"t{test_id}_", retry_backoff=0.05,
                     max_deliver=3, log_format="text")
 
 
@@ -102,7 +102,6 @@ def spawn(settings: Settings, tmp_path: Path) -> Iterator[Any]:
     def start(service: str, **env: str) -> subprocess.Popen[bytes]:
         full = {**os.environ, "IM_NATS_URL": settings.nats_url,
                 "IM_MONGO_URL": settings.mongo_url, "IM_DB_PREFIX": settings.db_prefix,
-                "IM_BATCH_WAIT": str(settings.batch_wait),
                 "IM_RETRY_BACKOFF": str(settings.retry_backoff),
                 "IM_MAX_DELIVER": str(settings.max_deliver),
                 "PYTHONPATH": os.pathsep.join([str(Path.cwd() / "tests"),

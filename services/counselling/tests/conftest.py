@@ -26,7 +26,7 @@ from im_runtime.settings import Settings
 async def counselling(servers):
     """One counselling for a module (every test uses ids of its own): keeps the suite fast."""
     settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        batch_wait=0.02, retry_backoff=0.05, max_deliver=3, log_format="text")
+                        retry_backoff=0.05, max_deliver=3, log_format="text")
     rt = ServiceRuntime(spec, with_prefix(settings, f"m{uuid.uuid4().hex[:10]}_"))
     await rt.start()
     yield rt

@@ -5,7 +5,7 @@ Why it holds: FastStream hands a core subscriber's messages to its handler one a
 (nats-py awaits the callback per subscription), so one instance takes enrolments in the
 order they reach it; and all of a course's seats live on its one document, whose version
 the commit checks, so two instances racing for the last seat cannot both get it. With two
-instances the loser of a race is retried at once, at most 8 times (im_runtime.endpoints):
+instances the loser of a race is retried at once, at most 8 times (im_runtime.pipeline.retry):
 now and then a command exhausts them and is answered `conflict`; the client sends it again."""
 
 from __future__ import annotations

@@ -36,10 +36,10 @@ from education import (
 from education.plugin import spec
 from im_runtime import NotFound
 from im_runtime.memory import MemoryStore, mentioned
-from im_runtime.mongo import MongoStore
 from im_runtime.privacy import RUNTIME_COLLECTIONS, confirm_erasure
 from im_runtime.retention import expired_counts, run_committed
 from im_runtime.spec import Erased
+from im_runtime.storage.mongo import MongoStore
 
 ADMIN = Actor(subject="admin-1", role="city_admin")
 VHS = Actor(subject="p1", role="provider", provider="vhs")

@@ -21,10 +21,10 @@ from housing import erasure, moveout, placements, queries, referrals, residents,
 from housing.plugin import spec
 from im_runtime import DomainError, NotFound
 from im_runtime.memory import MemoryStore, mentioned
-from im_runtime.mongo import MongoStore
 from im_runtime.privacy import RUNTIME_COLLECTIONS, confirm_erasure
 from im_runtime.retention import expired_counts, run_committed
 from im_runtime.spec import Erased
+from im_runtime.storage.mongo import MongoStore
 
 ADMIN = Actor(subject="admin-1", role="city_admin")
 ON = date(2026, 3, 2)

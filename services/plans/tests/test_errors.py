@@ -9,9 +9,9 @@ import msgspec
 import pytest
 
 from contracts import MAX_MESSAGE_BYTES
-from im_runtime.endpoints import CommandEndpoint
 from im_runtime.memory import MemoryStore
 from im_runtime.metrics import Metrics
+from im_runtime.pipeline.endpoints import CommandEndpoint
 from plans.plugin import spec
 
 pytestmark = pytest.mark.unit

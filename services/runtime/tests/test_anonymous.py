@@ -18,9 +18,9 @@ from im_runtime.anonymous import (
     stand_in_id,
     year_month,
 )
-from im_runtime.filters import matches
-from im_runtime.memory import MemoryStore
 from im_runtime.spec import Erased
+from im_runtime.storage.filters import matches
+from im_runtime.storage.memory import MemoryStore
 
 pytestmark = pytest.mark.unit
 AT = datetime(2026, 3, 17, 14, 5, 9, 123, tzinfo=UTC)

@@ -4,7 +4,7 @@
 import pytest
 from nats.aio.msg import Msg
 
-from im_runtime.consume import deliveries
+from im_runtime.pipeline.screen import deliveries
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from im_runtime.ordered import Lanes
+from im_runtime.transport.requests import Lanes
 
 pytestmark = pytest.mark.unit
 

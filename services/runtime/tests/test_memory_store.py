@@ -8,8 +8,8 @@ import pytest
 
 from contracts import CloudEvent
 from im_runtime import DomainError, UnitOfWork
-from im_runtime.memory import MemoryStore
-from im_runtime.reader import ReadOnly
+from im_runtime.storage.memory import MemoryStore
+from im_runtime.storage.reader import ReadOnly
 from support.probe import Add, Counted, Overview, Pinged, Total, add, on_pinged, overview
 
 pytestmark = pytest.mark.unit

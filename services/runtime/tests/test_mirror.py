@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from im_runtime.filters import matches
-from im_runtime.mirror import Mirror
-from im_runtime.reader import Reader, ReadOnly
+from im_runtime.storage.filters import matches
+from im_runtime.storage.mirror import Mirror
+from im_runtime.storage.reader import Reader, ReadOnly
 
 
 def doc(id: str, **fields: Any) -> dict[str, Any]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from im_runtime.filters import UnsupportedFilter
-from im_runtime.mongo import MongoStore, StandaloneMongo, uses_transactions
+from im_runtime.storage.filters import UnsupportedFilter
+from im_runtime.storage.mongo import MongoStore, StandaloneMongo, uses_transactions
+from im_runtime.storage.transactions import SerialisedSavepoints
 
 pytestmark = pytest.mark.integration
 
@@ -51,6 +52,7 @@ async def test_nx_27017_is_told_apart_by_what_it_says_of_itself(settings, test_i
     store = MongoStore(settings.mongo_url, f"{settings.db_prefix}probe{test_id}")
     await store.start({})
     try:
-        assert store._transactions is False  # the file-locked path, as `im up` runs it
+        # the file-locked path, as `im up` runs it
+        assert isinstance(store.transactions, SerialisedSavepoints)
     finally:
         await store.close()

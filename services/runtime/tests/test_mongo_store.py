@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from im_runtime.errors import ConcurrencyConflict
-from im_runtime.mongo import MongoStore
+from im_runtime.storage.mongo import MongoStore
 from support.probe import Counted
 
 pytestmark = pytest.mark.integration

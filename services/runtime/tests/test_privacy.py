@@ -18,12 +18,12 @@ from contracts import privacy as pv
 from contracts import subjects as subj
 from im_cli.testing import eventually, stream_events
 from im_runtime import Forbidden
-from im_runtime.memory import MemoryStore
 from im_runtime.privacy import ErasedKeys, default_erase, effective, report
 from im_runtime.retention import apply_handler, apply_retention, period
 from im_runtime.retention import handler as retention_handler
 from im_runtime.service import ServiceRuntime
 from im_runtime.spec import Retention
+from im_runtime.storage.memory import MemoryStore
 from support.probe import Pinged, spec
 
 ADMIN = Actor(subject="admin", role="city_admin")

@@ -4,7 +4,8 @@ import asyncio
 
 import pytest
 
-from im_runtime.pull import PullLoop
+from im_runtime.pipeline.pipelined import Pipelined
+from im_runtime.transport.pull_loop import PullLoop
 
 pytestmark = pytest.mark.unit
 
@@ -73,8 +74,8 @@ class FakeConsumer:
 
 async def test_empty_answers_are_waited_out_and_batches_handled():
     consumer = FakeConsumer()
-    loop = PullLoop(nc=None, js=None, stream="S", config=None, consumer=consumer, batch=10,
-                    wait=0.05)
+    loop = PullLoop(nc=None, js=None, stream="S", config=None, stage=Pipelined(consumer),
+                    batch=10, wait=0.05)
     loop._sub = FakeSub([[], [], [FakeMsg("m1"), FakeMsg("m2")], [], [FakeMsg("m3")]])
     loop._running = True
     loop._task = asyncio.create_task(loop._loop())
@@ -114,8 +115,8 @@ async def test_a_batch_that_meets_an_unavailable_database_is_held_not_naked():
         answers["n"] += 1
         return answers["n"] > 2  # the first pings go unanswered
 
-    loop = PullLoop(nc=None, js=None, stream="S", config=None, consumer=consumer, batch=10,
-                    wait=0.05, database=database)
+    loop = PullLoop(nc=None, js=None, stream="S", config=None, stage=Pipelined(consumer),
+                    batch=10, wait=0.05, database=database)
     msgs = [FakeMsg("m1"), FakeMsg("m2")]
     loop._sub = FakeSub([msgs])
     loop._running = True
@@ -138,8 +139,8 @@ async def test_messages_delivered_three_times_are_handled_alone():
             msg._ackd = True
 
     consumer = Consumer()
-    loop = PullLoop(nc=None, js=None, stream="S", config=None, consumer=consumer, batch=10,
-                    wait=0.05)
+    loop = PullLoop(nc=None, js=None, stream="S", config=None, stage=Pipelined(consumer),
+                    batch=10, wait=0.05)
     loop._sub = FakeSub([[FakeMsg("a"), FakeMsg("b", delivered=3), FakeMsg("c"),
                           FakeMsg("d", delivered=4)]])
     loop._running = True

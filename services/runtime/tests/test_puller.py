@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from nats.js.api import ConsumerConfig, StreamConfig
 
-from im_runtime.pull import Puller
+from im_runtime.transport.puller import Puller
 
 pytestmark = pytest.mark.integration
 

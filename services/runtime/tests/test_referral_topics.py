@@ -12,9 +12,9 @@ import pytest
 from contracts.referrals import ANSWERS, ReferralTopicsDeclared
 from im_cli.natsauth import service_permissions
 from im_runtime import ServiceSpec
-from im_runtime.memory import MemoryStore
 from im_runtime.privacy import effective
 from im_runtime.spec import DeclareTopics, WorkerContext
+from im_runtime.storage.memory import MemoryStore
 
 pytestmark = pytest.mark.unit
 

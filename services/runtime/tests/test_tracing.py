@@ -24,11 +24,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from contracts.queries import GetResidentOverview
 from im_runtime import Answers, logs, tracing
-from im_runtime.endpoints import QueryEndpoint
-from im_runtime.memory import MemoryStore
-from im_runtime.service import _reply_handler
+from im_runtime.pipeline.endpoints import QueryEndpoint
 from im_runtime.settings import SettingsError
+from im_runtime.storage.memory import MemoryStore
 from im_runtime.tracefile import JsonLinesExporter
+from im_runtime.transport.requests import answer
 from support.probe import Counted
 
 pytestmark = pytest.mark.unit
@@ -84,10 +84,9 @@ def query_endpoint() -> QueryEndpoint:
 
 @pytest.mark.parametrize("headers", [{"traceparent": "garbage"}, {"traceparent": PARENT}, None])
 async def test_the_reply_handler_answers_whatever_the_header(headers):
-    handle = _reply_handler(query_endpoint())
-    msg = SimpleNamespace(headers=headers, body=b'{"resident_id": "r1"}',
-                          raw_message=SimpleNamespace(subject="im.qry.resident_overview"))
-    reply = json.loads(await handle(msg))
+    msg = SimpleNamespace(headers=headers, data=b'{"resident_id": "r1"}',
+                          subject="im.qry.resident_overview")
+    reply = json.loads(await answer(query_endpoint(), msg))
     assert reply["status"] == "ok" and reply["section"] == {"resident_id": "r1"}
 
 

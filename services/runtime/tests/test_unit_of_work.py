@@ -3,8 +3,8 @@
 import pytest
 
 from im_runtime.errors import ConcurrencyConflict
-from im_runtime.filters import UnsupportedFilter
-from im_runtime.memory import MemoryStore
+from im_runtime.storage.filters import UnsupportedFilter
+from im_runtime.storage.memory import MemoryStore
 from support.probe import Counted
 
 pytestmark = pytest.mark.unit
@@ -116,7 +116,7 @@ async def test_rollback_restores_updated_and_deleted_documents_and_dirtiness():
 def test_clone_copies_containers_and_shares_immutable_leaves():
     from datetime import UTC, datetime
 
-    from im_runtime.unit_of_work import clone
+    from im_runtime.storage.unit_of_work import clone
 
     at = datetime(2026, 1, 2, tzinfo=UTC)
     doc = {"a": [{"b": 1}, "x"], "at": at, "raw": b"\x00", "s": {1, 2}}

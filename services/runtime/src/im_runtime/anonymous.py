@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from im_runtime.spec import Erased
-from im_runtime.unit_of_work import UnitOfWork
+from im_runtime.storage.unit_of_work import UnitOfWork
 
 __all__ = ["NOT_STAND_IN", "STAND_IN", "day", "is_stand_in", "is_stand_in_id", "month",
            "replace", "stand_in_id", "year_month"]

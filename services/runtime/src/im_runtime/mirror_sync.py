@@ -22,6 +22,7 @@ import msgspec
 
 from contracts import subjects as subj
 from contracts.platform import DocumentsChanged
+from im_runtime.storage.mongo import MongoStore
 
 log = logging.getLogger("im.mirror")
 _ENC = msgspec.json.Encoder()
@@ -29,7 +30,7 @@ _DEC = msgspec.json.Decoder(DocumentsChanged)
 
 
 class MirrorSync:
-    def __init__(self, store: Any, service: str, instance: str) -> None:
+    def __init__(self, store: MongoStore, service: str, instance: str) -> None:
         # Its own notices come back to it: told apart by an id of this runtime's own (two
         # runtimes given one settings object share IM_INSTANCE_ID).
         self.store, self.instance = store, f"{instance}/{uuid.uuid4().hex[:8]}"

@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from nats.js import JetStreamContext
 
 from im_runtime.metrics import Metrics
+from im_runtime.storage import Store
 from im_runtime.transient import is_transient
 
 log = logging.getLogger("im.outbox")
@@ -21,7 +21,7 @@ MAX_WAIT = 10.0  # seconds between attempts while publishing fails
 
 
 class OutboxRelay:
-    def __init__(self, js: JetStreamContext, store: Any, metrics: Metrics,
+    def __init__(self, js: JetStreamContext, store: Store, metrics: Metrics,
                  interval: float = 1.0) -> None:
         self._js, self._store, self._metrics = js, store, metrics
         self._interval = interval

@@ -35,9 +35,10 @@ from contracts.privacy import (
 )
 from im_runtime import export, retention
 from im_runtime.errors import DomainError, Forbidden
-from im_runtime.mongo import ERASED
 from im_runtime.spec import Answers, Erased, Handles, On, ServiceSpec
-from im_runtime.unit_of_work import UnitOfWork
+from im_runtime.storage import Store
+from im_runtime.storage.mongo import ERASED
+from im_runtime.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("im.privacy")
 _ENC = msgspec.json.Encoder(decimal_format="number")
@@ -48,7 +49,7 @@ RUNTIME_COLLECTIONS = frozenset({ERASED, "im_outbox", "im_processed"})
 PRIVACY_TYPES = frozenset({"im.privacy.erasure_requested.v1"})
 
 
-def effective(spec: ServiceSpec, store: Any = None, instance: str = "",
+def effective(spec: ServiceSpec, store: Store | None = None, instance: str = "",
               erased: ErasedKeys | None = None) -> ServiceSpec:
     """The spec as the runtime runs it: the plugin's own messages plus the privacy ones."""
     if ErasureConfirmed in spec.publishes:
@@ -70,7 +71,7 @@ def effective(spec: ServiceSpec, store: Any = None, instance: str = "",
 
 
 # erasure
-def erasure_handler(spec: ServiceSpec, store: Any, instance: str,
+def erasure_handler(spec: ServiceSpec, store: Store | None, instance: str,
                     erased: ErasedKeys | None = None) -> Any:
     async def on_erasure(event: CloudEvent[ErasureRequested], uow: UnitOfWork) -> None:
         data = event.data
@@ -132,7 +133,7 @@ class ErasedKeys:
         self.keys: set[str] = set()
         self._sub: Any = None
 
-    async def start(self, nc: Any, store: Any) -> None:
+    async def start(self, nc: Any, store: Store) -> None:
         # Subscribe before loading: a request in between is seen by one or the other.
         self._sub = await nc.subscribe(subj.event(SERVICE, "erasure_requested") + ".*",
                                        cb=self._on_request)
@@ -198,7 +199,7 @@ def _plain(value: Any) -> Any:
 
 
 # one step in a unit of work of its own, committed: for tests and tools
-async def erase_committed(spec: ServiceSpec, store: Any, resident_id: str) -> Erased:
+async def erase_committed(spec: ServiceSpec, store: Store, resident_id: str) -> Erased:
     """The service's erase hook (or the default) for one resident, on its own."""
     uow = store.unit_of_work(spec.name)
     done = await (spec.erase or default_erase(spec))(resident_id, uow)
@@ -206,7 +207,7 @@ async def erase_committed(spec: ServiceSpec, store: Any, resident_id: str) -> Er
     return done
 
 
-async def confirm_erasure(spec: ServiceSpec, store: Any, resident_id: str) -> ErasureConfirmed:
+async def confirm_erasure(spec: ServiceSpec, store: Store, resident_id: str) -> ErasureConfirmed:
     """As an erasure request arrives through the runtime: the service's confirmation."""
     uow = store.unit_of_work(spec.name)
     request = ErasureRequested(erasure_id=f"erasure-{new_id()}", resident_id=resident_id,

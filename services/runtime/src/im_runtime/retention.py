@@ -24,7 +24,8 @@ from contracts.privacy import (
 from im_runtime.anonymous import is_stand_in_id
 from im_runtime.errors import Forbidden
 from im_runtime.spec import Retention, ServiceSpec
-from im_runtime.unit_of_work import UnitOfWork
+from im_runtime.storage import Store
+from im_runtime.storage.unit_of_work import UnitOfWork
 
 
 def period(spec: ServiceSpec, rule: Retention, env: Mapping[str, str] | None = None) -> int:
@@ -121,7 +122,7 @@ def apply_handler(spec: ServiceSpec) -> Any:
 
 
 # one run in a unit of work of its own, committed: the schedule, tests and tools
-async def run_committed(spec: ServiceSpec, store: Any, as_of: datetime,
+async def run_committed(spec: ServiceSpec, store: Store, as_of: datetime,
                            dry_run: bool = False) -> dict[str, Any]:
     """`apply_retention` on its own (a dry run has nothing to commit)."""
     uow = store.unit_of_work(spec.name)

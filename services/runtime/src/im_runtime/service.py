@@ -1,5 +1,7 @@
-"""Runs one service from its spec: MongoDB store, FastStream broker with the
-service's consumers, commands and queries, the outbox relay, presence and health."""
+"""Runs one service from its spec, the one place the layers are wired: the store
+(im_runtime.storage), the pipeline of each consumer, command and query
+(im_runtime.pipeline), the pull loops and request subscriptions that feed them
+(im_runtime.transport), the outbox relay, presence and health."""
 
 from __future__ import annotations
 
@@ -9,94 +11,39 @@ import logging
 import signal
 from typing import Any
 
-from faststream.nats import NatsBroker
-from faststream.nats.annotations import NatsMessage
-from nats.js.api import ConsumerConfig
+import nats
 
-from contracts import about_resident, event_parts, utcnow
+from contracts import event_parts, utcnow
 from contracts import subjects as subj
 from im_runtime import actors, log_retention, privacy, processed, replay, retention, streams
 from im_runtime.connection import EXIT_BUS_CLOSED, reconnect_options, servers
-from im_runtime.consume import EventConsumer
 from im_runtime.deadletter import DeadLetters
-from im_runtime.endpoints import CommandEndpoint, QueryEndpoint, ReadEndpoint, server_span
 from im_runtime.health import HealthServer, Readiness
 from im_runtime.metrics import Metrics
 from im_runtime.mirror_sync import MirrorSync
-from im_runtime.mongo import MongoStore
-from im_runtime.ordered import OrderedCommands
 from im_runtime.outbox import OutboxRelay
+from im_runtime.pipeline.endpoints import CommandEndpoint, QueryEndpoint, ReadEndpoint
+from im_runtime.pipeline.events import EventConsumer
+from im_runtime.pipeline.pipelined import Pipelined
 from im_runtime.plugins import installed
 from im_runtime.presence import announce
-from im_runtime.pull import PullLoop
 from im_runtime.settings import Settings
 from im_runtime.spec import ServiceSpec, WorkerContext
+from im_runtime.storage.mongo import MongoStore
+from im_runtime.transport.pull_loop import PullLoop
+from im_runtime.transport.requests import ONE_LANE, Requests, Subscription
+from im_runtime.wiring import (
+    consumer_config,
+    consumer_filters,
+    consumer_name,
+    filters,
+    verify_operator,
+)
+
+__all__ = ["ServiceRuntime", "consumer_config", "consumer_filters", "consumer_name",
+           "filters"]
 
 log = logging.getLogger("im.service")
-
-
-def consumer_name(service: str, source: str) -> str:
-    return f"{service}__{source}"
-
-
-def filters(types: list[Any]) -> list[str]:
-    """One filter per event type (each extra filter subject slows the consumer):
-    `…<event>.*` for types always about a resident, the bare subject otherwise."""
-    out: list[str] = []
-    for t in types:
-        source, name, _ = event_parts(t)
-        if source == subj.OPERATOR:
-            f = subj.operator_filter(name, about_resident(t))
-        else:
-            f = subj.event(source, name) + (".*" if about_resident(t) else "")
-        if f not in out:
-            out.append(f)
-    return out
-
-
-def consumer_filters(spec: ServiceSpec, source: str, types: list[Any]) -> list[str]:
-    """The filter subjects of the service's durable consumer on `source` (the NATS
-    permissions grant creating it with exactly these, im_cli.natsauth)."""
-    if source == subj.OPERATOR and spec.operator_inbox:
-        return [subj.OPS_SUBJECTS]
-    return filters(types)
-
-
-def consumer_config(name: str, wanted: list[str], **settings: Any) -> ConsumerConfig:
-    """Named (`CONSUMER.CREATE.<stream>.<name>[.<filter>]`, never the legacy DURABLE API);
-    a single filter goes in the API subject, where the bus permission pins it."""
-    if len(wanted) == 1:
-        return ConsumerConfig(durable_name=name, name=name, filter_subject=wanted[0],
-                              **settings)
-    return ConsumerConfig(durable_name=name, name=name, filter_subjects=wanted, **settings)
-
-
-def verify_operator(msg: Any, event: Any) -> str | None:
-    """The trust boundary for operators' events: the operator named in the subject (which
-    the bus lets only that operator publish on) must be the event's source, and a
-    resident token must be the resident the event is about."""
-    operator, name, resident = subj.parse_operator(msg.subject)
-    if name != event_parts(type(event.data))[1]:
-        return f"subject is for event {name!r} but the body is a {event.type!r}"
-    if event.source != operator:
-        return (f"subject is for operator {operator!r} but the event's source is "
-                f"{event.source!r}")
-    key = event.data.resident_key()
-    if key != resident:
-        return f"subject names resident {resident!r} but the event is about {key!r}"
-    return None
-
-
-def broker_auth(settings: Settings) -> dict[str, object]:
-    """FastStream's NatsBroker takes no `user`/`password`: a user goes in `security`."""
-    opts = settings.nats_options()
-    if "user" in opts:
-        from faststream.security import SASLPlaintext
-
-        security = SASLPlaintext(username=str(opts.pop("user")),
-                                 password=str(opts.pop("password")))
-        return {"security": security, **opts}
-    return opts
 
 
 class ServiceRuntime:
@@ -110,13 +57,7 @@ class ServiceRuntime:
         self.erased = privacy.ErasedKeys()
         self.sync = MirrorSync(self.store, spec.name, self.settings.instance_id)
         self.spec = privacy.effective(spec, self.store, self.settings.instance_id, self.erased)
-        # FastStream logs every message at INFO ("Received"/"Processed"): that is per-message
-        # work and noise, so its access log goes to DEBUG; our own logs say what matters.
-        self.broker = NatsBroker(servers(self.settings.nats_url), graceful_timeout=10.0,
-                                 log_level=logging.DEBUG,
-                                 **reconnect_options(on_closed=self._bus_closed,
-                                                    closing=lambda: self._stopping),
-                                 **broker_auth(self.settings))  # type: ignore[arg-type]
+        self.nc: Any = None  # the NATS connection, made in `start`
         self.readiness = Readiness(lambda: self._ready, self._nats_connected,
                                    lambda: self.store.client.admin.command("ping"))
         self.health = HealthServer(self.metrics.registry, self.readiness)
@@ -127,7 +68,7 @@ class ServiceRuntime:
         self._micro: Any = None
         self.relay: OutboxRelay | None = None
         self._pulls: list[PullLoop] = []
-        self._ordered: list[tuple[str, OrderedCommands]] = []
+        self.requests = Requests(queue=spec.name)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -135,8 +76,10 @@ class ServiceRuntime:
         await self.health.start(s.health_host, s.health_port)
         await self.store.start(self.spec.indexes, load=False)
         self.readiness.start()
-        await self.broker.connect()
-        nc = self.broker.connection
+        self.nc = nc = await nats.connect(
+            servers(s.nats_url), **reconnect_options(on_closed=self._bus_closed,
+                                                     closing=lambda: self._stopping),
+            **s.nats_options())
         js = nc.jetstream()
         await self.sync.start(nc)  # listening before loading: no commit falls between
         await self.store.load_mirror()
@@ -152,9 +95,7 @@ class ServiceRuntime:
         # the consumers have worked through the history they started with.
         await replay.catch_up(js, self.spec.name, [(p.stream, p.durable) for p in self._pulls],
                               self.metrics)
-        await self.broker.start()
-        for subject, ordered in self._ordered:
-            await ordered.start(nc, subject, self.spec.name)
+        await self.requests.start(nc)
         self._micro = await announce(nc, self.spec, s.instance_id,
                                      f"http://{s.health_host}:{self.health.port}")
         self._tasks.append(asyncio.create_task(self._watch_lag(js)))
@@ -222,8 +163,8 @@ class ServiceRuntime:
                                      max_deliver=-1,
                                      max_ack_pending=max(1000, 4 * s.batch_size))
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
-            self._pulls.append(PullLoop(self.broker.connection, js, stream or "", config,
-                                        consumer, s.batch_size,
+            self._pulls.append(PullLoop(self.nc, js, stream or "", config,
+                                        Pipelined(consumer), s.batch_size,
                                         database=self.readiness.database_answers))
         for route in spec.commands:
             subject = subj.command(spec.name, route.name)
@@ -231,24 +172,19 @@ class ServiceRuntime:
             if route.read:  # answered from memory, many at once, like queries
                 read = ReadEndpoint(service=spec.name, route=route, store=self.store,
                                     metrics=self.metrics)
-                self.broker.subscriber(subject, queue=spec.name, max_workers=s.query_workers)(
-                    _reply_handler(read, check))
+                self.requests.add(subject, Subscription(read, s.query_workers, check=check))
                 continue
             endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
                                        relay=self.relay, metrics=self.metrics)
-            if route.order_by is not None:  # started with the broker, in start()
-                self._ordered.append((subject, OrderedCommands(endpoint, s.command_workers,
-                                                               check)))
-                continue
-            # One at a time (FastStream's default for a subscriber) keeps arrival order.
-            self.broker.subscriber(subject, queue=spec.name)(_reply_handler(endpoint, check))
+            # One lane per key in order of arrival; without `order_by`, one lane.
+            lane = route.order_by or (lambda _: ONE_LANE)
+            self.requests.add(subject, Subscription(endpoint, s.command_workers, lane, check))
         for answers in spec.queries:
             query = QueryEndpoint(service=spec.name, version=spec.version, route=answers,
                                   store=self.store)
             # Asked of every service at once, or of this one (the gateway: attributable).
             for subject in (subj.query(answers.name), subj.query_for(answers.name, spec.name)):
-                self.broker.subscriber(subject, queue=spec.name,
-                                       max_workers=s.query_workers)(_reply_handler(query))
+                self.requests.add(subject, Subscription(query, s.query_workers))
 
     async def _watch_lag(self, js: Any) -> None:
         while True:
@@ -274,8 +210,7 @@ class ServiceRuntime:
                 log.exception("retention run failed; next run will try again")
 
     def _nats_connected(self) -> bool:
-        nc = getattr(self.broker, "_connection", None)
-        return bool(nc is not None and nc.is_connected)
+        return bool(self.nc is not None and self.nc.is_connected)
 
     async def _bus_closed(self) -> None:
         """nats-py gave up on the connection (it reconnects for ever otherwise): end the
@@ -298,15 +233,16 @@ class ServiceRuntime:
         if self._micro is not None:
             with contextlib.suppress(Exception):
                 await self._micro.stop()
-        for _, ordered in self._ordered:
-            await ordered.stop()
+        await self.requests.stop()
         for pull in self._pulls:
             await pull.stop()
         if self.relay:  # while the connection is still open
             await self.relay.stop()
         await self.erased.stop()
         await self.sync.stop()
-        await self.broker.stop()
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.close()
         await self.readiness.stop()
         await self.store.close()
         await self.health.stop()
@@ -326,12 +262,3 @@ class ServiceRuntime:
         else:
             await self.stop()
         return self.exit_code
-
-
-def _reply_handler(endpoint: Any, check: actors.ActorCheck | None = None) -> Any:
-    async def handle(msg: NatsMessage) -> bytes:
-        with server_span(endpoint, msg.headers, msg.raw_message.subject):
-            if check is not None and (refused := check.refused(msg.headers, msg.body)):
-                return refused
-            return await endpoint(msg.body)  # type: ignore[no-any-return]
-    return handle

@@ -78,7 +78,6 @@ class Settings:
     mirror_resync: float = 300.0
     # Days a handled command's record (its reply) is kept for retries (im_runtime.processed).
     command_record_days: float = 7.0
-    batch_wait: float = 0.05
     max_deliver: int = 5
     retry_backoff: float = 0.5
     ack_wait: float = 30.0
@@ -123,7 +122,6 @@ class Settings:
             retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0, 31.0 * 86400),
             mirror_resync=_float(env, "IM_MIRROR_RESYNC", defaults.mirror_resync, 0.0, 86400.0),
             command_record_days=_float(env, "IM_COMMAND_RECORD_DAYS", 7.0, 0.01, 3650.0),
-            batch_wait=_float(env, "IM_BATCH_WAIT", 0.05, 0.001, 10.0),
             max_deliver=_int(env, "IM_MAX_DELIVER", 5, 1, 100),
             retry_backoff=_float(env, "IM_RETRY_BACKOFF", 0.5, 0.0, 300.0),
             ack_wait=_float(env, "IM_ACK_WAIT", 30.0, 1.0, 3600.0),

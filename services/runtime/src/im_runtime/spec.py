@@ -20,7 +20,8 @@ from contracts.queries import (
     GetSiteOverview,
 )
 from contracts.referrals import ANSWERS, ReferralTopicsDeclared, Topic
-from im_runtime.unit_of_work import UnitOfWork
+from im_runtime.storage import Store
+from im_runtime.storage.unit_of_work import UnitOfWork
 
 EventHandler = Callable[[CloudEvent[Any], UnitOfWork], Awaitable[None]]
 CommandHandler = Callable[[Any, UnitOfWork], Awaitable[Reply]]
@@ -68,7 +69,7 @@ class WorkerContext:
 
     nc: Any
     js: Any
-    store: Any
+    store: Store
     settings: Any
     metrics: Any
 

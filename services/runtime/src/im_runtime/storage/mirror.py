@@ -15,9 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from im_runtime.filters import Doc, check, matches, ordered
-
-Change = tuple[str, str, "Doc | None", "int | None"]  # as UnitOfWork.changes() gives them
+from im_runtime.storage.filters import Doc, check, matches, ordered
+from im_runtime.storage.store import Change
 
 _UNSET: Any = object()
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts import EventData
-from im_runtime.mirror import Mirror
-from im_runtime.unit_of_work import Doc, UnitOfWork
+from im_runtime.storage.mirror import Mirror
+from im_runtime.storage.unit_of_work import Doc, UnitOfWork
 
 
 class ReadOnly(RuntimeError):

@@ -1,12 +1,6 @@
-"""The event consumer's fetch loop, on nats-py's core API.
-
-FastStream 0.7.8's batch pull subscriber decodes every body it hands over, waits for a
-full batch or its timeout, and dies on the bare TimeoutError nats-py 2.16 can raise;
-nats-py's own `fetch` starts a task (and a uuid4) per message it waits for, a sixth of
-a busy consumer's time in the replay benchmark. So pull requests go out here as the
-JetStream API defines them, and one subscription callback collects the messages: a
-request with `no_wait` for what is pending (up to a batch), and, when nothing was,
-one that lingers for the next message. Commands and queries stay on FastStream.
+"""The event consumer's fetch loop: a batch fetched ahead while the one before is in the
+pipeline (im_runtime.pipeline.pipelined), messages in hand kept alive, and what the
+pipeline could not finish put back.
 
 Through outages: a batch that meets a database or bus that does not answer is held, in
 hand and kept alive (`in_progress`, so it is neither redelivered nor counted), until the
@@ -17,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -29,91 +22,27 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 
 from im_runtime.connection import backoff
-from im_runtime.consume import ISOLATE_FROM, EventConsumer, deliveries
+from im_runtime.pipeline.events import ISOLATE_FROM
+from im_runtime.pipeline.pipelined import Sequential
+from im_runtime.pipeline.screen import deliveries
 from im_runtime.transient import is_transient
+from im_runtime.transport.puller import Puller
 
 log = logging.getLogger("im.pull")
-API_PREFIX = "$JS.API"
-
-
-class Puller:
-    """Pull requests for one durable consumer on a private inbox. Each request has its
-    own reply subject, so the status that ends it (404 nothing pending, 408 expired)
-    is told from a late one of an earlier request; messages go to one buffer."""
-
-    def __init__(self, nc: Any, stream: str, durable: str) -> None:
-        self._nc = nc
-        self._next = f"{API_PREFIX}.CONSUMER.MSG.NEXT.{stream}.{durable}"
-        self._inbox = ""
-        self._sub: Any = None
-        self._buffer: list[Msg] = []
-        self._want = 0
-        self._current = ""
-        self._seq = 0
-        self._over = asyncio.Event()
-        self.problem: str | None = None  # the last status other than 404/408
-
-    async def start(self) -> None:
-        self._inbox = self._nc.new_inbox()
-        self._sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_msg)
-
-    async def stop(self) -> None:
-        if self._sub is not None:
-            with contextlib.suppress(Exception):
-                await self._sub.unsubscribe()
-
-    def take_buffered(self) -> list[Msg]:
-        out, self._buffer = self._buffer, []
-        return out
-
-    async def _on_msg(self, msg: Msg) -> None:
-        headers = msg.headers or {}
-        status = headers.get("Status")
-        if not status:
-            self._buffer.append(msg)
-            if len(self._buffer) >= self._want:
-                self._over.set()
-        elif msg.subject == self._current and status != "100":  # 100: heartbeat
-            if status not in ("404", "408"):  # 409 consumer deleted, 503 no such consumer …
-                said = str(headers.get("Description") or "").strip().splitlines()
-                self.problem = f"{status} {said[0] if said else ''}".strip()
-            self._over.set()
-
-    async def fetch(self, batch: int, wait: float) -> list[Msg]:
-        """Up to `batch` messages: those pending at once, else the next within `wait`
-        seconds; [] when none came."""
-        self.problem = None
-        if not self._buffer:
-            await self._request({"batch": batch, "no_wait": True}, batch, 5.0)
-        if not self._buffer and self.problem is None:
-            await self._request({"batch": 1, "expires": int(wait * 1e9)}, 1, wait + 2.0)
-        out, self._buffer = self._buffer[:batch], self._buffer[batch:]
-        return out
-
-    async def _request(self, body: dict[str, Any], want: int, deadline: float) -> None:
-        self._seq += 1
-        self._current = f"{self._inbox}.{self._seq}"
-        self._want = len(self._buffer) + want
-        self._over.clear()
-        await self._nc.publish(self._next, json.dumps(body).encode(), reply=self._current)
-        with contextlib.suppress(TimeoutError):  # a lost request: the caller asks again
-            await asyncio.wait_for(self._over.wait(), deadline)
 
 
 class PullLoop:
     def __init__(self, nc: Any, js: JetStreamContext, stream: str, config: ConsumerConfig,
-                 consumer: EventConsumer, batch: int, wait: float = 5.0,
+                 stage: Sequential, batch: int, wait: float = 5.0,
                  database: Callable[[], Awaitable[bool]] | None = None) -> None:
         self._nc, self._js, self._stream, self._config = nc, js, stream, config
-        self._consumer, self._batch, self._wait = consumer, batch, wait
+        self._stage, self._batch, self._wait = stage, batch, wait
         self._database = database  # True when the database answers a ping
         self._task: asyncio.Task[None] | None = None
         self._keeper: asyncio.Task[None] | None = None
         self._running = False
         self._handling = False
         self._next: asyncio.Task[list[Any]] | None = None
-        self._committing: asyncio.Task[bool] | None = None
-        self._previous: Any = None  # the batch committing
         self._sub: Any = None  # the Puller
         # Messages handed to the consumer and not yet settled, with when they were.
         self._in_hand: dict[int, tuple[Msg, float]] = {}
@@ -160,17 +89,16 @@ class PullLoop:
         return []
 
     async def _loop(self) -> None:
-        # Three batches in hand at once: one fetched ahead, one whose handlers run, and
-        # one committing. A batch's handlers start from what the one before will have
-        # committed; if that one conflicts or fails instead, they run again afterwards.
-        # Commits, and so acks, stay in order.
+        # One batch fetched ahead while the pipeline has the one before (pipelined: one
+        # whose handlers run and one committing).
         self._next = asyncio.create_task(self._fetch())
         while self._running:
-            waiting = [t for t in (self._next, self._committing) if t is not None]
+            committing = self._stage.committing
+            waiting = [t for t in (self._next, committing) if t is not None]
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if self._committing is not None and self._committing.done():
-                failure = self._committing.exception()
-                self._committing = None
+            if committing is not None and committing.done():
+                failure = committing.exception()
+                self._stage.committing = None
                 if failure is not None:  # noticed now, not when the next batch comes
                     await self._failed(failure)
                     continue
@@ -187,7 +115,7 @@ class PullLoop:
                 await self._failed(exc)
             finally:
                 self._handling = False
-        await self._settle()
+        await self._stage.settle()
 
     async def _take(self, msgs: list[Msg]) -> None:
         now = time.monotonic()
@@ -196,22 +124,13 @@ class PullLoop:
         fresh = [m for m in msgs if deliveries(m) < ISOLATE_FROM]
         suspects = [m for m in msgs if deliveries(m) >= ISOLATE_FROM]
         if fresh:
-            before = self._committing
-            carried = self._previous.carried() if before and self._previous else None
-            batch = await self._consumer.prepare(fresh, carried)
-            # (shielded: stopping must not cut the commit before this one short)
-            if before is not None and not await asyncio.shield(before) and carried:
-                await self._consumer.redo(batch)
-            self._previous = batch
-            self._committing = asyncio.create_task(self._consumer.finish(batch))
-        if suspects:  # each on its own, after everything before it has committed
-            await self._settle(strict=True)
-            for msg in suspects:
-                await self._consumer.alone(msg)
+            await self._stage.take(fresh)
+        for msg in suspects:  # each on its own, after everything before it has committed
+            await self._stage.alone(msg)
 
     async def _failed(self, exc: BaseException) -> None:
-        await self._settle()
-        self._previous = None
+        await self._stage.settle()
+        self._stage.forget()
         if is_transient(exc):
             await self._hold(exc)
             return
@@ -242,10 +161,10 @@ class PullLoop:
                 continue
             try:
                 await self._take(held)
-                await self._settle(strict=True)
+                await self._stage.settle(strict=True)
             except Exception as again:
-                await self._settle()
-                self._previous = None
+                await self._stage.settle()
+                self._stage.forget()
                 if not is_transient(again):
                     await self._failed(again)
                     return
@@ -276,18 +195,6 @@ class PullLoop:
                     with contextlib.suppress(Exception):
                         await msg.in_progress()
 
-    async def _settle(self, strict: bool = False) -> None:
-        """Wait for the batch committing (it acks what it committed); `strict`: its
-        failure is raised, not swallowed."""
-        committing, self._committing = self._committing, None
-        if committing is None:
-            return
-        if strict:
-            await committing
-            return
-        with contextlib.suppress(Exception):
-            await committing
-
     async def stop(self, grace: float = 10.0) -> None:
         """Stop fetching; let the batch in hand finish (it acks what it committed)."""
         self._running = False
@@ -301,9 +208,9 @@ class PullLoop:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._committing is not None:
+        if self._stage.committing is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._settle(), grace)
+                await asyncio.wait_for(self._stage.settle(), grace)
         if self._keeper is not None:
             self._keeper.cancel()
             await asyncio.wait([self._keeper], timeout=1.0)
