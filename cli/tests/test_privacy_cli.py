@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -59,6 +60,27 @@ async def test_the_report_names_what_a_running_service_holds(settings, nc):
         other = await asyncio.to_thread(im, "report", f"r-{uuid.uuid4().hex[:10]}",
                                         "--timeout", "1", env=env)
         assert other.returncode == 0 and other.stdout.strip().endswith("found: nothing")
+    finally:
+        await rt.stop()
+
+
+@pytest.mark.integration
+async def test_the_deep_report_shows_its_progress(settings, nc):
+    """--deep reads every message of every stream: a progress bar on stderr (its last
+    state, as stderr is no terminal here), the report alone on stdout."""
+    rt = ServiceRuntime(spec, settings)
+    await rt.start()
+    try:
+        rid = f"r-{uuid.uuid4().hex[:10]}"
+        await nc.request("im.cmd.probe.add", json.dumps({"resident_id": rid}).encode(),
+                         timeout=5)
+        out = await asyncio.to_thread(im, "report", rid, "--deep", "--json", "--timeout", "1",
+                                      env={"IM_NATS_URL": settings.nats_url})
+        assert out.returncode == 0, out.stderr
+        rep = json.loads(out.stdout)
+        assert sum(rep["messages"].values()) >= 1
+        read = re.search(r"read every stream .* (\d+)/(\d+) +100%", out.stderr)
+        assert read and read.group(1) == read.group(2) and int(read.group(1)) >= 1, out.stderr
     finally:
         await rt.stop()
 

@@ -49,8 +49,13 @@ async def test_latency_by_route_and_missing_services_by_name(servers, kit):
     assert value("im_gateway_missing_sections_total", query="city_stats",
                  service="housing") == 0
     stats = {"method": "GET", "route": "/api/v1/stats"}
-    assert value("im_gateway_request_seconds_count", **stats) >= 2
-    assert value("im_gateway_request_seconds_bucket", **stats, le="+Inf") >= 2
-    assert value("im_gateway_request_seconds_count", method="GET",
+    assert value("im_gateway_request_duration_seconds_count", **stats) >= 2
+    assert value("im_gateway_request_duration_seconds_bucket", **stats, le="+Inf") >= 2
+    assert value("im_gateway_request_duration_seconds_count", method="GET",
                  route="/api/v1/residents/{resident_id}") == 1
     assert value("im_gateway_responses_total", **stats, status="200") >= 2
+    # The standard process and GC families, and what runs, beside the gateway's own.
+    assert value("process_resident_memory_bytes") > 0
+    assert value("python_gc_collections_total", generation="0") >= 0
+    [(_, build)] = [(n, dict(labels)) for n, labels in got if n == "im_gateway_build_info"]
+    assert value("im_gateway_build_info", **build) == 1 and build["version"] != "unknown"

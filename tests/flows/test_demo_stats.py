@@ -68,6 +68,8 @@ class Stack:
         out, _ = await proc.communicate()
         found = SEEDED.search(out)
         assert proc.returncode == 0 and found, out.decode(errors="replace")[-3000:]
+        # The progress bar's last state (rich prints it once where stderr is no terminal).
+        assert re.search(rb"demo: seeded .* (\d+)/\1 +100%", out), out[-3000:]
         return float(found.group(1))
 
 

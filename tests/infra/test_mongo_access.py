@@ -51,13 +51,13 @@ def compose() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def mdb() -> dict[str, Any]:
-    docs = [d for d in yaml.safe_load_all((ROOT / "infra/k8s/mongodb.yaml").read_text()) if d]
+    docs = [d for d in yaml.safe_load_all((ROOT / "infra/k8s/base/mongodb.yaml").read_text()) if d]
     return next(d for d in docs if d["kind"] == "MongoDBCommunity")
 
 
 @pytest.fixture(scope="module")
 def platform() -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all((ROOT / "infra/k8s/platform.yaml").read_text()) if d]
+    return [d for d in yaml.safe_load_all((ROOT / "infra/k8s/base/platform.yaml").read_text()) if d]
 
 
 def init_users(compose: dict[str, Any]) -> list[dict[str, Any]]:

@@ -123,3 +123,23 @@ async def serious_violations(page: Any) -> list[str]:
     return [f"{v['id']} ({v['impact']}): {v['help']} at "
             f"{', '.join(str(n['target']) for n in v['nodes'][:5])}"
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@contextlib.asynccontextmanager
+async def watched_page(browser: Any, tolerated: tuple[int, ...] = (400, 401, 403, 404, 409),
+                       **context: Any) -> AsyncIterator[Any]:
+    """A page in a context of its own (English, 1280 by 1000 unless `context` says otherwise)
+    that fails the test at the end if a script raised or the console logged an error or a
+    warning, apart from the refused requests (`tolerated` statuses) a test provokes."""
+    ctx = await browser.new_context(**{"locale": "en-GB",
+                                       "viewport": {"width": 1280, "height": 1000}, **context})
+    page = await ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") and not
+            any(f"status of {s}" in m.text for s in tolerated) else None)
+    try:
+        yield page
+    finally:
+        await ctx.close()
+    assert not errors, errors

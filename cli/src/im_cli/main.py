@@ -5,25 +5,33 @@ from __future__ import annotations
 import argparse
 import sys
 
-from im_cli import commands
+from im_cli import commands, completion
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="im", description="Integration management platform")
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p = argparse.ArgumentParser(
+        prog="im", description="Integration management platform: run the stack and its "
+        "services, seed the demo city, manage users, prove where personal data is.",
+        epilog="Shell completion: `im completion bash` (or zsh, tcsh) prints the script.")
+    p.add_argument("--version", action="version", version=completion.version_text(),
+                   help="print the versions of im, its services and servers, and exit")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one service (name or module:attribute)")
-    run.add_argument("service")
+    run.add_argument("service", help="an installed service's name (see `im services`) or "
+                                     "module:attribute of a ServiceSpec")
     run.set_defaults(func=commands.run)
 
     svc = sub.add_parser("services", help="list installed services and the running ones")
-    svc.add_argument("--timeout", type=float, default=0.5)
+    svc.add_argument("--timeout", type=float, default=0.5, metavar="SECONDS",
+                     help="how long to wait for running services to answer (0.5)")
     svc.set_defaults(func=commands.services)
 
     contracts = sub.add_parser("contracts", help="contracts tools")
-    csub = contracts.add_subparsers(dest="contracts_cmd", required=True)
+    csub = contracts.add_subparsers(dest="contracts_cmd", required=True, metavar="TOOL")
     schema = csub.add_parser("schema", help="write the JSON Schema of every message")
-    schema.add_argument("--out", required=True)
+    schema.add_argument("--out", required=True, metavar="DIR",
+                        help="folder to write the schemas into (created if missing)")
     schema.set_defaults(func=commands.schema)
 
     from im_cli import privacy, publish, token, up, users
@@ -35,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
     users.add_parser(sub)
     privacy.add_parser(sub)
     demo.add_parser(sub)
+    completion.add_parser(sub, p)
     return p
 
 

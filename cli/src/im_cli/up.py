@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -246,6 +247,7 @@ async def supervise(plan: Plan, servers: list[Server], nats_url: str, mongo_url:
         if auth is not None:
             await _provision(nats_url, auth)
         add_children(sup, plan, nats_url, mongo_url, creds)
+        replaying = asyncio.create_task(show_replays(plan, nats_url, auth))
         deadline = loop.time() + health_timeout
         healthy = False
         while not stop.is_set() and loop.time() < deadline:
@@ -259,10 +261,34 @@ async def supervise(plan: Plan, servers: list[Server], nats_url: str, mongo_url:
             print(banner(plan, nats_url, mongo_url, healthy, first), flush=True)
             await stop.wait()
         print("im up: stopping (services, then the gateway, then the servers) ...", flush=True)
+        replaying.cancel()
     finally:
         await sup.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def show_replays(plan: Plan, nats_url: str, auth: natsauth.Embedded | None) -> None:
+    """Progress bars while the services work through the history on the bus (a `var/`
+    with events): they answer nothing until they have caught up."""
+    import nats
+
+    from im_cli import natsauth, replays
+    from im_runtime.plugins import installed
+
+    user = ({"user": natsauth.ADMIN, "password": auth.passwords[natsauth.ADMIN]}
+            if auth else {})
+    try:
+        nc = await nats.connect(nats_url, **user)  # type: ignore[arg-type]
+    except Exception:  # the bars are a courtesy: the stack runs without them
+        return
+    try:
+        specs = installed()
+        await replays.watch(nc.jetstream(), {name: specs[name] for name, _ in plan.services})
+    except Exception:
+        logging.getLogger("im.up").debug("replay progress stopped", exc_info=True)
+    finally:
+        await nc.close()
 
 
 async def _provision(nats_url: str, auth: natsauth.Embedded) -> None:

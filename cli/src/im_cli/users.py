@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     usub = p.add_subparsers(dest="users_cmd", required=True)
     add = usub.add_parser("add", help="add a user; prints a one-time password")
     add.add_argument("username", help="sign-in name (a social worker's is her staff id)")
-    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--role", required=True, choices=ROLES,
+                     help="what the user may do and see")
     add.add_argument("--name", default=None, help="the person's name (default: username)")
     add.add_argument("--operator", default=None, help="the operator an operator acts for")
     add.add_argument("--provider", default=None, help="the provider a provider acts for")
@@ -36,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                                ("enable", _enable, "enable a disabled user"),
                                ("reset", _reset, "new one-time password; lifts a lock-out")):
         q = usub.add_parser(name, help=what)
-        q.add_argument("username")
+        q.add_argument("username", help="the user's sign-in name")
         q.set_defaults(func=_run, action=action)
 
 

@@ -22,6 +22,8 @@ from gateway.routes.export import ROUTES as EXPORT_ROUTES
 from gateway.routes.health import health, livez, readyz
 from gateway.routes.index import home, index
 from gateway.routes.lists import list_residents, list_sites
+from gateway.routes.plugin_pages import ROUTES as PLUGIN_PAGE_ROUTES
+from gateway.routes.plugin_pages import installed as installed_pages
 from gateway.routes.services import list_services
 from gateway.routes.signin import ROUTES as SIGNIN_ROUTES
 from gateway.routes.users import ROUTES as USER_ROUTES
@@ -66,8 +68,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
         route_handlers=[home, index, health, livez, readyz, metrics_endpoint, list_services,
                         resident, site, stats, list_sites, list_residents, audit_log,
                         *COMMAND_ROUTES, *ERASURE_ROUTES, *EXPORT_ROUTES, *SIGNIN_ROUTES,
-                        *USER_ROUTES,
-                        *WEB_ROUTES],
+                        *USER_ROUTES, *PLUGIN_PAGE_ROUTES, *WEB_ROUTES],
         middleware=[observed(metrics)],
         before_send=[hardened],
         request_max_body_size=MAX_BODY_BYTES,
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
         lifespan=[bus_lifespan, parts_lifespan],
         state=State({"settings": settings, "config": config, "tokens": Tokens(config.key),
                      "discovery_timeout": timeout, "connect_wait": wait,
-                     "metrics": metrics}),
+                     "metrics": metrics, "pages": installed_pages()}),
         openapi_config=OpenAPIConfig(
             title="Integration management platform", version=VERSION,
             components=Components(security_schemes={"bearer": SecurityScheme(

@@ -32,9 +32,7 @@ class Directory:
 
     async def expected(self, query: str, wait: float) -> set[str]:
         """Services that answer `query`; waits up to `wait` only if nothing is known yet."""
-        self._refresh_if_stale()
-        if self._rounds == 0 and self._task is not None:
-            await asyncio.wait([self._task], timeout=wait)
+        await self.ready(wait)
         now = time.monotonic()
         return {name for name, seen in self._answers.get(query, {}).items()
                 if now - seen <= self.forget_after}
@@ -52,6 +50,12 @@ class Directory:
         """The commands whose replies name persons, with the field that names them (None:
         the service was not seen in the latest round)."""
         return self._personal.get(service)
+
+    async def ready(self, wait: float) -> None:
+        """Wait (up to `wait`) for the first discovery round, if none was made yet."""
+        self._refresh_if_stale()
+        if self._rounds == 0 and self._task is not None:
+            await asyncio.wait([self._task], timeout=wait)
 
     def warm(self) -> None:
         self._refresh_if_stale()

@@ -21,6 +21,7 @@ from prometheus_client import (
 )
 
 from im_runtime import tracing
+from im_runtime.metrics import package_version, standard_collectors
 
 # The access log: the route template, never the path or query (ids, names searched for).
 access = logging.getLogger("im.gateway.access")
@@ -35,8 +36,11 @@ class GatewayMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.build_info = standard_collectors(
+            self.registry, "im_gateway_build_info", "What this gateway process runs "
+            "(always 1)", version=package_version("im-gateway"))
         self.latency = Histogram(
-            "im_gateway_request_seconds", "HTTP request latency by route template",
+            "im_gateway_request_duration_seconds", "HTTP request latency by route template",
             ["method", "route"], registry=self.registry)
         self.responses = Counter(
             "im_gateway_responses", "HTTP responses by route template and status",

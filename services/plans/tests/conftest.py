@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from contracts import Actor
@@ -32,6 +33,15 @@ async def household(store: MemoryStore, hid: str, members: list[str], site: str 
             t(at + 10 + i))
 
 
+async def refuse(store: MemoryStore, handler: Any, cmd: Any, exc: type[Exception]) -> Any:
+    """Run a command that must be refused with `exc`: nothing stored changes."""
+    before = msgspec.json.encode(store.collections)
+    with pytest.raises(exc) as err:
+        await store.run(handler, cmd)
+    assert msgspec.json.encode(store.collections) == before
+    return err.value
+
+
 @pytest.fixture
 def store() -> MemoryStore:
     return MemoryStore("plans")
@@ -42,7 +52,7 @@ def helpers() -> Any:
     """The helpers above, for test modules (importlib mode cannot import conftest)."""
     import types
 
-    return types.SimpleNamespace(household=household, t=t, ON=ON, ADMIN=ADMIN)
+    return types.SimpleNamespace(household=household, t=t, ON=ON, ADMIN=ADMIN, refuse=refuse)
 
 
 @pytest.fixture

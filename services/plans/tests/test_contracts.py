@@ -65,6 +65,8 @@ def samples() -> list[tuple[str, Any]]:
         c.ConsentRecorded(plan_id="pl1", given=True, on=ON),
         c.PlanReviewed(plan_id="pl1", on=ON, outcome="on_track", next_review=date(2026, 6, 1)),
         c.PlanClosed(plan_id="pl1", household_id="h1", reason="goals_reached"),
+        c.PlanHandedOver(plan_id="pl1", household_id="h1", previous="sw-01",
+                         social_worker="sw-02"),
     ]
     out: list[tuple[str, Any]] = [(event_type(type(e)), wrap(e, source="plans"))
                                   for e in events]
@@ -83,6 +85,8 @@ def samples() -> list[tuple[str, Any]]:
                                                            on=ON)),
         c.RecordReview(plan_id="pl1", on=ON, outcome="on_track", next_review=date(2026, 6, 1)),
         c.ClosePlan(plan_id="pl1", reason="goals_reached"),
+        c.HandOverPlan(plan_id="pl1", social_worker="sw-02"),
+        c.ReopenGoal(goal_id="pl1-g1", note="wieder aufgenommen"),
         c.GetPlan(household_id="h1"),
         c.GetWorklist(site_id="s1", on=ON),
         c.PlanView(plan_id="pl1", household_id="h1", site_id="s1", social_worker="sw-01",

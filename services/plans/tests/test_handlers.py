@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import msgspec
 import pytest
 
 from contracts import Actor, utcnow
@@ -42,12 +41,9 @@ def housing_goal(**kw: Any) -> c.GoalIn:
                     links=[c.LinkIn(fact="moved_out")], **kw)
 
 
-async def refuse(store: MemoryStore, handler: Any, cmd: Any, exc: type[Exception]) -> Any:
-    before = msgspec.json.encode(store.collections)
-    with pytest.raises(exc) as err:
-        await store.run(handler, cmd)
-    assert msgspec.json.encode(store.collections) == before
-    return err.value
+@pytest.fixture
+def refuse(helpers: Any) -> Any:
+    return helpers.refuse
 
 
 @pytest.fixture
@@ -85,7 +81,7 @@ async def test_a_fact_reported_before_the_link_counts_as_well(world):
     assert view.goals[0].reached_by.type == "im.housing.move_out_case_closed.v1"
 
 
-async def test_steps_linked_to_facts_move_the_goal_to_in_progress_then_reached(world):
+async def test_steps_linked_to_facts_move_the_goal_to_in_progress_then_reached(world, refuse):
     goal = c.GoalIn(resident_id="r1", field="work", title="Arbeit", responsible=ME, steps=[
         c.StepIn(title="Programm", responsible=ME,
                  link=c.LinkIn(fact="programme_phase_completed", phase=1)),
@@ -106,7 +102,7 @@ async def test_steps_linked_to_facts_move_the_goal_to_in_progress_then_reached(w
         actor=ADMIN, goal_id=gid, step_id="s2"), Conflict)
 
 
-async def test_status_by_hand_with_reasons(world):
+async def test_status_by_hand_with_reasons(world, refuse):
     view = await plan(world, language_goal(), housing_goal())
     gid = view.goals[0].goal_id
     err = await refuse(world, commands.set_goal_status, c.SetGoalStatus(
@@ -129,7 +125,7 @@ async def test_status_by_hand_with_reasons(world):
 
 
 class TestRefusals:
-    async def test_unknown_household_and_resident(self, world):
+    async def test_unknown_household_and_resident(self, world, refuse):
         err = await refuse(world, commands.create_plan, c.CreatePlan(
             actor=ADMIN, household_id="nope"), NotFound)
         assert (err.message, err.details) == ("no household 'nope'", {"household_id": "nope"})
@@ -137,14 +133,14 @@ class TestRefusals:
             actor=ADMIN, household_id="h1", goals=[language_goal("r3")]), NotFound)
         assert err.message == "no resident 'r3' in household h1"
 
-    async def test_a_resident_fact_on_a_household_goal_must_name_the_resident(self, world):
+    async def test_a_resident_fact_on_a_household_goal_must_name_the_resident(self, world, refuse):
         goal = c.GoalIn(field="language", title="Deutsch", responsible=ME,
                         links=[c.LinkIn(fact="language_course_completed")])
         err = await refuse(world, commands.create_plan, c.CreatePlan(
             actor=ADMIN, household_id="h1", goals=[goal]), DomainError)
         assert err.code == "bad_request" and "must name resident_id" in err.message
 
-    async def test_another_sites_social_worker_and_other_roles(self, world):
+    async def test_another_sites_social_worker_and_other_roles(self, world, refuse):
         other = Actor(subject="sw-02", role="social_worker", sites=("s2",))
         err = await refuse(world, commands.create_plan, c.CreatePlan(
             actor=other, household_id="h1"), Forbidden)
@@ -161,7 +157,7 @@ class TestRefusals:
         assert err.message == ("social worker sw-02 is not assigned to site s1 and may not "
                                "read plans")
 
-    async def test_a_review_of_a_closed_plan(self, world):
+    async def test_a_review_of_a_closed_plan(self, world, refuse):
         view = await plan(world)
         await world.run(commands.close_plan, c.ClosePlan(actor=ADMIN, plan_id=view.plan_id,
                                                          reason="declined"))
@@ -170,7 +166,7 @@ class TestRefusals:
         assert (err.message, err.details) == (f"plan {view.plan_id} is closed", {
             "plan_id": view.plan_id, "status": "closed"})
 
-    async def test_a_second_open_plan_and_dates(self, world):
+    async def test_a_second_open_plan_and_dates(self, world, refuse):
         view = await plan(world)
         err = await refuse(world, commands.create_plan, c.CreatePlan(
             actor=ADMIN, household_id="h1"), Conflict)
@@ -185,7 +181,7 @@ class TestRefusals:
         assert err.message.startswith("the next review")
 
 
-async def test_worklists_and_counts_follow_every_change(world):
+async def test_worklists_and_counts_follow_every_change(world, refuse):
     last_month = TODAY - timedelta(days=30)
     view = await plan(world, language_goal(due=last_month), housing_goal(
         due=TODAY + timedelta(days=60)), social_worker="sw-01", next_review=last_month)

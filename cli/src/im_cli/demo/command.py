@@ -16,6 +16,7 @@ from im_cli.commands import CliError, _settings, admin_settings
 from im_cli.demo import hooks
 from im_cli.demo.city import build
 from im_cli.demo.seed import Progress, Seeder, SeedError, plan_size, seed_city
+from im_cli.progress import bar
 from im_runtime.discovery import gather, instances
 
 # Whose events the demo causes: the services' own and the operators' (im.ops).
@@ -64,19 +65,21 @@ async def seed(parallel: int = 48) -> tuple[float, dict[str, object]]:
                   file=sys.stderr)
         city = build()
         plugins = hooks.installed(running)  # plugins' parts of the city (im.demo)
-        progress = Progress(plan_size(city) + sum(hook.size(city) for _, hook in plugins))
-        seeder = Seeder(nc, city, running, progress, parallel, gateway_secret())
+        total = plan_size(city) + sum(hook.size(city) for _, hook in plugins)
         started = time.monotonic()
-        await seed_city(seeder)
-        pairs = [(service, source) for service in running for source in SOURCES
-                 if source != service]
-        await seeder.settle(pairs, timeout=120)
-        for _, hook in plugins:
-            await hook.seed(seeder)
-        if plugins:
+        with bar("demo city", total) as shown:
+            seeder = Seeder(nc, city, running, Progress(shown), parallel, gateway_secret())
+            await seed_city(seeder)
+            pairs = [(service, source) for service in running for source in SOURCES
+                     if source != service]
+            seeder.progress.label = "waiting for the services"
             await seeder.settle(pairs, timeout=120)
-        progress.done = progress.total
-        progress.draw()
+            for _, hook in plugins:
+                await hook.seed(seeder)
+            if plugins:
+                await seeder.settle(pairs, timeout=120)
+            seeder.progress.label = "seeded"
+            shown.finish()
         seconds = time.monotonic() - started
         answers = await gather(nc, "im.qry.city_stats", b"{}", 2.0, expect=len(running))
         stats = {a["service"]: a["section"] for a in map(msgspec.json.decode, answers)

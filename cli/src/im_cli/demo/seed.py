@@ -5,7 +5,6 @@ second run is answered from the services' idempotency records and changes nothin
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,6 +22,7 @@ from contracts import housing_commands as hs
 from contracts import subjects as subj
 from contracts.operator import SessionRecorded
 from im_cli.demo.city import City
+from im_cli.progress import Bar
 from im_runtime import actors, streams
 from im_runtime.service import consumer_name
 
@@ -36,21 +36,23 @@ class SeedError(RuntimeError):
 
 
 class Progress:
-    def __init__(self, total: int, out: Any = sys.stderr) -> None:
-        self.total, self.done, self.out, self.label = total, 0, out, ""
-        self.started = time.monotonic()
+    """What the seeding has sent, on a progress bar (im_cli.progress) labelled with the
+    part of the city being seeded."""
+
+    def __init__(self, bar: Bar) -> None:
+        self.bar, self._label = bar, ""
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = text
+        self.bar.describe(f"demo: {text}")
 
     def step(self, n: int = 1) -> None:
-        self.done += n
-        if self.done % 25 == 0 or self.done == self.total:
-            self.draw()
-
-    def draw(self) -> None:
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        self.out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done:>5}/{self.total}"
-                       f" {time.monotonic() - self.started:5.1f}s {self.label:<28}")
-        self.out.flush()
+        self.bar.advance(n)
 
 
 class Seeder:

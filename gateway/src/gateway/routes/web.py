@@ -17,7 +17,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
-def _secure(response: Response) -> Response:  # type: ignore[type-arg]
+def secure(response: Response) -> Response:  # type: ignore[type-arg]
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -26,6 +26,6 @@ def _secure(response: Response) -> Response:  # type: ignore[type-arg]
 
 dashboard_files = create_static_files_router(
     path=PREFIX, directories=[WEB_DIR], html_mode=True, name="dashboard",
-    after_request=_secure, cache_control=CacheControlHeader(no_cache=True))
+    after_request=secure, cache_control=CacheControlHeader(no_cache=True))
 
 ROUTES = [dashboard_files]

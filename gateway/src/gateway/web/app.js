@@ -6,6 +6,7 @@ import { registerHousehold } from "./households.js";
 import { account } from "./account.js";
 import { deployment } from "./deployment.js";
 import { overview } from "./overview.js";
+import { loadPlugins, pluginRoutes } from "./plugins.js";
 import { resident, residents } from "./residents.js";
 import { signInPage } from "./signin.js";
 import { site, sites } from "./sites.js";
@@ -45,7 +46,7 @@ function chrome(user, current) {
   who.hidden = !user;
   who.textContent = user ? t("signin.as", { name: user.name, role: t(`role.${user.role}`) }) : "";
   for (const a of document.querySelectorAll("#nav a")) {
-    const roles = NAV[a.getAttribute("href")];
+    const roles = a.dataset.roles ? a.dataset.roles.split(" ") : NAV[a.getAttribute("href")];
     a.parentElement.hidden = !!roles && !roles.includes(user?.role);
     if (a.getAttribute("href") === current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
@@ -69,7 +70,15 @@ async function route(moveFocus = false) {
     chrome(null);
     return signInPage(main, notice, signedIn);
   }
-  const hit = ROUTES.map(([re, page, nav]) => [path.match(re), page, nav]).find(([m]) => m);
+  try {
+    await loadPlugins(); // pages of plugin services (plugins.js)
+  } catch (e) {
+    if (mine !== rendering) return;
+    notice = t("signin.ended", { reason: e.message });
+    return route();
+  }
+  if (mine !== rendering) return;
+  const hit = [...ROUTES, ...pluginRoutes].map(([re, page, nav]) => [path.match(re), page, nav]).find(([m]) => m);
   if (!hit) {
     fill(main, h("h1", {}, t("notfound")));
     return;

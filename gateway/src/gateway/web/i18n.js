@@ -5,10 +5,27 @@ let dict = {};
 let fallback = {};
 let current = "en";
 
-async function fetchDict(lang) {
-  const r = await fetch(`/dashboard/i18n/${lang}.json`);
-  if (!r.ok) throw new Error(`dictionary ${lang}: ${r.status}`);
+// Plugins' dictionaries (base URLs of their <lang>.json): the dashboard's own keys win.
+const sources = [];
+
+async function fetchOne(base, lang) {
+  const r = await fetch(`${base}${lang}.json`);
+  if (!r.ok) throw new Error(`dictionary ${base}${lang}: ${r.status}`);
   return r.json();
+}
+
+async function fetchDict(lang) {
+  const [own, ...more] = await Promise.all([fetchOne("/dashboard/i18n/", lang),
+    ...sources.map((base) => fetchOne(base, lang).catch(() => ({})))]);
+  return Object.assign({}, ...more, own);
+}
+
+/** A plugin's dictionaries (`base` + "de.json", …), loaded now and with every change of language. */
+export async function addDictionaries(base) {
+  if (sources.includes(base)) return;
+  sources.push(base);
+  fallback = {};
+  await setLang(current);
 }
 
 export function initialLang() {

@@ -67,7 +67,7 @@ export async function overview(main) {
     h("section", { "aria-labelledby": "figures-h" },
       h("h2", { id: "figures-h", class: "visually-hidden" }, t("overview.figures")),
       h("div", { class: "grid" }, ...names.map((n) => h("section", { class: "card", "data-section": n, "aria-labelledby": `fig-${n}` },
-        h("h2", { id: `fig-${n}` }, service(n)), figures(stats.sections[n]))))),
+        h("h2", { id: `fig-${n}` }, service(n)), figures(stats.sections[n], n))))),
     h("section", { "aria-labelledby": "charts-h" },
       h("h2", { id: "charts-h" }, t("overview.charts")),
       h("div", { class: "charts" }, ...charts(stats.sections, sites?.items))),

@@ -40,12 +40,21 @@ export function render(v, key) {
   return h("dl", { class: "kv" }, ...entries.flatMap(([k, x]) => [h("dt", {}, field(k)), h("dd", {}, render(x, k))]));
 }
 
-/** One service's section as a card with its own heading. */
-export function sectionCard(name, data) {
+// How a plugin shows its own section on a page ("resident", "site", "stats"), instead of
+// the generic rendering: `(data, context) => nodes`.
+const plugged = new Map();
+export function showSection(view, name, renderer) {
+  plugged.set(`${view}:${name}`, renderer);
+}
+
+/** One service's section as a card with its own heading (`view` and `context`: for a plugin's own rendering). */
+export function sectionCard(name, data, view, context = {}) {
   const id = `section-${name}`;
+  const own = plugged.get(`${view}:${name}`);
   return h("section", { class: "card", "aria-labelledby": id, "data-section": name },
     h("h2", { id }, service(name)),
-    data === null || data === undefined ? h("p", { class: "empty" }, t("section.nothing")) : render(data));
+    own ? own(data, context)
+      : data === null || data === undefined ? h("p", { class: "empty" }, t("section.nothing")) : render(data));
 }
 
 /** The services that did not answer in time, named in a visible warning. */
@@ -56,8 +65,10 @@ export function missingWarning(missing) {
     t("missing.text", { services: missing.map(service).join(", ") }));
 }
 
-/** Headline figures of a section: its numbers, and numbers one level down ("a · b"). */
-export function figures(section) {
+/** Headline figures of a section: its numbers, and numbers one level down ("a · b"); a plugin may show its own. */
+export function figures(section, name) {
+  const own = plugged.get(`stats:${name}`);
+  if (own) return own(section, {});
   const rows = [];
   for (const [k, v] of Object.entries(section || {})) {
     if (typeof v === "number") rows.push([field(k), scalar(v, k)]);

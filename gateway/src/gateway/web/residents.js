@@ -99,7 +99,7 @@ export async function resident(main, id) {
     work,
     learning,
     jobs,
-    ...names.map((n) => sectionCard(n, agg.sections[n])),
+    ...names.map((n) => sectionCard(n, agg.sections[n], "resident", { id, sections: agg.sections })),
     mayUse("city_admin") ? erasureControl(id, name) : null,
   );
   return t("resident.title", { name });

@@ -55,7 +55,7 @@ export async function site(main, id) {
     h("h1", {}, t("site.title", { name })),
     missingWarning(agg.missing),
     h("div", { class: "charts" }, ...siteCharts(agg.sections)),
-    ...names.map((n) => sectionCard(n, agg.sections[n])),
+    ...names.map((n) => sectionCard(n, agg.sections[n], "site", { id, sections: agg.sections })),
     h("section", { class: "card", "aria-labelledby": "site-residents" },
       h("h2", { id: "site-residents" }, t("site.residents")),
       people ? residentTable(people.items) : h("p", { class: "empty" }, t("site.no_residents"))),

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from contracts import utcnow
-from im_runtime import Conflict, DomainError, UnitOfWork
+from im_runtime import Conflict, DomainError, NotFound, UnitOfWork
 from im_runtime.ids import derived
 from im_runtime.unit_of_work import clone
 from plans import goals, ledger, store
@@ -23,16 +23,29 @@ from plans.contracts import (
     ConsentRecorded,
     CreatePlan,
     GoalAdded,
+    HandOverPlan,
     LinkGoal,
     PlanClosed,
     PlanCreated,
+    PlanHandedOver,
     PlanReviewed,
     PlanView,
     RecordConsent,
     RecordReview,
+    ReopenGoal,
     SetGoalStatus,
 )
-from plans.domain import MAX_REVIEWS, OPEN, by_hand, goal_of, need_open, room, settle, step_of
+from plans.domain import (
+    MAX_REVIEWS,
+    OPEN,
+    by_hand,
+    goal_of,
+    need_open,
+    reopen,
+    room,
+    settle,
+    step_of,
+)
 from plans.progress import status_changes
 from plans.views import plan_view
 
@@ -48,7 +61,7 @@ async def save(uow: UnitOfWork, before: Doc | None, plan: Doc) -> PlanView:
     if before is not None:
         status_changes(uow, plan, before)
     await ledger.record(uow, before, plan)
-    return plan_view(plan)
+    return plan_view(plan, await store.members(uow, plan["household_id"]))
 
 
 async def _open_plan(uow: UnitOfWork, actor: Any, plan_id: str, what: str) -> tuple[Doc, Doc]:
@@ -204,4 +217,31 @@ async def close_plan(cmd: ClosePlan, uow: UnitOfWork) -> PlanView:
     await ledger.household_moved(uow, before_household, household)
     uow.emit(PlanClosed(plan_id=plan["_id"], household_id=plan["household_id"],
                         reason=cmd.reason))
+    return await save(uow, before, plan)
+
+
+async def reopen_goal(cmd: ReopenGoal, uow: UnitOfWork) -> PlanView:
+    plan = await store.plan_of_goal(uow, cmd.goal_id)
+    plan, _ = await _open_plan(uow, cmd.actor, plan["_id"], "change plans")
+    before = clone(plan)
+    goal = goal_of(plan, cmd.goal_id)
+    reopen(goal, today().isoformat())
+    goal["note"] = cmd.note
+    return await save(uow, before, plan)
+
+
+async def hand_over_plan(cmd: HandOverPlan, uow: UnitOfWork) -> PlanView:
+    """The plan moves to another social worker's worklist (in the same commit)."""
+    plan, _ = await _open_plan(uow, cmd.actor, cmd.plan_id, "hand plans over")
+    to = cmd.social_worker
+    if await uow.get(store.STAFF, to) is None:
+        raise NotFound(f"no social worker {to!r} is deployed to any site",
+                       details={"social_worker": to})
+    if plan.get("social_worker") == to:
+        raise Conflict(f"plan {plan['_id']} is {to}'s already",
+                       details={"plan_id": plan["_id"], "social_worker": to})
+    before = clone(plan)
+    plan["social_worker"] = to
+    uow.emit(PlanHandedOver(plan_id=plan["_id"], household_id=plan["household_id"],
+                            previous=before.get("social_worker"), social_worker=to))
     return await save(uow, before, plan)

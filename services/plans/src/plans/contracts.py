@@ -39,7 +39,7 @@ STATUSES: tuple[str, ...] = ("open", "in_progress", "reached", "dropped")
 # Why a goal's status changed: by a fact another service reported, because its steps are
 # all done, or by hand (started, confirmed reached, or dropped for a reason).
 StatusReason = Literal["fact", "steps_done", "started", "confirmed", "moved_away",
-                       "no_longer_wanted", "not_reachable", "replaced", "other"]
+                       "no_longer_wanted", "not_reachable", "replaced", "other", "reopened"]
 ReviewOutcome = Literal["on_track", "needs_support", "goals_changed", "stalled"]
 CloseReason = Literal["goals_reached", "moved_away", "declined", "transferred", "other"]
 # Facts other services publish that a goal or a step can be linked to. Those about the
@@ -102,8 +102,18 @@ class PlanClosed(EventData, frozen=True, kw_only=True, tag="im.plans.plan_closed
     reason: CloseReason
 
 
+class PlanHandedOver(EventData, frozen=True, kw_only=True, tag="im.plans.plan_handed_over.v1"):
+    """The plan's responsible city social worker changed."""
+
+    plan_id: Id
+    household_id: Id
+    previous: str | None
+    social_worker: Id
+
+
 EVENTS: tuple[type[EventData], ...] = (PlanCreated, GoalAdded, GoalStatusChanged,
-                                        ConsentRecorded, PlanReviewed, PlanClosed)
+                                        ConsentRecorded, PlanReviewed, PlanClosed,
+                                        PlanHandedOver)
 
 
 # parts of commands ----------------------------------------------------------------------
@@ -213,6 +223,20 @@ class ClosePlan(Command, frozen=True, kw_only=True):
     reason: CloseReason
 
 
+class HandOverPlan(Command, frozen=True, kw_only=True):
+    """Hand a plan to another city social worker (one housing has deployed somewhere)."""
+
+    plan_id: Id
+    social_worker: Id
+
+
+class ReopenGoal(Command, frozen=True, kw_only=True):
+    """Take a dropped goal up again: its status follows its steps and facts once more."""
+
+    goal_id: Id
+    note: Note | None = None  # stays in this service
+
+
 class GetPlan(Command, frozen=True, kw_only=True):
     """One plan, by its id or by its household's (exactly one of them)."""
 
@@ -227,6 +251,11 @@ class GetWorklist(Command, frozen=True, kw_only=True):
     site_id: Id | None = None
     social_worker: Id | None = None
     on: date | None = None
+    # Paging (each list from `offset`, at most `limit`; all without) and a filter of the
+    # overdue goals by field.
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] | None = None
+    field: Field | None = None
 
 
 # replies --------------------------------------------------------------------------------
@@ -291,6 +320,10 @@ class ConsentView(msgspec.Struct, frozen=True, kw_only=True):
     recorded_by: str
 
 
+class MemberRef(msgspec.Struct, frozen=True, kw_only=True):
+    resident_id: str
+
+
 class PlanView(Reply, frozen=True, kw_only=True):
     plan_id: str
     household_id: str
@@ -303,6 +336,7 @@ class PlanView(Reply, frozen=True, kw_only=True):
     consent: list[ConsentView] = []
     reviews: list[ReviewView] = []
     goals: list[GoalView] = []
+    members: list[MemberRef] = []  # the household's members, whom the plan is about
 
 
 class ReviewDue(msgspec.Struct, frozen=True, kw_only=True):
@@ -328,8 +362,12 @@ class WorklistView(Reply, frozen=True, kw_only=True):
     reviews_due: list[ReviewDue] = []
     overdue_goals: list[GoalDue] = []
     households_without_plan: list[str] = []
+    # How many each list holds in all (the lists above are one page of them).
+    reviews_due_total: int = 0
+    overdue_goals_total: int = 0
+    households_without_plan_total: int = 0
 
 
 COMMANDS = (CreatePlan, AddGoal, AddStep, LinkGoal, CompleteStep, SetGoalStatus,
-            RecordConsent, RecordReview, ClosePlan, GetPlan, GetWorklist, PlanView,
-            WorklistView)
+            RecordConsent, RecordReview, ClosePlan, HandOverPlan, ReopenGoal, GetPlan,
+            GetWorklist, PlanView, WorklistView)

@@ -93,6 +93,8 @@ def settle(goal: Doc) -> Doc:
             reason = manual["reason"]
     elif manual.get("status") == "in_progress":
         status, reason = "in_progress", manual["reason"]
+    elif manual.get("reason") == "reopened":
+        reason = "reopened"
     goal.update(status=status, reason=reason,
                 reached_by=by if status == "reached" else None,
                 reached_on=on if status == "reached" else None)
@@ -112,6 +114,16 @@ def by_hand(goal: Doc, wanted: str, reason: str) -> None:
         allowed = ", ".join(sorted(BY_HAND[wanted]))
         raise DomainError(f"a goal becomes {wanted} with reason {allowed}, not {reason}",
                           details={"reason": reason, "allowed": allowed})
+
+
+def reopen(goal: Doc, on: str) -> None:
+    """A dropped goal taken up again: its status follows its steps and facts once more."""
+    if goal["status"] != "dropped":
+        raise Conflict(f"goal {goal['goal_id']} is {goal['status']}; only a dropped goal "
+                       f"can be reopened",
+                       details={"goal_id": goal["goal_id"], "status": goal["status"]})
+    goal["manual"] = {"status": "open", "reason": "reopened", "on": on}
+    settle(goal)
 
 
 def need_open(plan: Doc) -> None:

@@ -36,6 +36,8 @@ spec = ServiceSpec(
         Handles("record_consent", c.RecordConsent, commands.record_consent, c.PlanView),
         Handles("record_review", c.RecordReview, commands.record_review, c.PlanView),
         Handles("close_plan", c.ClosePlan, commands.close_plan, c.PlanView),
+        Handles("hand_over_plan", c.HandOverPlan, commands.hand_over_plan, c.PlanView),
+        Handles("reopen_goal", c.ReopenGoal, commands.reopen_goal, c.PlanView),
         # Reads: answered from memory, nothing stored.
         Handles("get_plan", c.GetPlan, reads.get_plan, c.PlanView, read=True),
         Handles("get_worklist", c.GetWorklist, reads.get_worklist, c.WorklistView,
@@ -52,6 +54,9 @@ spec = ServiceSpec(
         store.STATS: [],
         store.STAFF: [],
     },
+    # Replies naming the household's members (get_plan lists them all) or the residents
+    # whose goals are overdue: the gateway audits each read for each of them.
+    personal_reads={"get_plan": "resident_id", "get_worklist": "resident_id"},
     erase=erasure.erase,
     retention=(
         Retention("closed_plans", store.PLANS, "closed_on", THREE_YEARS,

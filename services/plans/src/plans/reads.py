@@ -35,7 +35,7 @@ async def get_plan(cmd: GetPlan, uow: UnitOfWork) -> PlanView:
         id = plan_id
     plan = await store.plan(uow, id)
     may(cmd.actor, READ, plan.get("site_id"), plan, "read plans")
-    return plan_view(plan)
+    return plan_view(plan, await store.members(uow, plan["household_id"]))
 
 
 def due(entries: dict[str, Any], on: date, inclusive: bool) -> list[tuple[str, Any]]:
@@ -67,10 +67,14 @@ async def get_worklist(cmd: GetWorklist, uow: UnitOfWork) -> WorklistView:
         doc = await store.worklist(uow, store.worker_list(id))
         doc["unplanned"] = await _unplanned_at_sites_of(uow, id)
     on = cmd.on or utcnow().date()
-    view = {
-        "scope": "site" if scope == "site_id" else "social_worker", "id": id, "on": on,
-        "plans_open": doc["plans_open"],
+    lists = {
         "reviews_due": [{"plan_id": k, **e} for k, e in due(doc["reviews"], on, True)],
-        "overdue_goals": [{"goal_id": k, **e} for k, e in due(doc["goals"], on, False)],
+        "overdue_goals": [{"goal_id": k, **e} for k, e in due(doc["goals"], on, False)
+                          if cmd.field is None or e["field"] == cmd.field],
         "households_without_plan": doc["unplanned"]}
+    end = None if cmd.limit is None else cmd.offset + cmd.limit
+    view = {"scope": "site" if scope == "site_id" else "social_worker", "id": id, "on": on,
+            "plans_open": doc["plans_open"],
+            **{name: items[cmd.offset:end] for name, items in lists.items()},
+            **{f"{name}_total": len(items) for name, items in lists.items()}}
     return msgspec.convert(view, WorklistView, strict=False)

@@ -59,6 +59,11 @@ async def household(uow: UnitOfWork, household_id: str) -> dict[str, Any]:
     return await need(uow, HOUSEHOLDS, household_id, "household")
 
 
+async def members(uow: UnitOfWork, household_id: str) -> list[str]:
+    found = await uow.get(HOUSEHOLDS, household_id)
+    return list(found["members"]) if found else []
+
+
 async def worklist(uow: UnitOfWork, list_id: str) -> dict[str, Any]:
     return await uow.get(WORKLISTS, list_id) or {
         "_id": list_id, "plans_open": 0, "reviews": {}, "goals": {}, "unplanned": []}

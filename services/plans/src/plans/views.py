@@ -26,13 +26,14 @@ def goal_view(goal: Doc) -> Doc:
         "links": [{k: link[k] for k in _LINK} for link in goal["links"]]}
 
 
-def plan_view(plan: Doc) -> PlanView:
+def plan_view(plan: Doc, members: list[str] | None = None) -> PlanView:
     view = {
         "plan_id": plan["_id"], "household_id": plan["household_id"],
         "site_id": plan.get("site_id"), "social_worker": plan.get("social_worker"),
         "state": plan["status"], "created_on": plan["created_on"],
         "next_review": plan.get("next_review"), "close_reason": plan.get("close_reason"),
         "consent": [{"resident_id": rid, **c} for rid, c in sorted(plan["consent"].items())],
-        "reviews": plan["reviews"], "goals": [goal_view(g) for g in plan["goals"]]}
+        "reviews": plan["reviews"], "goals": [goal_view(g) for g in plan["goals"]],
+        "members": [{"resident_id": r} for r in members or ()]}
     # Stored dates are ISO strings: converted, not re-validated field by field by hand.
     return msgspec.convert(view, PlanView, strict=False)

@@ -26,7 +26,7 @@ from im_runtime.pipeline.endpoints import CommandEndpoint, QueryEndpoint, ReadEn
 from im_runtime.pipeline.events import EventConsumer
 from im_runtime.pipeline.pipelined import Pipelined
 from im_runtime.plugins import installed
-from im_runtime.presence import announce
+from im_runtime.presence import Counted, Tally, announce
 from im_runtime.settings import Settings
 from im_runtime.spec import ServiceSpec, WorkerContext
 from im_runtime.storage.mongo import MongoStore
@@ -51,7 +51,7 @@ class ServiceRuntime:
                  stream_replicas: int = 1) -> None:
         self.settings = settings or Settings.from_env()
         self.replicas = stream_replicas
-        self.metrics = Metrics(spec.name)
+        self.metrics = Metrics(spec.name, spec.version)
         self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
         # The plugin's messages plus what every service does for data protection.
         self.erased = privacy.ErasedKeys()
@@ -66,6 +66,7 @@ class ServiceRuntime:
         self._stopping = False
         self._stop = asyncio.Event()
         self._micro: Any = None
+        self._tallies: list[Tally] = []  # each request endpoint's line in $SRV.INFO/STATS
         self.relay: OutboxRelay | None = None
         self._pulls: list[PullLoop] = []
         self.requests = Requests(queue=spec.name)
@@ -97,7 +98,8 @@ class ServiceRuntime:
                               self.metrics)
         await self.requests.start(nc)
         self._micro = await announce(nc, self.spec, s.instance_id,
-                                     f"http://{s.health_host}:{self.health.port}")
+                                     f"http://{s.health_host}:{self.health.port}",
+                                     self._tallies)
         self._tasks.append(asyncio.create_task(self._watch_lag(js)))
         context = WorkerContext(nc=nc, js=js, store=self.store, settings=s,
                                 metrics=self.metrics)
@@ -170,12 +172,15 @@ class ServiceRuntime:
             subject = subj.command(spec.name, route.name)
             check = actors.ActorCheck(s.actor_key, subject) if s.actor_key else None
             if route.read:  # answered from memory, many at once, like queries
-                read = ReadEndpoint(service=spec.name, route=route, store=self.store,
-                                    metrics=self.metrics)
+                read = self._counted(ReadEndpoint(service=spec.name, route=route,
+                                                  store=self.store, metrics=self.metrics),
+                                     route.name, subject, "read command")
                 self.requests.add(subject, Subscription(read, s.query_workers, check=check))
                 continue
-            endpoint = CommandEndpoint(service=spec.name, route=route, store=self.store,
-                                       relay=self.relay, metrics=self.metrics)
+            endpoint = self._counted(CommandEndpoint(service=spec.name, route=route,
+                                                     store=self.store, relay=self.relay,
+                                                     metrics=self.metrics),
+                                     route.name, subject, "command")
             # One lane per key in order of arrival; without `order_by`, one lane.
             lane = route.order_by or (lambda _: ONE_LANE)
             self.requests.add(subject, Subscription(endpoint, s.command_workers, lane, check))
@@ -183,8 +188,17 @@ class ServiceRuntime:
             query = QueryEndpoint(service=spec.name, version=spec.version, route=answers,
                                   store=self.store)
             # Asked of every service at once, or of this one (the gateway: attributable).
-            for subject in (subj.query(answers.name), subj.query_for(answers.name, spec.name)):
-                self.requests.add(subject, Subscription(query, s.query_workers))
+            for subject, name in ((subj.query(answers.name), f"query-{answers.name}"),
+                                  (subj.query_for(answers.name, spec.name),
+                                   f"query-{answers.name}-direct")):
+                self.requests.add(subject, Subscription(
+                    self._counted(query, name, subject, "query"), s.query_workers))
+
+    def _counted(self, endpoint: Any, name: str, subject: str, kind: str) -> Any:
+        """`endpoint`, its answers counted for `nats micro info/stats` (im_runtime.presence)."""
+        tally = Tally(name=name, subject=subject, queue_group=self.spec.name, kind=kind)
+        self._tallies.append(tally)
+        return Counted(endpoint, tally)
 
     async def _watch_lag(self, js: Any) -> None:
         while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ class Settings:
     nats_user: str | None = None
     nats_password: str | None = None
     nats_creds: str | None = None
+    # A CA certificate (PEM) to trust for a tls:// NATS URL, e.g. a cluster's own CA
+    # (Kubernetes: the nats chart's ca.crt); None: the system's trusted CAs.
+    nats_ca: str | None = None
     # Replies, pub-acks and fetched messages arrive on `<prefix>.…`; a NATS user may
     # subscribe only to its own (`_INBOX_<user>`, im_cli.natsauth), so nobody else's
     # replies reach it. Default: from the user; with a creds file, IM_NATS_INBOX_PREFIX.
@@ -131,6 +135,7 @@ class Settings:
             nats_user=env.get("IM_NATS_USER") or None,
             nats_password=env.get("IM_NATS_PASSWORD") or None,
             nats_creds=env.get("IM_NATS_CREDS") or None,
+            nats_ca=_readable(env, "IM_NATS_CA"),
             nats_inbox_prefix=env.get("IM_NATS_INBOX_PREFIX") or None,
             actor_key=_hex(env, "IM_ACTOR_KEY"),
         )
@@ -150,12 +155,24 @@ class Settings:
             opts["password"] = self.nats_password or ""
         if self.inbox_prefix:
             opts["inbox_prefix"] = self.inbox_prefix
+        if self.nats_ca:
+            opts["tls"] = ssl.create_default_context(cafile=self.nats_ca)
         return opts
 
 
 def inbox_prefix(user: str) -> str:
     """The inbox prefix of a NATS user: the only `_INBOX…` subjects it may subscribe to."""
     return f"_INBOX_{user}"
+
+
+def _readable(env: Mapping[str, str], name: str) -> str | None:
+    """A file the process must read at start: refused now, by name, not at first connect."""
+    path = env.get(name)
+    if not path:
+        return None
+    if not os.access(path, os.R_OK):
+        raise SettingsError(f"{name} names {path!r}, which is not a readable file")
+    return path
 
 
 def _hex(env: Mapping[str, str], name: str) -> bytes | None:

@@ -1,0 +1,330 @@
+"""Plans' own dashboard pages (a plugin's pages: the gateway names no plan) in headless
+Chromium against the real servers, housing and plans in-process and the gateway under
+uvicorn, used as a social worker uses them: from a resident's page she makes the
+household's plan, adds goals, records steps (one done by housing's event), sees the goal
+on her worklist, drops and reopens a goal, hands the plan to a colleague; every refusal
+is shown next to its field and changes nothing; German and English; axe finds nothing
+serious."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from gateway.app import create_app
+from gateway.auth import Tokens
+from gateway.config import GatewayConfig
+from housing.plugin import spec as housing_spec
+from im_cli.testing import Servers, eventually
+from im_runtime.service import ServiceRuntime
+from im_runtime.settings import Settings
+from plans.plugin import spec as plans_spec
+from support.browser import (
+    http_server,
+    launched,
+    serious_violations,
+    sign_in,
+    user,
+    watched_page,
+)
+
+pytestmark = pytest.mark.flow
+YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+
+
+@dataclass
+class Stack:
+    url: str
+    token: str  # the city admin's machine token, to set the city up and to check
+    site: str
+    worker: tuple[str, str]
+    colleague: tuple[str, str]
+
+    async def call(self, path: str, body: Any = None) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
+            headers = {"Authorization": f"Bearer {self.token}"}
+            if body is None:
+                return await c.get(path, headers=headers)
+            return await c.post(path, json=body, headers=headers)
+
+    async def post(self, path: str, body: Any) -> Any:
+        r = await self.call(path, body)
+        assert r.status_code == 200, (path, r.text)
+        return r.json()
+
+    async def household(self, *given: str) -> tuple[str, list[str]]:
+        reply = await self.post("/api/v1/commands/housing/register_household", {
+            "members": [{"given_name": g, "family_name": "Haddad", "birth_year": 1990 + i,
+                         "residence_status": "recognised_refugee",
+                         "arrival_date": "2026-02-01"} for i, g in enumerate(given)],
+            "site_id": self.site, "on": "2026-02-02"})
+        household, members = reply["household_id"], reply["resident_ids"]
+
+        async def known() -> bool:  # plans learns of households from housing's events
+            r = await self.call("/api/v1/commands/plans/get_plan",
+                                {"household_id": household})
+            return r.status_code == 404 and "has no plan" in r.text
+
+        await eventually(known, timeout=15, interval=0.1)
+        return household, members
+
+    async def plan(self, household: str) -> Any:
+        return await self.post("/api/v1/commands/plans/get_plan", {"household_id": household})
+
+
+@pytest.fixture(scope="module")
+async def stack(servers: Servers) -> AsyncIterator[Stack]:
+    test_id = uuid.uuid4().hex[:8]
+    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
+                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
+                        max_deliver=3, log_format="text")
+    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
+                           discovery_timeout=0.2, check_seconds=0.5)
+    runtimes = [ServiceRuntime(spec, settings) for spec in (housing_spec, plans_spec)]
+    for rt in runtimes:
+        await rt.start()
+    try:
+        async with http_server(create_app(settings, config)) as url:
+            token = Tokens(config.key).mint(role="city_admin", subject="setup")
+            s = Stack(url, token, f"s-{test_id}", ("", ""), ("", ""))
+            await s.post("/api/v1/commands/housing/register_site", {
+                "site_id": s.site, "kind": "shelter", "name": "Munzeler Straße",
+                "operator_id": "op-1", "address": "Munzeler Straße 1", "district": "Linden",
+                "capacity": 30})
+            s.worker = await user(url, token, "social_worker")
+            s.colleague = await user(url, token, "social_worker")
+            for staff, name in ((s.worker[0], "Jana Kowalski"), (s.colleague[0], "Ali Demir")):
+                await s.post("/api/v1/commands/housing/assign_staff", {
+                    "staff_id": staff, "name": name, "site_ids": [s.site]})
+            yield s
+    finally:
+        for rt in runtimes:
+            await rt.stop()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with launched() as b:
+        yield b
+
+
+@pytest.fixture
+async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
+    async with watched_page(browser) as p:
+        await sign_in(p, stack.url, *stack.worker)
+        await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+        yield p
+
+
+async def refused(page: Page, control_id: str, reason: str) -> None:
+    """The field is marked invalid, focused, and described by the reason."""
+    control = page.locator(f"#{control_id}")
+    await expect(control).to_have_attribute("aria-invalid", "true")
+    await expect(control).to_be_focused()
+    await expect(page.locator(f"#{control_id}-error")).to_contain_text(reason)
+
+
+async def saved(page: Page, text: str) -> None:
+    await expect(page.get_by_role("status")).to_contain_text(text)
+
+
+async def test_a_social_worker_makes_and_works_a_households_plan(
+        page: Page, stack: Stack, tmp_path: Path):
+    household, (amina, _) = await stack.household("Amina", "Yusuf")
+    # from Amina's page: no plan yet, and the way to make one
+    await page.goto(f"{stack.url}/dashboard/#/residents/{amina}")
+    await expect(page.get_by_role("heading", name="Resident: Amina Haddad")).to_be_visible()
+    card = page.locator('[data-section="plans"]')
+    await expect(card).to_contain_text("No integration plan yet.")
+    await card.get_by_role("link", name="Make a plan for the household").click()
+    await expect(page.locator(f'[data-no-plan="{household}"]')).to_be_visible()
+    await page.get_by_role("button", name="Make the plan").click()
+    await saved(page, "The plan is made.")
+    await expect(page.get_by_role("heading", name="Integration plan: Amina Haddad, Yusuf Haddad",
+                                  level=1)).to_be_visible()
+    await expect(page.locator("[data-social-worker]")).to_have_attribute(
+        "data-social-worker", stack.worker[0])
+
+    # a goal: bad input is refused next to its field, and nothing is added
+    form = page.locator('[data-form="goal"]')
+    await form.get_by_role("button", name="Add goal").click()
+    await refused(page, "goal-title", "This field is required.")
+    await form.get_by_label("Goal", exact=True).fill("D" * 201)
+    await form.get_by_role("button", name="Add goal").click()
+    await refused(page, "goal-title", "At most 200 characters.")
+    assert (await stack.plan(household))["goals"] == []
+    await form.get_by_label("For", exact=True).select_option(label="Amina Haddad")
+    await form.get_by_label("Field", exact=True).select_option("language")
+    await form.get_by_label("Goal", exact=True).fill("Deutsch auf B1")
+    await form.get_by_label("Due by (optional)").fill(YESTERDAY)
+    await form.get_by_label("Moves forward when (optional)").select_option(
+        "language_course_completed")
+    await form.get_by_label("Language level (language courses)").select_option("B1")
+    await form.get_by_role("button", name="Add goal").click()
+    await saved(page, "Goal added.")
+    language = page.locator('[data-goal]').filter(has_text="Deutsch auf B1")
+    await expect(language).to_contain_text("Moves forward when")
+    await expect(language).to_contain_text("language course completed (B1)")
+
+    # a housing goal for the household, with a step that housing's event will do
+    await form.get_by_label("Field", exact=True).select_option("housing")
+    await form.get_by_label("Goal", exact=True).fill("Eine eigene Wohnung")
+    await form.get_by_role("button", name="Add goal").click()
+    await saved(page, "Goal added.")
+    flat = page.locator('[data-goal]').filter(has_text="Eine eigene Wohnung")
+    goal_id = await flat.get_attribute("data-goal")
+    await flat.get_by_text("Work on “Eine eigene Wohnung”").click()
+    step = flat.locator(f'[data-form="step-{goal_id}"]')
+    await step.get_by_label("Step", exact=True).fill("Auszugsfall eröffnen")
+    await step.get_by_label("Moves forward when (optional)").select_option(
+        "move_out_case_opened")
+    await step.get_by_role("button", name="Record step").click()
+    await saved(page, "Step recorded.")
+    flat = page.locator(f'[data-goal="{goal_id}"]')
+    await flat.get_by_text("Work on “Eine eigene Wohnung”").click()
+    step = flat.locator(f'[data-form="step-{goal_id}"]')
+    await step.get_by_label("Step", exact=True).fill("Wohnungsangebote durchsehen")
+    await step.get_by_label("Responsible", exact=True).select_option("resident")
+    await step.get_by_role("button", name="Record step").click()
+    await saved(page, "Step recorded.")
+    await page.locator(f'[data-goal="{goal_id}"]').get_by_role(
+        "button", name="Mark “Wohnungsangebote durchsehen” as done").click()
+    await saved(page, "Step done: Wohnungsangebote durchsehen.")
+    await expect(page.locator(f'[data-goal="{goal_id}"] [data-goal-status]')).to_have_text(
+        "in progress \u2013 started")
+
+    # housing opens the move-out case: the plan follows by itself, naming the event
+    await stack.post(f"/api/v1/households/{household}/move-out-case", {})
+
+    async def done_by_event() -> bool:
+        goal = next(g for g in (await stack.plan(household))["goals"]
+                    if g["goal_id"] == goal_id)
+        return goal["status"] == "reached"
+
+    await eventually(done_by_event, timeout=15, interval=0.1)
+    await page.reload()
+    flat = page.locator(f'[data-goal="{goal_id}"]')
+    await expect(flat.locator("[data-goal-status]")).to_have_text("reached \u2013 all steps done")
+    await expect(flat.locator('[data-done="true"]').first).to_contain_text(
+        "move-out case opened, reported on")
+    await expect(flat).to_contain_text("im.housing.move_out_case_opened.v1")
+    assert await serious_violations(page) == []  # the plan page with its forms
+    await page.screenshot(path=str(tmp_path / "plan.png"), full_page=True)
+
+    # her worklist names the language goal past its due date
+    nav = page.get_by_role("navigation", name="Main")
+    await nav.get_by_role("link", name="Integration plans").click()
+    await expect(page.get_by_role("heading", name="Worklist: integration plans",
+                                  level=1)).to_be_visible()
+    rows = page.locator('[data-list="overdue_goals"] tbody tr')
+    await expect(rows.filter(has_text=household)).to_contain_text("Language")
+    await expect(page.locator('[data-total="overdue_goals"]')).not_to_have_text("0")
+    await page.get_by_label("Field (goals)").select_option("housing")
+    await page.get_by_role("button", name="Show").click()
+    await expect(page.locator('[data-list="overdue_goals"]')).to_have_count(0)
+    await expect(page.get_by_text("Nothing on this list.")).to_be_visible()
+    assert await serious_violations(page) == []
+    await page.get_by_label("Field (goals)").select_option("")
+    await page.get_by_role("button", name="Show").click()
+    await rows.filter(has_text=household).get_by_role("link", name=household).click()
+
+    # drop the language goal (a reason that does not fit is refused), then take it up again
+    language = page.locator('[data-goal]').filter(has_text="Deutsch auf B1")
+    lang_id = await language.get_attribute("data-goal")
+    await language.get_by_text("Work on “Deutsch auf B1”").click()
+    status = language.locator(f'[data-form="status-{lang_id}"]')
+    await status.get_by_label("New status").select_option("dropped")
+    await status.get_by_label("Reason", exact=True).select_option("confirmed")
+    await status.get_by_role("button", name="Save status").click()
+    await refused(page, f"status-{lang_id}-reason", "a goal becomes dropped with reason")
+    assert next(g for g in (await stack.plan(household))["goals"]
+                if g["goal_id"] == lang_id)["status"] == "open"
+    await status.get_by_label("Reason", exact=True).select_option("replaced")
+    await status.get_by_role("button", name="Save status").click()
+    await saved(page, "Status saved: dropped.")
+    language = page.locator(f'[data-goal="{lang_id}"]')
+    await expect(language).to_have_attribute("data-status", "dropped")
+    await language.get_by_text("Work on “Deutsch auf B1”").click()
+    await language.get_by_role("button", name="Reopen goal").click()
+    await saved(page, "The goal is taken up again.")
+    await expect(page.locator(f'[data-goal="{lang_id}"] [data-goal-status]')).to_have_text(
+        "open \u2013 taken up again")
+
+    # hand the plan over: an unknown colleague is refused at the field
+    handover = page.locator('[data-form="handover"]')
+    await handover.get_by_label("To social worker").fill("sw-nobody")
+    await handover.get_by_role("button", name="Hand over").click()
+    await refused(page, "handover-social_worker",
+                  "no social worker 'sw-nobody' is deployed to any site")
+    await handover.get_by_label("To social worker").fill(stack.colleague[0])
+    await handover.get_by_role("button", name="Hand over").click()
+    await saved(page, f"The plan is handed over to {stack.colleague[0]}.")
+    await expect(page.locator("[data-social-worker]")).to_have_attribute(
+        "data-social-worker", stack.colleague[0])
+    # it left her own worklist (she still sees it on her site's)
+    await nav.get_by_role("link", name="Integration plans").click()
+    await expect(page.locator('[data-list="overdue_goals"] tbody tr').filter(
+        has_text=household)).to_have_count(0)
+    await page.get_by_label("Whose").select_option(f"site:{stack.site}")
+    await page.get_by_role("button", name="Show").click()
+    await expect(page.locator('[data-list="overdue_goals"] tbody tr').filter(
+        has_text=household)).to_have_count(1)
+
+    # Amina's page shows the plan in brief, and the way to it
+    await page.goto(f"{stack.url}/dashboard/#/residents/{amina}")
+    card = page.locator('[data-section="plans"]')
+    await expect(card).to_contain_text(f"social worker {stack.colleague[0]}")
+    await expect(card.locator(f'[data-goal="{goal_id}"]')).to_contain_text("reached")
+    await expect(card.get_by_role("link", name="Open the household's plan")).to_be_visible()
+
+
+async def test_the_site_and_city_sections_and_german(page: Page, stack: Stack):
+    household, _ = await stack.household("Olena")
+    await stack.post("/api/v1/commands/plans/create_plan", {
+        "household_id": household, "goals": [{"field": "work", "title": "Arbeit finden",
+                                              "responsible": {"party": "resident"},
+                                              "due": YESTERDAY}]})
+    await page.goto(f"{stack.url}/dashboard/#/sites/{stack.site}")
+    site = page.locator('[data-section="plans"]')
+    await expect(site.get_by_role("heading", name="Integration plans")).to_be_visible()
+    await expect(site).to_contain_text("Goals past due")
+    await site.get_by_role("link", name="Worklist of this site").click()
+    await expect(page.get_by_label("Whose")).to_have_value(f"site:{stack.site}")
+    await page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="City overview").click()
+    city = page.locator('[data-section="plans"]')
+    await expect(city.get_by_role("table", name="Goals by field and status")).to_contain_text(
+        "Work and qualification")
+
+    await page.get_by_label("Language").select_option("de")
+    nav = page.get_by_role("navigation", name="Main")
+    await nav.get_by_role("link", name="Integrationspläne").click()
+    await expect(page.get_by_role("heading", name="Arbeitsliste: Integrationspläne",
+                                  level=1)).to_be_visible()
+    await page.goto(f"{stack.url}/dashboard/#/plans/households/{household}")
+    await expect(page.get_by_role("heading", name="Integrationsplan: Olena Haddad")).to_be_visible()
+    await expect(page.locator("[data-goal-status]").first).to_have_text("offen")
+    form = page.locator('[data-form="goal"]')
+    await form.get_by_label("Ziel", exact=True).fill("Z" * 201)
+    await form.get_by_role("button", name="Ziel hinzufügen").click()
+    await refused(page, "goal-title", "Höchstens 200 Zeichen.")
+    assert await serious_violations(page) == []
+
+
+async def test_the_pages_follow_the_role(browser: Browser, stack: Stack):
+    operator = await user(stack.url, stack.token, "operator", operator="op-1")
+    async with watched_page(browser) as page:
+        await sign_in(page, stack.url, *operator)
+        await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+        nav = page.get_by_role("navigation", name="Main")
+        await expect(nav.get_by_role("link", name="Sites")).to_be_visible()
+        await expect(nav.get_by_role("link", name="Integration plans")).to_be_hidden()

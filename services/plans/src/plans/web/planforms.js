@@ -1,0 +1,49 @@
+// The forms of a whole plan: make one, review it, hand it to another social worker, close it.
+import { h } from "/dashboard/dom.js";
+import { commandForm, field } from "/dashboard/forms.js";
+import { t } from "/dashboard/i18n.js";
+import { CLOSING, OUTCOMES, choices, command, say, today } from "./common.js";
+
+const none = () => [["", t("plans.none_chosen")]];
+
+export function createForm(household) {
+  return commandForm({ id: "create", title: t("plans.form.create"), fields: [
+    field("create", { name: "social_worker", label: t("plans.form.social_worker"), hint: t("plans.form.social_worker_hint") }),
+    field("create", { name: "next_review", label: t("plans.form.next_review"), type: "date" }),
+  ], submit: t("plans.form.create_submit"),
+  send: (v) => command("create_plan", { household_id: household, ...v }),
+  done: () => say(t("plans.saved.create")) });
+}
+
+export function reviewForm(view) {
+  return commandForm({ id: "review", title: t("plans.form.review"), required: ["outcome"], fields: [
+    field("review", { name: "on", label: t("plans.form.review_on"), type: "date", value: today() }),
+    field("review", { name: "outcome", label: t("plans.form.outcome"), type: "select",
+      options: [...none(), ...choices("outcome", OUTCOMES)] }),
+    field("review", { name: "next_review", label: t("plans.form.next_review"), type: "date" }),
+  ], submit: t("plans.form.review_submit"),
+  send: (v) => command("record_review", { plan_id: view.plan_id, ...v }),
+  done: () => say(t("plans.saved.review")) });
+}
+
+export function handOverForm(view) {
+  return commandForm({ id: "handover", title: t("plans.form.hand_over"), required: ["social_worker"], fields: [
+    field("handover", { name: "social_worker", label: t("plans.form.to_social_worker"), hint: t("plans.form.to_social_worker_hint") }),
+  ], submit: t("plans.form.hand_over_submit"),
+  send: (v) => command("hand_over_plan", { plan_id: view.plan_id, ...v }),
+  done: (reply) => say(t("plans.saved.handed_over", { social_worker: reply.social_worker })) });
+}
+
+export function closeForm(view) {
+  return commandForm({ id: "close", title: t("plans.form.close"), required: ["reason"], fields: [
+    field("close", { name: "reason", label: t("plans.form.close_reason"), type: "select",
+      options: [...none(), ...choices("closing", CLOSING)] }),
+  ], submit: t("plans.form.close_submit"),
+  send: (v) => command("close_plan", { plan_id: view.plan_id, ...v }),
+  done: () => say(t("plans.saved.closed")) });
+}
+
+/** The plan's forms, for the city team while it is open. */
+export function planWork(view) {
+  return h("div", { class: "grid plan-work" }, reviewForm(view), handOverForm(view), closeForm(view));
+}
