@@ -220,6 +220,8 @@ def compose(specs: dict[str, Any]) -> dict[str, Any]:
                             "IM_NATS_PASSWORD": _env_ref(natsauth.password_env(user)),
                             # Believes only actors the gateway signed (im_runtime.actors).
                             "IM_ACTOR_KEY": _env_ref(actors.key_env(name)),
+                            # The same in every process (im_runtime.erasure_keys).
+                            "IM_ERASURE_SECRET": _env_ref("IM_ERASURE_SECRET"),
                             "IM_HEALTH_HOST": "0.0.0.0", "IM_HEALTH_PORT": str(HEALTH_PORT)},
             "expose": [str(HEALTH_PORT)],
             "depends_on": ready,
@@ -236,7 +238,8 @@ def compose(specs: dict[str, Any]) -> dict[str, Any]:
                         "IM_NATS_USER": "gateway",
                         "IM_NATS_PASSWORD": _env_ref("IM_NATS_PASSWORD_GATEWAY"),
                         "IM_GATEWAY_HOST": "0.0.0.0", "IM_GATEWAY_PORT": str(GATEWAY_PORT),
-                        "IM_GATEWAY_KEY": _env_ref("IM_GATEWAY_KEY")},
+                        "IM_GATEWAY_KEY": _env_ref("IM_GATEWAY_KEY"),
+                        "IM_ERASURE_SECRET": _env_ref("IM_ERASURE_SECRET")},
         "ports": [f"{GATEWAY_PORT}:{GATEWAY_PORT}"],
         "depends_on": ready,  # its audit log is in im_gateway, as user `gateway`
         "healthcheck": {"test": _probe("/readyz", GATEWAY_PORT), "interval": "10s",
@@ -382,6 +385,11 @@ def _mongo_env(user: dict[str, Any]) -> dict[str, Any]:
         "name": f"{K8S_MONGO}-{user['user']}", "key": "connectionString.standardSrv"}}}
 
 
+# The secret erasure keys are made with (im_runtime.erasure_keys), in every process.
+ERASURE_ENV = {"name": "IM_ERASURE_SECRET", "valueFrom": {"secretKeyRef": {
+    "name": "im-erasure", "key": "IM_ERASURE_SECRET"}}}
+
+
 def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
     users = mongo_users(specs)
     docs: list[dict[str, Any]] = [{
@@ -400,7 +408,7 @@ def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
         env = [{"name": "IM_NATS_USER", "value": user},
                _secret_env("IM_NATS_PASSWORD", user), _mongo_env(users[name]),
                {"name": "IM_ACTOR_KEY", "valueFrom": {"secretKeyRef": {
-                   "name": "im-actor-keys", "key": actors.key_env(name)}}}]
+                   "name": "im-actor-keys", "key": actors.key_env(name)}}}, ERASURE_ENV]
         scaled = bool(specs[name].source_streams())
         docs += [_deployment(name, ["im", "run", name], env, HEALTH_PORT, SERVICE_RESOURCES,
                              "/health", "/ready", None if scaled else 2),
@@ -412,7 +420,7 @@ def kubernetes(specs: dict[str, Any]) -> list[dict[str, Any]]:
               {"name": "IM_GATEWAY_HOST", "value": "0.0.0.0"},
               {"name": "IM_GATEWAY_PORT", "value": str(GATEWAY_PORT)},
               {"name": "IM_GATEWAY_KEY", "valueFrom": {"secretKeyRef": {
-                  "name": "im-gateway", "key": "IM_GATEWAY_KEY"}}}]
+                  "name": "im-gateway", "key": "IM_GATEWAY_KEY"}}}, ERASURE_ENV]
     docs += [_deployment("gateway", ["python", "-m", "gateway"], gw_env, GATEWAY_PORT,
                          GATEWAY_RESOURCES, "/livez", "/readyz", 2),
              _service("gateway", GATEWAY_PORT), _pdb("gateway")]

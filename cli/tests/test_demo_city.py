@@ -25,6 +25,10 @@ def test_the_plan_has_the_scale_of_hannovers_description():
     shelters = {s.id for s in city.sites if s.kind == "shelter"}
     assert len(city.move_outs) == 40 and city.moved_out == city.move_outs[:12]
     assert {h.site for h in city.households if h.id in city.move_outs} <= shelters
+    # the spring integration course has ended: each participant's one course, a result each
+    assert Counter(level for _, _, level in city.results) == {"B1": 15, "A2": 3, None: 2}
+    taking = Counter(rid for _, rid in city.enrolments)
+    assert all(taking[rid] == 1 for _, rid, _ in city.results)
 
 
 def test_every_household_fits_where_it_is_placed():

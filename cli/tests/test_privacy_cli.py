@@ -43,14 +43,19 @@ def test_an_unreachable_bus_is_named():
 
 
 @pytest.mark.integration
-async def test_the_report_names_what_a_running_service_holds(settings, nc):
+@pytest.mark.parametrize("url", ["one", "cluster"])
+async def test_the_report_names_what_a_running_service_holds(settings, nc, url):
     rt = ServiceRuntime(spec, settings)
     await rt.start()
     try:
         rid = f"r-{uuid.uuid4().hex[:10]}"
         await nc.request("im.cmd.probe.add", json.dumps({"resident_id": rid}).encode(),
                          timeout=5)
-        env = {"IM_NATS_URL": settings.nats_url}
+        # A cluster's IM_NATS_URL lists its servers, one of them down (#19: it used to be
+        # passed to nats-py as one string, "invalid connect url option").
+        down = "nats://127.0.0.1:1"
+        env = {"IM_NATS_URL": settings.nats_url if url == "one"
+               else f"{down},{settings.nats_url}"}
         out = await asyncio.to_thread(im, "report", rid, "--json", "--timeout", "1", env=env)
         assert out.returncode == 0, out.stderr
         rep = json.loads(out.stdout)

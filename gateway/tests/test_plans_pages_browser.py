@@ -39,6 +39,7 @@ from support.browser import (
 
 pytestmark = pytest.mark.flow
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 
 
 @dataclass
@@ -258,6 +259,19 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
     await saved(page, "The goal is taken up again.")
     await expect(page.locator(f'[data-goal="{lang_id}"] [data-goal-status]')).to_have_text(
         "open \u2013 taken up again")
+
+    # Amina's consent: a day to come is refused at the day
+    consent = page.locator('[data-form="consent"]')
+    await consent.get_by_label("Member of the household").select_option(label="Amina Haddad")
+    await consent.get_by_label("Consent to the plan").select_option("yes")
+    await consent.get_by_label("On", exact=True).fill(TOMORROW)
+    await consent.get_by_role("button", name="Record consent").click()
+    await refused(page, "consent-on", f"consent on {TOMORROW} lies in the future")
+    assert (await stack.plan(household))["consent"] == []
+    await consent.get_by_label("On", exact=True).fill(YESTERDAY)
+    await consent.get_by_role("button", name="Record consent").click()
+    await saved(page, "Consent recorded.")
+    await expect(page.locator("[data-plan]")).to_contain_text("Amina Haddad: given on")
 
     # hand the plan over: an unknown colleague is refused at the field
     handover = page.locator('[data-form="handover"]')

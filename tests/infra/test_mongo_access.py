@@ -179,9 +179,10 @@ def test_no_container_sees_another_ones_secrets(compose: dict[str, Any]) -> None
 
     for name in installed():
         nats = natsauth.password_env(natsauth.service_user(name))
-        assert refs(name) == {nats, password_env(name), actors.key_env(name)}, name
+        assert refs(name) == {nats, password_env(name), actors.key_env(name),
+                              "IM_ERASURE_SECRET"}, name
     assert refs("gateway") == {"IM_NATS_PASSWORD_GATEWAY", password_env("gateway"),
-                               "IM_GATEWAY_KEY"}
+                               "IM_GATEWAY_KEY", "IM_ERASURE_SECRET"}
     for node in ("nats1", "nats2", "nats3"):
         assert refs(node) and all(v.startswith("IM_NATS_PASSWORD_") for v in refs(node))
     assert refs("mongo-keyfile") == {"IM_MONGO_REPLSET_KEY"}

@@ -328,13 +328,17 @@ def test_services_get_streams_for_each_consumed_source() -> None:
         for source in spec.source_streams():
             stream = streams.for_source(source, 1, 1.0).name
             durable = f"{spec.name}__{source}"
-            creates = [p for p in perms.publish if ".CREATE." in p and durable in p]
-            assert len(creates) == 1 and creates[0].startswith(
-                f"$JS.API.CONSUMER.CREATE.{stream}.{durable}"), creates
             full = effective(spec)
             wanted = consumer_filters(full, source, full.source_streams()[source])
-            suffix = creates[0].removeprefix(f"$JS.API.CONSUMER.CREATE.{stream}.{durable}")
-            assert suffix == (f".{wanted[0]}" if len(wanted) == 1 else ""), creates
+            # The durable, and the one that reads what JetStream stopped delivering
+            # (im_runtime.undelivered): each with exactly the durable's filter.
+            for name in (durable, f"{durable}_dl"):
+                create = f"$JS.API.CONSUMER.CREATE.{stream}.{name}"
+                creates = [p for p in perms.publish
+                           if p == create or p.startswith(create + ".")]
+                assert len(creates) == 1, creates
+                suffix = creates[0].removeprefix(create)
+                assert suffix == (f".{wanted[0]}" if len(wanted) == 1 else ""), creates
             assert f"$JS.ACK.{stream}.{durable}.>" in perms.publish
 
 

@@ -51,13 +51,15 @@ class Stack:
     mongo_url: str
     auth: natsauth.Embedded
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    erasure_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     prefix: str = field(default_factory=lambda: f"sec{uuid.uuid4().hex[:8]}_")
 
     def settings(self, user: str, **kw: Any) -> Settings:
         base: dict[str, Any] = dict(
             nats_url=self.nats.url, mongo_url=self.mongo_url, db_prefix=self.prefix,
             retry_backoff=0.05, max_deliver=3, log_format="text",
-            nats_user=user, nats_password=self.auth.passwords[user])
+            nats_user=user, nats_password=self.auth.passwords[user],
+            erasure_secret=self.erasure_secret)
         if user.startswith("service-"):
             base["actor_key"] = service_key(self.secret, user.removeprefix("service-"))
         return Settings(**{**base, **kw})
@@ -82,9 +84,10 @@ class Stack:
             await conn.nc.close()
 
     @contextlib.asynccontextmanager
-    async def services(self, *names: str) -> AsyncIterator[list[ServiceRuntime]]:
+    async def services(self, *names: str, **settings: Any
+                       ) -> AsyncIterator[list[ServiceRuntime]]:
         specs = installed()
-        rts = [ServiceRuntime(specs[n], self.settings(natsauth.service_user(n)))
+        rts = [ServiceRuntime(specs[n], self.settings(natsauth.service_user(n), **settings))
                for n in names]
         await asyncio.gather(*(rt.start() for rt in rts))
         try:

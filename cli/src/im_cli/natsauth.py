@@ -151,6 +151,7 @@ def service_permissions(spec: object) -> Permissions:
     # for that filter only: a consumer re-pointed at other subjects would let the service
     # read them, and have them delivered (fetch replies are not checked) onto any subject.
     from im_runtime.service import consumer_filters
+    from im_runtime.undelivered import advisory, reader
 
     for source, types in sources.items():
         stream, durable = _stream_for(source), f"{name}__{source}"
@@ -162,7 +163,17 @@ def service_permissions(spec: object) -> Permissions:
             f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{durable}",
             f"$JS.ACK.{stream}.{durable}.>",
         ]
+        # A message JetStream stopped delivering to it, read by its sequence to be
+        # dead-lettered (im_runtime.undelivered): through a consumer with the durable's
+        # own filter, so nothing it may not read already.
+        dl = reader(durable)
+        pub += [f"{JS_API}.CONSUMER.CREATE.{stream}.{dl}.{wanted[0]}" if len(wanted) == 1
+                else f"{JS_API}.CONSUMER.CREATE.{stream}.{dl}",
+                f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{dl}",
+                f"{JS_API}.CONSUMER.DELETE.{stream}.{dl}"]
     sub = [subj.command(name, c.name) for c in spec.commands]  # type: ignore[attr-defined]
+
+    sub += [advisory(_stream_for(source), f"{name}__{source}") for source in sources]
     sub += [subj.query(q.name) for q in spec.queries]  # type: ignore[attr-defined]
     sub += [subj.query_for(q.name, name) for q in spec.queries]  # type: ignore[attr-defined]
     sub += ["$SRV.*", f"$SRV.*.{name}", f"$SRV.*.{name}.*", inbox(service_user(name)),
@@ -366,34 +377,28 @@ async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
     for config in stream_configs(installed() if specs is None else specs, replicas,
                                  duplicate_window):
         await streams.ensure(js, config)  # type: ignore[arg-type]
-        # streams created before they had a retention period, or whose rules changed
+    # Streams created before they had limits get them (the stream's size, what a message
+    # may weigh, refusing new messages when full), and their retention period (max_age),
+    # also when the rules it is derived from changed.
+    for config in stream_configs(installed() if specs is None else specs, replicas,
+                                 duplicate_window):
+        await streams.bound(js, config)  # type: ignore[arg-type]
         days = round(config.max_age / log_retention.DAY)  # type: ignore[attr-defined]
         await log_retention.keep_for(js, config.name, days)  # type: ignore[attr-defined]
-    await _bound_ops(js, streams.ops_stream(replicas, duplicate_window))
     for op in operators:
         await js.add_consumer(subj.FEEDBACK_STREAM, ConsumerConfig(
             durable_name=feedback_consumer(op), filter_subject=subj.feedback_of(op),
             ack_policy=AckPolicy.EXPLICIT))
 
 
-async def _bound_ops(js: object, wanted: object) -> None:
-    """An operators' stream created before it had limits gets them."""
-    import dataclasses
-
-    info = await js.stream_info(wanted.name)  # type: ignore[attr-defined]
-    have, limits = info.config, ("max_msg_size", "max_bytes", "discard")
-    if any(getattr(have, k) != getattr(wanted, k) for k in limits):
-        await js.update_stream(dataclasses.replace(  # type: ignore[attr-defined]
-            have, **{k: getattr(wanted, k) for k in limits}))
-
-
 async def _provision_main(operators: list[str]) -> None:
     import nats
 
+    from im_runtime.connection import servers
     from im_runtime.settings import Settings
 
     s = Settings.from_env()
-    nc = await nats.connect(s.nats_url, **s.nats_options())  # type: ignore[arg-type]
+    nc = await nats.connect(servers(s.nats_url), **s.nats_options())  # type: ignore[arg-type]
     try:
         await provision(nc, operators, int(os.environ.get("IM_STREAM_REPLICAS", "1")),
                         s.duplicate_window)

@@ -25,6 +25,7 @@ from contracts import subjects as subj
 from im_cli.commands import CliError, _settings, admin_settings
 from im_cli.progress import Bar, bar
 from im_runtime import streams
+from im_runtime.connection import servers
 
 CLI_ACTOR = Actor(subject="im-cli", role="city_admin")
 _REPLY = msgspec.json.Decoder(ServiceSection | ErrorReply)
@@ -205,7 +206,7 @@ async def _connect() -> Any:
 
     try:
         return await asyncio.wait_for(nats.connect(
-            settings.nats_url, connect_timeout=2, allow_reconnect=False, error_cb=quiet,
+            servers(settings.nats_url), connect_timeout=2, allow_reconnect=False, error_cb=quiet,
             **settings.nats_options()), timeout=3)  # type: ignore[arg-type]
     except Exception as exc:
         why = str(exc) or type(exc).__name__

@@ -75,7 +75,9 @@ async def send(nats_url: str, prepared: Prepared, **options: Any) -> int:
     """Publish to JetStream with Nats-Msg-Id = the event id; returns the stream sequence."""
     import nats
 
-    nc = await nats.connect(nats_url, **options)
+    from im_runtime.connection import servers
+
+    nc = await nats.connect(servers(nats_url), **options)  # a cluster: comma-separated
     try:
         ack = await nc.jetstream().publish(prepared.subject, prepared.body,
                                            headers={"Nats-Msg-Id": prepared.id})

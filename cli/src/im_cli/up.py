@@ -84,6 +84,11 @@ class Plan:
         """The gateway's token signing key; `im token` finds it at the same place."""
         return self.var / "gateway.key"
 
+    @property
+    def erasure_secret_file(self) -> Path:
+        """The secret erasure keys are made with, the same for every process."""
+        return self.var / "erasure.key"
+
 
 def _port(key: str, given: int | None, env: Mapping[str, str]) -> int:
     if given is not None:
@@ -170,14 +175,19 @@ def add_children(sup: Supervisor, plan: Plan, nats_url: str, mongo_url: str,
             env["IM_ACTOR_KEY"] = service_key(secret, user.removeprefix("service-")).hex()
         return env
 
+    from gateway.keys import ensure_key_file
+
+    secret = str(ensure_key_file(plan.erasure_secret_file))
     gateway_env = env_with(nats_url, mongo_url, IM_GATEWAY_HOST=HOST,
                            IM_GATEWAY_PORT=str(plan.ports["gateway"]),
-                           IM_GATEWAY_KEY_FILE=str(plan.key_file), **auth("gateway"))
+                           IM_GATEWAY_KEY_FILE=str(plan.key_file),
+                           IM_ERASURE_SECRET_FILE=secret, **auth("gateway"))
     # The gateway first: groups stop in reverse, so the services stop before it.
     sup.add("gateway", [sys.executable, "-m", "gateway"], env=gateway_env,
             log_path=plan.logs / "gateway.log", group="gateway")
     for name, count in plan.services:
-        service_env = env_with(nats_url, mongo_url, **auth(f"service-{name}"))
+        service_env = env_with(nats_url, mongo_url, IM_ERASURE_SECRET_FILE=secret,
+                               **auth(f"service-{name}"))
         for i in range(1, count + 1):
             child = name if count == 1 else f"{name}-{i}"
             sup.add(child, [sys.executable, "-m", "im_cli.main", "run", name], env=service_env,

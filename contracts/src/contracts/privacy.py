@@ -4,12 +4,14 @@ report of where data about a resident exists.
 An erasure goes out as an event about the resident (`im.evt.privacy.erasure_requested.
 <resident_id>`); every service consumes it, removes or anonymises what it holds, and
 confirms with an event that names no resident, only the erasure. What the platform keeps
-afterwards is the erasure's one-way key (`erasure_key`), never the id itself.
+afterwards is the erasure's one-way key (`keyed`, an HMAC with the platform's secret;
+`im_runtime.erasure_keys`), never the id itself.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import datetime
 from typing import Annotated
 
@@ -27,10 +29,24 @@ ResidentId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Counts = dict[str, int]
 
 
-def erasure_key(resident_id: str) -> str:
-    """The one-way key an erased resident is known by afterwards (ledger, audit, the
-    services' guard against late events): the id itself must not survive erasure."""
+KEYED = "v2-"  # the mark of a key made with the platform's secret
+
+
+def legacy_erasure_key(resident_id: str) -> str:
+    """The key of an erased resident as stored before keys were secret: a plain SHA-256
+    of a short id, so trying every id reverses it. Kept only to recognise and upgrade
+    stored keys (`keyed`), never to store a new one where a secret is configured."""
     return hashlib.sha256(f"im-erasure:{resident_id}".encode()).hexdigest()
+
+
+def keyed(legacy: str, secret: bytes) -> str:
+    """The one-way key an erased resident is known by afterwards (ledger, audit, the
+    services' guard against late events): an HMAC with the platform's erasure secret, so
+    without the secret no list of ids tells which were erased. It is made over the legacy
+    key, so stored legacy keys are upgraded without knowing the id they came from."""
+    if legacy.startswith(KEYED):
+        return legacy
+    return KEYED + hmac.new(secret, legacy.encode(), hashlib.sha256).hexdigest()
 
 
 # events

@@ -30,6 +30,7 @@ from gateway.routes.users import ROUTES as USER_ROUTES
 from gateway.routes.views import resident, site, stats
 from gateway.routes.web import ROUTES as WEB_ROUTES
 from gateway.wiring import parts_lifespan
+from im_runtime import erasure_keys
 from im_runtime.settings import Settings
 
 VERSION = "0.2.0"
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     how long startup waits for the first NATS connection before serving anyway
     (answering 503 on /health until connected). Both override `config`."""
     settings = settings or Settings.from_env()
+    erasure_keys.use(settings.erasure_secret)  # the keys of erased residents (audit, 410s)
     config = config or GatewayConfig.from_env()
     timeout = config.discovery_timeout if discovery_timeout is None else discovery_timeout
     wait = config.connect_wait if connect_wait is None else connect_wait

@@ -28,15 +28,21 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.errors import PyMongoError
 
 from contracts import Actor
-from contracts.privacy import erasure_key
+from contracts.privacy import legacy_erasure_key
 from gateway.errors import unavailable
 from gateway.schemas import AuditEntry
+from im_runtime import erasure_keys
 
 COLLECTION = "audit"
 
 
+ERASED = "erased:"
+# Entries pseudonymised before the platform had an erasure secret: `erased:<sha-256 hex>`.
+LEGACY = {"resident_id": {"$gte": ERASED + "0", "$lt": ERASED + "g"}}
+
+
 def erased_id(resident_id: str) -> str:
-    return f"erased:{erasure_key(resident_id)}"
+    return ERASED + erasure_keys.key(resident_id)
 
 
 class AuditLog:
@@ -59,6 +65,21 @@ class AuditLog:
                                                IndexModel([("at", -1)])])
         except PyMongoError:
             pass  # created on a later start; writes still work without them
+        with contextlib.suppress(PyMongoError):  # tried again at the next start
+            await self.upgrade_erased()
+
+    async def upgrade_erased(self) -> int:
+        """Entries pseudonymised under a legacy key (reversible by trying ids) get the
+        key made with the erasure secret; nothing to do without one."""
+        coll, done = self._coll(), 0
+        if erasure_keys.upgrade("0") == "0":
+            return 0
+        legacy = {d["resident_id"] async for d in coll.find(LEGACY, {"resident_id": 1})}
+        for old in legacy:
+            new = ERASED + erasure_keys.upgrade(old.removeprefix(ERASED))
+            done += (await coll.update_many({"resident_id": old},
+                                            {"$set": {"resident_id": new}})).modified_count
+        return done
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -123,7 +144,8 @@ class AuditLog:
                    limit: int) -> tuple[list[AuditEntry], int]:
         flt: dict[str, Any] = {}
         if resident:
-            flt["resident_id"] = {"$in": [resident, erased_id(resident)]}
+            flt["resident_id"] = {"$in": [resident, erased_id(resident),
+                                          ERASED + legacy_erasure_key(resident)]}
         if subject:
             flt["subject"] = subject
         try:

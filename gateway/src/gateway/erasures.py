@@ -22,6 +22,7 @@ from gateway.audit import AuditLog
 from gateway.errors import ApiError
 from gateway.forward import Forwarder
 from gateway.lifespan import Bus
+from im_runtime import erasure_keys
 
 log = logging.getLogger("im.gateway.erasures")
 _ENC = msgspec.json.Encoder()
@@ -43,11 +44,11 @@ class Erasures:
 
     # the 410 answer
     def check(self, resident_id: str) -> None:
-        if pv.erasure_key(resident_id) in self.keys:
+        if erasure_keys.key(resident_id) in self.keys:
             raise ApiError("gone", "this resident's data was erased", resident_id=resident_id)
 
     def erased(self, resident_id: str) -> None:
-        self.keys.add(pv.erasure_key(resident_id))
+        self.keys.add(erasure_keys.key(resident_id))
 
     # keeping the keys current
     def start(self) -> None:
@@ -80,7 +81,7 @@ class Erasures:
         while True:
             try:
                 reply = await self.forwarder.call(pv.SERVICE, "list_erasures", {}, SYSTEM)
-                self.keys |= set(reply["keys"])
+                self.keys |= erasure_keys.upgrade_all(reply["keys"])
                 pause = self.refresh
             except ApiError as exc:  # the privacy service is not running (yet)
                 log.info("erasure keys not loaded: %s", exc.message)

@@ -1,6 +1,7 @@
 """Plans' part of the demo city, at the seed's scale, against the in-memory store: every
 planned household's plan is accepted, and the facts the demo's services report (its
-enrolments, its programme's active phase, its move-outs) move the plans forward."""
+enrolments and the spring course's results, its programme's active phase, its move-outs)
+move the plans forward."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import msgspec
 import pytest
 
 from contracts import Actor
-from contracts.education import EnrolmentConfirmed
+from contracts.education import EnrolmentCompleted, EnrolmentConfirmed
 from contracts.employment import ParticipantActivated
 from contracts.housing import (
     MoveOutCaseClosed,
@@ -65,6 +66,11 @@ async def test_the_demo_plans_at_the_seeds_scale_move_with_the_demos_facts():
         await store.feed(progress.on_fact, EnrolmentConfirmed(
             resident_id=rid, enrolment_id=f"e{i}", course_id=course,
             course_kind="integration_course"), "education", AT)
+    for i, (course, rid, level) in enumerate(city.results):
+        await store.feed(progress.on_fact, EnrolmentCompleted(
+            resident_id=rid, enrolment_id=f"done{i}", course_id=course,
+            course_kind="integration_course", passed=level is not None,
+            certificate_level=level), "education", AT)  # type: ignore[arg-type]
     for rid in city.phase_1:
         await store.feed(progress.on_fact, ParticipantActivated(
             resident_id=rid, participation_id=f"p-{rid}", programme_id="bp", phase=1),
@@ -92,6 +98,8 @@ async def test_the_demo_plans_at_the_seeds_scale_move_with_the_demos_facts():
     enrolled = {rid for _, rid in city.enrolments}
     planned = [p for h in chosen(city) for p in h.members if p.birth_year <= 2006]
     assert goals["language"]["in_progress"] > 0
+    # the spring course: B1 reaches the goal; an A2 certificate is a step done
+    assert goals["language"]["reached"] == sum(level == "B1" for _, _, level in city.results)
     assert goals["language"]["in_progress"] <= len(enrolled & {p.id for p in planned})
     assert goals["work"]["in_progress"] == len(set(city.phase_1) & {p.id for p in planned})
     assert goals["education"] == {"open": goals["education"]["open"]}  # no Kita places

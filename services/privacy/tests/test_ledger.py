@@ -9,7 +9,7 @@ import pytest
 
 from contracts import Actor
 from contracts import privacy as pv
-from im_runtime import Forbidden, NotFound
+from im_runtime import Forbidden, NotFound, erasure_keys
 from im_runtime.memory import MemoryStore
 from privacy import ledger
 
@@ -27,7 +27,7 @@ async def request(store: MemoryStore, rid: str, actor: Actor = ADMIN,
 async def test_a_request_is_recorded_by_key_and_announced_with_the_id_only_in_the_event():
     store = MemoryStore("privacy")
     status = await request(store, "r-42")
-    assert status.key == pv.erasure_key("r-42") and not status.complete
+    assert status.key == erasure_keys.key("r-42") and not status.complete
     (entry,) = store.outbox
     assert entry.subject == "im.evt.privacy.erasure_requested.r-42"
     doc = store.collections[ledger.ERASURES][status.erasure_id]
@@ -87,4 +87,4 @@ async def test_the_keys_list_names_no_resident():
     store = MemoryStore("privacy")
     await request(store, "r-9")
     keys = await store.ask(ledger.list_erasures, pv.ListErasures())
-    assert keys.keys == [pv.erasure_key("r-9")]
+    assert keys.keys == [erasure_keys.key("r-9")]

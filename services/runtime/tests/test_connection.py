@@ -39,3 +39,22 @@ def test_reconnects_are_unlimited_and_a_server_is_picked_with_a_delay():
     tried, fresh = Server(4), Server(0)
     picked, delay = opts["reconnect_to_server_handler"]([tried, fresh], {})
     assert picked is fresh and 0 < delay <= 0.1
+
+
+@pytest.mark.integration
+async def test_discovery_connects_to_a_cluster_url_with_a_server_down(settings):
+    """IM_NATS_URL of a cluster (comma-separated) reached nats-py as one string in
+    discovery ("invalid connect url option"); it is a list of servers now."""
+    import dataclasses
+
+    from im_runtime.discovery import discover
+
+    rt = ServiceRuntime(spec, settings)
+    await rt.start()
+    try:
+        cluster = dataclasses.replace(settings,
+                                      nats_url=f"nats://127.0.0.1:1,{settings.nats_url}")
+        found = await discover(cluster, timeout=0.5)
+        assert spec.name in found
+    finally:
+        await rt.stop()

@@ -94,3 +94,22 @@ async def test_a_collection_first_written_by_a_conflicting_commit_stays_usable(s
     with pytest.raises(ConcurrencyConflict):
         await uow.commit()
     assert await store.db["brand_new"].count_documents({}) == 0
+
+
+async def test_counts_of_attempts_expire_with_command_records(store):
+    """im_attempts held one document per message ever handled alone, for ever (#19)."""
+    import time
+
+    from im_runtime import processed
+
+    now = time.time_ns()
+    day = 86400 * 10**9
+    await store.db["im_attempts"].insert_many([
+        {"_id": "old", "n": 2, "at": now - 8 * day},
+        {"_id": "recent", "n": 1, "at": now - day},
+        {"_id": "before-times", "n": 3},  # written before attempts carried a time
+    ])
+    await store.db["im_processed"].insert_one({"_id": "an-event-id", "reply": None})
+    assert await processed.expire(store, 7, now_ns=now) == 2
+    assert [d["_id"] async for d in store.db["im_attempts"].find()] == ["recent"]
+    assert await store.db["im_processed"].count_documents({"_id": "an-event-id"}) == 1

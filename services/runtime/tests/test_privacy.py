@@ -17,7 +17,7 @@ from contracts import Actor, CloudEvent, wrap
 from contracts import privacy as pv
 from contracts import subjects as subj
 from im_cli.testing import eventually, stream_events
-from im_runtime import Forbidden
+from im_runtime import Forbidden, erasure_keys
 from im_runtime.privacy import ErasedKeys, default_erase, effective, report
 from im_runtime.retention import apply_handler, apply_retention, period
 from im_runtime.retention import handler as retention_handler
@@ -49,7 +49,7 @@ async def test_the_default_erase_removes_what_is_keyed_by_or_names_the_resident(
 @pytest.mark.unit
 async def test_events_about_erased_residents_are_split_off():
     store = MemoryStore()
-    store.collections["im_erased"] = {pv.erasure_key("r-gone"): {"_id": "x"}}
+    store.collections["im_erased"] = {erasure_keys.key("r-gone"): {"_id": "x"}}
     erased = ErasedKeys()
     erased.keys |= await store.erased_keys()
     events = [(i, wrap(Pinged(resident_id=r), source="tester"))

@@ -2,7 +2,8 @@
 shelters and 160 apartments, 2,450 residents in households, 20 social workers (six at
 the former Oststadtkrankenhaus), arrival courses, the parents' café with childcare at
 Munzeler Straße, the employment programme (30 active in phase 1, 28 registered for
-phase 2) and some months of operator counselling. Pure data: no I/O."""
+phase 2), the spring round of the integration course with its results, and some months
+of operator counselling. Pure data: no I/O."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ APARTMENTS = 160
 STAFF = 20
 PHASE_1_ACTIVE, PHASE_2_REGISTERED = 30, 28
 MOVE_OUT_CASES, MOVED_OUT = 40, 12
+# The integration course's spring round (finished in June): who took part, and of them
+# who passed at B1 and who at A2 (the others did not pass).
+SPRING_ROUND, SPRING_B1, SPRING_A2 = 20, 15, 3
 TODAY = date(2026, 11, 2)
 
 OPERATORS = ("op-asb", "op-drk", "op-johanniter", "op-awo", "op-malteser", "op-diakonie")
@@ -92,6 +96,8 @@ class City:
     sessions: list[dict[str, object]] = field(default_factory=list)
     move_outs: list[str] = field(default_factory=list)  # households with a move-out case
     moved_out: list[str] = field(default_factory=list)  # of those, moved to a flat of their own
+    # (course, resident, certificate level or None: not passed) of the finished courses
+    results: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     @property
     def residents(self) -> list[Person]:
@@ -136,6 +142,7 @@ def build(seed: int = 2450) -> City:
     _place(rng, city)
     _deploy(city)
     _courses(rng, city)
+    _spring_round(city)
     _sessions(rng, city)
     city.move_outs = [h.id for h in city.households if city.site(h.site).kind == "shelter"
                       ][:MOVE_OUT_CASES]
@@ -204,6 +211,25 @@ def _courses(rng: random.Random, city: City) -> None:
             people = [p for p in by_site.get(str(course["site_id"]), []) if p not in chosen]
             for p in rng.sample(people, min(len(people), 22)):
                 city.enrolments.append((str(course["course_id"]), p.id))
+
+
+def _spring_round(city: City) -> None:
+    """The integration course that ran from January to June: adults who arrived before it
+    and take no other course now, with their results (a generator of its own, so the
+    rest of the city stays as it was)."""
+    rng = random.Random("integrationskurs-fruehjahr-2026")
+    course, starts = "ik-b1-vhs-2026-1", date(2026, 1, 12)
+    busy = {rid for _, rid in city.enrolments}
+    adults = [p for p in city.residents if p.birth_year <= 2004 and p.id not in busy
+              and p.arrived < starts]
+    city.courses.append({"course_id": course, "kind": "integration_course", "level": "B1",
+                         "title": "Integrationskurs B1 (Frühjahr)", "site_id": None,
+                         "capacity": 25, "childcare_places": 0, "starts": starts,
+                         "ends": date(2026, 6, 26), "status": "finished"})
+    for i, p in enumerate(rng.sample(adults, SPRING_ROUND)):
+        city.enrolments.append((course, p.id))
+        level = "B1" if i < SPRING_B1 else "A2" if i < SPRING_B1 + SPRING_A2 else None
+        city.results.append((course, p.id, level))
 
 
 def _sessions(rng: random.Random, city: City) -> None:

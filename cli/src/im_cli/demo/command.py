@@ -17,6 +17,7 @@ from im_cli.demo import hooks
 from im_cli.demo.city import build
 from im_cli.demo.seed import Progress, Seeder, SeedError, plan_size, seed_city
 from im_cli.progress import bar
+from im_runtime.connection import servers
 from im_runtime.discovery import gather, instances
 
 # Whose events the demo causes: the services' own and the operators' (im.ops).
@@ -55,7 +56,7 @@ def gateway_secret() -> bytes | None:
 
 async def seed(parallel: int = 48) -> tuple[float, dict[str, object]]:
     settings = admin_settings(_settings())
-    nc = await nats.connect(settings.nats_url, **settings.nats_options())  # type: ignore[arg-type]
+    nc = await nats.connect(servers(settings.nats_url), **settings.nats_options())  # type: ignore[arg-type]
     try:
         running = set(await instances(nc, timeout=1.0))
         if "housing" not in running:

@@ -145,12 +145,25 @@ class Seeder:
         for course, rid in c.enrolments:
             queues.setdefault(course, []).append(rid)
 
+        enrolled: dict[tuple[str, str], str] = {}
+
         async def in_order(course: str, rids: list[str]) -> None:  # first come, first served
             for rid in rids:
-                await self.command("education", "enrol", f"{course}:{rid}",
-                                   edu.Enrol(course_id=course, resident_id=rid))
+                reply = await self.command("education", "enrol", f"{course}:{rid}",
+                                           edu.Enrol(course_id=course, resident_id=rid))
+                enrolled[course, rid] = reply["enrolment_id"]
 
         await self.each("education: enrolments", (in_order(k, r) for k, r in queues.items()))
+        # The courses that have ended: their results, then the course is finished.
+        await self.each("education: results", (self.command(
+            "education", "complete_enrolment", enrolled[course, rid], edu.CompleteEnrolment(
+                enrolment_id=enrolled[course, rid], passed=level is not None,
+                certificate_level=level))  # type: ignore[arg-type]
+            for course, rid, level in c.results))
+        await self.each("education: finished courses", (self.command(
+            "education", "change_course", str(k["course_id"]), edu.ChangeCourse(
+                course_id=str(k["course_id"]), status="finished"))
+            for k in c.courses if k.get("status") == "finished"))
 
     async def employment(self) -> None:
         c, prog = self.city, "beschaeftigung-2026"
@@ -213,7 +226,8 @@ def plan_size(city: City) -> int:
     return (len(city.sites) + len(city.staff) + len(city.households)
             + len(city.courses) + len(city.enrolments) + 3 + len(city.phase_1) * 2
             + len(city.phase_2) + len(city.sessions) + len(city.move_outs)
-            + len(city.moved_out) * 6)
+            + len(city.moved_out) * 6 + len(city.results)
+            + sum(k.get("status") == "finished" for k in city.courses))
 
 
 # Lanes of steps: a lane's steps one after the other, the lanes of a stage at once.

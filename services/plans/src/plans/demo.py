@@ -2,7 +2,9 @@
 plans for a realistic share of households, each goal linked to the facts the demo's own
 services report. The demo's enrolments, its employment programme and its move-outs have
 already happened when this runs, so plans starts with progress made: language courses
-begun, programme phases joined, a dozen households moved into flats of their own. Kita
+begun, the spring integration course's results (B1 reaches the language goal, an A2
+certificate does its step), programme phases joined, a dozen households moved into flats
+of their own. Kita
 places never come in the demo: those goals stay open, and the overdue ones are on the
 worklists. Deterministic: the same city gets the same plans, under fixed command ids."""
 
@@ -26,7 +28,8 @@ def _people(household: Any, born: Any) -> list[Any]:
 
 def chosen(city: Any) -> list[Any]:
     rng = random.Random("plans-2450")
-    always = set(city.move_outs) | set(city.phase_1) | set(city.phase_2)
+    always = (set(city.move_outs) | set(city.phase_1) | set(city.phase_2)
+              | {rid for _, rid, _ in city.results})
     out = []
     for h in city.households:
         if not _people(h, lambda y: y <= ADULT_BORN_BY):
@@ -57,7 +60,10 @@ def plan_for(city: Any, h: Any, today: date) -> c.CreatePlan:
              due=set_on + timedelta(days=365), links=[
                  c.LinkIn(fact="language_course_completed", level="B1")],
              steps=[c.StepIn(title="Anmeldung Sprachkurs", responsible=me,
-                             link=c.LinkIn(fact="language_course_enrolled"))])
+                             link=c.LinkIn(fact="language_course_enrolled")),
+                    c.StepIn(title="Zertifikat A2", responsible=c.Responsible(
+                        party="resident"), link=c.LinkIn(fact="language_course_completed",
+                                                         level="A2"))])
         if adult.id in in_programme:
             goal(resident_id=adult.id, field="work", title="Arbeit über das Programm",
                  responsible=c.Responsible(party="provider", id="pro-beruf"),

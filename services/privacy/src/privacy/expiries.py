@@ -13,7 +13,7 @@ from typing import Any
 from contracts import privacy as pv
 from contracts import subjects as subj
 from contracts import utcnow
-from im_runtime import UnitOfWork
+from im_runtime import UnitOfWork, erasure_keys
 from im_runtime.spec import WorkerContext
 from im_runtime.streams import names as streams_of
 from privacy import shredder
@@ -27,7 +27,7 @@ KEEN = 10.0  # after a wake-up, look often for this long
 
 async def on_expired(event: Any, uow: UnitOfWork) -> None:
     data: pv.ResidentExpired = event.data
-    key = pv.erasure_key(data.resident_id)
+    key = erasure_keys.key(data.resident_id)
     doc = await uow.get(EXPIRIES, key) or {
         "_id": key, "services": [], "purges": [], "resident": None, "at": None}
     doc["resident"] = data.resident_id  # (again) pending: a later message may have come

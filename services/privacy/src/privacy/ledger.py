@@ -4,28 +4,45 @@ as long as the request message itself is on the bus, and goes with the final pur
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from contracts import privacy as pv
 from contracts import utcnow
-from im_runtime import Forbidden, NotFound, UnitOfWork
+from im_runtime import Forbidden, NotFound, UnitOfWork, erasure_keys
 from im_runtime.ids import derived
+from im_runtime.spec import WorkerContext
 
+log = logging.getLogger("im.privacy.ledger")
 ERASURES = "erasures"
 REQUESTERS = ("city_admin", "system")
 READERS = ("city_admin", "auditor", "system")
 
 
 async def find(uow: UnitOfWork, resident_id: str) -> dict[str, Any] | None:
-    found = await uow.find(ERASURES, {"key": pv.erasure_key(resident_id)})
+    # Under its key, or its legacy key until `upgrade_keys` has rewritten it.
+    wanted = [erasure_keys.key(resident_id), pv.legacy_erasure_key(resident_id)]
+    found = await uow.find(ERASURES, {"key": {"$in": wanted}})
     return found[0] if found else None
+
+
+async def upgrade_keys(ctx: WorkerContext) -> None:
+    """Once at start: entries recorded before the platform had an erasure secret get
+    keys made with it (the legacy ones can be reversed by trying ids)."""
+    uow = ctx.store.unit_of_work(pv.SERVICE)
+    old = [d for d in await uow.find(ERASURES) if erasure_keys.upgrade(d["key"]) != d["key"]]
+    for doc in old:
+        uow.put(ERASURES, {**doc, "key": erasure_keys.upgrade(doc["key"])})
+    if old:
+        await uow.commit()
+        log.info("erasure keys upgraded", extra={"entries": len(old)})
 
 
 def status(doc: dict[str, Any]) -> pv.ErasureStatus:
     confirmed = doc["confirmations"]
     expected = doc.get("expected") or []
     return pv.ErasureStatus(
-        erasure_id=doc["_id"], key=doc["key"], reason=doc["reason"],
+        erasure_id=doc["_id"], key=erasure_keys.upgrade(doc["key"]), reason=doc["reason"],
         requested_by=doc["requested_by"], requested_at=doc["requested_at"],
         expected=expected,
         confirmations=[pv.Confirmation(**c) for _, c in sorted(confirmed.items())],
@@ -43,7 +60,7 @@ async def request_erasure(cmd: pv.RequestErasure, uow: UnitOfWork) -> pv.Erasure
         return status(existing)
     now = utcnow()
     erasure_id = derived("erasure", cmd.command_id)
-    doc: dict[str, Any] = {"_id": erasure_id, "key": pv.erasure_key(cmd.resident_id),
+    doc: dict[str, Any] = {"_id": erasure_id, "key": erasure_keys.key(cmd.resident_id),
            "reason": cmd.reason, "requested_by": cmd.actor.subject, "requested_at": now,
            "pending_resident": cmd.resident_id, "expected": None, "confirmations": {},
            "purges": [], "complete": False, "completed_at": None}
@@ -70,7 +87,8 @@ async def list_erasures(cmd: pv.ListErasures, uow: UnitOfWork) -> pv.ErasureKeys
     if cmd.actor.role != "system":
         raise Forbidden("only the platform itself may list erasure keys",
                         details={"role": cmd.actor.role})
-    return pv.ErasureKeys(keys=sorted(d["key"] for d in await uow.find(ERASURES)))
+    return pv.ErasureKeys(keys=sorted(erasure_keys.upgrade_all(
+        d["key"] for d in await uow.find(ERASURES))))
 
 
 async def on_confirmed(event: Any, uow: UnitOfWork) -> None:

@@ -27,7 +27,7 @@ spec = ServiceSpec(
     queries=(Answers(CITY_STATS, GetCityStats, ledger.city_stats),),
     indexes={ledger.ERASURES: [IndexModel("key", unique=True), IndexModel("complete")],
              expiries.EXPIRIES: [IndexModel("resident")]},
-    workers=(purger.work, expiries.work, notes.work),
+    workers=(ledger.upgrade_keys, purger.work, expiries.work, notes.work),
     # The workers list streams and the request's consumers; in every stream they find an
     # erased or expired resident's messages, erase them and drop the stale state file
     # (shredder.py); consumed case notes go from the operators' stream (notes.py).

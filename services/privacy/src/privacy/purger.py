@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts import subjects as subj
 from contracts import utcnow
-from im_runtime import UnitOfWork
+from im_runtime import UnitOfWork, erasure_keys
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.service import consumer_name
 from im_runtime.spec import WorkerContext
@@ -113,7 +113,8 @@ async def finish(ctx: WorkerContext, doc: dict[str, Any]) -> None:
 
 async def sweep_late(ctx: WorkerContext) -> dict[str, int]:
     done = await ctx.store.unit_of_work("privacy").find(ERASURES, {"complete": True})
-    return await sweeper.sweep(ctx.nc, await streams_of(ctx.nc), {d["key"] for d in done})
+    return await sweeper.sweep(ctx.nc, await streams_of(ctx.nc),
+                               erasure_keys.upgrade_all(d["key"] for d in done))
 
 
 async def save(ctx: WorkerContext, erasure_id: str, change: Any) -> None:

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from contracts import subjects as subj
-from contracts.privacy import erasure_key
+from im_runtime import erasure_keys
 from privacy import shredder
 
 log = logging.getLogger("im.privacy.sweeper")
@@ -38,7 +38,7 @@ async def sweep(nc: Any, streams: list[str], keys: set[str]) -> dict[str, int]:
         return erased
     for stream in streams:
         late = [s for s in await subjects_of(nc, stream)
-                if (rid := subj.resident_of(s)) is not None and erasure_key(rid) in keys]
+                if (rid := subj.resident_of(s)) is not None and erasure_keys.key(rid) in keys]
         if not late:
             continue
         seqs = sorted({seq for s in late for seq in await shredder.sequences(nc, stream, s)})

@@ -10,6 +10,7 @@ from typing import Any
 import nats
 from nats.aio.client import Client
 
+from im_runtime.connection import servers
 from im_runtime.settings import Settings
 
 
@@ -72,7 +73,7 @@ async def discover(settings: Settings, timeout: float = 0.5) -> dict[str, list[I
 
     # nats-py keeps retrying an initial connect to a server that is down: bound it.
     nc = await asyncio.wait_for(nats.connect(
-        settings.nats_url, connect_timeout=2, allow_reconnect=False, error_cb=quiet,
+        servers(settings.nats_url), connect_timeout=2, allow_reconnect=False, error_cb=quiet,
         **settings.nats_options()), timeout=3)  # type: ignore[arg-type]
     try:
         return await instances(nc, timeout)

@@ -31,9 +31,8 @@ from contracts.privacy import (
     RetentionApplied,
     RetentionRun,
     RunRetention,
-    erasure_key,
 )
-from im_runtime import export, retention
+from im_runtime import erasure_keys, export, retention
 from im_runtime.errors import DomainError, Forbidden
 from im_runtime.spec import Answers, Erased, Handles, On, ServiceSpec
 from im_runtime.storage import Store
@@ -77,7 +76,7 @@ def erasure_handler(spec: ServiceSpec, store: Store | None, instance: str,
         data = event.data
         rid = data.resident_id
         done = await (spec.erase or default_erase(spec))(rid, uow)
-        key = erasure_key(rid)
+        key = erasure_keys.key(rid)
         if await uow.get(ERASED, key) is None:
             uow.put(ERASED, {"_id": key, "erasure_id": data.erasure_id, "at": utcnow()})
         if erased is not None:
@@ -116,7 +115,7 @@ def default_erase(spec: ServiceSpec) -> Any:
 async def refuse_if_erased(uow: UnitOfWork, *resident_ids: str) -> None:
     """For a command that would create records under given resident ids: an erased
     resident does not come back under the same id. (One query for all of them.)"""
-    keys = {rid: erasure_key(rid) for rid in resident_ids}
+    keys = {rid: erasure_keys.key(rid) for rid in resident_ids}
     await uow.prefetch(ERASED, list(keys.values()))
     for rid, key in keys.items():
         if await uow.get(ERASED, key) is not None:
@@ -137,7 +136,7 @@ class ErasedKeys:
         # Subscribe before loading: a request in between is seen by one or the other.
         self._sub = await nc.subscribe(subj.event(SERVICE, "erasure_requested") + ".*",
                                        cb=self._on_request)
-        self.keys |= await store.erased_keys()
+        self.keys |= erasure_keys.upgrade_all(await store.erased_keys())
 
     async def stop(self) -> None:
         if self._sub is not None:
@@ -150,7 +149,7 @@ class ErasedKeys:
             self.add(rid)
 
     def add(self, resident_id: str) -> None:
-        self.keys.add(erasure_key(resident_id))
+        self.keys.add(erasure_keys.key(resident_id))
 
     def split(self, events: list[tuple[Any, CloudEvent[Any]]]
               ) -> tuple[list[tuple[Any, CloudEvent[Any]]], list[Any]]:
@@ -161,7 +160,7 @@ class ErasedKeys:
         keep, drop = [], []
         for m, e in events:
             gone = (e.subject and e.type not in PRIVACY_TYPES
-                    and erasure_key(e.subject) in self.keys)
+                    and erasure_keys.key(e.subject) in self.keys)
             (drop.append(m) if gone else keep.append((m, e)))
         return keep, drop
 

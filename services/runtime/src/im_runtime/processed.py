@@ -13,6 +13,8 @@ command (the gateway's timeout, a client's backoff), then removed by the runtime
 expiry task: nx-27017 does not run MongoDB's TTL monitor (its SQLite layer purges
 lazily, and only fields it reads as dates), so the runtime expires them itself on
 either database. Events' processed ids are not expired: a replay must still find them.
+The consumer's counts of attempts at messages handled alone (`im_attempts`) expire with
+them: a message is retried for minutes or, through an outage, hours, never for days.
 """
 
 from __future__ import annotations
@@ -49,23 +51,29 @@ def unpack(stored: bytes) -> tuple[bytes, bytes]:
     return digest, reply
 
 
+ATTEMPTS = "im_attempts"  # im_runtime.pipeline.events' record of attempts, by event id
+
+
 async def expire(store: Any, days: float, now_ns: int | None = None) -> int:
-    """Remove command records older than `days` (MongoDB-wire stores; the in-memory store
-    of tests keeps no times)."""
+    """Remove command records and counts of attempts older than `days` (MongoDB-wire
+    stores; the in-memory store of tests keeps no times)."""
     db = getattr(store, "db", None)
     if db is None:
         return 0
     cutoff = (time.time_ns() if now_ns is None else now_ns) - int(days * 86400 * 1e9)
     result = await db["im_processed"].delete_many(
         {"_id": {"$regex": f"^{PREFIX}"}, "at": {"$lt": cutoff}})
-    return int(result.deleted_count)
+    # Counts written before they carried a time have none: they go at the first round.
+    attempts = await db[ATTEMPTS].delete_many(
+        {"$or": [{"at": {"$lt": cutoff}}, {"at": None}]})
+    return int(result.deleted_count) + int(attempts.deleted_count)
 
 
 async def expire_every(store: Any, days: float, interval: float = 3600.0) -> None:
     while True:
         try:
             if removed := await expire(store, days):
-                log.info("command records expired", extra={"removed": removed})
+                log.info("command records and attempts expired", extra={"removed": removed})
         except Exception:
             log.exception("expiring command records failed; next round tries again")
         await asyncio.sleep(interval)

@@ -15,7 +15,16 @@ import nats
 
 from contracts import event_parts, utcnow
 from contracts import subjects as subj
-from im_runtime import actors, log_retention, privacy, processed, replay, retention, streams
+from im_runtime import (
+    actors,
+    erasure_keys,
+    log_retention,
+    privacy,
+    processed,
+    replay,
+    retention,
+    streams,
+)
 from im_runtime.connection import EXIT_BUS_CLOSED, reconnect_options, servers
 from im_runtime.deadletter import DeadLetters
 from im_runtime.health import HealthServer, Readiness
@@ -32,6 +41,7 @@ from im_runtime.spec import ServiceSpec, WorkerContext
 from im_runtime.storage.mongo import MongoStore
 from im_runtime.transport.pull_loop import PullLoop
 from im_runtime.transport.requests import ONE_LANE, Requests, Subscription
+from im_runtime.undelivered import Undelivered, backstop
 from im_runtime.wiring import (
     consumer_config,
     consumer_filters,
@@ -50,6 +60,7 @@ class ServiceRuntime:
     def __init__(self, spec: ServiceSpec, settings: Settings | None = None,
                  stream_replicas: int = 1) -> None:
         self.settings = settings or Settings.from_env()
+        erasure_keys.use(self.settings.erasure_secret)
         self.replicas = stream_replicas
         self.metrics = Metrics(spec.name, spec.version)
         self.store = MongoStore(self.settings.mongo_url, self.settings.db_prefix + spec.name)
@@ -69,6 +80,7 @@ class ServiceRuntime:
         self._tallies: list[Tally] = []  # each request endpoint's line in $SRV.INFO/STATS
         self.relay: OutboxRelay | None = None
         self._pulls: list[PullLoop] = []
+        self._undelivered: Undelivered | None = None
         self.requests = Requests(queue=spec.name)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -84,11 +96,16 @@ class ServiceRuntime:
         js = nc.jetstream()
         await self.sync.start(nc)  # listening before loading: no commit falls between
         await self.store.load_mirror()
+        await erasure_keys.migrate(self.store, self.spec.name)  # keys stored before a secret
         await self.erased.start(nc, self.store)
         await self._declare_streams(js)
         self.relay = OutboxRelay(js, self.store, self.metrics)
         dead = DeadLetters(js, self.spec.name, self.metrics, self.spec.redact_dead_letters)
         self._register(js, dead)
+        # Before the first fetch: the server tells of undelivered messages while fetching.
+        self._undelivered = Undelivered(nc, js, self.spec.name, dead,
+                                        [(p.stream, p.config) for p in self._pulls])
+        await self._undelivered.start()
         for pull in self._pulls:
             await pull.start()
         self.relay.start()
@@ -161,8 +178,9 @@ class ServiceRuntime:
                                      consumer_filters(spec, source, types),
                                      ack_wait=s.ack_wait,
                                      # The consumer counts attempts itself (transient
-                                     # errors and held batches do not count): no limit here.
-                                     max_deliver=-1,
+                                     # errors and held batches do not count); the server's
+                                     # limit is a backstop (undelivered.py).
+                                     max_deliver=backstop(s.max_deliver),
                                      max_ack_pending=max(1000, 4 * s.batch_size))
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
             self._pulls.append(PullLoop(self.nc, js, stream or "", config,
@@ -250,6 +268,8 @@ class ServiceRuntime:
         await self.requests.stop()
         for pull in self._pulls:
             await pull.stop()
+        if self._undelivered is not None:
+            await self._undelivered.stop()
         if self.relay:  # while the connection is still open
             await self.relay.stop()
         await self.erased.stop()

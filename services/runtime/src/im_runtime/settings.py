@@ -8,6 +8,7 @@ import ssl
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlparse
 
 
@@ -98,6 +99,9 @@ class Settings:
     # This service's key for the gateway's actor signatures (im_runtime.actors), hex;
     # None: commands' actors are taken as they come (a bus without accounts).
     actor_key: bytes | None = None
+    # The secret erasure keys are made with (im_runtime.erasure_keys): the same in every
+    # process; None: the legacy hash (a development bus).
+    erasure_secret: bytes | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -138,6 +142,7 @@ class Settings:
             nats_ca=_readable(env, "IM_NATS_CA"),
             nats_inbox_prefix=env.get("IM_NATS_INBOX_PREFIX") or None,
             actor_key=_hex(env, "IM_ACTOR_KEY"),
+            erasure_secret=erasure_secret(env),
         )
 
     @property
@@ -163,6 +168,24 @@ class Settings:
 def inbox_prefix(user: str) -> str:
     """The inbox prefix of a NATS user: the only `_INBOX…` subjects it may subscribe to."""
     return f"_INBOX_{user}"
+
+
+def erasure_secret(env: Mapping[str, str]) -> bytes | None:
+    """IM_ERASURE_SECRET, else the file IM_ERASURE_SECRET_FILE (`im up`: var/erasure.key)."""
+    if env.get("IM_ERASURE_SECRET"):
+        secret, source = env["IM_ERASURE_SECRET"].encode(), "IM_ERASURE_SECRET"
+    elif env.get("IM_ERASURE_SECRET_FILE"):
+        path = Path(env["IM_ERASURE_SECRET_FILE"])
+        try:
+            secret, source = path.read_bytes().strip(), f"IM_ERASURE_SECRET_FILE ({path})"
+        except OSError as exc:
+            raise SettingsError(f"IM_ERASURE_SECRET_FILE: cannot read {path}: "
+                                f"{exc.strerror}") from None
+    else:
+        return None
+    if len(secret) < 32:
+        raise SettingsError(f"{source} must hold a secret of at least 32 bytes")
+    return secret
 
 
 def _readable(env: Mapping[str, str], name: str) -> str | None:

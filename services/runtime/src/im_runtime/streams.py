@@ -17,6 +17,24 @@ from contracts import subjects
 log = logging.getLogger("im.streams")
 
 
+# Every stream is bounded, so that no publisher (a service gone wrong, an operator's
+# flood) fills the disk: a message at most the server's default payload (events are far
+# smaller: consumers take 256 KiB), and a total per stream. When a stream is full, new
+# messages are refused (the publisher gets an error; a service's events wait in its
+# outbox) and nothing stored is dropped: `discard: new`, never the default `old`.
+# How long messages are kept (max_age) is the retention rules' business, not set here.
+MAX_MSG_SIZE = 1024 ** 2
+EVENT_MAX_BYTES = 4 * 1024 ** 3
+DLQ_MAX_BYTES = 1024 ** 3
+FEEDBACK_MAX_BYTES = 1024 ** 3
+LIMITS = ("max_msg_size", "max_bytes", "discard")
+
+
+def _bounded(max_bytes: int, max_msg_size: int = MAX_MSG_SIZE) -> dict[str, Any]:
+    return {"max_msg_size": max_msg_size, "max_bytes": max_bytes,
+            "discard": DiscardPolicy.NEW}
+
+
 def event_stream(service: str, replicas: int, duplicate_window: float) -> StreamConfig:
     return StreamConfig(
         name=subjects.event_stream(service),
@@ -24,12 +42,14 @@ def event_stream(service: str, replicas: int, duplicate_window: float) -> Stream
         storage=StorageType.FILE,
         num_replicas=replicas,
         duplicate_window=duplicate_window,
+        **_bounded(EVENT_MAX_BYTES),
     )
 
 
 def dlq_stream(replicas: int) -> StreamConfig:
     return StreamConfig(name=subjects.DLQ_STREAM, subjects=[subjects.DLQ_SUBJECTS],
-                        storage=StorageType.FILE, num_replicas=replicas)
+                        storage=StorageType.FILE, num_replicas=replicas,
+                        **_bounded(DLQ_MAX_BYTES))
 
 
 # Operators' events: each one small (counselling takes at most 64 KiB), the stream bounded
@@ -42,14 +62,14 @@ OPS_MAX_BYTES = 1024 ** 3
 def ops_stream(replicas: int, duplicate_window: float) -> StreamConfig:
     return StreamConfig(name=subjects.OPS_STREAM, subjects=[subjects.OPS_SUBJECTS],
                         storage=StorageType.FILE, num_replicas=replicas,
-                        duplicate_window=duplicate_window, max_msg_size=OPS_MAX_MSG_SIZE,
-                        max_bytes=OPS_MAX_BYTES, discard=DiscardPolicy.NEW)
+                        duplicate_window=duplicate_window,
+                        **_bounded(OPS_MAX_BYTES, OPS_MAX_MSG_SIZE))
 
 
 def feedback_stream(replicas: int, duplicate_window: float) -> StreamConfig:
     return StreamConfig(name=subjects.FEEDBACK_STREAM, subjects=[subjects.FEEDBACK_SUBJECTS],
                         storage=StorageType.FILE, num_replicas=replicas,
-                        duplicate_window=duplicate_window)
+                        duplicate_window=duplicate_window, **_bounded(FEEDBACK_MAX_BYTES))
 
 
 def for_source(source: str, replicas: int, duplicate_window: float) -> StreamConfig:
@@ -75,6 +95,31 @@ async def ensure(js: JetStreamContext, config: StreamConfig) -> None:
         await js.stream_info(config.name)
     except NotFoundError:
         await js.add_stream(dataclasses.replace(config, first_seq=config.first_seq or FIRST_SEQ))
+
+
+async def bound(js: JetStreamContext, wanted: StreamConfig) -> bool:
+    """A stream created before it had its limits gets them (provisioning, as admin);
+    nothing else of its configuration changes. True if it was updated."""
+    assert wanted.name
+    info = await js.stream_info(wanted.name)
+    have, limits = info.config, {k: getattr(wanted, k) for k in LIMITS}
+    # A max_bytes below what the stream holds would, with discard old, drop its oldest
+    # messages at once (nats-server 2.15), and with discard new refuse every new one until
+    # it shrank: a stream already holding more keeps its size (and says so).
+    if info.state.bytes >= (wanted.max_bytes or 0) > 0:
+        log.warning("stream %s holds %d bytes, more than its limit of %d: its max_bytes is "
+                    "left as it is (raise the limit, or let retention shrink it)",
+                    wanted.name, info.state.bytes, wanted.max_bytes)
+        limits["max_bytes"] = have.max_bytes
+    if all(_same(getattr(have, k), v) for k, v in limits.items()):
+        return False
+    await js.update_stream(dataclasses.replace(have, **limits))
+    log.info("stream %s brought to its limits", wanted.name)
+    return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    return getattr(a, "value", a) == getattr(b, "value", b)
 
 
 async def found(js: JetStreamContext, name: str, every: float = 1.0) -> None:

@@ -103,7 +103,7 @@ export async function plan(main, household) {
       : null,
     open ? addGoalForm(view, people) : null,
     view ? reviews(view) : null,
-    open ? planWork(view) : null,
+    open ? planWork(view, people) : null,
     staff && view?.state !== "open" ? createForm(household) : null,
   );
   return title;

@@ -1,4 +1,5 @@
-// The forms of a whole plan: make one, review it, hand it to another social worker, close it.
+// The forms of a whole plan: make one, record a member's consent, review it, hand it to
+// another social worker, close it.
 import { h } from "/dashboard/dom.js";
 import { commandForm, field } from "/dashboard/forms.js";
 import { t } from "/dashboard/i18n.js";
@@ -13,6 +14,19 @@ export function createForm(household) {
   ], submit: t("plans.form.create_submit"),
   send: (v) => command("create_plan", { household_id: household, ...v }),
   done: () => say(t("plans.saved.create")) });
+}
+
+export function consentForm(view, names) {
+  return commandForm({ id: "consent", title: t("plans.form.consent"), required: ["resident_id", "given"], fields: [
+    field("consent", { name: "resident_id", label: t("plans.form.member"), type: "select",
+      options: [...none(), ...view.members.map((m) => [m.resident_id, names[m.resident_id] || m.resident_id])] }),
+    field("consent", { name: "given", label: t("plans.form.given"), type: "select",
+      options: [...none(), ["yes", t("plans.form.given_yes")], ["no", t("plans.form.given_no")]] }),
+    field("consent", { name: "on", label: t("plans.form.consent_on"), type: "date", value: today() }),
+  ], submit: t("plans.form.consent_submit"),
+  send: (v) => command("record_consent", { plan_id: view.plan_id,
+    consent: { resident_id: v.resident_id, given: v.given === "yes", on: v.on } }),
+  done: () => say(t("plans.saved.consent")) });
 }
 
 export function reviewForm(view) {
@@ -44,6 +58,7 @@ export function closeForm(view) {
 }
 
 /** The plan's forms, for the city team while it is open. */
-export function planWork(view) {
-  return h("div", { class: "grid plan-work" }, reviewForm(view), handOverForm(view), closeForm(view));
+export function planWork(view, names) {
+  return h("div", { class: "grid plan-work" }, consentForm(view, names), reviewForm(view), handOverForm(view),
+    closeForm(view));
 }

@@ -155,7 +155,8 @@ class EventConsumer:
         async def record(_: int) -> int:
             uow = self.store.unit_of_work(self.service)
             doc = await uow.get(ATTEMPTS, event_id) or {"_id": event_id, "n": 0}
-            uow.put(ATTEMPTS, {**doc, "n": int(doc["n"]) + 1})
+            # with its time: counts expire with command records (processed.expire)
+            uow.put(ATTEMPTS, {**doc, "n": int(doc["n"]) + 1, "at": time.time_ns()})
             await uow.commit()
             return int(doc["n"])
 

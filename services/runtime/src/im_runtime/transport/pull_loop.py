@@ -53,6 +53,10 @@ class PullLoop:
         return self._stream
 
     @property
+    def config(self) -> ConsumerConfig:
+        return self._config
+
+    @property
     def durable(self) -> str:
         return getattr(self._config, "durable_name", None) or ""
 
