@@ -12,6 +12,7 @@ from importlib.metadata import version
 import pytest
 
 from im_cli.main import parser
+from im_runtime.plugins import installed
 
 pytestmark = pytest.mark.unit
 
@@ -89,6 +90,8 @@ def test_bash_completes_commands_subcommands_and_options(
     assert set(complete(bash, "im privacy ")) == {"report", "export", "retention"}
     assert "--deep" in complete(bash, "im privacy report --d")
     assert set(complete(bash, "im completion ")) == {"bash", "zsh", "tcsh"}
+    assert set(complete(bash, "im run ")) == set(installed())  # as installed now
+    assert complete(bash, "im run ho") == ["housing"]
 
 
 def test_zsh_and_tcsh_scripts_name_every_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from im_cli.commands import CliError
 from im_cli.embedded import free_port, port_open
 from im_cli.supervisor import Backoff, Supervisor
 from im_cli.up import make_plan
+from support.up import Up, get
 
 PY = sys.executable
 
@@ -30,56 +30,6 @@ def up_args(**kw: object) -> argparse.Namespace:
                                    gateway_port=None, scale=[], only=[], no_services=False)
     base.update(kw)
     return argparse.Namespace(**base)
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
-class Up:
-    """`im up` as a child process, its output in a file."""
-
-    def __init__(self, var: Path, *extra: str) -> None:
-        self.ports = {"nats": free_port(), "mongo": free_port(), "gateway": free_port()}
-        self.out = var.parent / f"up-{time.monotonic_ns()}.out"
-        with open(self.out, "wb") as out:
-            self.proc = subprocess.Popen(
-                [PY, "-m", "im_cli.main", "up", "--var", str(var),
-                 "--nats-port", str(self.ports["nats"]), "--mongo-port", str(self.ports["mongo"]),
-                 "--gateway-port", str(self.ports["gateway"]), *extra],
-                stdout=out, stderr=subprocess.STDOUT)
-
-    @property
-    def output(self) -> str:
-        return self.out.read_text()
-
-    def wait_ready(self, timeout: float = 20.0) -> None:
-        """Until the gateway answers 200 on /health and the stack has printed its URLs."""
-        url = f"http://127.0.0.1:{self.ports['gateway']}/health"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"im up exited early:\n{self.output}"
-            try:
-                if get(url)[0] == 200 and "Press Ctrl-C" in self.output:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"stack not ready within {timeout}s:\n{self.output}")
-
-    def stop(self, timeout: float = 15.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError(f"im up did not stop within {timeout}s:\n{self.output}") from None
 
 
 @pytest.mark.integration

@@ -151,10 +151,10 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
     await expect(page.locator(f'[data-no-plan="{household}"]')).to_be_visible()
     await page.get_by_role("button", name="Make the plan").click()
     await saved(page, "The plan is made.")
-    # the members in the order of their random ids
+    # the members in the household's order (by their random ids)
     await expect(page.get_by_role("heading", name=re.compile(
         r"^Integration plan: (Amina Haddad, Yusuf Haddad|Yusuf Haddad, Amina Haddad)$"),
-                                  level=1)).to_be_visible()
+        level=1)).to_be_visible()
     await expect(page.locator("[data-social-worker]")).to_have_attribute(
         "data-social-worker", stack.worker[0])
 

@@ -78,8 +78,12 @@ async def http_server(app: Litestar) -> AsyncIterator[str]:
 async def launched(path: Path | None = None) -> AsyncIterator[Any]:
     """Headless chromium (at `path`, or found or installed by `browser_or_skip`), closed
     on exit: what each browser test module's `browser` fixture yields."""
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    # A sign-in hashes with argon2 (~0.1 s of CPU) and a page waits for several services:
+    # on a machine shared by many test runs, Playwright's 5 s default failed while the
+    # page was merely slow. A real failure still fails, 15 s later.
+    expect.set_options(timeout=15_000)
     path = path or browser_or_skip()
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)

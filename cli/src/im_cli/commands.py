@@ -109,3 +109,20 @@ def schema(args: argparse.Namespace) -> int:
             msgspec.json.encode(message_schema(name, struct, topics)), indent=2))
     print(f"wrote {len(messages)} schemas to {out}")
     return 0
+
+
+def asyncapi(args: argparse.Namespace) -> int:
+    from im_cli import asyncapi as gen
+
+    out, md = Path(args.out), Path(args.markdown)
+    if args.check:
+        text, markdown = gen.write(None, None)
+        stale = [str(p) for p, want in ((out, text), (md, markdown))
+                 if not p.exists() or p.read_text() != want]
+        if stale:
+            raise CliError(f"out of date: {', '.join(stale)} (run `im contracts asyncapi`)")
+        print(f"{out} and {md} are current")
+        return 0
+    gen.write(out, md)
+    print(f"wrote {out} and {md}")
+    return 0

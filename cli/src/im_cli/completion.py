@@ -9,6 +9,9 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 SHELLS = ("bash", "zsh", "tcsh")
+# Set as an argument's `complete`: the shell offers the installed services' names, as they
+# are when the script is printed (a function in the script's preamble).
+SERVICE_NAMES = {"bash": "_im_services", "zsh": "_im_services"}
 
 
 def _version(package: str) -> str:
@@ -37,7 +40,12 @@ def add_parser(sub: argparse._SubParsersAction, root: argparse.ArgumentParser) -
 def script(root: argparse.ArgumentParser, shell: str) -> str:
     import shtab
 
-    return str(shtab.complete(root, shell=shell))
+    from im_runtime.plugins import installed
+
+    names = " ".join(sorted(installed()))
+    preamble = {"bash": f'_im_services() {{ compgen -W "{names}" -- "$1"; }}\n',
+                "zsh": f"_im_services() {{ compadd {names}; }}\n"}
+    return str(shtab.complete(root, shell=shell, preamble=preamble.get(shell, "")))
 
 
 def _print(root: argparse.ArgumentParser, shell: str) -> int:

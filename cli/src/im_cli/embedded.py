@@ -122,6 +122,8 @@ class NatsServer(Server):
         conf.write_text(
             f'host: "127.0.0.1"\nport: {self.port}\n'
             f"max_payload: 1MB\n"
+            # `im operators add` signals this process to reload the users it adds.
+            f'pid_file: "{self.workdir / "nats-server.pid"}"\n'
             f'jetstream {{\n  store_dir: "{store}"\n  sync_interval: always\n}}\n'
             f"{self.config_extra}\n")
         conf.chmod(0o600)  # config_extra may hold passwords (im up's NATS users)

@@ -18,8 +18,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one service (name or module:attribute)")
-    run.add_argument("service", help="an installed service's name (see `im services`) or "
-                                     "module:attribute of a ServiceSpec")
+    service = run.add_argument("service", help="an installed service's name (see `im "
+                               "services`) or module:attribute of a ServiceSpec")
+    service.complete = completion.SERVICE_NAMES  # type: ignore[attr-defined]
     run.set_defaults(func=commands.run)
 
     svc = sub.add_parser("services", help="list installed services and the running ones")
@@ -33,12 +34,24 @@ def parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", required=True, metavar="DIR",
                         help="folder to write the schemas into (created if missing)")
     schema.set_defaults(func=commands.schema)
+    aapi = csub.add_parser("asyncapi", help="write the AsyncAPI 3.0 document of the bus "
+                                            "(every subject family) and its Markdown rendering")
+    aapi.add_argument("--out", default="docs/asyncapi.yaml",
+                      help="the AsyncAPI YAML file (default docs/asyncapi.yaml)")
+    aapi.add_argument("--markdown", default="docs/asyncapi.md",
+                      help="the Markdown rendering (default docs/asyncapi.md)")
+    aapi.add_argument("--check", action="store_true",
+                      help="write nothing; fail when the files differ from what would be "
+                           "written")
+    aapi.set_defaults(func=commands.asyncapi)
 
-    from im_cli import privacy, publish, token, up, users
+    from im_cli import feedback, operators, privacy, publish, token, up, users
     from im_cli.demo import command as demo
 
     up.add_parser(sub)
     publish.add_parser(sub)
+    feedback.add_parser(sub)
+    operators.add_parser(sub)
     token.add_parser(sub)
     users.add_parser(sub)
     privacy.add_parser(sub)

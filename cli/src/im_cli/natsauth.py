@@ -295,7 +295,7 @@ def render(users_: Iterable[User], passwords: Mapping[str, str] | None = None) -
     return "\n".join(lines)
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """A new file, 0600 from its first byte, put in place of the old one: never a moment
     when the secrets are readable by others (not even when the old file was)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -314,7 +314,7 @@ def ensure_passwords(path: Path, names: Iterable[str]) -> dict[str, str]:
     for n in wanted:
         known.setdefault(n, secrets.token_urlsafe(24))
     if changed or path.stat().st_mode & 0o077:
-        _write_private(path, json.dumps(known, indent=2, sort_keys=True) + "\n")
+        write_private(path, json.dumps(known, indent=2, sort_keys=True) + "\n")
     return {n: known[n] for n in wanted}
 
 
@@ -336,13 +336,27 @@ class Embedded:
         return {"IM_NATS_USER": user, "IM_NATS_PASSWORD": self.passwords[user]}
 
 
+# Operators added with `im operators add` (im_cli/operators.py): id -> bcrypt hash of the
+# password, which nats-server checks itself; the password is kept nowhere.
+OPERATOR_HASHES = "operators.json"
+
+
+def added_operators(workdir: Path) -> dict[str, str]:
+    path = workdir / OPERATOR_HASHES
+    found: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    return found
+
+
 def embedded(workdir: Path, specs: Mapping[str, object],
              operators: Iterable[str] = ()) -> Embedded:
-    """Users for the embedded stack: passwords in `<workdir>/passwords.json` (0600)."""
-    ops = tuple(sorted(set(operators)))
+    """Users for the embedded stack: passwords in `<workdir>/passwords.json` (0600), but
+    for the operators added with `im operators add` (a hash in `operators.json`)."""
+    added = {operator_user(op): h for op, h in added_operators(workdir).items()}
+    ops = tuple(sorted({*operators, *added_operators(workdir)}))
     all_users = users(specs, ops)
-    pw = ensure_passwords(workdir / "passwords.json", [u.name for u in all_users])
-    return Embedded(render(all_users, pw), pw, ops)
+    pw = ensure_passwords(workdir / "passwords.json",
+                          [u.name for u in all_users if u.name not in added])
+    return Embedded(render(all_users, {**pw, **added}), pw, ops)
 
 
 def stream_configs(specs: Mapping[str, object], replicas: int = 1,

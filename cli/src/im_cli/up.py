@@ -315,7 +315,8 @@ async def _provision(nats_url: str, auth: natsauth.Embedded) -> None:
     finally:
         await nc.close()
     print("im up: NATS requires a user: passwords in nats/passwords.json under --var "
-          f"(operators: {', '.join(auth.operators) or 'none; set IM_OPERATORS'})", flush=True)
+          f"(operators: {', '.join(auth.operators) or 'none'}; add one with "
+          "`im operators add ID`)", flush=True)
 
 
 def private_var(var: Path) -> None:

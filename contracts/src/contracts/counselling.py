@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
 
 from contracts._base import Command, EventData, Reply
 from contracts.referrals import Topic
@@ -46,6 +48,62 @@ class AnswerCityReferral(Command, frozen=True, kw_only=True):
     reference: str | None = None
     outcome: str | None = None
     overdue: bool = False
+
+
+class ListReferrals(Command, frozen=True, kw_only=True):
+    """Referrals waiting for an answer (or in `state`), the oldest first; a social
+    worker's: those of her sites."""
+
+    owner: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")] | None = None
+    topic: Topic | None = None
+    site_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    state: ReferralState | None = None  # None: requested or accepted
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
+
+
+class GetReferral(Command, frozen=True, kw_only=True):
+    """One referral with its trail."""
+
+    referral_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class ReferralItem(msgspec.Struct, frozen=True, kw_only=True):
+    referral_id: str
+    resident_id: str
+    operator_id: str
+    site_id: str
+    topic: Topic
+    owner: str
+    state: ReferralState
+    requested_on: date
+    overdue: bool = False
+    became: str | None = None
+
+
+class ReferralPage(Reply, frozen=True, kw_only=True):
+    items: list[ReferralItem]
+    total: int
+    offset: int
+    limit: int
+
+
+class ReferralStep(msgspec.Struct, frozen=True, kw_only=True):
+    state: ReferralState
+    by: str  # the operator (requested), the answering service or the city team
+    at: datetime | None = None
+    reason: str | None = None
+    reference: str | None = None
+    outcome: str | None = None
+
+
+class ReferralTrail(Reply, frozen=True, kw_only=True):
+    referral: ReferralItem
+    requested_at: datetime  # when counselling took it
+    reason: str | None = None
+    reference: str | None = None
+    outcome: str | None = None
+    trail: list[ReferralStep] = []  # kept from this version on
 
 
 class ReferralView(Reply, frozen=True, kw_only=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -137,12 +137,31 @@ class ListCourses(Command, frozen=True, kw_only=True):
     site_id: Id | None = None
     kind: CourseKind | None = None
     status: CourseStatus | None = None
+    provider_id: Id | None = None  # a provider's own courses (its worklist)
     offset: Offset = 0
     limit: Limit = 50
 
 
 class GetEnrolment(Command, frozen=True, kw_only=True):
     enrolment_id: Id
+
+
+class ListAccessRequests(Command, frozen=True, kw_only=True):
+    """Kita and school requests not yet concluded (or in `status`), the longest waiting
+    first; a social worker's: those of her sites."""
+
+    kind: AccessKind | None = None
+    site_id: Id | None = None
+    district: Text | None = None
+    status: AccessStatus | None = None  # None: open and offered
+    offset: Offset = 0
+    limit: Limit = 50
+
+
+class GetCourseRoster(Command, frozen=True, kw_only=True):
+    """Who is enrolled in a course, waiting or done, with the class register so far."""
+
+    course_id: Id
 
 
 # replies --------------------------------------------------------------------------------
@@ -167,6 +186,41 @@ class CourseView(Reply, frozen=True, kw_only=True):
     childcare_places: int = 0
     childcare_taken: int = 0
     childcare_waitlisted: int = 0
+    # Session days up to today whose register misses someone (in list_courses only).
+    sessions_to_register: int | None = None
+
+
+class RosterEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One enrolment of a course: pseudonymous ids only (names stay in housing)."""
+
+    enrolment_id: str
+    resident_id: str
+    state: EnrolmentStatus
+    position: int | None = None  # on the waitlist
+    attendance: dict[str, bool] = {}  # session day (ISO date) -> present
+    attendance_rate: float | None = None
+    passed: bool | None = None
+    certificate_level: Level | None = None
+
+
+class SessionDay(msgspec.Struct, frozen=True, kw_only=True):
+    on: date
+    recorded: int  # confirmed participants with a mark for the day
+    expected: int  # confirmed participants
+
+
+class CourseRoster(Reply, frozen=True, kw_only=True):
+    course: CourseView
+    entries: list[RosterEntry] = []
+    # The course's session days from its start until today (or its end), oldest first.
+    sessions_due: list[SessionDay] = []
+
+
+class AccessPage(Reply, frozen=True, kw_only=True):
+    items: list[AccessRequestView]
+    total: int
+    offset: int
+    limit: int
 
 
 class CoursePage(Reply, frozen=True, kw_only=True):
@@ -206,3 +260,5 @@ class AccessRequestView(Reply, frozen=True, kw_only=True):
     institution: str | None = None
     starts: date | None = None
     reason: str | None = None
+    site_id: str | None = None
+    opened_at: datetime | None = None  # None for requests from before it was kept

@@ -56,6 +56,16 @@ class GetProgramme(Command, frozen=True, kw_only=True):
     programme_id: Id
 
 
+class GetPhaseParticipants(Command, frozen=True, kw_only=True):
+    """A programme phase with its participants (a social worker's: those of her sites),
+    seated first, then the waitlist in order, then those who finished or left."""
+
+    programme_id: Id
+    phase: PhaseNumber
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100
+
+
 class RegisterParticipant(Command, frozen=True, kw_only=True):
     programme_id: Id
     phase: PhaseNumber
@@ -140,3 +150,13 @@ class CoachingView(Reply, frozen=True, kw_only=True):
     on: date
     need_id: str | None = None
     open_needs: int = 0
+
+
+class PhaseParticipants(Reply, frozen=True, kw_only=True):
+    programme_id: str
+    name: str
+    phase: PhaseView
+    items: list[ParticipationView]
+    total: int
+    offset: int
+    limit: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -173,6 +173,22 @@ class ListSites(Command, frozen=True, kw_only=True):
     limit: Limit = 50
 
 
+class GetMoveOutCase(Command, frozen=True, kw_only=True):
+    """A move-out case in full: criteria, offers, viewings, moving help and history."""
+
+    case_id: Id
+
+
+class ListMoveOutCases(Command, frozen=True, kw_only=True):
+    """Move-out cases, the longest in their stage first (a social worker's: her sites')."""
+
+    site_id: Id | None = None
+    stage: Stage | None = None
+    open: bool = True  # False: the closed ones (moved out, cancelled)
+    offset: Offset = 0
+    limit: Limit = 50
+
+
 class ListResidents(Command, frozen=True, kw_only=True):
     site_id: Id | None = None
     q: Annotated[str, msgspec.Meta(max_length=100)] | None = None
@@ -246,6 +262,74 @@ class SitePage(Reply, frozen=True, kw_only=True):
 
 class ResidentPage(Reply, frozen=True, kw_only=True):
     items: list[ResidentRecord]
+    total: int
+    offset: int
+    limit: int
+
+
+class CaseCriteria(msgspec.Struct, frozen=True, kw_only=True):
+    household_size: int
+    rent_ceiling: float
+    districts: list[str] = []
+    accessible: bool = False
+    wbs: Wbs = "none"
+
+
+class CaseOffer(msgspec.Struct, frozen=True, kw_only=True):
+    offer_id: str
+    landlord: str
+    address: str
+    district: str | None = None
+    rooms: int
+    rent: float
+    available_from: date
+
+
+class CaseViewing(msgspec.Struct, frozen=True, kw_only=True):
+    offer_id: str
+    on: date
+    outcome: ViewingOutcome
+
+
+class CaseStep(msgspec.Struct, frozen=True, kw_only=True):
+    from_stage: Stage
+    stage: Stage
+    reason: str | None = None
+    by: str  # the staff member (or service) that took the step
+    at: datetime | None = None  # None for steps taken before it was kept
+
+
+class CaseDetail(Reply, frozen=True, kw_only=True):
+    case_id: str
+    household_id: str
+    resident_id: str  # the applicant
+    name: str | None = None  # the applicant's, from the registry
+    site_id: str | None = None
+    stage: Stage
+    opened_at: datetime | None = None
+    since: datetime | None = None  # in this stage since
+    criteria: CaseCriteria | None = None
+    offers: list[CaseOffer] = []
+    viewings: list[CaseViewing] = []
+    help: dict[str, bool] = {}
+    history: list[CaseStep] = []
+
+
+class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
+    case_id: str
+    household_id: str
+    resident_id: str
+    name: str | None = None
+    site_id: str | None = None
+    stage: Stage
+    opened_at: datetime | None = None
+    since: datetime | None = None
+    offers: int = 0
+    viewings: int = 0
+
+
+class CasePage(Reply, frozen=True, kw_only=True):
+    items: list[CaseSummary]
     total: int
     offset: int
     limit: int

@@ -6,7 +6,6 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
-from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Message, Scope
 
@@ -15,6 +14,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import HANDLERS
 from gateway.lifespan import bus_lifespan
 from gateway.observe import GatewayMetrics, metrics_endpoint, observed
+from gateway.openapi import TypedOpenAPIConfig
 from gateway.routes.audit import audit_log
 from gateway.routes.commands import ROUTES as COMMAND_ROUTES
 from gateway.routes.erasure import ROUTES as ERASURE_ROUTES
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
         state=State({"settings": settings, "config": config, "tokens": Tokens(config.key),
                      "discovery_timeout": timeout, "connect_wait": wait,
                      "metrics": metrics, "pages": installed_pages()}),
-        openapi_config=OpenAPIConfig(
+        openapi_config=TypedOpenAPIConfig(
             title="Integration management platform", version=VERSION,
             components=Components(security_schemes={"bearer": SecurityScheme(
                 type="http", scheme="bearer", bearer_format="JWT")}),

@@ -1,6 +1,7 @@
 """The operator guide and AsyncAPI document stay true to the contracts: the stored JSON
 Schemas are today's, every worked example passes `im publish`'s check, and the AsyncAPI
-document parses and names every operator event and feedback event."""
+document (generated, see cli/tests/test_asyncapi.py) names every operator event and
+feedback event."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import yaml
 
 from contracts import CloudEvent, event_parts, event_type
-from contracts.operator import EVENTS
+from contracts.operator import EVENTS, IncidentRecorded
 from contracts.referrals import with_topics
 from counselling.plugin import spec
 from im_cli.commands import message_schema
@@ -55,16 +56,12 @@ def test_every_worked_example_passes_the_publishers_check():
 
 
 def test_the_asyncapi_document_describes_the_operator_subjects():
-    doc = yaml.safe_load((DOCS / "asyncapi-operators.yaml").read_text())
-    assert doc["asyncapi"].startswith("3.")
+    doc = yaml.safe_load((DOCS / "asyncapi.yaml").read_text())  # generated, parsed in cli/tests
     addresses = {c["address"] for c in doc["channels"].values()}
-    assert "im.ops.{operator_id}.{event}.{resident_id}" in addresses
-    assert any(a.startswith("im.fb.{operator_id}.") for a in addresses)
-    actions = {o["action"] for o in doc["operations"].values()}
-    assert actions == {"send", "receive"}
+    for t in EVENTS:
+        about = "" if t is IncidentRecorded else ".{resident_id}"
+        assert f"im.ops.{{operator_id}}.{event_parts(t)[1]}{about}" in addresses
+    for t in FEEDBACK:
+        assert f"im.fb.{{operator_id}}.{event_parts(t)[1]}.{{resident_id}}" in addresses
     names = {m["name"] for m in doc["components"]["messages"].values()}
-    assert names == {event_type(t) for t in (*EVENTS, *FEEDBACK)}
-    for message in doc["components"]["messages"].values():
-        assert (DOCS / message["payload"]["$ref"]).is_file()
-    for op in doc["operations"].values():  # every reference resolves inside the document
-        assert op["channel"]["$ref"].split("/")[-1] in doc["channels"]
+    assert {event_type(t) for t in (*EVENTS, *FEEDBACK)} <= names

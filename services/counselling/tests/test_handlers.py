@@ -15,12 +15,27 @@ from contracts import feedback as fb
 from contracts import housing as hs
 from contracts import operator as op
 from contracts import referrals as rf
-from contracts.counselling import AnswerCityReferral, ReferralOverdue, ReferralRequested
+from contracts.counselling import (
+    AnswerCityReferral,
+    GetReferral,
+    ListReferrals,
+    ReferralOverdue,
+    ReferralRequested,
+)
 from contracts.employment import EmploymentReferralAccepted
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
-from counselling import answers, operators, overdue, projection, queries, referrals, topics
+from counselling import (
+    answers,
+    operators,
+    overdue,
+    projection,
+    queries,
+    referrals,
+    topics,
+    trail,
+)
 from counselling.boundary import SiteNotKnownYet
-from im_runtime import Conflict, Reject
+from im_runtime import Conflict, DomainError, Forbidden, Reject
 from im_runtime.memory import MemoryStore
 
 pytestmark = pytest.mark.unit
@@ -285,6 +300,9 @@ class TestReferrals:
             actor=ADMIN, referral_id=ref, answer="accepted"))
         assert view.state == "accepted"
         assert [type(e) for e in events] == [fb.ReferralAccepted]
+        with pytest.raises(DomainError, match="length <= 500"):  # nothing stored
+            await store.run(referrals.answer_city_referral, AnswerCityReferral(
+                actor=ADMIN, referral_id=ref, answer="completed", outcome="x" * 501))
         with pytest.raises(Conflict, match="cannot become accepted"):
             await store.run(referrals.answer_city_referral,
                             AnswerCityReferral(actor=ADMIN, referral_id=ref, answer="accepted"))
@@ -307,6 +325,37 @@ class TestReferrals:
         assert (await ask(store, GetCityStats()))["overdue_referrals"] == 1
         view = await ask(store, GetResidentOverview(resident_id=r))
         assert [x["overdue"] for x in view["referrals"]].count(True) == 1
+
+    async def test_the_worklist_and_a_referrals_trail(self, city):
+        store, a, s, r = city
+        first, _ = await refer(store, a, s, r, "authorities")
+        second, _ = await refer(store, a, s, r, "housing_search")
+        await store.run(referrals.answer_city_referral, AnswerCityReferral(
+            actor=ADMIN, referral_id=first, answer="accepted", reference="appointment 3"))
+        worker = Actor(subject="sw-1", role="social_worker", sites=(s,))
+        page = await store.ask(trail.list_referrals, ListReferrals(actor=worker))
+        assert [(x.referral_id, x.state, x.owner) for x in page.items] == [
+            (first, "accepted", "city_team"), (second, "requested", "housing")]
+        mine = await store.ask(trail.list_referrals, ListReferrals(actor=worker,
+                                                                   owner="city_team"))
+        assert [x.referral_id for x in mine.items] == [first] and mine.total == 1
+        assert (await store.ask(trail.list_referrals, ListReferrals(
+            actor=ADMIN, state="completed"))).total == 0
+        got = await store.ask(trail.get_referral, GetReferral(actor=worker, referral_id=first))
+        assert got.referral.state == "accepted" and got.reference == "appointment 3"
+        assert [(x.state, x.by, x.reference) for x in got.trail] == [
+            ("requested", a, None), ("accepted", "city_team", "appointment 3")]
+        assert all(x.at is not None for x in got.trail)
+        elsewhere = Actor(subject="sw-9", role="social_worker", sites=("other",))
+        assert (await store.ask(trail.list_referrals, ListReferrals(actor=elsewhere))).total == 0
+        for cmd in (GetReferral(actor=elsewhere, referral_id=first),
+                    ListReferrals(actor=elsewhere, site_id=s)):
+            with pytest.raises(Forbidden):
+                await store.ask(trail.get_referral if isinstance(cmd, GetReferral)
+                                else trail.list_referrals, cmd)
+        provider = Actor(subject="p", role="provider", provider="vhs")
+        with pytest.raises(Forbidden):
+            await store.ask(trail.list_referrals, ListReferrals(actor=provider))
 
     def test_the_answer_time_is_read_from_the_environment(self):
         assert overdue.answer_hours({}) == 14 * 24

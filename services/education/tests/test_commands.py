@@ -143,6 +143,8 @@ VALID: dict[str, dict[str, Any]] = {
     "register_children": {"enrolment_id": "e1", "children": ["k1"]},
     "withdraw": {"enrolment_id": "e1", "reason": "moved"},
     "get_enrolment": {"enrolment_id": "e1"},
+    "get_course_roster": {"course_id": "c1"},
+    "list_access_requests": {"kind": "kita", "limit": 10},
     "record_attendance": {"enrolment_id": "e1", "session_on": "2026-01-05", "present": True},
     "complete_enrolment": {"enrolment_id": "e1", "passed": True},
     "request_access": {"resident_id": "k1", "kind": "kita", "district": "List"},
@@ -151,7 +153,8 @@ VALID: dict[str, dict[str, Any]] = {
 }
 COMMANDS = sorted(VALID)
 WRONG_TYPE = {name: next(iter(body.items())) for name, body in VALID.items()}
-REQUIRED = {name: next(iter(body)) for name, body in VALID.items() if name != "list_courses"}
+REQUIRED = {name: next(iter(body)) for name, body in VALID.items()
+            if name not in ("list_courses", "list_access_requests")}
 OUT_OF_BOUNDS = [
     ("create_course", "capacity", -1), ("create_course", "capacity", 501),
     ("create_course", "course_id", "a.b"), ("create_course", "course_id", "x" * 65),
@@ -170,6 +173,9 @@ OUT_OF_BOUNDS = [
     ("request_access", "district", ""), ("offer_access_place", "starts", "soon"),
     ("conclude_access", "outcome", "maybe"), ("list_courses", "limit", 0),
     ("list_courses", "limit", 501), ("list_courses", "offset", -1),
+    ("list_courses", "provider_id", "v h s"), ("get_course_roster", "course_id", "x" * 65),
+    ("list_access_requests", "kind", "uni"), ("list_access_requests", "status", "waiting"),
+    ("list_access_requests", "limit", 0), ("list_access_requests", "district", ""),
 ]
 
 
@@ -237,6 +243,7 @@ class TestNotFound:
                                                      children=["k"])),
             ("withdraw", c.Withdraw(actor=ADMIN, enrolment_id=x, reason="gone")),
             ("get_enrolment", c.GetEnrolment(actor=ADMIN, enrolment_id=x)),
+            ("get_course_roster", c.GetCourseRoster(actor=ADMIN, course_id=x)),
             ("record_attendance", c.RecordAttendance(actor=ADMIN, enrolment_id=x,
                                                      session_on=START, present=True)),
             ("complete_enrolment", c.CompleteEnrolment(actor=ADMIN, enrolment_id=x,
@@ -335,3 +342,93 @@ class TestForbidden:
             assert "not assigned" in err(await call(name, cmd), "forbidden").message, name
         for name in ("create_course", "change_course", "record_attendance"):
             err(await call(name, dict(writes(world, worker))[name]), "forbidden")
+
+
+class TestRoster:
+    """The class register's read: the course's provider and the city see who is enrolled
+    (ids only), their marks and the session days still to register; nobody else."""
+
+    async def test_roster_register_and_the_providers_worklist(self, call, test_id):
+        cid = f"cr-{test_id}"
+        own = Actor(subject="p1", role="provider", provider=f"vhs-{test_id}")
+        ok(await call("create_course", course(cid, capacity=2, status="running", actor=own,
+                                               sessions=[c.Session(weekday="mon",
+                                                                   starts_at="09:30")])))
+        e = [ok(await call("enrol", c.Enrol(actor=ADMIN, course_id=cid,
+                                            resident_id=f"r{i}-{test_id}"))).enrolment_id
+             for i in (1, 2, 3)]
+        ok(await call("record_attendance", c.RecordAttendance(
+            actor=own, enrolment_id=e[0], session_on=START, present=True)))
+        roster = ok(await call("get_course_roster", c.GetCourseRoster(actor=own, course_id=cid)),
+                    c.CourseRoster)
+        assert roster.course.course_id == cid
+        assert [(x.resident_id, x.state, x.position) for x in roster.entries] == [
+            (f"r1-{test_id}", "confirmed", None), (f"r2-{test_id}", "confirmed", None),
+            (f"r3-{test_id}", "waitlisted", 1)]
+        assert roster.entries[0].attendance == {START.isoformat(): True}
+        # every Monday from the start to the course's end (it lies in the past)
+        assert roster.sessions_due[0].on == START and len(roster.sessions_due) == 17
+        assert all(d.on.weekday() == 0 and d.expected == 2 for d in roster.sessions_due)
+        assert (roster.sessions_due[0].recorded, roster.sessions_due[1].recorded) == (1, 0)
+        page = ok(await call("list_courses", c.ListCourses(actor=own,
+                                                           provider_id=f"vhs-{test_id}")))
+        assert [(x.course_id, x.sessions_to_register) for x in page.items] == [(cid, 17)]
+        ok(await call("record_attendance", c.RecordAttendance(
+            actor=own, enrolment_id=e[1], session_on=START, present=False)))
+        page = ok(await call("list_courses", c.ListCourses(actor=own,
+                                                           provider_id=f"vhs-{test_id}")))
+        assert page.items[0].sessions_to_register == 16
+
+    async def test_who_may_read_a_roster(self, call, world):
+        cid = world["course"]
+        for actor in (ADMIN, VHS, Actor(subject="a1", role="auditor")):
+            ok(await call("get_course_roster", c.GetCourseRoster(actor=actor, course_id=cid)))
+        for actor in (Actor(subject="p9", role="provider", provider="caritas"),
+                      Actor(subject="sw-1", role="social_worker", sites=("munzeler",)),
+                      Actor(subject="o1", role="operator", operator="op1")):
+            reply = err(await call("get_course_roster",
+                                   c.GetCourseRoster(actor=actor, course_id=cid)), "forbidden")
+            assert reply.details["role"] == actor.role
+
+
+class TestAccessWorklist:
+    """Kita and school requests waiting for a place, the longest waiting first."""
+
+    async def test_waiting_requests_by_kind_and_state(self, call, test_id):
+        district = f"D-{test_id}"
+        ids = [ok(await call("request_access", c.RequestAccess(
+            actor=ADMIN, resident_id=f"k{i}-{test_id}", kind=kind, district=district))).request_id
+            for i, kind in enumerate(("kita", "school", "kita"))]
+        page = ok(await call("list_access_requests", c.ListAccessRequests(
+            actor=ADMIN, district=district)), c.AccessPage)
+        assert [x.request_id for x in page.items] == ids and page.total == 3
+        assert all(x.opened_at is not None for x in page.items)
+        kita = ok(await call("list_access_requests", c.ListAccessRequests(
+            actor=ADMIN, district=district, kind="kita")))
+        assert [x.request_id for x in kita.items] == [ids[0], ids[2]]
+        ok(await call("offer_access_place", c.OfferAccessPlace(
+            actor=ADMIN, request_id=ids[0], institution="Kita Sonnenschein", starts=START)))
+        refused = err(await call("conclude_access", c.ConcludeAccess(
+            actor=ADMIN, request_id=ids[0], outcome="declined")), "bad_request")
+        assert refused.details["field"] == "reason"
+        ok(await call("conclude_access", c.ConcludeAccess(actor=ADMIN, request_id=ids[0],
+                                                          outcome="placed")))
+        waiting = ok(await call("list_access_requests", c.ListAccessRequests(
+            actor=ADMIN, district=district)))
+        assert [x.request_id for x in waiting.items] == ids[1:]
+        placed = ok(await call("list_access_requests", c.ListAccessRequests(
+            actor=ADMIN, district=district, status="placed")))
+        assert [(x.request_id, x.institution) for x in placed.items] == [
+            (ids[0], "Kita Sonnenschein")]
+
+    async def test_who_may_list_them(self, call, test_id):
+        worker = Actor(subject="sw-1", role="social_worker", sites=(f"s-{test_id}",))
+        assert ok(await call("list_access_requests", c.ListAccessRequests(actor=worker))
+                  ).total == 0  # none at her sites (these children live at none)
+        err(await call("list_access_requests", c.ListAccessRequests(
+            actor=worker, site_id="elsewhere")), "forbidden")
+        for actor in (VHS, Actor(subject="o1", role="operator", operator="op1"),
+                      Actor(subject="a1", role="auditor")):
+            reply = err(await call("list_access_requests", c.ListAccessRequests(actor=actor)),
+                        "forbidden")
+            assert reply.details["role"] == actor.role

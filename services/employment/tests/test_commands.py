@@ -102,6 +102,36 @@ class TestHappyPaths:
             actor=ADMIN, participation_id=a.participation_id)))
         assert done.state == "completed"
 
+    async def test_a_phase_with_its_participants(self, call, world, resident, test_id):
+        a, b = await register(call, world, 0), await register(call, world, 1)
+        waiting = await register(call, world, 2)
+        ok(await call("activate_participant", c.ActivateParticipant(
+            actor=ADMIN, participation_id=b.participation_id)))
+        vhs = Actor(subject="v", role="provider", provider="vhs")
+        got = ok(await call("get_phase_participants", c.GetPhaseParticipants(
+            actor=vhs, programme_id=world.programme, phase=1)), c.PhaseParticipants)
+        assert (got.name, got.phase.taken, got.phase.waitlisted, got.total) == (
+            "Arbeit und Sprache", 2, 1, 3)
+        assert [(p.participation_id, p.state) for p in got.items] == [
+            (b.participation_id, "active"), (a.participation_id, "registered"),
+            (waiting.participation_id, "waitlisted")]
+        # a social worker sees those of her sites only
+        elsewhere = await resident(f"r9-{test_id}", f"t-{test_id}")
+        ok(await call("register_participant", c.RegisterParticipant(
+            actor=ADMIN, programme_id=world.programme, phase=1, resident_id=elsewhere)))
+        worker = Actor(subject="sw", role="social_worker", sites=(world.site,))
+        mine = ok(await call("get_phase_participants", c.GetPhaseParticipants(
+            actor=worker, programme_id=world.programme, phase=1)))
+        assert mine.total == 3 and elsewhere not in [p.resident_id for p in mine.items]
+        for actor in (Actor(subject="o", role="provider", provider="caritas"),
+                      Actor(subject="a", role="auditor"),
+                      Actor(subject="o", role="operator", operator="op1")):
+            reply = err(await call("get_phase_participants", c.GetPhaseParticipants(
+                actor=actor, programme_id=world.programme, phase=1)), "forbidden")
+            assert reply.details["role"] == actor.role
+        err(await call("get_phase_participants", c.GetPhaseParticipants(
+            actor=ADMIN, programme_id=world.programme, phase=9)), "not_found")
+
     async def test_coaching(self, call, world):
         worker = Actor(subject="sw", role="social_worker", sites=(world.site,))
         view = ok(await call("record_coaching", c.RecordCoaching(
@@ -124,6 +154,7 @@ VALID: dict[str, dict[str, Any]] = {
                   "ends": "2026-06-30", "capacity": 30},
     "change_phase": {"programme_id": "p1", "phase": 1, "capacity": 3},
     "get_programme": {"programme_id": "p1"},
+    "get_phase_participants": {"programme_id": "p1", "phase": 1},
     "register_participant": {"programme_id": "p1", "phase": 1, "resident_id": "r1"},
     "activate_participant": {"participation_id": "pt1"},
     "complete_participation": {"participation_id": "pt1"},
@@ -145,6 +176,7 @@ OUT_OF_BOUNDS = [
     ("record_coaching", "topic", "dancing"), ("record_coaching", "summary", "s" * 1001),
     ("record_placement", "kind", "volunteering"), ("record_placement", "hours", 0),
     ("record_placement", "hours", 49), ("record_placement", "sector", ""),
+    ("get_phase_participants", "phase", 0), ("get_phase_participants", "limit", 501),
 ]
 
 

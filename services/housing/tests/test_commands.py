@@ -240,12 +240,14 @@ VALID: dict[str, dict[str, Any]] = {
     "record_viewing": {"case_id": "c1", "offer_id": "o1", "on": "2026-01-01",
                        "outcome": "pending"},
     "tick_moving_help": {"case_id": "c1", "item": "furniture"},
+    "get_move_out_case": {"case_id": "c1"},
+    "list_move_out_cases": {"site_id": "s1", "limit": 10},
 }
 COMMANDS = sorted(VALID)
 # (command, field, wrong-typed value) and (command, required field)
 WRONG_TYPE = {name: next(iter(body.items())) for name, body in VALID.items()}
 REQUIRED = {name: next(iter(body)) for name, body in VALID.items()
-            if name not in ("list_sites", "list_residents")}
+            if name not in ("list_sites", "list_residents", "list_move_out_cases")}
 OUT_OF_BOUNDS = [
     ("register_site", "capacity", -1), ("register_site", "capacity", 5001),
     ("register_site", "site_id", "a.b"), ("register_site", "site_id", "a b"),
@@ -271,6 +273,8 @@ OUT_OF_BOUNDS = [
     ("record_viewing", "outcome", "great"), ("tick_moving_help", "item", "piano"),
     ("list_sites", "limit", 0), ("list_sites", "limit", 501), ("list_sites", "offset", -1),
     ("list_residents", "q", "q" * 101),
+    ("get_move_out_case", "case_id", "c 1"), ("list_move_out_cases", "stage", "done"),
+    ("list_move_out_cases", "limit", 501), ("list_move_out_cases", "open", "yes"),
 ]
 
 
@@ -518,3 +522,64 @@ class TestForbidden:
         other_operator = Actor(subject="o2", role="operator", operator="op2")
         err(await call("get_resident", c.GetResident(actor=other_operator,
                                                      resident_id=world.rids[0])), "forbidden")
+
+
+class TestMoveOutCaseReads:
+    """A case in full and the worklist of cases: the city's staff, a social worker for
+    her sites only; nobody else."""
+
+    async def test_a_case_in_full_and_in_the_worklist(self, call, world):
+        ok(await call("record_viewing", c.RecordViewing(
+            actor=ADMIN, case_id=world.case_id, offer_id=world.offer_id, on=ON,
+            outcome="pending")))
+        ok(await call("tick_moving_help", c.TickMovingHelp(
+            actor=ADMIN, case_id=world.case_id, item="furniture")))
+        worker = Actor(subject="sw-1", role="social_worker", sites=(world.shelter,))
+        case = ok(await call("get_move_out_case", c.GetMoveOutCase(
+            actor=worker, case_id=world.case_id)), c.CaseDetail)
+        assert (case.resident_id, case.name, case.site_id, case.stage) == (
+            world.rids[0], "Amal Haddad", world.shelter, "viewing")
+        assert case.criteria == c.CaseCriteria(household_size=2, rent_ceiling=700)
+        assert [(o.offer_id, o.landlord, o.rent) for o in case.offers] == [
+            (world.offer_id, "hanova", 650)]
+        assert [(v.offer_id, v.on, v.outcome) for v in case.viewings] == [
+            (world.offer_id, ON, "pending")]
+        assert case.help["furniture"] and not case.help["utilities"]
+        assert [(h.from_stage, h.stage, h.by) for h in case.history] == [
+            ("opened", "searching", "admin-1"), ("searching", "offer_received", "admin-1"),
+            ("offer_received", "viewing", "admin-1")]
+        assert case.opened_at is not None and case.opened_at <= case.history[0].at <= case.since
+
+        page = ok(await call("list_move_out_cases", c.ListMoveOutCases(actor=worker)),
+                  c.CasePage)
+        assert [(x.case_id, x.name, x.offers, x.viewings) for x in page.items] == [
+            (world.case_id, "Amal Haddad", 1, 1)]
+        for flt, n in (({"stage": "viewing"}, 1), ({"stage": "searching"}, 0),
+                       ({"site_id": world.shelter}, 1), ({"open": False}, 0)):
+            page = ok(await call("list_move_out_cases", c.ListMoveOutCases(actor=worker, **flt)))
+            assert page.total == len(page.items) == n, flt
+        ok(await call("advance_move_out_case", c.AdvanceMoveOutCase(
+            actor=ADMIN, case_id=world.case_id, stage="cancelled", reason="moved away")))
+        closed = ok(await call("list_move_out_cases", c.ListMoveOutCases(actor=worker,
+                                                                       open=False)))
+        assert [(x.case_id, x.stage) for x in closed.items] == [(world.case_id, "cancelled")]
+
+    async def test_who_may_read_cases(self, call, world):
+        elsewhere = Actor(subject="sw-9", role="social_worker", sites=(world.flat,))
+        err(await call("get_move_out_case", c.GetMoveOutCase(actor=elsewhere,
+                                                             case_id=world.case_id)),
+            "forbidden")
+        err(await call("list_move_out_cases", c.ListMoveOutCases(actor=elsewhere,
+                                                                 site_id=world.shelter)),
+            "forbidden")
+        mine = ok(await call("list_move_out_cases", c.ListMoveOutCases(actor=elsewhere)))
+        assert world.case_id not in [x.case_id for x in mine.items]
+        for actor in (Actor(subject="p1", role="provider", provider="vhs"),
+                      Actor(subject="a1", role="auditor"),
+                      Actor(subject="o1", role="operator", operator="op1")):
+            for name, cmd in (("get_move_out_case", c.GetMoveOutCase(actor=actor,
+                                                                     case_id=world.case_id)),
+                              ("list_move_out_cases", c.ListMoveOutCases(actor=actor))):
+                assert err(await call(name, cmd), "forbidden").details["role"] == actor.role
+        err(await call("get_move_out_case", c.GetMoveOutCase(actor=ADMIN, case_id="nobody")),
+            "not_found")

@@ -8,9 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import shutil
 import ssl
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,27 +21,20 @@ from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings, SettingsError
 from support.probe import spec
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("openssl") is None,
-                                 reason="needs the openssl command to make certificates")]
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+pytestmark = pytest.mark.integration
 
 
 def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA, and a server certificate it signs for 127.0.0.1 (EC P-256, valid one day)."""
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _openssl("req", "-x509", *ec, "-subj", "/CN=im-test-ca", "-days", "1",
-             "-keyout", "ca.key", "-out", "ca.crt", cwd=folder)
-    _openssl("req", *ec, "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
-             "-out", "server.csr", cwd=folder)
-    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", "1", "-extfile", "san.ext", "-out", "server.crt",
-             cwd=folder)
-    return folder / "ca.crt", folder / "server.crt", folder / "server.key"
+    """A CA, and a server certificate it signs for 127.0.0.1 (trustme)."""
+    import trustme
+
+    ca = trustme.CA()
+    server = ca.issue_cert("127.0.0.1")
+    paths = folder / "ca.crt", folder / "server.crt", folder / "server.key"
+    ca.cert_pem.write_to_path(str(paths[0]))
+    server.cert_chain_pems[0].write_to_path(str(paths[1]))
+    server.private_key_pem.write_to_path(str(paths[2]))
+    return paths
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,11 @@ def samples() -> list[tuple[str, Any]]:
                         capacity=1, load=0),
         c.MatchView(match_id="m1", volunteer_id="v1", resident_id="r1", offer="mentoring",
                     state="proposed"),
+        c.ListVolunteers(offer="language_tandem", free_only=True, limit=20),
+        c.VolunteerPage(items=[c.VolunteerView(
+            volunteer_id="v1", name="Hanna", languages=["ar"], skills=[], districts=["List"],
+            availability=[], offers=["language_tandem"], capacity=2, load=1)], total=1,
+            offset=0, limit=20),
     ]
     out += [(f"volunteers.contracts.{type(m).__name__}", m) for m in commands]
     return out

@@ -160,6 +160,26 @@ class TestMatches:
         assert (got.load, got.matches, got.background_check_on) == (1, [view.match_id], CHECKED)
 
 
+    async def test_listing_volunteers_by_offer_district_and_free_place(self, world):
+        await run(world, commands.register_volunteer, volunteer())
+        await run(world, commands.register_volunteer, volunteer(
+            "v2", name="Aylin", districts=["Linden"], offers=["homework_help"], capacity=2))
+        await run(world, commands.propose_match, c.ProposeMatch(
+            actor=ADMIN, volunteer_id="v1", resident_id="r1", offer="accompaniment"))
+        ask = world.ask
+        everyone = await ask(commands.list_volunteers, c.ListVolunteers(actor=ADMIN))
+        assert [(v.name, v.load) for v in everyone.items] == [("Aylin", 0), ("Hanna", 1)]
+        for kw, names in (({"offer": "homework_help"}, ["Aylin"]),
+                          ({"district": "List"}, ["Hanna"]), ({"free_only": True}, ["Aylin"]),
+                          ({"limit": 1, "offset": 1}, ["Hanna"])):
+            got = await ask(commands.list_volunteers, c.ListVolunteers(actor=ADMIN, **kw))
+            assert [v.name for v in got.items] == names, kw
+        for role in ("provider", "operator"):
+            with pytest.raises(Forbidden):
+                await ask(commands.list_volunteers, c.ListVolunteers(
+                    actor=Actor(subject="x", role=role)))
+
+
 class TestProjectionAndQueries:
     async def test_housing_facts_out_of_order_and_twice(self):
         placed = ResidentPlaced(resident_id="r1", household_id="h", site_id="a", moved_in=ON)

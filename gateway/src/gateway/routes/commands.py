@@ -30,34 +30,47 @@ class Named:
     path: str
     service: str
     command: str
-    contract: str  # the contracts class of the body, for the API description
+    contract: str  # the contracts class of the body, for the API description (openapi.py)
     roles: tuple[Role, ...] = STAFF
+    reply: str = ""  # the contracts class of the service's answer, likewise
 
 
 NAMED = (
-    Named("/api/v1/residents", "housing", "register_resident", "housing_commands.RegisterResident"),
+    Named("/api/v1/residents", "housing", "register_resident", "housing_commands.RegisterResident",
+          reply="housing_commands.ResidentRecord"),
     Named("/api/v1/households/{household_id:str}/placement", "housing", "place_household",
-          "housing_commands.PlaceHousehold"),
+          "housing_commands.PlaceHousehold",
+          reply="housing_commands.Placed"),
     Named("/api/v1/households/{household_id:str}/move-out", "housing", "move_out_household",
-          "housing_commands.MoveOutHousehold"),
+          "housing_commands.MoveOutHousehold",
+          reply="housing_commands.Placed"),
     Named("/api/v1/households/{household_id:str}/move-out-case", "housing",
-          "open_move_out_case", "housing_commands.OpenMoveOutCase"),
+          "open_move_out_case", "housing_commands.OpenMoveOutCase",
+          reply="housing_commands.CaseView"),
     Named("/api/v1/move-out-cases/{case_id:str}/stage", "housing", "advance_move_out_case",
-          "housing_commands.AdvanceMoveOutCase"),
+          "housing_commands.AdvanceMoveOutCase",
+          reply="housing_commands.CaseView"),
     Named("/api/v1/move-out-cases/{case_id:str}/offers", "housing", "record_offer",
-          "housing_commands.RecordOffer"),
+          "housing_commands.RecordOffer",
+          reply="housing_commands.CaseView"),
     Named("/api/v1/move-out-cases/{case_id:str}/viewings", "housing", "record_viewing",
-          "housing_commands.RecordViewing"),
+          "housing_commands.RecordViewing",
+          reply="housing_commands.CaseView"),
     Named("/api/v1/employment/participants", "employment", "register_participant",
-          "employment_commands.RegisterParticipant", (*STAFF, "provider")),
+          "employment_commands.RegisterParticipant", (*STAFF, "provider"),
+          reply="employment_commands.ParticipationView"),
     Named("/api/v1/employment/coaching", "employment", "record_coaching",
-          "employment_commands.RecordCoaching"),
+          "employment_commands.RecordCoaching",
+          reply="employment_commands.CoachingView"),
     Named("/api/v1/employment/participations/{participation_id:str}/placement", "employment",
-          "record_placement", "employment_commands.RecordPlacement", (*STAFF, "provider")),
+          "record_placement", "employment_commands.RecordPlacement", (*STAFF, "provider"),
+          reply="employment_commands.ParticipationView"),
     Named("/api/v1/education/enrolments", "education", "enrol", "education_commands.Enrol",
-          (*STAFF, "provider")),
+          (*STAFF, "provider"),
+          reply="education_commands.EnrolmentView"),
     Named("/api/v1/education/enrolments/{enrolment_id:str}/withdrawal", "education", "withdraw",
-          "education_commands.Withdraw", (*STAFF, "provider")),
+          "education_commands.Withdraw", (*STAFF, "provider"),
+          reply="education_commands.EnrolmentView"),
 )
 
 

@@ -11,6 +11,12 @@ import { resident, residents } from "./residents.js";
 import { signInPage } from "./signin.js";
 import { site, sites } from "./sites.js";
 import { users } from "./users.js";
+import { courseList, coursePage } from "./coursework.js";
+import { caseList, casePage } from "./cases.js";
+import { referralList, referralPage } from "./referrals.js";
+import { kitaList } from "./kita.js";
+import { phasePage, programmeList } from "./programmes.js";
+import { volunteerList } from "./tandems.js";
 
 const main = document.getElementById("main");
 let notice = "";
@@ -25,6 +31,16 @@ const ROUTES = [
   [/^\/residents\/([^/]+)$/, (m, p, id) => resident(m, id), "#/residents"],
   [/^\/users\/?$/, (m, p) => users(m, p), "#/users"],
   [/^\/households\/new$/, (m) => registerHousehold(m), "#/households/new"],
+  [/^\/courses\/?$/, (m, p) => courseList(m, p), "#/courses"],
+  [/^\/courses\/([^/]+)$/, (m, p, id) => coursePage(m, p, id), "#/courses"],
+  [/^\/cases\/?$/, (m, p) => caseList(m, p), "#/cases"],
+  [/^\/cases\/([^/]+)$/, (m, p, id) => casePage(m, p, id), "#/cases"],
+  [/^\/referrals\/?$/, (m, p) => referralList(m, p), "#/referrals"],
+  [/^\/referrals\/([^/]+)$/, (m, p, id) => referralPage(m, p, id), "#/referrals"],
+  [/^\/kita\/?$/, (m, p) => kitaList(m, p), "#/kita"],
+  [/^\/programmes\/?$/, (m) => programmeList(m), "#/programmes"],
+  [/^\/programmes\/([^/]+\/\d+)$/, (m, p, id) => phasePage(m, p, ...id.split("/")), "#/programmes"],
+  [/^\/volunteers\/?$/, (m, p) => volunteerList(m, p), "#/volunteers"],
   [/^\/account$/, (m) => account(m), "#/account"],
   [/^\/users\/([^/]+)\/deployment$/, (m, p, id) => deployment(m, p, id), "#/users"],
 ];
@@ -36,6 +52,12 @@ const NAV = {
   "#/residents": ["city_admin", "social_worker"],
   "#/households/new": ["city_admin", "social_worker"],
   "#/users": ["city_admin"],
+  "#/courses": ["city_admin", "provider"],
+  "#/cases": ["city_admin", "social_worker"],
+  "#/referrals": ["city_admin", "social_worker"],
+  "#/kita": ["city_admin", "social_worker"],
+  "#/programmes": ["city_admin", "provider"],
+  "#/volunteers": ["city_admin"],
   "#/account": null,
 };
 

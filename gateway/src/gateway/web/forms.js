@@ -41,8 +41,8 @@ export function fieldOf(error) {
 // service's own reasons (a full site, a step a case cannot take) are shown as it says them.
 const EXPLAINED = [
   [/missing required field/, "reason.required"],
-  [/Expected `int`, got/, "reason.integer"],
-  [/Expected `(float|number)`, got/, "reason.number"],
+  [/Expected `int( \| null)?`, got/, "reason.integer"],
+  [/Expected `(float|number)( \| null)?`, got/, "reason.number"],
   [/Expected `(date|str)`, got `str`.*date|Invalid (RFC 3339 encoded )?date/, "reason.date"],
   [/Expected `str` of length <= (\d+)/, "reason.too_long", "max"],
   [/Expected `str` of length >= (\d+)/, "reason.too_short", "min"],
@@ -142,7 +142,7 @@ export function values(form, numeric = []) {
       continue;
     }
     const raw = el.value.trim();
-    if (raw) out[el.dataset.field] = numeric.includes(el.dataset.field) && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+    if (raw) out[el.dataset.field] = numeric.includes(el.dataset.field) && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
   }
   return out;
 }

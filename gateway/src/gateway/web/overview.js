@@ -5,6 +5,7 @@ import { barChart } from "./charts.js";
 import { fill, h } from "./dom.js";
 import { field, service, t, value } from "./i18n.js";
 import { mySites } from "./mysites.js";
+import { waiting } from "./waiting.js";
 import { figures, missingWarning } from "./render.js";
 
 const ORDER = ["housing", "education", "employment", "counselling"];
@@ -60,9 +61,11 @@ function charts(sections, sites) {
 export async function overview(main) {
   const [stats, sites, mine] = await Promise.all([api("/api/v1/stats"), optional("/api/v1/sites?limit=500"), mySites()]);
   const names = Object.keys(stats.sections).sort(byOrder);
+  const work = await waiting(names); // only the services that answered just now
   fill(main, 
     h("h1", {}, t("overview.title")),
     missingWarning(stats.missing),
+    work,
     mine,
     h("section", { "aria-labelledby": "figures-h" },
       h("h2", { id: "figures-h", class: "visually-hidden" }, t("overview.figures")),

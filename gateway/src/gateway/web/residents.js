@@ -5,6 +5,8 @@ import { ApiFailure, api, mayUse } from "./api.js";
 import { fill, h } from "./dom.js";
 import { casework } from "./casework.js";
 import { courses } from "./courses.js";
+import { kitaCard } from "./kita.js";
+import { tandemsCard } from "./tandems.js";
 import { employment } from "./employment.js";
 import { erasedPage, erasureControl } from "./erasure.js";
 import { field, t } from "./i18n.js";
@@ -88,8 +90,9 @@ export async function resident(main, id) {
   const personal = agg.sections.housing?.personal;
   const name = personal ? `${personal.given_name} ${personal.family_name}` : id;
   const names = Object.keys(agg.sections).sort((a, b) => (a === "housing" ? -1 : b === "housing" ? 1 : a.localeCompare(b)));
-  const [work, learning, jobs] = await Promise.all([casework(agg.sections.housing),
-    courses(id, agg.sections.education), employment(id, agg.sections.employment)]);
+  const [work, learning, jobs, tandems] = await Promise.all([casework(agg.sections.housing),
+    courses(id, agg.sections.education), employment(id, agg.sections.employment),
+    tandemsCard(id, agg.sections.volunteers)]);
   fill(main, 
     h("p", {}, h("a", { href: "#/residents" }, `← ${t("residents.title")}`)),
     h("h1", {}, t("resident.title", { name })),
@@ -98,7 +101,9 @@ export async function resident(main, id) {
     names.length ? null : h("p", { class: "empty" }, t("resident.nothing")),
     work,
     learning,
+    kitaCard(id, agg.sections.education),
     jobs,
+    tandems,
     ...names.map((n) => sectionCard(n, agg.sections[n], "resident", { id, sections: agg.sections })),
     mayUse("city_admin") ? erasureControl(id, name) : null,
   );

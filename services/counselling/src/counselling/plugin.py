@@ -21,6 +21,7 @@ from counselling import (
     referrals,
     store,
     topics,
+    trail,
 )
 from im_runtime import Handles, On, ServiceSpec, views
 from im_runtime.spec import Retention
@@ -60,17 +61,24 @@ spec = ServiceSpec(
     commands=(
         Handles("answer_city_referral", ev.AnswerCityReferral, referrals.answer_city_referral,
                 ev.ReferralView),
+        Handles("list_referrals", ev.ListReferrals, trail.list_referrals, ev.ReferralPage,
+                read=True),
+        Handles("get_referral", ev.GetReferral, trail.get_referral, ev.ReferralTrail,
+                read=True),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     indexes={
         store.CASES: [IndexModel("resident_id"), IndexModel("site_id"), IndexModel("open")],
         store.SESSIONS: [IndexModel("resident_id"), IndexModel("site_id")],
         store.REFERRALS: [IndexModel("resident_id"), IndexModel("referral_id"),
-                          IndexModel([("state", 1), ("overdue", 1)])],
+                          IndexModel([("state", 1), ("overdue", 1)]), IndexModel("site_id"),
+                          IndexModel("requested_at")],
         store.TOPICS: [IndexModel("owner")],
         store.INCIDENTS: [IndexModel("site_id")], store.NOTES: [IndexModel("resident_id")],
         store.SITES: [], store.RESIDENTS: [],
     },
+    # Audited by the gateway (the resident each referral is about).
+    personal_reads={"list_referrals": "resident_id", "get_referral": "resident_id"},
     # Operators' events are small records; NATS itself would take up to 1 MB.
     max_message_bytes=64 * 1024,
     # Notes are free text that never leaves the service, not even in a dead letter.

@@ -15,11 +15,13 @@ from contracts import feedback as fb
 from contracts.counselling import SERVICE as COUNSELLING
 from contracts.counselling import AnswerCityReferral, ReferralRequested, ReferralView
 from counselling import cases, store, topics
-from im_runtime import Conflict, Reject, UnitOfWork
+from counselling.trail import step
+from im_runtime import Conflict, DomainError, Reject, UnitOfWork
 from im_runtime.access import STAFF, require_role, require_site
 
 # Which state may follow which: an answer that does not move a referral on is ignored,
 # so duplicates and late answers change nothing.
+MAX_SAID = 500  # characters of a reason, reference or outcome the city team gives
 NEXT = {"requested": {"accepted", "rejected", "completed"}, "accepted": {"completed"}}
 
 
@@ -40,9 +42,11 @@ async def request(uow: UnitOfWork, *, operator_id: str, referral_id: str, reside
            "session_id": session_id, "by": None, "reason": None, "reference": None,
            "outcome": None, "became": None,
            "case_closed_on": await cases.closed_on(uow, operator_id, resident_id)}
+    step(doc, "requested", operator_id)
     if owner is None:  # answered now rather than left open for ever
         reason = f"no service handles {topic}"
         doc.update(state="rejected", by=COUNSELLING, reason=reason)
+        step(doc, "rejected", COUNSELLING, reason=reason)
         uow.put(store.REFERRALS, doc)
         uow.emit(fb.ReferralRejected(**_about(doc), by=COUNSELLING, reason=reason))
         return
@@ -63,6 +67,7 @@ def advance(uow: UnitOfWork, doc: dict[str, Any], state: str, by: str,
     if state not in NEXT.get(doc["state"], set()):
         return False
     doc.update(state=state, by=by, **{k: v for k, v in fields.items() if v is not None})
+    step(doc, state, by, **fields)
     uow.put(store.REFERRALS, doc)
     about = {**_about(doc), "by": by}
     became = doc.get("became")
@@ -83,6 +88,10 @@ async def answer_city_referral(cmd: AnswerCityReferral, uow: UnitOfWork) -> Refe
     if doc["owner"] != topics.CITY_TEAM:
         raise Conflict(f"referral {cmd.referral_id} is for {doc['owner']}, not the city team",
                        details={"owner": doc["owner"]})
+    for name in ("reason", "reference", "outcome"):  # the contract leaves them unbounded
+        if len(getattr(cmd, name) or "") > MAX_SAID:
+            raise DomainError(f"Expected `str` of length <= {MAX_SAID} - at `$.{name}`",
+                              details={"field": name})
     if cmd.answer == "rejected" and not cmd.reason:
         raise Conflict("a rejection needs a reason", details={"field": "reason"})
     if not advance(uow, doc, cmd.answer, topics.CITY_TEAM, reason=cmd.reason,

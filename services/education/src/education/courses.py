@@ -20,6 +20,7 @@ from contracts.education_commands import (
 )
 from education import domain, store
 from education.outcomes import apply
+from education.register import to_register
 from education.rights import CATALOGUE, check
 from im_runtime import Conflict, DomainError, UnitOfWork
 from im_runtime.access import require_role
@@ -48,13 +49,15 @@ async def create_course(cmd: CreateCourse, uow: UnitOfWork) -> CourseView:
     check(cmd.actor, CATALOGUE, "create courses", draft)
     if (cmd.site_id is None) == (cmd.address is None):
         raise DomainError("a course is held either at a site (site_id) or at an external "
-                          "address, exactly one of them", details={"course_id": cmd.course_id})
+                          "address, exactly one of them",
+                          details={"course_id": cmd.course_id, "field": "site_id"})
     if cmd.ends < cmd.starts:
         raise DomainError("a course cannot end before it starts",
-                          details={"course_id": cmd.course_id})
+                          details={"course_id": cmd.course_id, "field": "ends"})
     if (cmd.level is not None) != (cmd.kind == "integration_course"):
         raise DomainError("integration courses need a level (A1, A2, B1); other kinds have none",
-                          details={"course_id": cmd.course_id, "kind": cmd.kind})
+                          details={"course_id": cmd.course_id, "kind": cmd.kind,
+                                   "field": "level"})
     if await uow.get(store.COURSES, cmd.course_id) is not None:
         raise Conflict(f"course {cmd.course_id!r} exists already",
                        details={"course_id": cmd.course_id})
@@ -111,8 +114,11 @@ async def get_course(cmd: GetCourse, uow: UnitOfWork) -> CourseView:
 async def list_courses(cmd: ListCourses, uow: UnitOfWork) -> CoursePage:
     require_role(cmd.actor, READERS, "list courses")
     flt = {k: v for k, v in (("site_id", cmd.site_id), ("kind", cmd.kind),
-                             ("status", cmd.status)) if v is not None}
+                             ("status", cmd.status), ("provider_id", cmd.provider_id))
+           if v is not None}
     docs = await uow.find(store.COURSES, flt, sort=[("_id", 1)], skip=cmd.offset,
                           limit=cmd.limit)
-    return CoursePage(items=[view(d) for d in docs], total=await uow.count(store.COURSES, flt),
+    items = [msgspec.structs.replace(view(d), sessions_to_register=await to_register(uow, d))
+             for d in docs]
+    return CoursePage(items=items, total=await uow.count(store.COURSES, flt),
                       offset=cmd.offset, limit=cmd.limit)

@@ -22,9 +22,11 @@ from education import (
     queries,
     referrals,
     residents,
+    roster,
     schooling,
     store,
     versions,
+    waiting,
 )
 from im_runtime import Handles, On, ServiceSpec, views
 from im_runtime.spec import Retention
@@ -75,6 +77,8 @@ spec = ServiceSpec(
         Handles("cancel_course", cmd.CancelCourse, courses.cancel_course, cmd.CourseView),
         Handles("get_course", cmd.GetCourse, courses.get_course, cmd.CourseView, read=True),
         Handles("list_courses", cmd.ListCourses, courses.list_courses, cmd.CoursePage, read=True),
+        Handles("get_course_roster", cmd.GetCourseRoster, roster.get_course_roster,
+                cmd.CourseRoster, read=True),
         Handles("enrol", cmd.Enrol, enrolment.enrol, cmd.EnrolmentView),
         Handles("register_children", cmd.RegisterChildren, enrolment.register_children,
                 cmd.EnrolmentView),
@@ -91,15 +95,21 @@ spec = ServiceSpec(
                 cmd.AccessRequestView),
         Handles("conclude_access", cmd.ConcludeAccess, schooling.conclude,
                 cmd.AccessRequestView),
+        Handles("list_access_requests", cmd.ListAccessRequests, waiting.list_access_requests,
+                cmd.AccessPage, read=True),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
-    personal_reads={"get_enrolment": "resident_id"},  # audited by the gateway
+    # audited by the gateway
+    personal_reads={"get_enrolment": "resident_id", "get_course_roster": "resident_id",
+                    "list_access_requests": "resident_id"},
     indexes={
-        store.COURSES: [IndexModel("site_id"), IndexModel("kind"), IndexModel("status")],
+        store.COURSES: [IndexModel("site_id"), IndexModel("kind"), IndexModel("status"),
+                        IndexModel("provider_id")],
         store.ENROLMENTS: [IndexModel("resident_id"), IndexModel("course_id"),
                            IndexModel("site_id"), IndexModel("status")],
         store.ACCESS: [IndexModel("resident_id"), IndexModel("parent_id"),
-                       IndexModel("site_id"), IndexModel("open")],
+                       IndexModel("site_id"), IndexModel("open"), IndexModel("status"),
+                       IndexModel("opened_at")],
         store.RESIDENTS: [], store.SITES: [], store.REFERRALS: [],
     },
     erase=erasure.erase,

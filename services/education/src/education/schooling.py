@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from contracts import Actor, utcnow
@@ -33,7 +33,8 @@ def view(doc: dict[str, Any]) -> AccessRequestView:
         kind=doc["kind"], district=doc["district"], state=doc["status"],
         institution=doc.get("institution"),
         starts=date.fromisoformat(doc["starts"]) if doc.get("starts") else None,
-        reason=doc.get("reason"))
+        reason=doc.get("reason"), site_id=doc.get("site_id"),
+        opened_at=datetime.fromisoformat(doc["opened_at"]) if doc.get("opened_at") else None)
 
 
 def _about(doc: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +57,8 @@ async def open_request(uow: UnitOfWork, actor: Actor, child: str, kind: str, dis
     doc = {"_id": f"a-{uuid.uuid4().hex[:12]}", "resident_id": child, "parent_id": parent,
            "kind": kind, "district": district, "site_id": site, "status": "open", "open": True,
            "referral_id": referral["referral_id"] if referral else None, "referral": referral,
-           "institution": None, "starts": None, "reason": None}
+           "institution": None, "starts": None, "reason": None,
+           "opened_at": utcnow().isoformat()}  # a string: the worklist sorts by waiting time
     uow.put(store.ACCESS, doc)
     uow.emit(AccessRequestOpened(**_about(doc)))
     return doc
@@ -90,7 +92,7 @@ async def conclude(cmd: ConcludeAccess, uow: UnitOfWork) -> AccessRequestView:
     doc = await _load(uow, cmd.actor, cmd.request_id, "conclude requests", "offered")
     if cmd.outcome == "declined" and not cmd.reason:
         raise DomainError("declining an offered place needs a reason",
-                          details={"request_id": cmd.request_id})
+                          details={"request_id": cmd.request_id, "field": "reason"})
     doc |= {"status": cmd.outcome, "open": False, "reason": cmd.reason,
             "closed_at": utcnow()}  # retention counts from it
     uow.put(store.ACCESS, doc)

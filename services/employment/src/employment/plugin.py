@@ -13,6 +13,7 @@ from employment import (
     coaching,
     erasure,
     participants,
+    phases,
     placements,
     programmes,
     projection,
@@ -55,6 +56,8 @@ spec = ServiceSpec(
         Handles("change_phase", cmd.ChangePhase, programmes.change_phase, cmd.ProgrammeView),
         Handles("get_programme", cmd.GetProgramme, programmes.get_programme, cmd.ProgrammeView,
                 read=True),
+        Handles("get_phase_participants", cmd.GetPhaseParticipants,
+                phases.get_phase_participants, cmd.PhaseParticipants, read=True),
         Handles("register_participant", cmd.RegisterParticipant,
                 participants.register_participant, cmd.ParticipationView),
         Handles("activate_participant", cmd.ActivateParticipant,
@@ -71,9 +74,10 @@ spec = ServiceSpec(
                 cmd.ParticipationView),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
+    personal_reads={"get_phase_participants": "resident_id"},  # audited by the gateway
     indexes={
         store.PARTICIPATIONS: [IndexModel("resident_id"), IndexModel("programme_id"),
-                               IndexModel("status")],
+                               IndexModel("status"), IndexModel("phase")],
         store.PHASES: [IndexModel("programme_id")],
         store.RESIDENTS: [IndexModel("site_id")],
         store.NEEDS: [IndexModel("resident_id")], store.COACHING: [IndexModel("resident_id")],

@@ -52,8 +52,10 @@ async def open_case(uow: UnitOfWork, actor: Actor, household_id: str,
                 current["referrals"].append(referral)
                 uow.put(store.CASES, current)
             return current
+    now = utcnow().isoformat()  # a string: kept as is by every store, sorts as time
     case = {"_id": f"c-{uuid.uuid4().hex[:12]}", "household_id": household_id,
             "applicant_id": hh["member_ids"][0], "stage": "opened", "paused_from": None,
+            "opened_at": now, "since": now,
             "open": True, "site_id": hh.get("site_id"),
             "referrals": [referral] if referral else [],
             "criteria": None, "offers": [], "viewings": [],
@@ -87,7 +89,9 @@ def _advance(uow: UnitOfWork, case: dict[str, Any], stage: str, reason: str | No
     before = case["stage"]
     case["stage"] = next_stage(before, stage, case.get("paused_from"), reason)
     case["paused_from"] = before if stage == "paused" else None
-    case["history"].append({"from": before, "to": stage, "reason": reason, "by": by})
+    case["since"] = utcnow().isoformat()  # how long a case waits in a stage (worklists)
+    case["history"].append({"from": before, "to": stage, "reason": reason, "by": by,
+                            "at": case["since"]})
     uow.emit(MoveOutCaseAdvanced(resident_id=case["applicant_id"], case_id=case["_id"],
                                  household_id=case["household_id"], from_stage=before,
                                  stage=stage, reason=reason))  # type: ignore[arg-type]

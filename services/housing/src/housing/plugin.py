@@ -9,6 +9,7 @@ from contracts import housing_commands as cmd
 from contracts._base import Ack
 from contracts.counselling import ReferralRequested
 from housing import (
+    caseviews,
     erasure,
     households,
     moveout,
@@ -82,16 +83,22 @@ spec = ServiceSpec(
                 cmd.CaseView),
         Handles("record_offer", cmd.RecordOffer, moveout.record_offer, cmd.CaseView),
         Handles("record_viewing", cmd.RecordViewing, moveout.record_viewing, cmd.CaseView),
+        Handles("get_move_out_case", cmd.GetMoveOutCase, caseviews.get_move_out_case,
+                cmd.CaseDetail, read=True),
+        Handles("list_move_out_cases", cmd.ListMoveOutCases, caseviews.list_move_out_cases,
+                cmd.CasePage, read=True),
         Handles("tick_moving_help", cmd.TickMovingHelp, moveout.tick_help, cmd.CaseView),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     # Audited by the gateway on every route (the field naming the person).
-    personal_reads={"get_resident": "resident_id", "list_residents": "resident_id"},
+    personal_reads={"get_resident": "resident_id", "list_residents": "resident_id",
+                    "get_move_out_case": "resident_id", "list_move_out_cases": "resident_id"},
     indexes={
         store.RESIDENTS: [IndexModel("site_id"), IndexModel("household_id"),
                           IndexModel("family_name")],
         store.SITES: [IndexModel("kind"), IndexModel("operator_id")],
-        store.CASES: [IndexModel("site_id"), IndexModel("open"), IndexModel("stage")],
+        store.CASES: [IndexModel("site_id"), IndexModel("open"), IndexModel("stage"),
+                      IndexModel("since")],
         store.HOUSEHOLDS: [], store.STAFF: [], store.OVERRIDES: [IndexModel("site_id")],
     },
     erase=erasure.erase,

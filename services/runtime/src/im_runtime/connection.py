@@ -18,6 +18,18 @@ log = logging.getLogger("im.connection")
 EXIT_BUS_CLOSED = 69
 
 
+async def on_server(nc: Any) -> None:
+    """Returns once the server has processed everything written on `nc` so far (its
+    subscriptions above all). `nc.flush()` alone does not promise that in nats-py 2.16: it
+    writes its PING straight to the socket, past the commands still waiting in the
+    client's buffer, so the PONG can come back before the server has seen a SUB (a
+    request right after a service said it was ready then met "no responders")."""
+    written = await nc._flush_pending()  # the buffer out to the socket first
+    if written is not None:
+        await written
+    await nc.flush()
+
+
 def servers(url: str) -> list[str]:
     """IM_NATS_URL may name several servers of a cluster, comma-separated."""
     return [one.strip() for one in url.split(",") if one.strip()]

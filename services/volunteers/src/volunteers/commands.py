@@ -15,6 +15,7 @@ from volunteers.contracts import (
     AgreeMatch,
     EndMatch,
     GetVolunteer,
+    ListVolunteers,
     MatchAgreed,
     MatchEnded,
     MatchStarted,
@@ -22,6 +23,7 @@ from volunteers.contracts import (
     ProposeMatch,
     RegisterVolunteer,
     StartMatch,
+    VolunteerPage,
     VolunteerRegistered,
     VolunteerView,
 )
@@ -70,6 +72,18 @@ async def register_volunteer(cmd: RegisterVolunteer, uow: UnitOfWork) -> Volunte
 async def get_volunteer(cmd: GetVolunteer, uow: UnitOfWork) -> VolunteerView:
     require_role(cmd.actor, (*STAFF, "auditor"), "read volunteers")
     return await volunteer_view(uow, await store.volunteer(uow, cmd.volunteer_id))
+
+
+async def list_volunteers(cmd: ListVolunteers, uow: UnitOfWork) -> VolunteerPage:
+    require_role(cmd.actor, (*STAFF, "auditor"), "list volunteers")
+    # Few volunteers (dozens), and offers and districts are lists: filtered here.
+    docs = [d for d in await uow.find(store.VOLUNTEERS, sort=[("name", 1), ("_id", 1)])
+            if (cmd.offer is None or cmd.offer in d["offers"])
+            and (cmd.district is None or cmd.district in d["districts"])
+            and (not cmd.free_only or free(d) > 0)]
+    page = docs[cmd.offset:cmd.offset + cmd.limit]
+    return VolunteerPage(items=[await volunteer_view(uow, d) for d in page], total=len(docs),
+                         offset=cmd.offset, limit=cmd.limit)
 
 
 async def propose_match(cmd: ProposeMatch, uow: UnitOfWork) -> MatchView:

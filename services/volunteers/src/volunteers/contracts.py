@@ -125,6 +125,17 @@ class GetVolunteer(Command, frozen=True, kw_only=True):
     volunteer_id: Id
 
 
+class ListVolunteers(Command, frozen=True, kw_only=True):
+    """Volunteers by what they offer and where, those with a free place first when
+    `free_only`; paged."""
+
+    offer: Offer | None = None
+    district: Short | None = None
+    free_only: bool = False
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
+
+
 class ProposeMatch(Command, frozen=True, kw_only=True):
     volunteer_id: Id
     resident_id: Id
@@ -172,5 +183,12 @@ class MatchView(Reply, frozen=True, kw_only=True):
     rating: int | None = None
 
 
+class VolunteerPage(Reply, frozen=True, kw_only=True):
+    items: list[VolunteerView]
+    total: int
+    offset: int
+    limit: int
+
+
 COMMANDS = (RegisterVolunteer, GetVolunteer, ProposeMatch, AgreeMatch, StartMatch, EndMatch,
-            VolunteerView, MatchView)
+            VolunteerView, MatchView, ListVolunteers, VolunteerPage)

@@ -33,13 +33,16 @@ spec = ServiceSpec(
                 c.VolunteerView),
         Handles("get_volunteer", c.GetVolunteer, commands.get_volunteer, c.VolunteerView,
                 read=True),
+        Handles("list_volunteers", c.ListVolunteers, commands.list_volunteers, c.VolunteerPage,
+                read=True),
         Handles("propose_match", c.ProposeMatch, commands.propose_match, c.MatchView),
         Handles("agree_match", c.AgreeMatch, commands.agree_match, c.MatchView),
         Handles("start_match", c.StartMatch, commands.start_match, c.MatchView),
         Handles("end_match", c.EndMatch, commands.end_match, c.MatchView),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
-    personal_reads={"get_volunteer": "volunteer_id"},  # audited by the gateway
+    # audited by the gateway
+    personal_reads={"get_volunteer": "volunteer_id", "list_volunteers": "volunteer_id"},
     indexes={
         store.VOLUNTEERS: [],
         store.MATCHES: [IndexModel("resident_id"), IndexModel("volunteer_id")],

@@ -23,6 +23,7 @@ from nats.aio.msg import Msg
 
 from im_runtime import tracing
 from im_runtime.actors import ActorCheck
+from im_runtime.connection import on_server
 
 log = logging.getLogger("im.requests")
 ONE_LANE = ""  # the key of every command of a route without `order_by`
@@ -140,8 +141,10 @@ class Requests:
         self._subs.append((subject, subscription))
 
     async def start(self, nc: Any) -> None:
+        """Subscribed on the server when this returns: a request sent next is answered."""
         for subject, sub in self._subs:
             await sub.start(nc, subject, self.queue)
+        await on_server(nc)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Take no more; let the requests in hand finish and answer."""
