@@ -30,6 +30,10 @@ def test_bad_arguments_get_a_clear_error():
     assert out.returncode == 2 and "time zone" in out.stderr
     out = im("retention", "--as-of", "next tuesday")
     assert out.returncode == 2
+    out = im("export", "r.1*")
+    assert out.returncode == 2 and "resident id" in out.stderr
+    out = im("export", "r-1", "--lang", "fr")
+    assert out.returncode == 2 and "invalid choice" in out.stderr
 
 
 @pytest.mark.unit
@@ -82,5 +86,30 @@ async def test_the_deep_report_shows_its_progress(settings, nc):
         assert sum(rep["messages"].values()) >= 1
         read = re.search(r"read every stream .* (\d+)/(\d+) +100%", out.stderr)
         assert read and read.group(1) == read.group(2) and int(read.group(1)) >= 1, out.stderr
+    finally:
+        await rt.stop()
+
+
+@pytest.mark.integration
+async def test_the_export_gives_what_a_running_service_holds(settings, nc):
+    rt = ServiceRuntime(spec, settings)
+    await rt.start()
+    try:
+        rid = f"r-{uuid.uuid4().hex[:10]}"
+        await nc.request("im.cmd.probe.add", json.dumps({"resident_id": rid}).encode(),
+                         timeout=5)
+        env = {"IM_NATS_URL": settings.nats_url}
+        out = await asyncio.to_thread(im, "export", rid, "--timeout", "1", env=env)
+        assert out.returncode in (0, 1), out.stderr  # 1: a service of another test is silent
+        export = json.loads(out.stdout)
+        assert export["resident_id"] == rid
+        assert export["sections"]["probe"]["documents"] >= 1
+        page = await asyncio.to_thread(im, "export", rid, "--html", "--lang", "en",
+                                       "--timeout", "1", env=env)
+        assert "Access to personal data (Art. 15 GDPR)" in page.stdout and rid in page.stdout
+        nobody = await asyncio.to_thread(im, "export", f"r-{uuid.uuid4().hex[:10]}",
+                                         "--timeout", "1", env=env)
+        assert nobody.returncode != 0  # nobody holds anything (or someone was silent)
+        assert nobody.returncode == 1 or "no running service holds data" in nobody.stderr
     finally:
         await rt.stop()

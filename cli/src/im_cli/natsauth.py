@@ -363,15 +363,17 @@ def stream_configs(specs: Mapping[str, object], replicas: int = 1,
                    duplicate_window: float = 600.0) -> list[object]:
     """Every stream the services use: the dead letters, the operators' and feedback
     streams, and each service's own and source streams (a service creates only its own)."""
-    from im_runtime import streams
+    from im_runtime import log_retention, streams
     from im_runtime.privacy import effective
 
     sources = {subj.OPERATOR, subj.FEEDBACK}
     for spec in specs.values():
         full = effective(spec)  # type: ignore[arg-type]
         sources |= {event_parts(t)[0] for t in full.publishes} | set(full.source_streams())
-    return [streams.dlq_stream(replicas),
-            *(streams.for_source(s, replicas, duplicate_window) for s in sorted(sources))]
+    days = log_retention.stream_days(specs.values())  # type: ignore[arg-type]
+    return [log_retention.with_max_age(config, days) for config in (
+        streams.dlq_stream(replicas),
+        *(streams.for_source(s, replicas, duplicate_window) for s in sorted(sources)))]
 
 
 async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
@@ -382,7 +384,7 @@ async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
     `im.fb.<id>.>`."""
     from nats.js.api import AckPolicy, ConsumerConfig
 
-    from im_runtime import streams
+    from im_runtime import log_retention, streams
     from im_runtime.plugins import installed
 
     js = nc.jetstream()  # type: ignore[attr-defined]
@@ -390,10 +392,13 @@ async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
                                  duplicate_window):
         await streams.ensure(js, config)  # type: ignore[arg-type]
     # Streams created before they had limits get them (the stream's size, what a message
-    # may weigh, refusing new messages when full); retention (max_age) is left as it is.
+    # may weigh, refusing new messages when full), and their retention period (max_age),
+    # also when the rules it is derived from changed.
     for config in stream_configs(installed() if specs is None else specs, replicas,
                                  duplicate_window):
         await streams.bound(js, config)  # type: ignore[arg-type]
+        days = round(config.max_age / log_retention.DAY)  # type: ignore[attr-defined]
+        await log_retention.keep_for(js, config.name, days)  # type: ignore[attr-defined]
     for op in operators:
         await js.add_consumer(subj.FEEDBACK_STREAM, ConsumerConfig(
             durable_name=feedback_consumer(op), filter_subject=subj.feedback_of(op),

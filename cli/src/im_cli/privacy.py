@@ -1,5 +1,6 @@
-"""`im privacy report RESIDENT` and `im privacy retention`: the proof of where data about
-one person exists (every service's database, every stream), and retention runs.
+"""`im privacy report RESIDENT`, `im privacy export RESIDENT` and `im privacy retention`:
+the proof of where data about one person exists (every service's database, every stream),
+everything held about them (Art. 15 GDPR), and retention runs.
 
 Each service (and the gateway) answers for its own database through the scatter-gather
 queries the runtime gives every service; the streams are read here. A service that is
@@ -18,7 +19,7 @@ from typing import Any
 import msgspec
 import nats
 
-from contracts import Actor, ErrorReply, ServiceSection
+from contracts import Actor, ErrorReply, ServiceSection, utcnow
 from contracts import privacy as pv
 from contracts import subjects as subj
 from im_cli.commands import CliError, _settings, admin_settings
@@ -43,6 +44,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     rep.add_argument("--timeout", type=float, default=2.0, metavar="SECONDS",
                      help="how long to wait for the services' answers (2)")
     rep.set_defaults(func=report_command)
+    exp = psub.add_parser("export", help="everything every service holds about a resident "
+                                         "(Art. 15 GDPR), as JSON or a readable page")
+    exp.add_argument("resident", help="the resident's id")
+    exp.add_argument("--html", action="store_true", help="a readable page instead of JSON")
+    exp.add_argument("--lang", choices=("de", "en"), default="de", help="the page's language")
+    exp.add_argument("--timeout", type=float, default=2.0, metavar="SECONDS",
+                     help="how long to wait for the services' answers (2)")
+    exp.set_defaults(func=export_command)
     ret = psub.add_parser("retention", help="list (default) or apply the retention rules")
     ret.add_argument("--apply", action="store_true", help="remove what is past its period")
     ret.add_argument("--as-of", type=datetime.fromisoformat, default=None,
@@ -251,3 +260,40 @@ def retention_command(args: argparse.Namespace) -> int:
     for name, why in sorted(errors.items()):
         print(f"{name:<14} failed: {why}", file=sys.stderr)
     return 1 if errors else 0
+
+
+async def build_export(nc: Any, resident_id: str, timeout: float = 2.0) -> dict[str, Any]:
+    """The resident's data from every running service, as the gateway's export gives it
+    (without the gateway's audit entries: ask `GET /api/v1/residents/{id}/export`)."""
+    sections, errors, silent = await ask_all(
+        nc, pv.RESIDENT_EXPORT, pv.GetResidentExport(resident_id=resident_id,
+                                                     actor=CLI_ACTOR), timeout)
+    return {"resident_id": resident_id, "generated_at": utcnow().isoformat(),
+            "sections": {name: s for name, s in sections.items() if s},
+            "missing": sorted({*errors, *silent})}
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from gateway import export_html
+
+    try:
+        subj.token(args.resident, "resident id")
+    except subj.SubjectError as exc:
+        raise CliError(str(exc)) from None
+
+    async def go() -> dict[str, Any]:
+        nc = await _connect()
+        try:
+            return await build_export(nc, args.resident, args.timeout)
+        finally:
+            await nc.close()
+
+    export = asyncio.run(go())
+    if not export["sections"] and not export["missing"]:
+        raise CliError(f"no running service holds data about {args.resident}")
+    if export["missing"]:
+        print(f"did not answer (their data is missing): {', '.join(export['missing'])}",
+              file=sys.stderr)
+    print(export_html.render(export, args.lang) if args.html
+          else json.dumps(export, indent=2, ensure_ascii=False))
+    return 1 if export["missing"] else 0

@@ -111,6 +111,8 @@ class AccessRequestOpened(EventData,
     kind: AccessKind
     district: str
     site_id: str | None = None
+    # No longer set (always None): the parent's id must not travel keyed by the child
+    # (an erasure of the parent would not reach it). Kept so earlier messages decode.
     parent_id: str | None = None
     referral_id: str | None = None
 
@@ -157,6 +159,36 @@ class ChildcareWaitlisted(_ChildcareEvent,
 
 class ChildcareReleased(_ChildcareEvent,
                         tag="im.education.childcare_released.v1"):
+    was: Literal["placed", "waitlisted"] = "placed"
+
+
+# Version 2 of the childcare events names only the child: v1 carried the parent's id in
+# the body while keyed by the child, so an erasure of the parent (which removes messages
+# by the last subject token) left the parent's id on the bus. The parent's side is their
+# enrolment (`enrolment_id`, keyed by the parent in education's own records). v1 is no
+# longer published and still decodes, for logs that hold it.
+
+class _ChildcareEventV2(EventData, frozen=True, kw_only=True):
+    resident_id: Id  # the child
+    enrolment_id: Id
+    course_id: Id
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
+class ChildcarePlaceAllottedV2(_ChildcareEventV2, frozen=True, kw_only=True,
+                               tag="im.education.childcare_place_allotted.v2"):
+    pass
+
+
+class ChildcareWaitlistedV2(_ChildcareEventV2, frozen=True, kw_only=True,
+                            tag="im.education.childcare_waitlisted.v2"):
+    position: int
+
+
+class ChildcareReleasedV2(_ChildcareEventV2, frozen=True, kw_only=True,
+                          tag="im.education.childcare_released.v2"):
     was: Literal["placed", "waitlisted"] = "placed"
 
 

@@ -22,6 +22,7 @@ from contracts.fields import Id, Reason
 
 SERVICE = "privacy"
 PRIVACY_REPORT = "privacy_report"
+RESIDENT_EXPORT = "resident_export"
 RETENTION = "retention"
 
 ResidentId = Id
@@ -82,6 +83,20 @@ class RetentionApplied(EventData,
     removed: Counts = {}
 
 
+class ResidentExpired(EventData, frozen=True, kw_only=True,
+                      tag="im.privacy.resident_expired.v1"):
+    """A retention rule removed a resident's record (`Retention.forgets`): the privacy
+    service erases every message about them from the event log, as after an erasure."""
+
+    resident_id: ResidentId
+    service: str
+    rule: str
+    run_id: str
+
+    def resident_key(self) -> str | None:
+        return self.resident_id
+
+
 # commands to the privacy service (the erasure ledger)
 class RequestErasure(Command):
     resident_id: ResidentId
@@ -136,6 +151,13 @@ class GetPrivacyReport(Query):
 
     terms: Annotated[list[Annotated[str, msgspec.Meta(min_length=3, max_length=200)]],
                      msgspec.Meta(min_length=1, max_length=10)]
+
+
+class GetResidentExport(Query):
+    """Everything this service holds about the resident (Art. 15 GDPR, the right of
+    access): collection -> the documents, as stored. Only for city administrators."""
+
+    resident_id: ResidentId
 
 
 class RunRetention(Query):

@@ -18,6 +18,7 @@ from gateway.openapi import TypedOpenAPIConfig
 from gateway.routes.audit import audit_log
 from gateway.routes.commands import ROUTES as COMMAND_ROUTES
 from gateway.routes.erasure import ROUTES as ERASURE_ROUTES
+from gateway.routes.export import ROUTES as EXPORT_ROUTES
 from gateway.routes.health import health, livez, readyz
 from gateway.routes.index import home, index
 from gateway.routes.lists import list_residents, list_sites
@@ -68,8 +69,8 @@ def create_app(settings: Settings | None = None, config: GatewayConfig | None = 
     return Litestar(
         route_handlers=[home, index, health, livez, readyz, metrics_endpoint, list_services,
                         resident, site, stats, list_sites, list_residents, audit_log,
-                        *COMMAND_ROUTES, *ERASURE_ROUTES, *SIGNIN_ROUTES, *USER_ROUTES,
-                        *PLUGIN_PAGE_ROUTES, *WEB_ROUTES],
+                        *COMMAND_ROUTES, *ERASURE_ROUTES, *EXPORT_ROUTES, *SIGNIN_ROUTES,
+                        *USER_ROUTES, *PLUGIN_PAGE_ROUTES, *WEB_ROUTES],
         middleware=[observed(metrics)],
         before_send=[hardened],
         request_max_body_size=MAX_BODY_BYTES,

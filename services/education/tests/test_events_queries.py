@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import msgspec
 import pytest
 
 from contracts import Actor, ErrorReply
@@ -68,6 +69,9 @@ async def test_every_state_change_emits_its_event_and_the_views_show_it(
         if name in expected:
             assert subject.startswith("im.evt.education.")
             assert subject.rsplit(".", 1)[-1] == event["data"]["resident_id"] == event["subject"]
+            # an event keyed by the child names no one else (an erasure of the parent
+            # could not reach it)
+            assert parent not in msgspec.json.encode(event).decode() or event["subject"] == parent
     for name, who in expected.items():
         assert sorted(e["data"]["resident_id"] for e in events.of(name, *ids)) == sorted(who)
     assert events.of("enrolment_waitlisted", r3)[0]["data"]["position"] == 1

@@ -74,7 +74,7 @@ async def test_cancel_releases_everyone_with_an_event_each():
     assert [(e.resident_id, e.was) for e in withdrawn] == [
         ("r0", "confirmed"), ("r1", "confirmed"), ("r2", "waitlisted")]
     assert all("no teacher" in e.reason for e in withdrawn)
-    assert any(isinstance(e, ev.ChildcareReleased) for e in events)
+    assert any(isinstance(e, ev.ChildcareReleasedV2) for e in events)
     assert isinstance(events[-1], ev.CourseCancelled)
     assert {d["status"] for d in mem.collections[store.ENROLMENTS].values()} == {"withdrawn"}
 

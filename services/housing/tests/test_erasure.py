@@ -358,6 +358,8 @@ class TestRetention:
         assert stand_ins <= {(coll, id) for coll, docs in store.collections.items()
                              for id in docs}
         assert "retention_applied" in store.outbox[-1].subject
+        # the registry's record went: every message about them is to leave the log
+        assert store.outbox[-2].subject == f"im.evt.privacy.resident_expired.{past.old.resident_id}"
 
     async def test_a_dry_run_lists_without_removing(self, store, past):
         before, outbox = store.snapshot(), len(store.outbox)

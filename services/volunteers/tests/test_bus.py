@@ -13,7 +13,7 @@ import pytest
 from contracts import Actor, ErrorReply
 from contracts import subjects as subj
 from contracts.counselling import ReferralRequested
-from contracts.privacy import PRIVACY_REPORT, RETENTION
+from contracts.privacy import PRIVACY_REPORT, RESIDENT_EXPORT, RETENTION
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
 from im_cli.testing import eventually
 from im_runtime.discovery import instances
@@ -39,6 +39,7 @@ async def test_installed_like_any_service_and_discovered_from_the_bus(volunteers
     (one,) = found
     # The three views, and the data-protection queries the runtime answers for any service.
     assert one.queries == {"resident_overview", "site_overview", "city_stats", PRIVACY_REPORT,
+                           RESIDENT_EXPORT,
                            RETENTION}
     assert "propose_match" in one.metadata["commands"]
     assert await vol.ask(bus, GetResidentOverview(resident_id="nobody")) == {}

@@ -8,9 +8,9 @@ from typing import Any
 from contracts import utcnow
 from contracts.education import (
     SERVICE,
-    ChildcarePlaceAllotted,
-    ChildcareReleased,
-    ChildcareWaitlisted,
+    ChildcarePlaceAllottedV2,
+    ChildcareReleasedV2,
+    ChildcareWaitlistedV2,
     EnrolmentConfirmed,
     EnrolmentConfirmedV2,
     EnrolmentPromoted,
@@ -67,13 +67,14 @@ async def apply(uow: UnitOfWork, course: dict[str, Any], changes: list[Change],
             continue
         about: dict[str, Any] = {"enrolment_id": enr["_id"], "course_id": course["_id"]}
         if ch.child_id is not None:
-            about |= {"resident_id": ch.child_id, "parent_id": enr["resident_id"]}
+            # keyed by the child and naming no one else (the parent is the enrolment's)
+            about |= {"resident_id": ch.child_id}
             if ch.kind == "care_placed":
-                uow.emit(ChildcarePlaceAllotted(**about))
+                uow.emit(ChildcarePlaceAllottedV2(**about))
             elif ch.kind == "care_waitlisted":
-                uow.emit(ChildcareWaitlisted(**about, position=ch.position or 0))
+                uow.emit(ChildcareWaitlistedV2(**about, position=ch.position or 0))
             else:
-                uow.emit(ChildcareReleased(**about, was=ch.was or "placed"))  # type: ignore[arg-type]
+                uow.emit(ChildcareReleasedV2(**about, was=ch.was or "placed"))  # type: ignore[arg-type]
             continue
         about |= {"resident_id": enr["resident_id"], "course_kind": course["kind"],
                   "site_id": course.get("site_id")}

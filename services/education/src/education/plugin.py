@@ -59,8 +59,8 @@ spec = ServiceSpec(
     publishes=(ev.CourseCreated, ev.CourseChanged, ev.CourseCancelled,
                ev.EnrolmentConfirmedV2 if versions.EVENT_VERSION == 2 else ev.EnrolmentConfirmed,
                ev.EnrolmentWaitlisted, ev.EnrolmentPromoted, ev.EnrolmentWithdrawn,
-               ev.AttendanceRecorded, ev.EnrolmentCompleted, ev.ChildcarePlaceAllotted,
-               ev.ChildcareWaitlisted, ev.ChildcareReleased, ev.AccessRequestOpened,
+               ev.AttendanceRecorded, ev.EnrolmentCompleted, ev.ChildcarePlaceAllottedV2,
+               ev.ChildcareWaitlistedV2, ev.ChildcareReleasedV2, ev.AccessRequestOpened,
                ev.AccessPlaceOffered, ev.AccessRequestPlaced, ev.AccessRequestDeclined),
     # Answered with the shared referral contract (contracts.referrals).
     referral_topics=referrals.TOPICS,

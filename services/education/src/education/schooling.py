@@ -38,9 +38,11 @@ def view(doc: dict[str, Any]) -> AccessRequestView:
 
 
 def _about(doc: dict[str, Any]) -> dict[str, Any]:
+    # Keyed by the child: the parent's id stays in education's record, never in the event
+    # (an erasure of the parent removes messages by their subject, which names the child).
     return {"request_id": doc["_id"], "resident_id": doc["resident_id"], "kind": doc["kind"],
             "district": doc["district"], "site_id": doc.get("site_id"),
-            "parent_id": doc.get("parent_id"), "referral_id": doc.get("referral_id")}
+            "referral_id": doc.get("referral_id")}
 
 
 async def open_request(uow: UnitOfWork, actor: Actor, child: str, kind: str, district: str,

@@ -33,9 +33,10 @@ RETENTION = (
     # a move-out case, three years after it closed (moved out or cancelled)
     Retention("closed_cases", store.CASES, after="closed_at", days=THREE_YEARS,
               where={**PEOPLE, "open": False}),
-    # a resident's record and their household, three years after they moved out
+    # a resident's record and their household, three years after they moved out; with the
+    # record (the registry's, keyed by the resident), every message about them leaves the log
     Retention("moved_out_residents", store.RESIDENTS, after="moved_out_on",
-              days=THREE_YEARS, where=PEOPLE, stored="date"),
+              days=THREE_YEARS, where=PEOPLE, stored="date", forgets="_id"),
     Retention("moved_out_households", store.HOUSEHOLDS, after="moved_out_on",
               days=THREE_YEARS, stored="date"),
     # an emergency over-filling of a site, three years after the placement

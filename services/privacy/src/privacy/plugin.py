@@ -5,9 +5,10 @@ from __future__ import annotations
 from pymongo import IndexModel
 
 from contracts import privacy as pv
+from contracts import subjects as subj
 from contracts.queries import CITY_STATS, GetCityStats
 from im_runtime import Answers, Handles, On, ServiceSpec
-from privacy import ledger, purger
+from privacy import expiries, ledger, notes, purger
 from privacy.shredder import JS_API
 
 spec = ServiceSpec(
@@ -15,7 +16,8 @@ spec = ServiceSpec(
     version="1.0.0",
     description="Erasure ledger: requests, every service's confirmation, purges of the bus",
     publishes=(pv.ErasureRequested,),
-    consumes=(On(pv.ErasureConfirmed, handler=ledger.on_confirmed),),
+    consumes=(On(pv.ErasureConfirmed, handler=ledger.on_confirmed),
+              On(pv.ResidentExpired, handler=expiries.on_expired)),
     commands=(
         Handles("request_erasure", pv.RequestErasure, ledger.request_erasure,
                 pv.ErasureStatus),
@@ -23,13 +25,17 @@ spec = ServiceSpec(
         Handles("list_erasures", pv.ListErasures, ledger.list_erasures, pv.ErasureKeys, read=True),
     ),
     queries=(Answers(CITY_STATS, GetCityStats, ledger.city_stats),),
-    indexes={ledger.ERASURES: [IndexModel("key", unique=True), IndexModel("complete")]},
-    workers=(ledger.upgrade_keys, purger.work),
-    # The worker lists streams and the request's consumers; in every stream it finds the
-    # resident's messages, erases them and drops the stale state file (shredder.py).
+    indexes={ledger.ERASURES: [IndexModel("key", unique=True), IndexModel("complete")],
+             expiries.EXPIRIES: [IndexModel("resident")]},
+    workers=(ledger.upgrade_keys, purger.work, expiries.work, notes.work),
+    # The workers list streams and the request's consumers; in every stream they find an
+    # erased or expired resident's messages, erase them and drop the stale state file
+    # (shredder.py); consumed case notes go from the operators' stream (notes.py).
     # Only privacy holds these rights (tests/infra/test_nats_permissions.py).
     bus_rights=(f"{JS_API}.STREAM.NAMES", f"{JS_API}.STREAM.INFO.*",
                 f"{JS_API}.STREAM.MSG.GET.*", f"{JS_API}.STREAM.MSG.DELETE.*",
                 f"{JS_API}.STREAM.PURGE.*",
-                f"{JS_API}.CONSUMER.LIST.{purger.PRIVACY_STREAM}"),
+                f"{JS_API}.CONSUMER.LIST.{purger.PRIVACY_STREAM}",
+                # case notes leave once every consumer of them has acknowledged (notes.py)
+                f"{JS_API}.CONSUMER.LIST.{subj.OPS_STREAM}"),
 )

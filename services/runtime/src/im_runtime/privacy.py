@@ -19,17 +19,20 @@ from contracts import subjects as subj
 from contracts.privacy import (
     APPLY_RETENTION,
     PRIVACY_REPORT,
+    RESIDENT_EXPORT,
     RETENTION,
     SERVICE,
     ApplyRetention,
     ErasureConfirmed,
     ErasureRequested,
     GetPrivacyReport,
+    GetResidentExport,
+    ResidentExpired,
     RetentionApplied,
     RetentionRun,
     RunRetention,
 )
-from im_runtime import erasure_keys, retention
+from im_runtime import erasure_keys, export, retention
 from im_runtime.errors import DomainError, Forbidden
 from im_runtime.spec import Answers, Erased, Handles, On, ServiceSpec
 from im_runtime.storage import Store
@@ -54,9 +57,10 @@ def effective(spec: ServiceSpec, store: Store | None = None, instance: str = "",
         spec,
         consumes=(*spec.consumes, On(ErasureRequested, handler=erasure_handler(
             spec, store, instance, erased))),
-        publishes=(*spec.publishes, ErasureConfirmed, RetentionApplied),
+        publishes=(*spec.publishes, ErasureConfirmed, RetentionApplied, ResidentExpired),
         queries=(*spec.queries,
                  Answers(PRIVACY_REPORT, GetPrivacyReport, report),
+                 Answers(RESIDENT_EXPORT, GetResidentExport, export.resident_export),
                  Answers(RETENTION, RunRetention, retention.handler(spec))),
         # Applying the rules writes: a command, sent to each service that has rules.
         commands=(*spec.commands, *((Handles(APPLY_RETENTION, ApplyRetention,

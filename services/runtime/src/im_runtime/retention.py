@@ -16,10 +16,12 @@ from contracts import new_id
 from contracts.privacy import (
     APPLY_RETENTION,
     ApplyRetention,
+    ResidentExpired,
     RetentionApplied,
     RetentionRun,
     RunRetention,
 )
+from im_runtime.anonymous import is_stand_in_id
 from im_runtime.errors import Forbidden
 from im_runtime.spec import Retention, ServiceSpec
 from im_runtime.storage import Store
@@ -56,6 +58,7 @@ async def apply_retention(spec: ServiceSpec, uow: UnitOfWork, as_of: datetime,
     """Each rule's expired documents: listed (dry run) or removed, with one event per run."""
     rules: dict[str, Any] = {}
     removed: dict[str, int] = {}
+    forgotten: list[tuple[str, str]] = []  # (rule, resident) whose record went
     for rule in spec.retention:
         days = period(spec, rule)
         flt = {**rule.where, rule.after: {"$lt": cutoff(rule, days, as_of)}}
@@ -67,9 +70,16 @@ async def apply_retention(spec: ServiceSpec, uow: UnitOfWork, as_of: datetime,
             for doc in expired:
                 await uow.delete(rule.collection, doc["_id"])
             removed[rule.name] = len(expired)
+            if rule.forgets:
+                forgotten += [(rule.name, rid) for d in expired
+                              if isinstance(rid := d.get(rule.forgets), str)
+                              and not is_stand_in_id(rid)]
     out: dict[str, Any] = {"dry_run": dry_run, "as_of": as_of.isoformat(), "rules": rules}
     if not dry_run and spec.retention:
         run_id = f"ret-{new_id()}"
+        for rule_name, rid in forgotten:  # their messages leave the log (privacy's expiries)
+            uow.emit(ResidentExpired(resident_id=rid, service=spec.name, rule=rule_name,
+                                     run_id=run_id))
         uow.emit(RetentionApplied(run_id=run_id, service=spec.name, as_of=as_of,
                                   removed=removed))
         out["run_id"] = run_id

@@ -15,7 +15,16 @@ import nats
 
 from contracts import event_parts, utcnow
 from contracts import subjects as subj
-from im_runtime import actors, erasure_keys, privacy, processed, replay, retention, streams
+from im_runtime import (
+    actors,
+    erasure_keys,
+    log_retention,
+    privacy,
+    processed,
+    replay,
+    retention,
+    streams,
+)
 from im_runtime.connection import EXIT_BUS_CLOSED, reconnect_options, servers
 from im_runtime.deadletter import DeadLetters
 from im_runtime.health import HealthServer, Readiness
@@ -25,6 +34,7 @@ from im_runtime.outbox import OutboxRelay
 from im_runtime.pipeline.endpoints import CommandEndpoint, QueryEndpoint, ReadEndpoint
 from im_runtime.pipeline.events import EventConsumer
 from im_runtime.pipeline.pipelined import Pipelined
+from im_runtime.plugins import installed
 from im_runtime.presence import Counted, Tally, announce
 from im_runtime.settings import Settings
 from im_runtime.spec import ServiceSpec, WorkerContext
@@ -129,10 +139,16 @@ class ServiceRuntime:
         # others' are provisioned or created by their owners, so it waits for them.
         ensure_all = not (self.settings.nats_user or self.settings.nats_creds)
         mine = subj.event_stream(self.spec.name)
+        # Each stream keeps messages as long as the services needing it keep documents.
+        days = log_retention.stream_days({**installed(), self.spec.name: self.spec}.values())
 
         async def declare(config: Any) -> None:
+            config = log_retention.with_max_age(config, days)
             if ensure_all or config.name == mine:
                 await streams.ensure(js, config)
+                if ensure_all and config.name in days:  # made before, or needed longer
+                    await log_retention.keep_for(js, config.name, days[config.name],
+                                                 only_longer=True)
             else:
                 await streams.found(js, config.name)
 

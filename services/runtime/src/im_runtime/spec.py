@@ -59,6 +59,10 @@ class Retention:
     days: int
     where: Mapping[str, Any] = field(default_factory=dict)
     stored: str = "datetime"  # "datetime" | "date" | "epoch"
+    # The field of the removed documents naming the person whose record this is ("_id"
+    # for a registry keyed by the person): once a run removes it, every message about
+    # that person leaves the event log (privacy's expiries), as after an erasure.
+    forgets: str | None = None
 
 
 @dataclass(frozen=True)
