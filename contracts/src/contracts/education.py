@@ -168,7 +168,7 @@ class ChildcareReleased(_ChildcareEvent,
 # enrolment (`enrolment_id`, keyed by the parent in education's own records). v1 is no
 # longer published and still decodes, for logs that hold it.
 
-class _ChildcareEventV2(EventData, frozen=True, kw_only=True):
+class _ChildcareEventV2(EventData):
     resident_id: Id  # the child
     enrolment_id: Id
     course_id: Id
@@ -177,17 +177,17 @@ class _ChildcareEventV2(EventData, frozen=True, kw_only=True):
         return self.resident_id
 
 
-class ChildcarePlaceAllottedV2(_ChildcareEventV2, frozen=True, kw_only=True,
+class ChildcarePlaceAllottedV2(_ChildcareEventV2,
                                tag="im.education.childcare_place_allotted.v2"):
     pass
 
 
-class ChildcareWaitlistedV2(_ChildcareEventV2, frozen=True, kw_only=True,
+class ChildcareWaitlistedV2(_ChildcareEventV2,
                             tag="im.education.childcare_waitlisted.v2"):
     position: int
 
 
-class ChildcareReleasedV2(_ChildcareEventV2, frozen=True, kw_only=True,
+class ChildcareReleasedV2(_ChildcareEventV2,
                           tag="im.education.childcare_released.v2"):
     was: Literal["placed", "waitlisted"] = "placed"
 

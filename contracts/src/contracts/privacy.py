@@ -83,7 +83,7 @@ class RetentionApplied(EventData,
     removed: Counts = {}
 
 
-class ResidentExpired(EventData, frozen=True, kw_only=True,
+class ResidentExpired(EventData,
                       tag="im.privacy.resident_expired.v1"):
     """A retention rule removed a resident's record (`Retention.forgets`): the privacy
     service erases every message about them from the event log, as after an erasure."""
