@@ -8,6 +8,7 @@ from contracts import education as ev
 from contracts import education_commands as cmd
 from contracts.counselling import ReferralRequested
 from contracts.housing import (
+    ResidentCorrected,
     ResidentMovedOut,
     ResidentPlaced,
     ResidentRegistered,
@@ -66,7 +67,7 @@ spec = ServiceSpec(
     referral_topics=referrals.TOPICS,
     consumes=(
         On(ReferralRequested, handler=referrals.on_referral_requested),
-        On(ResidentRegistered, handler=residents.on_resident_registered),
+        On(ResidentRegistered, ResidentCorrected, handler=residents.on_resident_registered),
         On(SiteRegistered, handler=residents.on_site_registered),
         On(ResidentPlaced, ResidentTransferred, ResidentMovedOut,
            handler=residents.on_resident_moved),
