@@ -101,6 +101,20 @@ class ResidentMovedOut(_ResidentEvent,
     moved_out: date
 
 
+class ResidentCorrected(_ResidentEvent,
+                        tag="im.housing.resident_corrected.v1"):
+    """The resident's record was corrected (Art. 16 GDPR) or they moved to another
+    household (a split, a merge). Carries what other services keep, as it is now, never
+    names or contact data; `corrected` names the fields that changed (names included, so
+    that others know a correction happened), `from_household_id` the household left."""
+
+    household_id: Id
+    birth_year: int
+    languages: list[str] = []
+    corrected: list[str]
+    from_household_id: Id | None = None
+
+
 class StaffAssigned(EventData, tag="im.housing.staff_assigned.v1"):
     staff_id: Id
     site_ids: list[str]

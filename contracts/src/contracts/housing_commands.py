@@ -84,6 +84,41 @@ class ChangeResidenceStatus(Command):
     residence_status: ResidenceStatus
 
 
+class CorrectResident(Command):
+    """Correct a resident's personal data (Art. 16 GDPR): the fields given change, the
+    others stay; `clear_phone` removes the phone number."""
+
+    resident_id: Id
+    given_name: Text | None = None
+    family_name: Text | None = None
+    birth_year: Year | None = None
+    languages: Annotated[list[Language], msgspec.Meta(max_length=10)] | None = None
+    phone: Annotated[str, msgspec.Meta(min_length=3, max_length=40)] | None = None
+    clear_phone: bool = False
+
+
+class MoveMember(Command):
+    """Move a resident to another household at the same site (None: one of their own)."""
+
+    resident_id: Id
+    household_id: Id | None = None
+
+
+class SplitHousehold(Command):
+    """These members leave the household for a new one at the same site."""
+
+    household_id: Id
+    member_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=19)]
+    new_household_id: Id | None = None
+
+
+class MergeHouseholds(Command):
+    """Every member of `from_household_id` joins `household_id`; the first one ends."""
+
+    household_id: Id
+    from_household_id: Id
+
+
 class PlaceHousehold(Command):
     """Move a household in (everyone not yet placed), or transfer it if placed."""
 

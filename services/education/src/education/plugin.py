@@ -8,6 +8,7 @@ from contracts import education as ev
 from contracts import education_commands as cmd
 from contracts.counselling import ReferralRequested
 from contracts.housing import (
+    ResidentCorrected,
     ResidentMovedOut,
     ResidentPlaced,
     ResidentRegistered,
@@ -67,7 +68,7 @@ spec = ServiceSpec(
     consumes=(
         On(ReferralRequested, where=topic_is(*referrals.TOPICS),
            handler=referrals.on_referral_requested),
-        On(ResidentRegistered, handler=projection.on_resident_registered),
+        On(ResidentRegistered, ResidentCorrected, handler=projection.on_resident_registered),
         On(SiteRegistered, handler=projection.on_site_registered),
         On(ResidentPlaced, ResidentTransferred, ResidentMovedOut,
            handler=projection.on_resident_moved),

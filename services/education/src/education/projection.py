@@ -8,6 +8,7 @@ from typing import Any
 
 from contracts import CloudEvent
 from contracts.housing import (
+    ResidentCorrected,
     ResidentMovedOut,
     ResidentPlaced,
     ResidentRegistered,
@@ -23,7 +24,9 @@ async def _resident(uow: UnitOfWork, resident_id: str) -> dict[str, Any]:
         "_id": resident_id, "site_id": None, "birth_year": None}
 
 
-async def on_resident_registered(event: CloudEvent[ResidentRegistered], uow: UnitOfWork) -> None:
+async def on_resident_registered(event: CloudEvent[ResidentRegistered | ResidentCorrected],
+                                 uow: UnitOfWork) -> None:
+    """Registered, or the record corrected (Art. 16 GDPR): the year of birth as it is."""
     doc = await _resident(uow, event.data.resident_id)
     doc["birth_year"] = event.data.birth_year
     uow.put(store.RESIDENTS, doc)

@@ -43,7 +43,8 @@ spec = ServiceSpec(
     # Answered with the shared referral contract (contracts.referrals).
     referral_topics=referrals.TOPICS,
     consumes=(
-        On(hs.ResidentRegistered, hs.ResidenceStatusChanged, hs.ResidentPlaced,
+        On(hs.ResidentRegistered, hs.ResidentCorrected, hs.ResidenceStatusChanged,
+           hs.ResidentPlaced,
            hs.ResidentTransferred, hs.ResidentMovedOut, handler=projection.on_housing),
         On(edu.EnrolmentConfirmed, edu.EnrolmentConfirmedV2,  # both while v1 and v2 run
            edu.EnrolmentPromoted, edu.EnrolmentWithdrawn, edu.EnrolmentCompleted,

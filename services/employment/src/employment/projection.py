@@ -17,6 +17,7 @@ from contracts.employment import (
 )
 from contracts.housing import (
     ResidenceStatusChanged,
+    ResidentCorrected,
     ResidentMovedOut,
     ResidentPlaced,
     ResidentRegistered,
@@ -47,8 +48,10 @@ async def on_housing(event: CloudEvent[Any], uow: UnitOfWork) -> None:
     data = event.data
     doc = await resident_doc(uow, data.resident_id)
     at = event.time.timestamp()
-    if isinstance(data, ResidentRegistered):
+    if isinstance(data, ResidentRegistered | ResidentCorrected) \
+            and _later(doc.get("record_at"), [at]):  # a correction (Art. 16) wins if later
         doc["birth_year"], doc["household_id"] = data.birth_year, data.household_id
+        doc["record_at"] = [at]
     if isinstance(data, ResidentRegistered | ResidenceStatusChanged) \
             and _later(doc["status_at"], [at]):
         doc["residence_status"], doc["status_at"] = data.residence_status, [at]

@@ -9,6 +9,7 @@ from typing import Any
 
 from contracts import CloudEvent
 from contracts.housing import (
+    ResidentCorrected,
     ResidentMovedOut,
     ResidentPlaced,
     ResidentRegistered,
@@ -27,11 +28,13 @@ async def on_resident(event: CloudEvent[Any], uow: UnitOfWork) -> None:
     data = event.data
     resident = await uow.get(store.RESIDENTS, data.resident_id) or {
         "_id": data.resident_id, "household_id": data.household_id}
-    resident["household_id"] = data.household_id
-    household = await uow.get(store.HOUSEHOLDS, data.household_id)
+    hid, left = await _household_of(uow, event, resident)
+    resident["household_id"] = hid
+    household = await uow.get(store.HOUSEHOLDS, hid)
     before = clone(household) if household else None
-    household = household or {"_id": data.household_id, "members": [], "site_id": None,
-                              "site_at": None, "plan_id": None, "left_city_on": None}
+    household = household or {"_id": hid, "members": [], "site_id": None, "site_at": None,
+                              "plan_id": None, "left_city_on": None,
+                              **_where(left)}  # split off: where the old one lives
     household["members"] = sorted({*household["members"], data.resident_id})
     rank = RANK.get(type(data))
     at = [event.time.timestamp(), rank]
@@ -74,4 +77,38 @@ async def on_staff_assigned(event: CloudEvent[StaffAssigned], uow: UnitOfWork) -
                           "at": at})
 
 
-CONSUMES = (ResidentRegistered, ResidentPlaced, ResidentTransferred, ResidentMovedOut)
+async def _household_of(uow: UnitOfWork, event: CloudEvent[Any], resident: dict[str, Any]
+                        ) -> tuple[str, dict[str, Any] | None]:
+    """The household the resident belongs to after this event, and the one a correction
+    (Art. 16: a move, a split, a merge) took them out of. A fact older than the latest
+    correction keeps the corrected household."""
+    data, at = event.data, event.time.timestamp()
+    if not isinstance(data, ResidentCorrected):
+        late = resident.get("household_at", 0.0) > at
+        return (resident["household_id"] if late else data.household_id), None
+    if resident.get("household_at", 0.0) > at:
+        return resident["household_id"], None
+    resident["household_at"] = at
+    left = None
+    if data.from_household_id and data.from_household_id != data.household_id:
+        left = await uow.get(store.HOUSEHOLDS, data.from_household_id)
+        if left is not None and data.resident_id in left["members"]:
+            changed = clone(left)
+            changed["members"] = [m for m in left["members"] if m != data.resident_id]
+            if changed["members"] or changed.get("plan_id"):
+                uow.put(store.HOUSEHOLDS, changed)
+                await ledger.household_moved(uow, left, changed)
+            else:  # merged into another: gone, and off the worklists
+                await uow.delete(store.HOUSEHOLDS, left["_id"])
+                await ledger.household_moved(uow, left, {**changed, "site_id": None})
+    return data.household_id, left
+
+
+def _where(household: dict[str, Any] | None) -> dict[str, Any]:
+    if household is None:
+        return {}
+    return {k: household[k] for k in ("site_id", "site_at", "left_city_on")}
+
+
+CONSUMES = (ResidentRegistered, ResidentCorrected, ResidentPlaced, ResidentTransferred,
+            ResidentMovedOut)

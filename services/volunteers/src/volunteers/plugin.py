@@ -24,7 +24,8 @@ spec = ServiceSpec(
     publishes=c.EVENTS,
     consumes=(
         On(hs.SiteRegistered, handler=projection.on_site_registered),
-        On(hs.ResidentRegistered, hs.ResidentPlaced, hs.ResidentTransferred,
+        On(hs.ResidentRegistered, hs.ResidentCorrected, hs.ResidentPlaced,
+           hs.ResidentTransferred,
            hs.ResidentMovedOut, handler=projection.on_resident, idempotent=True),
         On(ReferralRequested, where=topic_is(*matching.TOPICS),
            handler=referrals.on_referral_requested),

@@ -8,6 +8,7 @@ from typing import Any
 
 from contracts import CloudEvent
 from contracts.housing import (
+    ResidentCorrected,
     ResidentMovedOut,
     ResidentPlaced,
     ResidentRegistered,
@@ -34,8 +35,10 @@ async def on_site_registered(event: CloudEvent[SiteRegistered], uow: UnitOfWork)
 async def on_resident(event: CloudEvent[Any], uow: UnitOfWork) -> None:
     data = event.data
     doc = await resident_doc(uow, data.resident_id)
-    if isinstance(data, ResidentRegistered):
+    if isinstance(data, ResidentRegistered | ResidentCorrected) \
+            and event.time.timestamp() >= doc.get("languages_at", 0.0):  # corrections win
         doc["languages"] = sorted(set(data.languages))
+        doc["languages_at"] = event.time.timestamp()
     rank = SITE_RANK.get(type(data))
     at = [event.time.timestamp(), rank]
     if rank is not None and (doc["site_at"] is None or at >= doc["site_at"]):
