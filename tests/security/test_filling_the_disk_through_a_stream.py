@@ -67,7 +67,10 @@ async def test_provisioning_bounds_an_older_stream_and_keeps_what_it_holds(
         await natsauth.provision(nc, [])
         info = await js.stream_info(old.name)
         assert limits(info.config) == (streams.MAX_MSG_SIZE, streams.EVENT_MAX_BYTES, "new")
-        assert info.config.max_age == old.max_age  # retention is not this one's business
+        # The retention period is the one derived from the services' rules (#22), not the
+        # older stream's: provisioning brings both the size limits and max_age up to date.
+        derived = {c.name: c.max_age for c in natsauth.stream_configs(installed())}
+        assert info.config.max_age == derived[old.name] != old.max_age
         assert info.state.messages == 20
         for config in natsauth.stream_configs(installed()):  # and every other stream
             have = (await js.stream_info(config.name)).config  # type: ignore[attr-defined]
