@@ -25,7 +25,15 @@ from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers, eventually
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
-from support.browser import http_server, launched, serious_violations, sign_in, user
+from support.browser import (
+    http_server,
+    launched,
+    refused,
+    serious_violations,
+    sign_in,
+    user,
+    watched_page,
+)
 
 pytestmark = pytest.mark.flow
 
@@ -110,25 +118,12 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
-    ctx = await browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
-    p = await ctx.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on("console", lambda m: errors.append(m.text)  # the refusals the test provokes
-         if m.type == "error" and not any(f"status of {s}" in m.text
-                                          for s in (400, 403, 404, 409)) else None)
-    await sign_in(p, stack.url, *stack.provider)
-    await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
-    yield p
-    await ctx.close()
-    assert not errors, errors
+    # the refusals the test provokes are tolerated; console errors fail the test
+    async with watched_page(browser, tolerated=(400, 403, 404, 409), kinds=("error",)) as p:
+        await sign_in(p, stack.url, *stack.provider)
+        await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+        yield p
 
-
-async def refused(page: Page, form: str, name: str, reason: str) -> None:
-    control = page.locator(f"#{form}-{name}")
-    await expect(control).to_have_attribute("aria-invalid", "true")
-    await expect(control).to_be_focused()
-    await expect(page.locator(f"#{form}-{name}-error")).to_contain_text(reason)
 
 
 async def test_a_provider_activates_places_and_records_a_drop_out(

@@ -131,19 +131,30 @@ async def serious_violations(page: Any) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def watched_page(browser: Any, tolerated: tuple[int, ...] = (400, 401, 403, 404, 409),
+                       kinds: tuple[str, ...] = ("error", "warning"),
                        **context: Any) -> AsyncIterator[Any]:
     """A page in a context of its own (English, 1280 by 1000 unless `context` says otherwise)
-    that fails the test at the end if a script raised or the console logged an error or a
-    warning, apart from the refused requests (`tolerated` statuses) a test provokes."""
+    that fails the test at the end if a script raised or the console logged a message of
+    `kinds`, apart from the refused requests (`tolerated` statuses) a test provokes."""
     ctx = await browser.new_context(**{"locale": "en-GB",
                                        "viewport": {"width": 1280, "height": 1000}, **context})
     page = await ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") and not
+    page.on("console", lambda m: errors.append(m.text) if m.type in kinds and not
             any(f"status of {s}" in m.text for s in tolerated) else None)
     try:
         yield page
     finally:
         await ctx.close()
     assert not errors, errors
+
+
+async def refused(page: Any, form: str, name: str, reason: str) -> None:
+    """The form's field is marked invalid, focused, and described by the reason."""
+    from playwright.async_api import expect
+
+    control = page.locator(f"#{form}-{name}")
+    await expect(control).to_have_attribute("aria-invalid", "true")
+    await expect(control).to_be_focused()
+    await expect(page.locator(f"#{form}-{name}-error")).to_contain_text(reason)
