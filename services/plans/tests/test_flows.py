@@ -90,10 +90,14 @@ async def sites(call: Any, *site_ids: str) -> None:
 
 
 async def create_plan(call: Any, command: c.CreatePlan) -> c.PlanView:
-    """Plans learns of the household from housing's events: until then it is unknown."""
+    """Plans learns of the household, and then of its site, from housing's events: until
+    then it is unknown, or placed nowhere (a social worker is refused for site None)."""
     async def made() -> Any:
         reply = await call("plans", "create_plan", command)
-        return None if isinstance(reply, ErrorReply) and reply.code == "not_found" else reply
+        waiting = isinstance(reply, ErrorReply) and (
+            reply.code == "not_found"
+            or (reply.code == "forbidden" and not (reply.details or {}).get("site_id")))
+        return None if waiting else reply
     return ok(await eventually(made, timeout=30, interval=0.2))
 
 
