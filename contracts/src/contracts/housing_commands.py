@@ -217,6 +217,19 @@ class ListMoveOutCases(Command):
     open: bool = True  # False: the closed ones (moved out, cancelled)
     offset: Offset = 0
     limit: Limit = 50
+    district: Text | None = None  # the cases of the sites in this district
+
+
+class ListDueFollowUps(Command):
+    """Open move-out cases where the social worker must do something by `on` (default:
+    today): a viewing's outcome to record, an offer nobody has viewed yet, a case that has
+    not moved on for weeks. The most overdue first; a social worker's: her sites'."""
+
+    site_id: Id | None = None
+    district: Text | None = None
+    on: date | None = None
+    offset: Offset = 0
+    limit: Limit = 50
 
 
 class ListResidents(Command):
@@ -270,10 +283,19 @@ class HouseholdView(Reply):
     site_id: str | None = None
 
 
+class Deployment(Struct):
+    """One change of a social worker's deployment: the sites from then on."""
+
+    site_ids: list[str]
+    at: datetime
+    by: str  # who deployed her (a city admin's user name)
+
+
 class StaffView(Reply):
     staff_id: str
     name: str | None = None  # None: not deployed (never assigned)
     site_ids: list[str] = []
+    history: list[Deployment] = []  # the oldest first
 
 
 class CaseView(Reply):
@@ -360,6 +382,30 @@ class CaseSummary(Struct):
 
 class CasePage(Reply):
     items: list[CaseSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+FollowUpReason = Literal["viewing_outcome", "arrange_viewing", "next_step"]
+
+
+class FollowUp(Struct):
+    """An open case with what is due on it, and since when (the earliest of its reasons)."""
+
+    case_id: str
+    household_id: str
+    resident_id: str
+    name: str | None = None
+    site_id: str | None = None
+    stage: Stage
+    due_on: date
+    reasons: list[FollowUpReason]
+    offer_id: str | None = None  # the offer a viewing or its outcome is due for
+
+
+class FollowUpPage(Reply):
+    items: list[FollowUp]
     total: int
     offset: int
     limit: int

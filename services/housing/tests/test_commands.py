@@ -13,6 +13,7 @@ import pytest
 
 from contracts import MAX_MESSAGE_BYTES, Ack, Actor, ErrorReply
 from contracts import housing_commands as c
+from housing import followups
 from housing.plugin import spec
 from im_cli.testing import with_prefix
 from im_runtime.service import ServiceRuntime
@@ -179,6 +180,9 @@ class TestHappyPaths:
         view = ok(await call("get_staff", c.GetStaff(actor=mine, staff_id=f"st-{test_id}")),
                   c.StaffView)
         assert (view.name, view.site_ids) == ("Frau Meyer", [world.flat])
+        assert [(h.site_ids, h.by) for h in view.history] == [
+            (sorted([world.shelter, world.flat]), "admin-1"), ([world.flat], "admin-1")]
+        assert view.history[0].at <= view.history[1].at
         unknown = ok(await call("get_staff", c.GetStaff(actor=ADMIN, staff_id="st-none")))
         assert (unknown.name, unknown.site_ids) == (None, [])
         other = Actor(subject="st-other", role="social_worker")
@@ -242,12 +246,14 @@ VALID: dict[str, dict[str, Any]] = {
     "tick_moving_help": {"case_id": "c1", "item": "furniture"},
     "get_move_out_case": {"case_id": "c1"},
     "list_move_out_cases": {"site_id": "s1", "limit": 10},
+    "list_due_follow_ups": {"site_id": "s1", "limit": 10},
 }
 COMMANDS = sorted(VALID)
 # (command, field, wrong-typed value) and (command, required field)
 WRONG_TYPE = {name: next(iter(body.items())) for name, body in VALID.items()}
 REQUIRED = {name: next(iter(body)) for name, body in VALID.items()
-            if name not in ("list_sites", "list_residents", "list_move_out_cases")}
+            if name not in ("list_sites", "list_residents", "list_move_out_cases",
+                                "list_due_follow_ups")}
 OUT_OF_BOUNDS = [
     ("register_site", "capacity", -1), ("register_site", "capacity", 5001),
     ("register_site", "site_id", "a.b"), ("register_site", "site_id", "a b"),
@@ -275,6 +281,9 @@ OUT_OF_BOUNDS = [
     ("list_residents", "q", "q" * 101),
     ("get_move_out_case", "case_id", "c 1"), ("list_move_out_cases", "stage", "done"),
     ("list_move_out_cases", "limit", 501), ("list_move_out_cases", "open", "yes"),
+    ("list_move_out_cases", "district", ""), ("list_move_out_cases", "district", "d" * 201),
+    ("list_due_follow_ups", "on", "tomorrow"), ("list_due_follow_ups", "district", ""),
+    ("list_due_follow_ups", "site_id", "s 1"), ("list_due_follow_ups", "limit", 0),
 ]
 
 
@@ -583,3 +592,66 @@ class TestMoveOutCaseReads:
                 assert err(await call(name, cmd), "forbidden").details["role"] == actor.role
         err(await call("get_move_out_case", c.GetMoveOutCase(actor=ADMIN, case_id="nobody")),
             "not_found")
+
+
+class TestDueFollowUps:
+    """What a social worker must do next on her cases, and since when; filtered by site
+    and district, never beyond her sites."""
+
+    async def test_due_as_the_days_pass(self, call, world):
+        worker = Actor(subject="sw-1", role="social_worker", sites=(world.shelter,))
+
+        async def due(on: date, **flt: Any) -> dict[str, c.FollowUp]:
+            page = ok(await call("list_due_follow_ups", c.ListDueFollowUps(
+                actor=worker, on=on, **flt)), c.FollowUpPage)
+            assert page.total == len(page.items)
+            return {x.case_id: x for x in page.items}
+
+        assert world.case_id not in await due(date(2026, 5, 31))  # the flat is not free yet
+        offer = (await due(date(2026, 6, 1)))[world.case_id]
+        assert (offer.due_on, offer.reasons, offer.offer_id, offer.name, offer.stage) == (
+            date(2026, 6, 1), ["arrange_viewing"], world.offer_id, "Amal Haddad",
+            "offer_received")
+        ok(await call("record_viewing", c.RecordViewing(
+            actor=worker, case_id=world.case_id, offer_id=world.offer_id,
+            on=date(2026, 6, 3), outcome="pending")))
+        assert world.case_id not in await due(date(2026, 6, 2))  # the viewing is arranged
+        viewing = (await due(date(2026, 6, 4)))[world.case_id]
+        assert (viewing.due_on, viewing.reasons) == (date(2026, 6, 3), ["viewing_outcome"])
+        ok(await call("record_viewing", c.RecordViewing(
+            actor=worker, case_id=world.case_id, offer_id=world.offer_id,
+            on=date(2026, 6, 3), outcome="declined")))
+        assert world.case_id not in await due(date(2026, 6, 4))  # its outcome is recorded
+        later = date.today().toordinal() + followups.STALE_DAYS + 1
+        stale = (await due(date.fromordinal(later)))[world.case_id]
+        assert stale.reasons == ["next_step"]
+        assert world.case_id in await due(date.fromordinal(later), district="List")
+        assert world.case_id not in await due(date.fromordinal(later), district="Linden")
+        ok(await call("advance_move_out_case", c.AdvanceMoveOutCase(
+            actor=worker, case_id=world.case_id, stage="paused", reason="hospital stay")))
+        assert world.case_id not in await due(date.fromordinal(later))  # paused on purpose
+
+    async def test_district_filters_every_case_list(self, call, world):
+        worker = Actor(subject="sw-1", role="social_worker", sites=(world.shelter,))
+        for district, n in (("List", 1), ("Linden", 0), ("Nowhere", 0)):
+            for site in (None, world.shelter):
+                page = ok(await call("list_move_out_cases", c.ListMoveOutCases(
+                    actor=worker, district=district, site_id=site)), c.CasePage)
+                assert [x.case_id for x in page.items] == [world.case_id] * n, (district, site)
+        city = ok(await call("list_move_out_cases", c.ListMoveOutCases(
+            actor=ADMIN, district="List", limit=500)))
+        assert world.case_id in [x.case_id for x in city.items]
+        assert all(x.site_id != world.flat for x in city.items)
+
+    async def test_who_may_read_follow_ups(self, call, world):
+        elsewhere = Actor(subject="sw-9", role="social_worker", sites=(world.flat,))
+        err(await call("list_due_follow_ups", c.ListDueFollowUps(
+            actor=elsewhere, site_id=world.shelter)), "forbidden")
+        mine = ok(await call("list_due_follow_ups", c.ListDueFollowUps(
+            actor=elsewhere, on=date(2027, 1, 1))))
+        assert world.case_id not in [x.case_id for x in mine.items]
+        for actor in (Actor(subject="p1", role="provider", provider="vhs"),
+                      Actor(subject="a1", role="auditor"),
+                      Actor(subject="o1", role="operator", operator="op1")):
+            reply = await call("list_due_follow_ups", c.ListDueFollowUps(actor=actor))
+            assert err(reply, "forbidden").details["role"] == actor.role

@@ -20,6 +20,7 @@ from contracts.housing_commands import (
     ListMoveOutCases,
 )
 from housing import store
+from housing.scope import site_filter
 from im_runtime import UnitOfWork
 from im_runtime.access import STAFF, require_role, require_site
 
@@ -28,7 +29,7 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-async def _name(uow: UnitOfWork, resident_id: str) -> str | None:
+async def name_of(uow: UnitOfWork, resident_id: str) -> str | None:
     doc = await uow.get(store.RESIDENTS, resident_id)
     if doc is None or doc.get("anonymised"):
         return None
@@ -42,7 +43,7 @@ async def get_move_out_case(cmd: GetMoveOutCase, uow: UnitOfWork) -> CaseDetail:
     crit = case.get("criteria")
     return CaseDetail(
         case_id=case["_id"], household_id=case["household_id"],
-        resident_id=case["applicant_id"], name=await _name(uow, case["applicant_id"]),
+        resident_id=case["applicant_id"], name=await name_of(uow, case["applicant_id"]),
         site_id=case.get("site_id"), stage=case["stage"], opened_at=_time(case.get("opened_at")),
         since=_time(case.get("since")), criteria=CaseCriteria(**crit) if crit else None,
         offers=[CaseOffer(**{**o, "available_from": date.fromisoformat(o["available_from"])})
@@ -54,25 +55,23 @@ async def get_move_out_case(cmd: GetMoveOutCase, uow: UnitOfWork) -> CaseDetail:
                           by=h["by"], at=_time(h.get("at"))) for h in case["history"]])
 
 
-def _where(actor: Actor, cmd: ListMoveOutCases) -> dict[str, Any]:
+async def _where(uow: UnitOfWork, actor: Actor, cmd: ListMoveOutCases) -> dict[str, Any]:
     flt: dict[str, Any] = {"open": cmd.open, **store.PEOPLE_ONLY}
     if cmd.stage is not None:
         flt["stage"] = cmd.stage
-    if cmd.site_id is not None:
-        require_site(actor, cmd.site_id, "list its move-out cases")
-        flt["site_id"] = cmd.site_id
-    elif actor.role == "social_worker":  # her sites, all of them
-        flt["site_id"] = {"$in": list(actor.sites)}
+    sites = await site_filter(uow, actor, cmd.site_id, cmd.district, "list its move-out cases")
+    if sites is not None:
+        flt["site_id"] = sites
     return flt
 
 
 async def list_move_out_cases(cmd: ListMoveOutCases, uow: UnitOfWork) -> CasePage:
     require_role(cmd.actor, STAFF, "list move-out cases")
-    flt = _where(cmd.actor, cmd)
+    flt = await _where(uow, cmd.actor, cmd)
     docs = await uow.find(store.CASES, flt, sort=[("since", 1), ("_id", 1)], skip=cmd.offset,
                           limit=cmd.limit)
     items = [CaseSummary(case_id=d["_id"], household_id=d["household_id"],
-                         resident_id=d["applicant_id"], name=await _name(uow, d["applicant_id"]),
+                         resident_id=d["applicant_id"], name=await name_of(uow, d["applicant_id"]),
                          site_id=d.get("site_id"), stage=d["stage"],
                          opened_at=_time(d.get("opened_at")), since=_time(d.get("since")),
                          offers=len(d["offers"]), viewings=len(d["viewings"])) for d in docs]

@@ -11,6 +11,7 @@ from contracts.counselling import ReferralRequested
 from housing import (
     caseviews,
     erasure,
+    followups,
     households,
     moveout,
     placements,
@@ -98,12 +99,15 @@ spec = ServiceSpec(
                 cmd.CaseDetail, read=True),
         Handles("list_move_out_cases", cmd.ListMoveOutCases, caseviews.list_move_out_cases,
                 cmd.CasePage, read=True),
+        Handles("list_due_follow_ups", cmd.ListDueFollowUps, followups.list_due_follow_ups,
+                cmd.FollowUpPage, read=True),
         Handles("tick_moving_help", cmd.TickMovingHelp, moveout.tick_help, cmd.CaseView),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     # Audited by the gateway on every route (the field naming the person).
     personal_reads={"get_resident": "resident_id", "list_residents": "resident_id",
-                    "get_move_out_case": "resident_id", "list_move_out_cases": "resident_id"},
+                    "get_move_out_case": "resident_id", "list_move_out_cases": "resident_id",
+                    "list_due_follow_ups": "resident_id"},
     indexes={
         store.RESIDENTS: [IndexModel("site_id"), IndexModel("household_id"),
                           IndexModel("family_name")],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from contracts import utcnow
 from contracts._base import Ack
 from contracts.housing import StaffAssigned
-from contracts.housing_commands import AssignStaff, GetStaff, StaffView
+from contracts.housing_commands import AssignStaff, Deployment, GetStaff, StaffView
 from housing import store
 from im_runtime import UnitOfWork
 from im_runtime.access import ADMIN, require_role
@@ -42,4 +44,7 @@ async def get_staff(cmd: GetStaff, uow: UnitOfWork) -> StaffView:
     doc = await uow.get(store.STAFF, cmd.staff_id)
     if doc is None:
         return StaffView(staff_id=cmd.staff_id)
-    return StaffView(staff_id=cmd.staff_id, name=doc["name"], site_ids=list(doc["site_ids"]))
+    return StaffView(staff_id=cmd.staff_id, name=doc["name"], site_ids=list(doc["site_ids"]),
+                     history=[Deployment(site_ids=list(h["site_ids"]),
+                                         at=datetime.fromisoformat(h["at"]), by=h["by"])
+                              for h in doc.get("history", [])])
