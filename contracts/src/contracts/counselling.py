@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from contracts._base import Command, EventData, Reply, Struct
+from contracts.operator import Category
 from contracts.referrals import Topic
 
 SERVICE = "counselling"
@@ -60,6 +61,33 @@ class ListReferrals(Command):
     state: ReferralState | None = None  # None: requested or accepted
     offset: Annotated[int, msgspec.Meta(ge=0)] = 0
     limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
+    overdue: bool | None = None  # True: only those waiting longer than the answer time
+    district: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+
+
+class ListCaseNotes(Command):
+    """An operator's own case notes about a resident, the newest first. Only the operator
+    that wrote them reads them: nobody else, not the city."""
+
+    resident_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
+
+
+class CaseNote(Struct):
+    note_id: str
+    site_id: str
+    written_on: date
+    category: Category | None = None
+    text: str
+
+
+class CaseNotePage(Reply):
+    resident_id: str
+    items: list[CaseNote]
+    total: int
+    offset: int
+    limit: int
 
 
 class GetReferral(Command):

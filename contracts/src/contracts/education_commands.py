@@ -258,3 +258,32 @@ class AccessRequestView(Reply):
     reason: str | None = None
     site_id: str | None = None
     opened_at: datetime | None = None  # None for requests from before it was kept
+
+
+class ListLanguageWaiting(Command):
+    """Adults living in city accommodation who wait for a language course: with no seat in
+    one (nor an integration course passed), or on a waitlist. Those with nothing first,
+    then by the time they have lived at their site; a social worker's: her sites'."""
+
+    site_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    district: Text | None = None
+    state: Literal["none", "waitlisted"] | None = None  # None: both
+    offset: Offset = 0
+    limit: Limit = 50
+
+
+class LanguageWaiting(Struct):
+    resident_id: str
+    site_id: str
+    district: str | None = None
+    state: Literal["none", "waitlisted"]
+    since: date | None = None  # at the site since (None: placed before it was kept)
+    course_id: str | None = None  # the course whose waitlist they are on
+    position: int | None = None
+
+
+class LanguageWaitingPage(Reply):
+    items: list[LanguageWaiting]
+    total: int
+    offset: int
+    limit: int

@@ -18,6 +18,7 @@ from contracts import referrals as rf
 from contracts.counselling import (
     AnswerCityReferral,
     GetReferral,
+    ListCaseNotes,
     ListReferrals,
     ReferralOverdue,
     ReferralRequested,
@@ -26,6 +27,7 @@ from contracts.employment import EmploymentReferralAccepted
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
 from counselling import (
     answers,
+    notes,
     operators,
     overdue,
     projection,
@@ -357,6 +359,27 @@ class TestReferrals:
         with pytest.raises(Forbidden):
             await store.ask(trail.list_referrals, ListReferrals(actor=provider))
 
+    async def test_overdue_referrals_by_site_and_district(self, city):
+        store, a, s, r = city
+        late, _ = await refer(store, a, s, r, "authorities")
+        await overdue.flag(uow := store.unit_of_work("counselling"), 1.0, time.time() + 7200)
+        await uow.commit()
+        fresh, _ = await refer(store, a, s, r, "neighbourhood")
+        worker = Actor(subject="sw-1", role="social_worker", sites=(s,))
+
+        async def ids(actor: Actor, **flt: Any) -> list[str]:
+            page = await store.ask(trail.list_referrals, ListReferrals(actor=actor, **flt))
+            assert page.total == len(page.items)
+            return [x.referral_id for x in page.items]
+
+        assert await ids(worker, overdue=True) == [late]
+        assert await ids(worker, overdue=False) == [fresh]
+        assert await ids(worker, overdue=True, district="d") == [late]
+        assert await ids(worker, overdue=True, district="elsewhere") == []
+        assert await ids(worker, site_id=s, district="elsewhere") == []
+        assert late in await ids(ADMIN, overdue=True, district="d")
+        assert await ids(ADMIN, district="no such district") == []
+
     def test_the_answer_time_is_read_from_the_environment(self):
         assert overdue.answer_hours({}) == 14 * 24
         assert overdue.answer_hours({"IM_REFERRAL_ANSWER_HOURS": "0.5"}) == 0.5
@@ -380,3 +403,54 @@ async def test_site_overview_counts_this_months_sessions_and_incidents(world):
     assert view["sessions_this_month"] == {"children_youth": 1}
     assert view["incidents"] == {"total": 1, "this_month": 1, "unresolved": 0,
                                  "by_severity": {"high": 1}}
+
+
+class TestCaseNotes:
+    """A counsellor's notes are read back only by the operator that wrote them."""
+
+    async def test_only_the_writing_operator_reads_its_notes(self, world):
+        store, a, s, r = world
+        texts = [f"note {i} {uuid.uuid4().hex}" for i in range(3)]
+        for i, text in enumerate(texts):
+            await feed(store, op.CaseNoteRecorded(
+                resident_id=r, site_id=s, note_id=f"n-{i}", category="health" if i else None,
+                written_on=TODAY - timedelta(days=3 - i), text=text), a)
+        mine = Actor(subject="counsellor-1", role="operator", operator=a)
+        page = await store.ask(notes.list_case_notes, ListCaseNotes(actor=mine, resident_id=r))
+        assert [(x.note_id, x.text) for x in page.items] == [
+            ("n-2", texts[2]), ("n-1", texts[1]), ("n-0", texts[0])]  # the newest first
+        assert page.total == 3 and page.items[0].category == "health"
+        second = await store.ask(notes.list_case_notes, ListCaseNotes(
+            actor=mine, resident_id=r, offset=1, limit=1))
+        assert [x.note_id for x in second.items] == ["n-1"] and second.total == 3
+        # The resident moves to operator B's shelter, whose counsellor writes a note too.
+        b_site = rnd("site")
+        await feed(store, hs.SiteRegistered(site_id=b_site, kind="shelter", name="y",
+                                            operator_id="op-b2", district="d", capacity=3),
+                   "housing")
+        other = Actor(subject="counsellor-9", role="operator", operator="op-b2")
+        with pytest.raises(Forbidden, match="holds no case"):  # before it has one
+            await store.ask(notes.list_case_notes, ListCaseNotes(actor=other, resident_id=r))
+        await feed(store, hs.ResidentTransferred(
+            resident_id=r, household_id="h", site_id=b_site, operator_id="op-b2",
+            from_site_id=s, from_operator_id=a, moved_on=TODAY), "housing")
+        await feed(store, op.CaseNoteRecorded(resident_id=r, site_id=b_site, note_id="n-0",
+                                              written_on=TODAY, text="B's own"), "op-b2")
+        theirs = await store.ask(notes.list_case_notes, ListCaseNotes(actor=other,
+                                                                      resident_id=r))
+        assert [(x.note_id, x.text) for x in theirs.items] == [("n-0", "B's own")]
+        again = await store.ask(notes.list_case_notes, ListCaseNotes(actor=mine, resident_id=r))
+        assert [x.text for x in again.items] == texts[::-1]  # A's alone, as before
+
+    async def test_nobody_else_reads_them(self, world):
+        store, a, s, r = world
+        await feed(store, op.CaseNoteRecorded(resident_id=r, site_id=s, note_id="n-1",
+                                              written_on=TODAY, text="private"), a)
+        for actor in (ADMIN, Actor(subject="sw-1", role="social_worker", sites=(s,)),
+                      Actor(subject="p", role="provider", provider="vhs"),
+                      Actor(subject="au", role="auditor"),
+                      Actor(subject="x", role="operator", operator="op-x"),
+                      Actor(subject="y", role="operator")):
+            with pytest.raises(Forbidden):
+                await store.ask(notes.list_case_notes, ListCaseNotes(actor=actor,
+                                                                     resident_id=r))

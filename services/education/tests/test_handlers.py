@@ -13,9 +13,23 @@ from contracts import education as ev
 from contracts import education_commands as c
 from contracts import referrals as rf
 from contracts.counselling import ReferralRequested
-from contracts.housing import ResidentMovedOut, ResidentPlaced, ResidentRegistered
+from contracts.housing import (
+    ResidentMovedOut,
+    ResidentPlaced,
+    ResidentRegistered,
+    SiteRegistered,
+)
 from contracts.queries import GetResidentOverview
-from education import attendance, courses, enrolment, projection, queries, referrals, store
+from education import (
+    attendance,
+    courses,
+    enrolment,
+    language,
+    projection,
+    queries,
+    referrals,
+    store,
+)
 from im_runtime import Forbidden
 from im_runtime.errors import ConcurrencyConflict
 from im_runtime.memory import MemoryStore
@@ -31,6 +45,7 @@ async def new_course(mem: MemoryStore, capacity: int = 2, kind: str = "arrival_c
                      course_id: str = "c1", site: str = "s1") -> None:
     await run(mem, courses.create_course, c.CreateCourse(
         actor=VHS, course_id=course_id, kind=kind, title="Ankommenskurs",
+        level="A1" if kind == "integration_course" else None,
         provider="adult_education_centre", site_id=site, starts=date(2026, 3, 2),
         ends=date(2026, 6, 26), capacity=capacity, childcare_places=1))
 
@@ -158,3 +173,67 @@ async def test_housing_moves_keep_enrolments_and_follow_the_site():
     section = await mem.ask(queries.resident_overview, GetResidentOverview(resident_id="r1"))
     assert section is not None and section["site_id"] is None
     assert [e["status"] for e in section["enrolments"]] == ["confirmed"]
+
+
+async def test_who_waits_for_a_language_course():
+    """Adults at a site with no language-course seat (nor an integration course passed),
+    or on a waitlist; by site and district, a social worker's sites only."""
+    mem = MemoryStore("education")
+    for site, district in (("s1", "List"), ("s2", "Linden")):
+        await run(mem, projection.on_site_registered, wrap(SiteRegistered(
+            site_id=site, kind="shelter", name=site, district=district, capacity=9),
+            source="housing"))
+    people = {"adult": ("s1", 1990), "child": ("s1", date.today().year - 8),
+              "seated": ("s1", 1985), "queued": ("s1", 1980), "parent": ("s1", 1992),
+              "passed": ("s1", 1970), "linden": ("s2", 1999)}
+    for day, (rid, (site, born)) in enumerate(people.items(), start=1):
+        await run(mem, projection.on_resident_registered, wrap(ResidentRegistered(
+            resident_id=rid, household_id=f"h-{rid}", birth_year=born,
+            residence_status="asylum_pending", arrival_date=date(2026, 1, 2)), source="housing"))
+        await run(mem, projection.on_resident_moved, wrap(ResidentPlaced(
+            resident_id=rid, household_id=f"h-{rid}", site_id=site,
+            moved_in=date(2026, 2, day)), source="housing"))
+    await new_course(mem, capacity=1)
+    await new_course(mem, course_id="cafe", kind="parents_cafe")
+    await new_course(mem, course_id="ik", kind="integration_course")
+    await enrol(mem, "seated")
+    queued, _ = await enrol(mem, "queued")
+    await enrol(mem, "parent", course_id="cafe")  # no language course
+    done, _ = await enrol(mem, "passed", course_id="ik")
+    await run(mem, attendance.complete_enrolment, c.CompleteEnrolment(
+        actor=VHS, enrolment_id=done.enrolment_id, passed=True, certificate_level="B1"))
+
+    async def waiting(actor: Actor = ADMIN, **flt: Any) -> list[tuple[str, str]]:
+        page = await mem.ask(language.list_language_waiting,
+                             c.ListLanguageWaiting(actor=actor, **flt))
+        assert page.total == len(page.items)
+        return [(w.resident_id, w.state) for w in page.items]
+
+    assert await waiting() == [("adult", "none"), ("parent", "none"), ("linden", "none"),
+                               ("queued", "waitlisted")]  # nothing first, then by since
+    assert await waiting(district="Linden") == [("linden", "none")]
+    assert await waiting(site_id="s1", state="waitlisted") == [("queued", "waitlisted")]
+    page = await mem.ask(language.list_language_waiting, c.ListLanguageWaiting(
+        actor=ADMIN, site_id="s1", offset=1, limit=1))
+    assert [w.resident_id for w in page.items] == ["parent"] and page.total == 3
+    item = (await mem.ask(language.list_language_waiting, c.ListLanguageWaiting(
+        actor=ADMIN, state="waitlisted"))).items[0]
+    assert (item.course_id, item.position, item.district, item.since) == (
+        "c1", 1, "List", date(2026, 2, 4))
+    await run(mem, enrolment.withdraw, c.Withdraw(
+        actor=ADMIN, enrolment_id=(await enrol(mem, "x"))[0].enrolment_id, reason="r"))
+    worker = Actor(subject="sw-1", role="social_worker", sites=("s2",))
+    assert await waiting(worker) == [("linden", "none")]
+    assert await waiting(worker, district="List") == []
+    with pytest.raises(Forbidden):
+        await waiting(worker, site_id="s1")
+    for actor in (VHS, Actor(subject="o", role="operator", operator="op1"),
+                  Actor(subject="a", role="auditor")):
+        with pytest.raises(Forbidden):
+            await waiting(actor)
+    seat = mem.collections[store.ENROLMENTS]
+    seated = next(e for e in seat.values() if e["resident_id"] == "seated")
+    await run(mem, enrolment.withdraw, c.Withdraw(actor=ADMIN, enrolment_id=seated["_id"],
+                                                  reason="moved away"))
+    assert ("seated", "none") in await waiting()  # withdrawn: waiting again
+    assert ("queued", "waitlisted") not in await waiting()  # promoted to the free seat

@@ -14,6 +14,7 @@ from contracts import referrals as ref
 from counselling import (
     answers,
     erasure,
+    notes,
     operators,
     overdue,
     projection,
@@ -65,6 +66,8 @@ spec = ServiceSpec(
                 read=True),
         Handles("get_referral", ev.GetReferral, trail.get_referral, ev.ReferralTrail,
                 read=True),
+        Handles("list_case_notes", ev.ListCaseNotes, notes.list_case_notes, ev.CaseNotePage,
+                read=True),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     indexes={
@@ -78,7 +81,8 @@ spec = ServiceSpec(
         store.SITES: [], store.RESIDENTS: [],
     },
     # Audited by the gateway (the resident each referral is about).
-    personal_reads={"list_referrals": "resident_id", "get_referral": "resident_id"},
+    personal_reads={"list_referrals": "resident_id", "get_referral": "resident_id",
+                    "list_case_notes": "resident_id"},
     # Operators' events are small records; NATS itself would take up to 1 MB.
     max_message_bytes=64 * 1024,
     # Notes are free text that never leaves the service, not even in a dead letter.

@@ -18,7 +18,7 @@ RANK: dict[type, int] = {ResidentPlaced: 0, ResidentTransferred: 1, ResidentMove
 async def on_site_registered(event: CloudEvent[SiteRegistered], uow: UnitOfWork) -> None:
     data = event.data
     uow.put(store.SITES, {"_id": data.site_id, "operator_id": data.operator_id,
-                          "kind": data.kind})
+                          "kind": data.kind, "district": data.district})
 
 
 async def _learn_site(uow: UnitOfWork, site_id: str, operator_id: str | None) -> None:

@@ -45,22 +45,35 @@ def item(doc: dict[str, Any]) -> ReferralItem:
                         overdue=bool(doc.get("overdue")), became=doc.get("became"))
 
 
-def _where(actor: Actor, cmd: ListReferrals) -> dict[str, Any]:
-    flt: dict[str, Any] = {"state": cmd.state} if cmd.state else {"state": {"$in": OPEN}}
-    for name in ("owner", "topic"):
-        if getattr(cmd, name) is not None:
-            flt[name] = getattr(cmd, name)
+async def _sites(uow: UnitOfWork, actor: Actor, cmd: ListReferrals) -> Any:
+    """The site condition: one site, a district's sites, a social worker's own at most."""
     if cmd.site_id is not None:
         require_site(actor, cmd.site_id, "list its referrals")
-        flt["site_id"] = cmd.site_id
+        wanted = {cmd.site_id}
     elif actor.role == "social_worker":
-        flt["site_id"] = {"$in": list(actor.sites)}
+        wanted = set(actor.sites)
+    else:
+        wanted = None
+    if cmd.district is not None:  # sites known before districts were kept have none
+        there = {s["_id"] for s in await uow.find(store.SITES, {"district": cmd.district})}
+        wanted = there if wanted is None else wanted & there
+    return None if wanted is None else {"$in": sorted(wanted)}
+
+
+async def _where(uow: UnitOfWork, actor: Actor, cmd: ListReferrals) -> dict[str, Any]:
+    flt: dict[str, Any] = {"state": cmd.state} if cmd.state else {"state": {"$in": OPEN}}
+    for name in ("owner", "topic", "overdue"):
+        if getattr(cmd, name) is not None:
+            flt[name] = getattr(cmd, name)
+    sites = await _sites(uow, actor, cmd)
+    if sites is not None:
+        flt["site_id"] = sites
     return flt
 
 
 async def list_referrals(cmd: ListReferrals, uow: UnitOfWork) -> ReferralPage:
     require_role(cmd.actor, STAFF, "list referrals")
-    flt = _where(cmd.actor, cmd)
+    flt = await _where(uow, cmd.actor, cmd)
     docs = await uow.find(store.REFERRALS, flt, sort=[("requested_at", 1), ("_id", 1)],
                           skip=cmd.offset, limit=cmd.limit)
     return ReferralPage(items=[item(d) for d in docs],

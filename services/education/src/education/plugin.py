@@ -20,6 +20,7 @@ from education import (
     courses,
     enrolment,
     erasure,
+    language,
     projection,
     queries,
     referrals,
@@ -99,11 +100,14 @@ spec = ServiceSpec(
                 cmd.AccessRequestView),
         Handles("list_access_requests", cmd.ListAccessRequests, waiting.list_access_requests,
                 cmd.AccessPage, read=True),
+        Handles("list_language_waiting", cmd.ListLanguageWaiting,
+                language.list_language_waiting, cmd.LanguageWaitingPage, read=True),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     # audited by the gateway
     personal_reads={"get_enrolment": "resident_id", "get_course_roster": "resident_id",
-                    "list_access_requests": "resident_id"},
+                    "list_access_requests": "resident_id",
+                    "list_language_waiting": "resident_id"},
     indexes={
         store.COURSES: [IndexModel("site_id"), IndexModel("kind"), IndexModel("status"),
                         IndexModel("provider_id")],

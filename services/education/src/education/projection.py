@@ -44,6 +44,9 @@ async def on_resident_moved(event: CloudEvent[ResidentPlaced | ResidentTransferr
     doc = await _resident(uow, data.resident_id)
     if doc["site_id"] == site:
         return
+    if doc["site_id"] is None or site is None:  # arrived in, or left, city accommodation
+        doc["placed_on"] = data.moved_in.isoformat() if isinstance(data, ResidentPlaced) else (
+            None if site is None else event.time.date().isoformat())
     doc["site_id"] = site
     # retention counts from the day they left city accommodation
     doc["moved_out_on"] = (data.moved_out.isoformat()
