@@ -197,7 +197,7 @@ async def test_who_waits_for_a_language_course():
     await new_course(mem, course_id="cafe", kind="parents_cafe")
     await new_course(mem, course_id="ik", kind="integration_course")
     await enrol(mem, "seated")
-    queued, _ = await enrol(mem, "queued")
+    await enrol(mem, "queued")
     await enrol(mem, "parent", course_id="cafe")  # no language course
     done, _ = await enrol(mem, "passed", course_id="ik")
     await run(mem, attendance.complete_enrolment, c.CompleteEnrolment(
