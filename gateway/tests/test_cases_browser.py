@@ -28,6 +28,7 @@ from im_runtime.settings import Settings
 from support.browser import (
     http_server,
     launched,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -137,7 +138,7 @@ async def test_her_worklist_of_move_out_cases_its_filters_and_a_case_in_full(
     await expect(rows.last).to_contain_text("Karimi")
     await expect(page.get_by_text("Fremd")).to_have_count(0)
     assert await serious_violations(page) == []
-    await page.screenshot(path=str(tmp_path / "cases.png"), full_page=True)
+    await screenshot(page, "cases")
 
     # by site, by stage
     await page.get_by_label("Site", exact=True).select_option(stack.sites[1])
@@ -184,7 +185,7 @@ async def test_her_worklist_of_move_out_cases_its_filters_and_a_case_in_full(
     history = page.locator('[data-part="history-h"] tbody tr')
     await expect(history).to_have_count(2)
     await expect(history.last).to_contain_text(stack.worker[0])
-    await page.screenshot(path=str(tmp_path / "case.png"), full_page=True)
+    await screenshot(page, "case")
 
     # in German
     await page.get_by_label("Language").select_option("de")

@@ -31,6 +31,7 @@ from support.browser import (
     http_server,
     launched,
     refused,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -178,7 +179,7 @@ async def test_a_provider_creates_a_course_keeps_its_register_and_completes_a_pa
     if len(due) > 1:  # the next day to register is offered next
         await expect(register.get_by_label("Session day")).to_have_value(due[1]["on"])
     assert await serious_violations(page) == []
-    await page.screenshot(path=str(tmp_path / "class-register.png"), full_page=True)
+    await screenshot(page, "class-register")
 
     # its worklist: the days still to register (and on its start page, the course)
     await nav.get_by_role("link", name="City overview").click()
@@ -218,7 +219,7 @@ async def test_a_provider_creates_a_course_keeps_its_register_and_completes_a_pa
     await page.locator('[data-form="change"]').get_by_label("Plätze", exact=True).fill("drei")
     await page.get_by_role("button", name="Änderungen speichern").click()
     await refused(page, "change", "capacity", "eine ganze Zahl erwartet")
-    await page.screenshot(path=str(tmp_path / "course-de.png"), full_page=True)
+    await screenshot(page, "course-de")
 
 
 async def test_the_roster_is_audited_and_only_the_courses_provider_and_the_city_read_it(

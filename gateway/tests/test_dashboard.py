@@ -38,6 +38,7 @@ from support.browser import (
     browser_or_skip,
     http_server,
     launched,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -250,8 +251,7 @@ async def test_login_overview_and_charts_that_rendered(page: Page, dash: Dash, t
     await expect(page.locator('[data-chart="occupancy"]')).to_contain_text("Oststadtkrankenhaus")
 
     assert await serious_violations(page) == []
-    shot = tmp_path / "overview.png"
-    await page.screenshot(path=str(shot), full_page=True)
+    shot = await screenshot(page, "overview")
     chart_png = await page.locator('[data-chart="occupancy"] svg').screenshot()
     share, colours = colour_share(chart_png, BAR_BLUE)
     assert share > 0.005 and colours > 4, (share, colours)  # bars drawn, not a blank box
@@ -285,7 +285,7 @@ async def test_navigation_to_a_site_and_a_resident(page: Page, dash: Dash, tmp_p
     await expect(page.locator(f'[data-section="{LATER}"]')).to_contain_text("Frau Meyer")
     await expect(page.locator('[data-section="employment"]')).to_contain_text("registered")
     assert await page.locator(".warning").count() == 0
-    await page.screenshot(path=str(tmp_path / "resident.png"), full_page=True)
+    await screenshot(page, "resident")
     assert await serious_violations(page) == []
 
     await page.get_by_role("link", name="Residents", exact=True).click()
@@ -302,7 +302,7 @@ async def test_a_stopped_service_is_named_in_a_warning(page: Page, dash: Dash, t
     await expect(warning).to_contain_text("Education")
     await expect(page.locator('[data-section="housing"]')).to_be_visible()
     assert await page.locator('[data-section="education"]').count() == 0
-    await page.screenshot(path=str(tmp_path / "missing.png"), full_page=True)
+    await screenshot(page, "missing")
     await page.goto(f"{dash.url}/dashboard/#/")
     await expect(page.get_by_role("alert")).to_contain_text("Education")
 
@@ -359,4 +359,4 @@ async def test_a_city_admin_erases_a_resident_and_the_page_says_so(page: Page, d
     if not dash.runtimes["education"]._ready:  # stopped by an earlier test: it confirms later
         await expect(page.locator("[data-pending]")).to_contain_text("Education")
         await expect(status).to_have_attribute("data-complete", "false")
-    await page.screenshot(path=str(tmp_path / "erased.png"), full_page=True)
+    await screenshot(page, "erased")

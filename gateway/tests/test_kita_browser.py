@@ -29,6 +29,7 @@ from support.browser import (
     http_server,
     launched,
     refused,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -175,7 +176,7 @@ async def test_a_kita_place_from_request_to_placement(page: Page, stack: Stack,
     await expect(page.get_by_role("status")).to_have_text("Saved: the Kita request is placed.")
     await expect(page.locator(f'li[data-request="{request["request_id"]}"]')).to_contain_text(
         "Kita Fössestraße")
-    await page.screenshot(path=str(tmp_path / "kita.png"), full_page=True)
+    await screenshot(page, "kita")
 
     await nav.get_by_role("link", name="Kita and school").click()
     await expect(page.get_by_text("Nobody is waiting for a place.")).to_be_visible()

@@ -32,6 +32,7 @@ from plans.plugin import spec as plans_spec
 from support.browser import (
     http_server,
     launched,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -222,7 +223,7 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
         "move-out case opened, reported on")
     await expect(flat).to_contain_text("im.housing.move_out_case_opened.v1")
     assert await serious_violations(page) == []  # the plan page with its forms
-    await page.screenshot(path=str(tmp_path / "plan.png"), full_page=True)
+    await screenshot(page, "plan")
 
     # her worklist names the language goal past its due date
     nav = page.get_by_role("navigation", name="Main")

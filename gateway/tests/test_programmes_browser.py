@@ -29,6 +29,7 @@ from support.browser import (
     http_server,
     launched,
     refused,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -174,7 +175,7 @@ async def test_a_provider_activates_places_and_records_a_drop_out(
     await second.get_by_role("button", name="Record drop-out").click()
     await expect(page.get_by_role("status")).to_have_text(f"{stack.people[1]} dropped out.")
     assert sorted(await stack.states()) == ["completed", "dropped_out"]
-    await page.screenshot(path=str(tmp_path / "phase.png"), full_page=True)
+    await screenshot(page, "phase")
 
     stranger = Tokens(stack.key).mint(role="provider", subject="x", provider="caritas")
     r = await stack.call("employment/get_phase_participants",

@@ -36,6 +36,7 @@ from support.browser import (
     http_server,
     launched,
     refused,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -195,7 +196,7 @@ async def test_the_city_team_answers_a_referral_and_the_operator_hears_it(
     await page.locator('[data-form="answer"]').get_by_role("button", name="Send answer").click()
     await expect(page.get_by_role("status")).to_contain_text("the referral is completed")
     await expect(page.locator('[data-form="answer"]')).to_have_count(0)
-    await page.screenshot(path=str(tmp_path / "referral.png"), full_page=True)
+    await screenshot(page, "referral")
 
     async def answered() -> bool:
         return stack.heard(first) == [("referral_received", ""), ("referral_accepted", "city_team"),

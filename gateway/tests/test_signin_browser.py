@@ -3,7 +3,7 @@ in-process, the gateway under uvicorn), as people do it: a first sign-in with a 
 password, the city admin managing users (bad input shown next to the field), a social
 worker who sees the residents of her deployed sites without typing an id and not the
 admin page, a disabled user signed out, signing out, a new tab still signed in, and all
-of it with the keyboard alone. Screenshots are kept in the test's tmp_path."""
+of it with the keyboard alone. Screenshots are kept under var/screenshots/."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from im_runtime.settings import Settings
 from support.browser import (
     http_server,
     launched,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -148,7 +149,7 @@ async def test_a_first_sign_in_sets_ones_own_password(page: Page, stack: Stack, 
     await page.get_by_role("button", name="Save password and sign in").click()
     await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
     await expect(page.locator("#who")).to_have_text("Anna Admin (city administration)")
-    await page.screenshot(path=str(tmp_path / "first-sign-in.png"), full_page=True)
+    await screenshot(page, "first-sign-in")
 
 
 async def test_the_city_admin_adds_disables_and_resets_users(page: Page, stack: Stack,
@@ -176,7 +177,7 @@ async def test_the_city_admin_adds_disables_and_resets_users(page: Page, stack: 
     assert len(one_time) >= 12
     row = page.locator(f'tr[data-user="{worker}"]')
     await expect(row).to_contain_text("not signed in yet")
-    await page.screenshot(path=str(tmp_path / "users.png"), full_page=True)
+    await screenshot(page, "users")
     assert await serious_violations(page) == []
     await row.get_by_role("button", name="Disable").click()
     await expect(row).to_contain_text("disabled")
@@ -200,7 +201,7 @@ async def test_a_social_worker_sees_her_sites_residents_and_not_the_admin_page(
     await expect(page.get_by_label("Site", exact=True)).to_have_value(stack.site)
     await expect(page.get_by_role("link", name="Haddad, Amina")).to_be_visible()
     await expect(page.get_by_role("link", name="Karimi, Omid")).to_have_count(0)
-    await page.screenshot(path=str(tmp_path / "my-residents.png"), full_page=True)
+    await screenshot(page, "my-residents")
     assert await serious_violations(page) == []
     await page.goto(f"{stack.url}/dashboard/#/users")
     await expect(page.get_by_role("alert")).to_contain_text("may not see this page")

@@ -29,6 +29,7 @@ from support.browser import (
     http_server,
     launched,
     refused,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -163,6 +164,6 @@ async def test_a_volunteer_is_registered_and_a_tandem_runs_its_course(
     await end.get_by_label(RATING).fill("5")
     await end.get_by_role("button", name="End").click()
     await expect(page.get_by_role("status")).to_have_text("Saved: the language tandem is ended.")
-    await page.screenshot(path=str(tmp_path / "tandem.png"), full_page=True)
+    await screenshot(page, "tandem")
     (hanna,) = await stack.volunteers()
     assert hanna["load"] == 0  # her place is free again

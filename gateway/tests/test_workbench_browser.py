@@ -30,6 +30,7 @@ from im_runtime.settings import Settings
 from support.browser import (
     http_server,
     launched,
+    screenshot,
     serious_violations,
     sign_in,
     user,
@@ -186,7 +187,7 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     async def case_in_housing() -> dict[str, Any]:
         return (await stack.get(f"/api/v1/residents/{amina}"))["sections"]["housing"][
             "move_out_case"]
-    await page.screenshot(path=str(tmp_path / "household-registered.png"), full_page=True)
+    await screenshot(page, "household-registered")
 
     # her start page lists her sites; from hers she finds Amina without typing an id
     await nav.get_by_role("link", name="City overview").click()
@@ -259,7 +260,7 @@ async def test_register_a_household_place_it_and_work_its_move_out_case(
     await viewing.get_by_role("button", name="Record viewing").click()
     await expect(page.get_by_role("status")).to_contain_text("the case is now: viewing")
     await expect(case).to_contain_text("1 offers, 1 viewings")
-    await page.screenshot(path=str(tmp_path / "move-out-case.png"), full_page=True)
+    await screenshot(page, "move-out-case")
     assert await serious_violations(page) == []  # the resident's page with its work forms
 
     # transfer: a full site is refused at the site; then a free one

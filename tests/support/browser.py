@@ -150,6 +150,29 @@ async def watched_page(browser: Any, tolerated: tuple[int, ...] = (400, 401, 403
     assert not errors, errors
 
 
+# Screenshots of every page a browser test shows, kept where CI keeps the workspace
+# (`.ci/run` names the folder): var/screenshots/<test module>/<test>-<page>.png.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+def screenshot_path(page_name: str, test: str | None = None) -> Path:
+    """Where the running test's screenshot of `page_name` goes (the test from pytest's
+    PYTEST_CURRENT_TEST: `path/test_mod.py::test_name (call)`)."""
+    test = test or os.environ.get("PYTEST_CURRENT_TEST", "unknown::unknown").split(" ")[0]
+    module, _, name = test.partition("::")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in f"{name}-{page_name}")
+    folder = Path(os.environ.get("IM_SCREENSHOTS") or SCREENSHOTS) / Path(module).stem
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{safe}.png"
+
+
+async def screenshot(page: Any, page_name: str) -> Path:
+    """Keep a full-page screenshot of the page as it is now; returns the file."""
+    path = screenshot_path(page_name)
+    await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
 async def refused(page: Any, form: str, name: str, reason: str) -> None:
     """The form's field is marked invalid, focused, and described by the reason."""
     from playwright.async_api import expect
