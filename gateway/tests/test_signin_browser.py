@@ -250,10 +250,11 @@ async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
 
 @pytest.mark.parametrize(("role", "extra", "links"), [
     ("city_admin", {}, ["City overview", "Sites", "Residents", "Register household",
-                        "Move-out cases", "Referrals", "Kita and school", "Courses",
-                        "Programmes", "Volunteers", "Users"]),
+                        "Due follow-ups", "Move-out cases", "Referrals", "Kita and school",
+                        "Language courses", "Courses", "Programmes", "Volunteers", "Users"]),
     ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household",
-                           "Move-out cases", "Referrals", "Kita and school"]),
+                           "Due follow-ups", "Move-out cases", "Referrals", "Kita and school",
+                           "Language courses"]),
     ("operator", {"operator": "op-1"}, ["City overview", "Sites"]),
     ("provider", {"provider": "vhs"}, ["City overview", "Courses", "Programmes"]),
     ("auditor", {}, ["City overview"]),

@@ -17,6 +17,8 @@ import { referralList, referralPage } from "./referrals.js";
 import { kitaList } from "./kita.js";
 import { phasePage, programmeList } from "./programmes.js";
 import { volunteerList } from "./tandems.js";
+import { followUps } from "./followups.js";
+import { languageList } from "./language.js";
 
 const main = document.getElementById("main");
 let notice = "";
@@ -38,6 +40,8 @@ const ROUTES = [
   [/^\/referrals\/?$/, (m, p) => referralList(m, p), "#/referrals"],
   [/^\/referrals\/([^/]+)$/, (m, p, id) => referralPage(m, p, id), "#/referrals"],
   [/^\/kita\/?$/, (m, p) => kitaList(m, p), "#/kita"],
+  [/^\/followups\/?$/, (m, p) => followUps(m, p), "#/followups"],
+  [/^\/language\/?$/, (m, p) => languageList(m, p), "#/language"],
   [/^\/programmes\/?$/, (m) => programmeList(m), "#/programmes"],
   [/^\/programmes\/([^/]+\/\d+)$/, (m, p, id) => phasePage(m, p, ...id.split("/")), "#/programmes"],
   [/^\/volunteers\/?$/, (m, p) => volunteerList(m, p), "#/volunteers"],
@@ -56,6 +60,8 @@ const NAV = {
   "#/cases": ["city_admin", "social_worker"],
   "#/referrals": ["city_admin", "social_worker"],
   "#/kita": ["city_admin", "social_worker"],
+  "#/followups": ["city_admin", "social_worker"],
+  "#/language": ["city_admin", "social_worker"],
   "#/programmes": ["city_admin", "provider"],
   "#/volunteers": ["city_admin"],
   "#/account": null,

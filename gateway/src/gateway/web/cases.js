@@ -2,11 +2,12 @@
 // the longest waiting first, paged) and a case's own page with everything recorded on it
 // (housing's list_move_out_cases and get_move_out_case, both audited reads). The work on
 // a case stays on the applicant's page, where its forms are.
-import { api, me, mayUse } from "./api.js";
+import { api, mayUse } from "./api.js";
 import { h } from "./dom.js";
 import { field } from "./forms.js";
 import { num, t, value, when } from "./i18n.js";
 import { pager } from "./residents.js";
+import { queryOf, scopeBody, scopeFields, siteNamer, visibleSites } from "./scope.js";
 
 const LIMIT = 25;
 const STAGES = ["opened", "searching", "offer_received", "viewing", "lease_signed", "moving", "paused"];
@@ -19,12 +20,10 @@ function filters(params, sites) {
   const form = h("form", { class: "inline", role: "search", "aria-label": t("cases.filter"),
     onsubmit: (e) => {
       e.preventDefault();
-      const q = new URLSearchParams();
-      for (const name of ["site", "stage"]) if (form.elements[name].value) q.set(name, form.elements[name].value);
+      const q = queryOf(form, ["site", "district", "stage"]);
       location.hash = `#/cases${q.size ? `?${q}` : ""}`;
     } },
-  field("cases", { name: "site", label: t("cases.site"), type: "select", value: params.get("site") || "",
-    options: [["", t("cases.all_sites")], ...sites.map((s) => [s.site_id, s.name])] }),
+  ...scopeFields("cases", params, sites),
   field("cases", { name: "stage", label: t("cases.stage"), type: "select", value: params.get("stage") || "",
     options: [["", t("cases.open_stages")], ...[...STAGES, ...CLOSED].map((s) => [s, value(s)])] }),
   h("button", { type: "submit" }, t("cases.show")));
@@ -38,22 +37,15 @@ function caseRow(c, siteName) {
     h("td", {}, age(c.opened_at)), h("td", {}, String(c.offers)), h("td", {}, String(c.viewings)));
 }
 
-async function siteNames() {
-  const page = await api("/api/v1/sites?limit=500").catch(() => ({ items: [] }));
-  const mine = mayUse("social_worker") ? new Set(me().sites || []) : null;
-  return page.items.filter((s) => !mine || mine.has(s.site_id));
-}
-
 /** The worklist of move-out cases. */
 export async function caseList(main, params) {
-  const sites = await siteNames();
+  const sites = await visibleSites();
   const stage = params.get("stage");
   const offset = Number(params.get("offset") || 0);
-  const body = { offset, limit: LIMIT, ...(params.get("site") ? { site_id: params.get("site") } : {}),
+  const body = { offset, limit: LIMIT, ...scopeBody(params),
     ...(stage ? { stage, open: !CLOSED.includes(stage) } : {}) };
   const page = await call("list_move_out_cases", body);
-  const names = Object.fromEntries(sites.map((s) => [s.site_id, s.name]));
-  const siteName = (id) => names[id] || id || "–";
+  const siteName = siteNamer(sites);
   const title = mayUse("social_worker") ? t("cases.mine") : t("cases.title");
   main.append(h("h1", {}, title), filters(params, sites),
     h("p", {}, t("list.total", { n: page.total })),

@@ -1,10 +1,11 @@
-// The city admin deploys a social worker to sites (housing's assign_staff, which replaces
-// the earlier set); what housing holds now comes from get_staff. The social worker sees
-// the new sites within the gateway's check interval.
+// A staff member's page: the city admin deploys a social worker to sites (housing's
+// assign_staff, which replaces the earlier set) and reads where she works now and every
+// deployment before, with when and by whom (get_staff). The social worker sees the new
+// sites within the gateway's check interval.
 import { api } from "./api.js";
 import { fill, h } from "./dom.js";
 import { field, requireFilled, submitting } from "./forms.js";
-import { t } from "./i18n.js";
+import { t, when } from "./i18n.js";
 
 const reroute = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
 let said = null;
@@ -43,6 +44,20 @@ export async function deployment(main, params, username) {
     h("p", { "data-deployed": [...current].sort().join(" ") },
       current.size ? t("deploy.now", { sites: sites.items.filter((s) => current.has(s.site_id)).map((s) => s.name).join(", ") })
         : t("deploy.none")),
-    form);
+    form,
+    history(staff.history || [], sites.items));
   return t("deploy.title", { username });
+}
+
+function history(steps, sites) {
+  const names = Object.fromEntries(sites.map((s) => [s.site_id, s.name]));
+  const rows = [...steps].reverse(); // the latest first
+  return h("section", { class: "card", "aria-labelledby": "history-h", "data-deployments": steps.length },
+    h("h2", { id: "history-h" }, t("deploy.history")),
+    rows.length ? h("table", {}, h("caption", { class: "visually-hidden" }, t("deploy.history")),
+      h("thead", {}, h("tr", {}, ...["deploy.when", "deploy.to", "deploy.by"].map((k) => h("th", { scope: "col" }, t(k))))),
+      h("tbody", {}, ...rows.map((d) => h("tr", { "data-deployment": d.site_ids.join(" ") },
+        h("td", {}, when(d.at)), h("td", {}, d.site_ids.map((id) => names[id] || id).join(", ") || t("deploy.nowhere")),
+        h("td", {}, d.by)))))
+      : h("p", { class: "empty" }, t("deploy.no_history")));
 }

@@ -7,6 +7,7 @@ import { h } from "./dom.js";
 import { commandForm, field } from "./forms.js";
 import { num, t, value } from "./i18n.js";
 import { pager } from "./residents.js";
+import { queryOf, scopeBody, scopeFields, visibleSites } from "./scope.js";
 
 const LIMIT = 25;
 const KINDS = ["kita", "school"];
@@ -62,11 +63,13 @@ export function kitaCard(residentId, education) {
 export async function kitaList(main, params) {
   const kind = params.get("kind") || "";
   const offset = Number(params.get("offset") || 0);
-  const page = await call("list_access_requests", { offset, limit: LIMIT, ...(kind ? { kind } : {}) });
+  const [page, sites] = await Promise.all([call("list_access_requests",
+    { offset, limit: LIMIT, ...(kind ? { kind } : {}), ...scopeBody(params) }), visibleSites()]);
   const form = h("form", { class: "inline", role: "search", "aria-label": t("kita.filter"),
-    onsubmit: (e) => { e.preventDefault(); const k = form.elements.kind.value; location.hash = `#/kita${k ? `?kind=${k}` : ""}`; } },
+    onsubmit: (e) => { e.preventDefault(); const q = queryOf(form, ["kind", "site", "district"]); location.hash = `#/kita${q.size ? `?${q}` : ""}`; } },
   field("kitalist", { name: "kind", label: t("kita.kind"), type: "select", value: kind,
     options: [["", t("kita.any")], ...KINDS.map((k) => [k, value(k)])] }),
+  ...scopeFields("kitalist", params, sites),
   h("button", { type: "submit" }, t("kita.show")));
   const title = t("kita.list");
   main.append(h("h1", {}, title), form, h("p", {}, t("list.total", { n: page.total })),
@@ -78,6 +81,6 @@ export async function kitaList(main, params) {
         h("td", {}, value(r.kind)), h("td", {}, r.district), h("td", {}, value(r.state)), h("td", {}, waited(r)),
         h("td", {}, r.institution ? `${r.institution}, ${r.starts}` : "–")))))
       : h("p", { class: "empty" }, t("kita.nothing_waiting"))),
-    pager(page, (o) => `#/kita?${new URLSearchParams({ ...(kind ? { kind } : {}), offset: o })}`));
+    pager(page, (o) => { const q = new URLSearchParams(params); q.set("offset", o); return `#/kita?${q}`; }));
   return title;
 }

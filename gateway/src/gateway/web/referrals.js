@@ -7,6 +7,7 @@ import { h } from "./dom.js";
 import { commandForm, field } from "./forms.js";
 import { num, service, t, value, when } from "./i18n.js";
 import { pager } from "./residents.js";
+import { queryOf, scopeBody, scopeFields, visibleSites } from "./scope.js";
 
 const LIMIT = 25;
 const STATES = ["requested", "accepted", "rejected", "completed"];
@@ -17,14 +18,15 @@ const reroute = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
 const waiting = (on) => Math.max(0, Math.floor((Date.now() - Date.parse(on)) / 86400000));
 let saved = null;
 
-function filters(params) {
+function filters(params, sites) {
   const form = h("form", { class: "inline", role: "search", "aria-label": t("referrals.filter"),
     onsubmit: (e) => {
       e.preventDefault();
-      const q = new URLSearchParams();
+      const q = queryOf(form, ["site", "district"]);
       for (const name of ["owner", "state"]) q.set(name, form.elements[name].value);
       location.hash = `#/referrals?${q}`;
     } },
+  ...scopeFields("referrals", params, sites),
   field("referrals", { name: "owner", label: t("referrals.owner"), type: "select", value: params.get("owner") ?? CITY_TEAM,
     options: [[CITY_TEAM, t("referrals.city_team")], ["", t("referrals.any_owner")]] }),
   field("referrals", { name: "state", label: t("referrals.state"), type: "select", value: params.get("state") || "",
@@ -47,10 +49,10 @@ function row(r) {
 export async function referralList(main, params) {
   const owner = params.get("owner") ?? CITY_TEAM;
   const offset = Number(params.get("offset") || 0);
-  const page = await call("list_referrals", { offset, limit: LIMIT, ...(owner ? { owner } : {}),
-    ...(params.get("state") ? { state: params.get("state") } : {}) });
+  const [page, sites] = await Promise.all([call("list_referrals", { offset, limit: LIMIT, ...(owner ? { owner } : {}),
+    ...(params.get("state") ? { state: params.get("state") } : {}), ...scopeBody(params) }), visibleSites()]);
   const title = t("referrals.title");
-  main.append(h("h1", {}, title), said(), filters(params), h("p", {}, t("list.total", { n: page.total })),
+  main.append(h("h1", {}, title), said(), filters(params, sites), h("p", {}, t("list.total", { n: page.total })),
     h("div", { class: "card" }, page.items.length ? h("table", { "data-referrals": page.total },
       h("thead", {}, h("tr", {}, ...["referrals.topic", "referrals.resident", "referrals.operator", "referrals.owner",
         "referrals.state", "referrals.requested"].map((k) => h("th", { scope: "col" }, t(k))))),

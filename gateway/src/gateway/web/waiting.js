@@ -12,11 +12,18 @@ const count = (service, command, body) => api(`/api/v1/commands/${service}/${com
   return null;
 });
 
+// Cases due and referrals overdue: one figure (either part missing when its service is down).
+const dueFollowUps = (running) => Promise.all([count("housing", "list_due_follow_ups", {}),
+  running.includes("counselling") ? count("counselling", "list_referrals", { overdue: true }) : 0])
+  .then(([cases, referrals]) => (cases === null ? null : cases + (referrals || 0)));
+
 function lists(running) {
   if (mayUse("social_worker", "city_admin")) {
-    return [["cases", "housing", "#/cases", () => count("housing", "list_move_out_cases", {})],
+    return [["followups", "housing", "#/followups", () => dueFollowUps(running)],
+      ["cases", "housing", "#/cases", () => count("housing", "list_move_out_cases", {})],
       ["referrals", "counselling", "#/referrals", () => count("counselling", "list_referrals", { owner: "city_team" })],
-      ["kita", "education", "#/kita", () => count("education", "list_access_requests", {})]]
+      ["kita", "education", "#/kita", () => count("education", "list_access_requests", {})],
+      ["language", "education", "#/language", () => count("education", "list_language_waiting", {})]]
       .filter(([, service]) => running.includes(service)).map(([key, , href, n]) => [key, href, n()]);
   }
   if (mayUse("provider") && running.includes("education")) {

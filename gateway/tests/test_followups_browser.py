@@ -1,0 +1,345 @@
+"""The social worker's due follow-ups and the adults waiting for a language course, in
+headless Chromium against the real servers (housing, counselling and education in-process,
+the gateway under uvicorn): the start page counts them, each page lists only her sites,
+filters by site and district, speaks German; the city admin reads a staff member's
+deployment history on her page. Counsellors' notes are read back by the operator that
+wrote them and nobody else. Every read is audited; each page's screenshot is kept."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import msgspec
+import nats
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from contracts import operator as op
+from contracts import subjects as subj
+from contracts import wrap
+from counselling.plugin import spec as counselling_spec
+from education.plugin import spec as education_spec
+from gateway.app import create_app
+from gateway.auth import Tokens
+from gateway.config import GatewayConfig
+from housing.plugin import spec as housing_spec
+from im_cli.testing import Servers, eventually
+from im_runtime.service import ServiceRuntime
+from im_runtime.settings import Settings
+from support.browser import (
+    SCREENSHOTS,
+    http_server,
+    launched,
+    screenshot,
+    serious_violations,
+    sign_in,
+    user,
+    watched_page,
+)
+
+pytestmark = pytest.mark.flow
+PAST = date.today() - timedelta(days=10)  # an offer's flat free since then: a viewing is due
+FUTURE = date.today() + timedelta(days=40)
+
+
+@dataclass
+class Stack:
+    url: str
+    key: bytes
+    token: str  # the city admin's machine token, to set the city up and to look
+    nc: Any  # the operator's system, on the bus
+    operator: str
+    sites: tuple[str, str, str]  # hers in Linden, hers in List, not hers in Linden
+    worker: tuple[str, str]
+    residents: dict[str, str] = field(default_factory=dict)  # family name -> resident id
+    cases: dict[str, str] = field(default_factory=dict)  # family name -> case id
+
+    async def call(self, path: str, body: Any = None, token: str | None = None) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
+            headers = {"Authorization": f"Bearer {token or self.token}"}
+            if body is None:
+                return await c.get(path, headers=headers)
+            return await c.post(path, json=body, headers=headers)
+
+    async def command(self, service: str, command: str, body: Any,
+                      token: str | None = None) -> Any:
+        r = await self.call(f"/api/v1/commands/{service}/{command}", body, token)
+        assert r.status_code == 200, (command, r.text)
+        return r.json()
+
+    def as_(self, role: str, **claims: Any) -> str:
+        return Tokens(self.key).mint(role=role, subject=f"{role}-x", **claims)  # type: ignore[arg-type]
+
+    async def publish(self, data: Any, name: str, resident: str) -> None:
+        """The operator's system publishes on its own subjects, as its software would."""
+        event = wrap(data, source=self.operator)
+        await self.nc.jetstream().publish(subj.operator_event(self.operator, name, resident),
+                                          msgspec.json.encode(event),
+                                          headers={"Nats-Msg-Id": event.id})
+
+
+async def _case(s: Stack, site: str, given: str, family: str, available: date) -> None:
+    hh = await s.command("housing", "register_household", {
+        "site_id": site, "on": "2026-02-01", "members": [{
+            "given_name": given, "family_name": family, "birth_year": 1985,
+            "residence_status": "recognised_refugee", "arrival_date": "2026-01-20"}]})
+    s.residents[family] = hh["resident_ids"][0]
+    case = await s.command("housing", "open_move_out_case", {"household_id": hh["household_id"]})
+    s.cases[family] = case["case_id"]
+    await s.command("housing", "set_search_criteria", {
+        "case_id": case["case_id"], "household_size": 1, "rent_ceiling": 600})
+    await s.command("housing", "record_offer", {
+        "case_id": case["case_id"], "landlord": "hanova", "address": f"{family}weg 1",
+        "rooms": 1, "rent": 480, "available_from": available.isoformat()})
+
+
+@pytest.fixture(scope="module")
+async def stack(servers: Servers) -> AsyncIterator[Stack]:
+    test_id = uuid.uuid4().hex[:8]
+    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
+                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
+                        max_deliver=3, log_format="text")
+    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
+                           discovery_timeout=0.2, check_seconds=0.5)
+    # Referrals are overdue after two seconds here (the city's default is two weeks).
+    before = os.environ.get("IM_REFERRAL_ANSWER_HOURS")
+    os.environ["IM_REFERRAL_ANSWER_HOURS"] = str(2 / 3600)
+    runtimes = [ServiceRuntime(s, settings)
+                for s in (housing_spec, counselling_spec, education_spec)]
+    nc = None
+    try:
+        for rt in runtimes:
+            await rt.start()
+        nc = await nats.connect(servers.nats_url)
+        async with http_server(create_app(settings, config)) as url:
+            token = Tokens(config.key).mint(role="city_admin", subject="setup")
+            sites = (f"m-{test_id}", f"a-{test_id}", f"x-{test_id}")
+            s = Stack(url, config.key, token, nc, f"op-{test_id}", sites, ("", ""))
+            for site, name, district in zip(
+                    sites, ("Munzeler Straße", "Podbielskistraße", "Oststadtkrankenhaus"),
+                    ("Linden", "List", "Linden"), strict=True):
+                await s.command("housing", "register_site", {
+                    "site_id": site, "kind": "shelter", "name": name, "operator_id": s.operator,
+                    "address": f"{name} 1", "district": district, "capacity": 30})
+            s.worker = await user(url, token, "social_worker")
+            await s.command("housing", "assign_staff", {
+                "staff_id": s.worker[0], "name": "Jana Kowalski", "site_ids": list(sites[:2])})
+            await _case(s, sites[0], "Amal", "Haddad", PAST)  # due: arrange a viewing
+            await _case(s, sites[1], "Omid", "Karimi", FUTURE)  # nothing due yet
+            await _case(s, sites[2], "Samir", "Fremd", PAST)  # due, but not at her sites
+
+            async def education_knows_them() -> bool:
+                page = await s.command("education", "list_language_waiting", {"limit": 500})
+                return {x["resident_id"] for x in page["items"]} >= set(s.residents.values())
+            await eventually(education_knows_them, timeout=20, interval=0.1)
+            yield s
+    finally:
+        if nc is not None:
+            await nc.close()
+        for rt in runtimes:
+            await rt.stop()
+        if before is None:
+            os.environ.pop("IM_REFERRAL_ANSWER_HOURS", None)
+        else:
+            os.environ["IM_REFERRAL_ANSWER_HOURS"] = before
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with launched() as b:
+        yield b
+
+
+@pytest.fixture
+async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
+    async with watched_page(browser, tolerated=(400, 403, 404, 409), kinds=("error",)) as p:
+        yield p
+
+
+async def signed_in(page: Page, stack: Stack, who: tuple[str, str]) -> None:
+    await sign_in(page, stack.url, *who)
+    await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+
+
+async def test_her_due_follow_ups_from_the_start_page_by_site_and_district(
+        page: Page, stack: Stack):
+    here, there, elsewhere = stack.sites
+    late = f"rf-{uuid.uuid4().hex[:8]}"
+    for referral, site, family in ((late, here, "Haddad"),
+                                   (f"rf-{uuid.uuid4().hex[:8]}", elsewhere, "Fremd")):
+        await stack.publish(op.ReferralRequested(
+            resident_id=stack.residents[family], site_id=site, referral_id=referral,
+            topic="authorities", requested_on=date.today() - timedelta(days=3)),
+            "referral_requested", stack.residents[family])
+
+    async def overdue() -> bool:
+        page_ = await stack.command("counselling", "list_referrals", {"overdue": True})
+        return page_["total"] == 2
+    await eventually(overdue, timeout=20, interval=0.2)
+
+    await signed_in(page, stack, stack.worker)
+    due = page.locator('[data-worklist="followups"]')
+    await expect(due).to_have_attribute("data-count", "2")  # her case and her referral
+    await expect(page.locator('[data-worklist="language"]')).to_have_attribute("data-count", "2")
+    await due.get_by_role("link").click()
+    await expect(page.get_by_role("heading", name="Due follow-ups", level=1)).to_be_focused()
+    rows = page.locator("tr[data-follow-up]")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_have_attribute("data-follow-up", stack.cases["Haddad"])
+    await expect(rows.first).to_contain_text("Arrange a viewing: the flat is available")
+    await expect(rows.first).to_contain_text("10 days ago")
+    referrals = page.locator("tr[data-overdue-referral]")
+    await expect(referrals).to_have_count(1)
+    await expect(referrals.first).to_have_attribute("data-overdue-referral", late)
+    assert await serious_violations(page) == []
+    shot = await screenshot(page, "follow-ups")
+    assert shot.is_relative_to(SCREENSHOTS) or os.environ.get("IM_SCREENSHOTS")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    assert shot.parent.name == "test_followups_browser" and "follow-ups" in shot.name
+
+    await page.get_by_label("District", exact=True).select_option("List")
+    await page.get_by_role("button", name="Show").click()
+    await expect(page.locator("[data-part=due-cases-h] p.empty")).to_be_visible()
+    await expect(referrals).to_have_count(0)
+    await page.get_by_label("District", exact=True).select_option("Linden")
+    await page.get_by_role("button", name="Show").click()
+    await expect(rows).to_have_count(1)
+    await expect(referrals).to_have_count(1)
+    await page.get_by_label("Language", exact=True).select_option("de")
+    await expect(page.get_by_role("heading", name="Fällige Wiedervorlagen", level=1)).to_be_visible()
+    await expect(rows.first).to_contain_text("Besichtigung vereinbaren")
+    assert await serious_violations(page) == []
+    await screenshot(page, "follow-ups-de")
+    await page.get_by_label("Sprache", exact=True).select_option("en")
+
+    # The case moves on: its viewing is arranged, and it leaves the list.
+    await stack.command("housing", "record_viewing", {
+        "case_id": stack.cases["Haddad"], "offer_id": (await stack.command(
+            "housing", "get_move_out_case", {"case_id": stack.cases["Haddad"]}))["offers"][0][
+            "offer_id"], "on": FUTURE.isoformat(), "outcome": "pending"})
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Due follow-ups", level=1)).to_be_visible()
+    await expect(rows).to_have_count(0)
+
+    worker = Tokens(stack.key).mint(role="social_worker", subject=stack.worker[0],
+                                    sites=stack.sites[:2])
+    for service, command in (("housing", "list_due_follow_ups"),
+                             ("education", "list_language_waiting")):
+        r = await stack.call(f"/api/v1/commands/{service}/{command}",
+                             {"site_id": elsewhere}, worker)
+        assert r.status_code == 403, r.text
+        for bad in ({"district": ""}, {"limit": 0}, {"site_id": "a b"}):
+            r = await stack.call(f"/api/v1/commands/{service}/{command}", bad, worker)
+            assert r.status_code == 400, (command, bad, r.text)
+        r = await stack.call(f"/api/v1/commands/{service}/{command}", {},
+                             stack.as_("provider", provider="vhs"))
+        assert r.status_code == 403, r.text
+    r = await stack.call(f"/api/v1/audit?subject={stack.worker[0]}", token=stack.as_("auditor"))
+    actions = {e["action"] for e in r.json()["items"]}
+    assert {"housing.list_due_follow_ups", "counselling.list_referrals"} <= actions
+
+
+async def test_adults_waiting_for_a_language_course(page: Page, stack: Stack):
+    course = f"c-{uuid.uuid4().hex[:8]}"
+    await stack.command("education", "create_course", {
+        "course_id": course, "kind": "arrival_course", "title": "Ankommen",
+        "provider": "adult_education_centre", "site_id": stack.sites[1],
+        "starts": FUTURE.isoformat(), "ends": (FUTURE + timedelta(days=60)).isoformat(),
+        "capacity": 0})  # full: Karimi goes onto its waitlist
+    await stack.command("education", "enrol", {"course_id": course,
+                                               "resident_id": stack.residents["Karimi"]})
+    await signed_in(page, stack, stack.worker)
+    await page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Language courses").click()
+    await expect(page.get_by_role("heading", name="Waiting for a language course",
+                                  level=1)).to_be_focused()
+    rows = page.locator("tr[data-waiting-resident]")
+    await expect(rows).to_have_count(2)  # hers, nothing first; not the other site's
+    await expect(rows.nth(0)).to_have_attribute("data-waiting-resident", stack.residents["Haddad"])
+    await expect(rows.nth(0)).to_contain_text("no course yet")
+    await expect(rows.nth(1)).to_contain_text(f"place 1 on the waitlist of {course}")
+    await expect(rows.nth(1)).to_contain_text("Podbielskistraße")
+    assert await serious_violations(page) == []
+    await screenshot(page, "language-waiting")
+    await page.get_by_label("How they wait").select_option("waitlisted")
+    await page.get_by_role("button", name="Show").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_have_attribute("data-state", "waitlisted")
+    await page.get_by_label("How they wait").select_option("")
+    await page.get_by_label("District", exact=True).select_option("Linden")
+    await page.get_by_role("button", name="Show").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_have_attribute("data-waiting-resident", stack.residents["Haddad"])
+    await page.get_by_label("Language", exact=True).select_option("de")
+    await expect(page.get_by_role("heading", name="Warten auf einen Sprachkurs")).to_be_visible()
+    await expect(rows.first).to_contain_text("noch kein Kurs")
+    assert await serious_violations(page) == []
+    await page.get_by_label("Sprache", exact=True).select_option("en")
+    r = await stack.call(f"/api/v1/audit?resident={stack.residents['Haddad']}",
+                         token=stack.as_("auditor"))
+    assert ("education.list_language_waiting" in
+            {e["action"] for e in r.json()["items"] if e["subject"] == stack.worker[0]})
+
+
+async def test_a_staff_members_page_with_her_deployment_history(page: Page, stack: Stack):
+    admin = await user(stack.url, stack.token, "city_admin")
+    await signed_in(page, stack, admin)
+    await page.goto(f"{stack.url}/dashboard/#/users/{stack.worker[0]}/deployment")
+    await expect(page.get_by_role("heading", name=f"Deployment of {stack.worker[0]}")).to_be_visible()
+    history = page.locator("tr[data-deployment]")
+    await expect(history).to_have_count(1)
+    for name in ("Munzeler Straße", "Podbielskistraße"):
+        await expect(history.first).to_contain_text(name)
+    await expect(history.first).to_contain_text("setup")
+    await page.get_by_label("Podbielskistraße").uncheck()
+    await page.get_by_role("button", name="Save deployment").click()
+    await expect(page.get_by_role("status")).to_contain_text("Deployment saved: 1 sites")
+    await expect(history).to_have_count(2)
+    await expect(history.first).to_have_attribute("data-deployment", stack.sites[0])  # the latest
+    await expect(history.first).to_contain_text(admin[0])
+    assert await serious_violations(page) == []
+    await screenshot(page, "staff-member")
+    await page.get_by_label("Language", exact=True).select_option("de")
+    await expect(page.get_by_role("heading", name="Einsatzverlauf")).to_be_visible()
+    await page.get_by_label("Sprache", exact=True).select_option("en")
+    await page.get_by_label("Podbielskistraße").check()  # as the other tests expect her
+    await page.get_by_role("button", name="Save deployment").click()
+    await expect(history).to_have_count(3)
+
+
+async def test_counsellors_notes_are_read_by_their_own_operator_only(stack: Stack):
+    resident = stack.residents["Haddad"]
+    text = f"Letter from the job centre read together {uuid.uuid4().hex}"
+    await stack.publish(op.CaseNoteRecorded(
+        resident_id=resident, site_id=stack.sites[0], note_id="n-1", written_on=date.today(),
+        category="correspondence", text=text), "case_note_recorded", resident)
+    mine = stack.as_("operator", operator=stack.operator)
+
+    async def written() -> Any:
+        r = await stack.call("/api/v1/commands/counselling/list_case_notes",
+                             {"resident_id": resident}, mine)
+        return r.json() if r.status_code == 200 and r.json()["total"] else None
+    notes = await eventually(written, timeout=20, interval=0.1)
+    assert [(n["note_id"], n["text"], n["category"]) for n in notes["items"]] == [
+        ("n-1", text, "correspondence")]
+    for token in (stack.as_("operator", operator="op-other"), stack.token,
+                  Tokens(stack.key).mint(role="social_worker", subject=stack.worker[0],
+                                         sites=stack.sites[:2]),
+                  stack.as_("provider", provider="vhs"), stack.as_("auditor")):
+        r = await stack.call("/api/v1/commands/counselling/list_case_notes",
+                             {"resident_id": resident}, token)
+        assert r.status_code == 403, r.text
+        assert text not in r.text
+    r = await stack.call("/api/v1/commands/counselling/list_case_notes",
+                         {"resident_id": "r 1"}, mine)
+    assert r.status_code == 400, r.text
+    audited = await stack.call(f"/api/v1/audit?resident={resident}", token=stack.as_("auditor"))
+    assert ("operator-x", "counselling.list_case_notes") in {
+        (e["subject"], e["action"]) for e in audited.json()["items"]}
