@@ -170,7 +170,7 @@ async def signed_in(page: Page, stack: Stack, who: tuple[str, str]) -> None:
 
 async def test_her_due_follow_ups_from_the_start_page_by_site_and_district(
         page: Page, stack: Stack):
-    here, there, elsewhere = stack.sites
+    here, _, elsewhere = stack.sites
     late = f"rf-{uuid.uuid4().hex[:8]}"
     for referral, site, family in ((late, here, "Haddad"),
                                    (f"rf-{uuid.uuid4().hex[:8]}", elsewhere, "Fremd")):
@@ -213,7 +213,8 @@ async def test_her_due_follow_ups_from_the_start_page_by_site_and_district(
     await expect(rows).to_have_count(1)
     await expect(referrals).to_have_count(1)
     await page.get_by_label("Language", exact=True).select_option("de")
-    await expect(page.get_by_role("heading", name="Fällige Wiedervorlagen", level=1)).to_be_visible()
+    await expect(page.get_by_role("heading", name="Fällige Wiedervorlagen",
+                                  level=1)).to_be_visible()
     await expect(rows.first).to_contain_text("Besichtigung vereinbaren")
     assert await serious_violations(page) == []
     await screenshot(page, "follow-ups-de")
@@ -292,7 +293,8 @@ async def test_a_staff_members_page_with_her_deployment_history(page: Page, stac
     admin = await user(stack.url, stack.token, "city_admin")
     await signed_in(page, stack, admin)
     await page.goto(f"{stack.url}/dashboard/#/users/{stack.worker[0]}/deployment")
-    await expect(page.get_by_role("heading", name=f"Deployment of {stack.worker[0]}")).to_be_visible()
+    heading = page.get_by_role("heading", name=f"Deployment of {stack.worker[0]}")
+    await expect(heading).to_be_visible()
     history = page.locator("tr[data-deployment]")
     await expect(history).to_have_count(1)
     for name in ("Munzeler Straße", "Podbielskistraße"):
