@@ -172,7 +172,7 @@ async def test_the_city_team_answers_a_referral_and_the_operator_hears_it(
     await refused(page, "answer", "answer", "This field is required.")
     await form.get_by_label("Answer", exact=True).select_option("rejected")
     await send.click()
-    await refused(page, "answer", "reason", "a rejection needs a reason")
+    await refused(page, "answer", "reason", "A rejection needs a reason")
     referral = await stack.command("counselling", "get_referral", {"referral_id": first})
     assert referral["referral"]["state"] == "requested"  # nothing changed
     await form.get_by_label("Reason").fill("x" * 601)

@@ -308,6 +308,21 @@ async def test_the_reasons_in_german(page: Page, stack: Stack):
     await page.get_by_label("Familienname").fill("Bondarenko")
     await page.get_by_role("button", name="Haushalt aufnehmen").click()
     await refused(page, "hh", "members-0-birth_year", "Dieses Feld ist erforderlich.")
+    # A service's own refusal (a full site) is said in German too, not in the service's English.
+    await page.get_by_label("Geburtsjahr").fill("1990")
+    await page.get_by_label("Aufenthaltsstatus").select_option("recognised_refugee")
+    await page.get_by_label("Ankunftsdatum").fill("2026-02-01")
+    await page.get_by_role("button", name="Person hinzufügen").click()
+    second = page.locator('[data-member="1"]')
+    await second.get_by_label("Vorname").fill("Taras")
+    await second.get_by_label("Familienname").fill("Bondarenko")
+    await second.get_by_label("Geburtsjahr").fill("2016")
+    await second.get_by_label("Aufenthaltsstatus").select_option("recognised_refugee")
+    await second.get_by_label("Ankunftsdatum").fill("2026-02-01")
+    await page.get_by_label("Standort", exact=True).select_option(stack.small)
+    await page.get_by_role("button", name="Haushalt aufnehmen").click()
+    await refused(page, "hh", "site_id", f"Der Standort {stack.small} ist voll")
+    await expect(page.locator("#hh-site_id-error")).not_to_contain_text("is full")
 
 
 COURSE = "Ankommen in Hannover (arrival course, 2026-03-02)"

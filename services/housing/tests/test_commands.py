@@ -404,7 +404,7 @@ class TestConflicts:
         full = err(await call("place_household", c.PlaceHousehold(
             actor=ADMIN, household_id=world.hh, site_id=world.flat, on=ON)), "conflict")
         assert full.details == {"site_id": world.flat, "capacity": "1", "occupancy": "0",
-                                "needed": "2"}
+                                "needed": "2", "rule": "site_full"}
         err(await call("change_site_capacity", c.ChangeSiteCapacity(
             actor=ADMIN, site_id=world.shelter, capacity=2)), "conflict")
         ok(await call("change_site_capacity", c.ChangeSiteCapacity(

@@ -60,7 +60,7 @@ class TestCapacity:
         with pytest.raises(Conflict) as err:
             check_room(self.site, 3, False, None)
         assert err.value.details == {"site_id": "s1", "capacity": "10", "occupancy": "8",
-                                     "needed": "3"}
+                                     "needed": "3", "rule": "site_full"}
 
     def test_override_needs_a_reason(self):
         with pytest.raises(DomainError, match="override_reason"):

@@ -128,7 +128,7 @@ class TestPlacements:
         err = await refuse(store, placements.place_household, c.PlaceHousehold(
             actor=ADMIN, household_id=hh, site_id="s1", on=ON), Conflict)
         assert err.details == {"site_id": "s1", "capacity": "2", "occupancy": "0",
-                               "needed": "3"}
+                               "needed": "3", "rule": "site_full"}
         assert "overrides" not in store.collections
 
     async def test_a_full_site_transfer_keeps_the_old_placement(self, store):

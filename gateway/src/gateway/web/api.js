@@ -106,7 +106,11 @@ export async function api(path, { method = "GET", body } = {}, again = true) {
   }
   // A command stored but not done (202 `accepted`: its events wait for room on the bus)
   // is said as a refusal is; other 202s (an erasure under way) are answers.
-  if (!r.ok || reply?.code === "accepted") throw new ApiFailure(r.status, reply?.message || r.statusText, reply?.details);
+  if (!r.ok || reply?.code === "accepted") {
+    // The error's code and the command it refused let the dashboard say it in its language.
+    throw Object.assign(new ApiFailure(r.status, reply?.message || r.statusText, reply?.details),
+      { code: reply?.code, command: /^\/api\/v1\/commands\/([^/]+)\/([^/?]+)/.exec(path)?.slice(1).join(".") });
+  }
   return reply;
 }
 

@@ -4,7 +4,7 @@
 // ("… at `$.members[0].birth_year`", "missing required field `name`").
 import { ApiFailure, Unauthorised } from "./api.js";
 import { h } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, value } from "./i18n.js";
 
 const slug = (name) => name.replace(/[^\w-]+/g, "-").replace(/-+$/, "");
 export const fieldId = (form, name) => `${form}-${slug(name)}`;
@@ -53,6 +53,23 @@ const EXPLAINED = [
   [/Invalid enum value/, "reason.choice"],
 ];
 
+/**
+ * A service's own refusal in the user's language: services answer in English, with a
+ * code and the field (`details.field`) or rule (`details.rule`) they refuse; the
+ * dictionary's `refusal.<service>.<command>.<field|rule|code>` says it, the details
+ * filling its placeholders. Unknown ones are shown as the service says them.
+ */
+function refusal(error, text) {
+  if (!error.command) return text;
+  const about = error.details.field || error.details.rule;
+  const service = error.command.split(".")[0];
+  const keys = [about && `refusal.${error.command}.${about}`, about && `refusal.${service}.${about}`,
+    `refusal.${error.command}.${error.code}`];
+  const key = keys.find((k) => k && t(k) !== k);
+  const said = Object.fromEntries(Object.entries(error.details).map(([k, v]) => [k, value(String(v))]));
+  return key ? t(key, said) : text;
+}
+
 /** The reason for a refusal, without the command's name in front ("invalid x: …"). */
 export function reason(error) {
   const text = error.message.replace(/^invalid [\w -]+: /, "").replace(/ - at `\$\.[^`]+`$/, "");
@@ -60,7 +77,7 @@ export function reason(error) {
     const m = re.exec(text);
     if (m) return t(key, Object.fromEntries(names.map((n, i) => [n, m[i + 1]]).filter(([n]) => n)));
   }
-  return text;
+  return refusal(error, text);
 }
 
 export function clearErrors(form) {

@@ -28,7 +28,9 @@ async def record_attendance(cmd: RecordAttendance, uow: UnitOfWork) -> Enrolment
     if not course["starts"] <= cmd.session_on.isoformat() <= course["ends"]:
         raise DomainError(f"{cmd.session_on} is outside the course ({course['starts']} to "
                           f"{course['ends']})", details={"course_id": course["_id"],
-                                                        "field": "session_on"})
+                                                        "field": "session_on",
+                                                        "starts": course["starts"],
+                                                        "ends": course["ends"]})
     enr["attendance"][cmd.session_on.isoformat()] = cmd.present
     uow.put(store.ENROLMENTS, enr)
     uow.emit(AttendanceRecorded(**_about(enr, course), session_on=cmd.session_on,

@@ -29,26 +29,28 @@ def next_stage(current: str, wanted: str, paused_from: str | None, reason: str |
     """The stage a case moves to, or an error that says why it cannot."""
     if current in TERMINAL:
         raise IllegalTransition(f"the case is {current}; it cannot change any more",
-                                details={"stage": current, "wanted": wanted})
+                                details={"stage": current, "wanted": wanted, "rule": "closed"})
     if wanted in NEEDS_REASON and not reason:
         raise DomainError(f"moving a case to {wanted} needs a reason",
-                          details={"stage": current, "wanted": wanted})
+                          details={"stage": current, "wanted": wanted, "rule": "stage_reason"})
     if wanted == "cancelled" or (wanted == "paused" and current != "paused"):
         if wanted == "paused" and current in ("lease_signed", "moving"):
             raise IllegalTransition(f"a case that is {current} cannot be paused",
-                                    details={"stage": current, "wanted": wanted})
+                                    details={"stage": current, "wanted": wanted,
+                                             "rule": "pause_late"})
         return wanted
     if current == "paused":
         if wanted != paused_from:
             raise IllegalTransition(
                 f"a paused case resumes at {paused_from}, not {wanted}",
-                details={"stage": current, "wanted": wanted, "resumes_at": paused_from or ""})
+                details={"stage": current, "wanted": wanted, "resumes_at": paused_from or "",
+                         "rule": "resume_at"})
         return wanted
     if wanted not in TRANSITIONS[current]:
         allowed = sorted(TRANSITIONS[current] | {"paused", "cancelled"})
         raise IllegalTransition(f"a case cannot go from {current} to {wanted}",
                                 details={"stage": current, "wanted": wanted,
-                                         "allowed": ",".join(allowed)})
+                                         "allowed": ",".join(allowed), "rule": "stage_path"})
     return wanted
 
 
@@ -62,7 +64,7 @@ def check_room(site: dict[str, object], needed: int, override: bool, reason: str
             f"site {site['_id']} is full: {occupancy} of {capacity} places taken, "
             f"{needed} needed; an emergency override needs override_reason",
             details={"site_id": str(site["_id"]), "capacity": str(capacity),
-                     "occupancy": str(occupancy), "needed": str(needed)})
+                     "occupancy": str(occupancy), "needed": str(needed), "rule": "site_full"})
     if not reason:
         raise DomainError("an emergency override needs an override_reason",
-                          details={"site_id": str(site["_id"])})
+                          details={"site_id": str(site["_id"]), "rule": "override_reason"})
