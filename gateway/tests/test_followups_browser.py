@@ -37,6 +37,7 @@ from support.browser import (
     SCREENSHOTS,
     http_server,
     launched,
+    refused,
     screenshot,
     serious_violations,
     sign_in,
@@ -345,3 +346,55 @@ async def test_counsellors_notes_are_read_by_their_own_operator_only(stack: Stac
     audited = await stack.call(f"/api/v1/audit?resident={resident}", token=stack.as_("auditor"))
     assert ("operator-x", "counselling.list_case_notes") in {
         (e["subject"], e["action"]) for e in audited.json()["items"]}
+
+
+async def test_an_operator_reads_its_counsellors_notes_and_no_one_elses(
+        page: Page, stack: Stack, browser: Browser):
+    resident = stack.residents["Fremd"]
+    text = f"Accompanied to the immigration office {uuid.uuid4().hex[:6]}"
+    await stack.publish(op.CaseNoteRecorded(
+        resident_id=resident, site_id=stack.sites[2], note_id="n-7", written_on=date.today(),
+        category="asylum_law", text=text), "case_note_recorded", resident)
+    mine = stack.as_("operator", operator=stack.operator)
+
+    async def written() -> bool:
+        r = await stack.call("/api/v1/commands/counselling/list_case_notes",
+                             {"resident_id": resident}, mine)
+        return r.status_code == 200
+    await eventually(written, timeout=20, interval=0.1)
+
+    counsellor = await user(stack.url, stack.token, "operator", operator=stack.operator)
+    await signed_in(page, stack, counsellor)
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Case notes").click()
+    await expect(page.get_by_role("heading", name="Case notes", level=1)).to_be_focused()
+    show = page.get_by_role("button", name="Show notes")
+    await show.click()
+    await refused(page, "notes", "resident_id", "This field is required.")
+    await page.get_by_label("Resident id").fill("r 1")
+    await show.click()
+    await refused(page, "notes", "resident_id", "This is not in the expected format.")
+    await page.get_by_label("Resident id").fill(stack.residents["Karimi"])  # no case of hers
+    await show.click()
+    await refused(page, "notes", "resident_id", "You hold no case or notes about this resident")
+    await page.get_by_label("Resident id").fill(resident)
+    await show.click()
+    notes = page.locator("tr[data-note]")
+    await expect(notes).to_have_count(1)
+    await expect(notes.first).to_contain_text(text)
+    await expect(notes.first).to_contain_text("asylum")
+    assert await serious_violations(page) == []
+    await screenshot(page, "case-notes")
+    await page.get_by_label("Language", exact=True).select_option("de")
+    await expect(page.get_by_role("heading", name="Fallnotizen", level=1)).to_be_visible()
+    assert await serious_violations(page) == []
+    await page.get_by_label("Sprache", exact=True).select_option("en")
+
+    # Another operator's counsellor is refused at the field, and sees no text.
+    other = await user(stack.url, stack.token, "operator", operator="op-other")
+    async with watched_page(browser, tolerated=(403,), kinds=("error",)) as theirs:
+        await signed_in(theirs, stack, other)
+        await theirs.goto(f"{stack.url}/dashboard/#/notes")
+        await theirs.get_by_label("Resident id").fill(resident)
+        await theirs.get_by_role("button", name="Show notes").click()
+        await refused(theirs, "notes", "resident_id", "You hold no case or notes")
+        await expect(theirs.get_by_text(text)).to_have_count(0)

@@ -255,7 +255,7 @@ async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
     ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household",
                            "Due follow-ups", "Move-out cases", "Referrals", "Kita and school",
                            "Language courses"]),
-    ("operator", {"operator": "op-1"}, ["City overview", "Sites"]),
+    ("operator", {"operator": "op-1"}, ["City overview", "Sites", "Case notes"]),
     ("provider", {"provider": "vhs"}, ["City overview", "Courses", "Programmes"]),
     ("auditor", {}, ["City overview"]),
 ])

@@ -19,6 +19,7 @@ import { phasePage, programmeList } from "./programmes.js";
 import { volunteerList } from "./tandems.js";
 import { followUps } from "./followups.js";
 import { languageList } from "./language.js";
+import { caseNotes } from "./notes.js";
 
 const main = document.getElementById("main");
 let notice = "";
@@ -42,6 +43,7 @@ const ROUTES = [
   [/^\/kita\/?$/, (m, p) => kitaList(m, p), "#/kita"],
   [/^\/followups\/?$/, (m, p) => followUps(m, p), "#/followups"],
   [/^\/language\/?$/, (m, p) => languageList(m, p), "#/language"],
+  [/^\/notes\/?$/, (m, p) => caseNotes(m, p), "#/notes"],
   [/^\/programmes\/?$/, (m) => programmeList(m), "#/programmes"],
   [/^\/programmes\/([^/]+\/\d+)$/, (m, p, id) => phasePage(m, p, ...id.split("/")), "#/programmes"],
   [/^\/volunteers\/?$/, (m, p) => volunteerList(m, p), "#/volunteers"],
@@ -62,6 +64,7 @@ const NAV = {
   "#/kita": ["city_admin", "social_worker"],
   "#/followups": ["city_admin", "social_worker"],
   "#/language": ["city_admin", "social_worker"],
+  "#/notes": ["operator"],
   "#/programmes": ["city_admin", "provider"],
   "#/volunteers": ["city_admin"],
   "#/account": null,
