@@ -398,3 +398,26 @@ async def test_an_operator_reads_its_counsellors_notes_and_no_one_elses(
         await theirs.get_by_role("button", name="Show notes").click()
         await refused(theirs, "notes", "resident_id", "You hold no case or notes")
         await expect(theirs.get_by_text(text)).to_have_count(0)
+
+
+async def test_the_city_finds_courses_by_district(page: Page, stack: Stack):
+    made = {}
+    for site, district in ((stack.sites[0], "Linden"), (stack.sites[1], "List")):
+        made[district] = f"c-{uuid.uuid4().hex[:8]}"
+        await stack.command("education", "create_course", {
+            "course_id": made[district], "kind": "literacy", "title": f"Lesen {district}",
+            "provider": "adult_education_centre", "site_id": site,
+            "starts": FUTURE.isoformat(), "ends": (FUTURE + timedelta(days=30)).isoformat(),
+            "capacity": 8})
+    admin = await user(stack.url, stack.token, "city_admin")
+    await signed_in(page, stack, admin)
+    await page.goto(f"{stack.url}/dashboard/#/courses")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Courses")
+    filters = page.get_by_role("search")
+    await filters.get_by_label("District", exact=True).select_option("List")
+    await filters.get_by_role("button", name="Show").click()
+    await expect(page).to_have_url(f"{stack.url}/dashboard/#/courses?district=List")
+    await expect(page.get_by_text("Lesen List")).to_be_visible()
+    await expect(page.get_by_text("Lesen Linden")).to_have_count(0)
+    assert await serious_violations(page) == []
+    await screenshot(page, "courses-by-district")

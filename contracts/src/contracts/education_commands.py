@@ -136,6 +136,7 @@ class ListCourses(Command):
     provider_id: Id | None = None  # a provider's own courses (its worklist)
     offset: Offset = 0
     limit: Limit = 50
+    district: Text | None = None  # the courses held at the sites of this district
 
 
 class GetEnrolment(Command):

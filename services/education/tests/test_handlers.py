@@ -237,3 +237,24 @@ async def test_who_waits_for_a_language_course():
                                                   reason="moved away"))
     assert ("seated", "none") in await waiting()  # withdrawn: waiting again
     assert ("queued", "waitlisted") not in await waiting()  # promoted to the free seat
+
+
+async def test_courses_by_district():
+    mem = MemoryStore("education")
+    for site, district in (("s1", "List"), ("s2", "Linden")):
+        await run(mem, projection.on_site_registered, wrap(SiteRegistered(
+            site_id=site, kind="shelter", name=site, district=district, capacity=9),
+            source="housing"))
+    await new_course(mem, course_id="list-1", site="s1")
+    await new_course(mem, course_id="linden-1", site="s2")
+
+    async def ids(**flt: Any) -> list[str]:
+        page = await mem.ask(courses.list_courses, c.ListCourses(actor=ADMIN, **flt))
+        assert page.total == len(page.items)
+        return [x.course_id for x in page.items]
+
+    assert await ids(district="Linden") == ["linden-1"]
+    assert await ids(district="List", site_id="s1") == ["list-1"]
+    assert await ids(district="List", site_id="s2") == []
+    assert await ids(district="Nowhere") == []
+    assert await ids() == ["linden-1", "list-1"]

@@ -7,6 +7,7 @@ import { commandForm, field } from "./forms.js";
 import { t, value } from "./i18n.js";
 import { classRegister, rosterCard } from "./classregister.js";
 import { pager } from "./residents.js";
+import { queryOf, scopeBody, scopeFields } from "./scope.js";
 
 const LIMIT = 20;
 const KINDS = ["arrival_course", "integration_course", "parents_cafe", "literacy", "other"];
@@ -76,12 +77,13 @@ export async function courseList(main, params) {
   const state = params.get("state") || "";
   const offset = Number(params.get("offset") || 0);
   const mine = mayUse("provider") ? { provider_id: me().provider } : {};
-  const page = await call("list_courses", { ...mine, ...(state ? { status: state } : {}), offset, limit: LIMIT });
+  const page = await call("list_courses", { ...mine, ...(state ? { status: state } : {}), ...scopeBody(params), offset, limit: LIMIT });
   const sites = mayUse("city_admin") ? (await api("/api/v1/sites?limit=500").catch(() => null))?.items : null;
   const title = mayUse("provider") ? t("coursework.mine") : t("coursework.all");
   const filter = h("form", { class: "inline", role: "search", "aria-label": t("coursework.filter"),
-    onsubmit: (e) => { e.preventDefault(); const s = e.target.elements.state.value; location.hash = `#/courses${s ? `?state=${s}` : ""}`; } },
+    onsubmit: (e) => { e.preventDefault(); const q = queryOf(filter, ["state", ...(sites ? ["site", "district"] : [])]); location.hash = `#/courses${q.size ? `?${q}` : ""}`; } },
   field("filter", { name: "state", label: t("coursework.state"), type: "select", options: [["", t("coursework.any")], ...STATES.map((s) => [s, value(s)])], value: state }),
+  ...(sites ? scopeFields("filter", params, sites) : []), // the city's sites (a provider reads none)
   h("button", { type: "submit" }, t("coursework.show")));
   main.append(h("h1", {}, title), said(), filter,
     h("p", {}, t("list.total", { n: page.total })),
@@ -89,7 +91,7 @@ export async function courseList(main, params) {
       h("thead", {}, h("tr", {}, ...["coursework.title_field", "coursework.kind", "coursework.dates", "coursework.state",
         "coursework.seats", "coursework.waitlist", "coursework.to_register"].map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, ...page.items.map(courseRow))) : h("p", { class: "empty" }, t("coursework.none"))),
-    pager(page, (o) => `#/courses?${new URLSearchParams({ ...(state ? { state } : {}), offset: o })}`),
+    pager(page, (o) => { const q = new URLSearchParams(params); q.set("offset", o); return `#/courses?${q}`; }),
     newCourse(sites));
   return title;
 }

@@ -113,9 +113,12 @@ async def get_course(cmd: GetCourse, uow: UnitOfWork) -> CourseView:
 
 async def list_courses(cmd: ListCourses, uow: UnitOfWork) -> CoursePage:
     require_role(cmd.actor, READERS, "list courses")
-    flt = {k: v for k, v in (("site_id", cmd.site_id), ("kind", cmd.kind),
-                             ("status", cmd.status), ("provider_id", cmd.provider_id))
-           if v is not None}
+    flt: dict[str, Any] = {k: v for k, v in (("site_id", cmd.site_id), ("kind", cmd.kind),
+                                             ("status", cmd.status),
+                                             ("provider_id", cmd.provider_id)) if v is not None}
+    if cmd.district is not None:  # held at a site there (not at an outside address)
+        there = {s["_id"] for s in await uow.find(store.SITES, {"district": cmd.district})}
+        flt["site_id"] = {"$in": sorted(there & {cmd.site_id} if cmd.site_id else there)}
     docs = await uow.find(store.COURSES, flt, sort=[("_id", 1)], skip=cmd.offset,
                           limit=cmd.limit)
     items = [msgspec.structs.replace(view(d), sessions_to_register=await to_register(uow, d))
