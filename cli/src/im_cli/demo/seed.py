@@ -187,7 +187,8 @@ class Seeder:
             "employment", "activate_participant", p["participation_id"],
             emp.ActivateParticipant(participation_id=p["participation_id"]))
             for p in first[:len(c.phase_1)] if p["state"] != "active"))
-        participation = {rid: p["participation_id"] for rid, p in zip(c.phase_1, first)}
+        participation = {rid: p["participation_id"]
+                         for rid, p in zip(c.phase_1, first[:len(c.phase_1)], strict=True)}
         await self.each("employment: placements", (self.command(
             "employment", "record_placement", participation[rid], emp.RecordPlacement(
                 participation_id=participation[rid], kind=kind, sector=sector,  # type: ignore[arg-type]

@@ -5,8 +5,8 @@ already happened when this runs, so plans starts with progress made: language co
 begun, the spring integration course's results (B1 reaches the language goal, an A2
 certificate does its step), programme phases joined, the programme's placements (a job
 or vocational training reaches the work goal, an internship does its step), a dozen
-households moved into flats of their own. Kita places never come in the demo: those goals stay open, and the overdue ones are on the
-worklists. Deterministic: the same city gets the same plans, under fixed command ids."""
+households moved into flats of their own. Kita places never come in the demo: those
+goals stay open, and the overdue ones are on the worklists. Deterministic: the same city gets the same plans, under fixed command ids."""
 
 from __future__ import annotations
 
