@@ -6,7 +6,8 @@ begun, the spring integration course's results (B1 reaches the language goal, an
 certificate does its step), programme phases joined, the programme's placements (a job
 or vocational training reaches the work goal, an internship does its step), a dozen
 households moved into flats of their own. Kita places never come in the demo: those
-goals stay open, and the overdue ones are on the worklists. Deterministic: the same city gets the same plans, under fixed command ids."""
+goals stay open, and the overdue ones are on the worklists. Deterministic: the same city
+gets the same plans, under fixed command ids."""
 
 from __future__ import annotations
 
