@@ -233,6 +233,7 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
     await linking.get_by_label("When this is reported").select_option("referral_accepted")
     await linking.get_by_role("button", name="Link", exact=True).click()
     await refused(page, f"link-{goal_id}-fact", "so the link must name resident_id")
+    assert await serious_violations(page) == []  # the goal's forms open, a refusal shown
     links = next(g for g in (await stack.plan(household))["goals"]
                  if g["goal_id"] == goal_id)["links"]
     assert [link["fact"] for link in links] == ["move_out_case_opened"]
