@@ -2,8 +2,9 @@
 OpenAPI): every payload refers to `#/components/schemas/<name>`, one schema per class.
 
 msgspec names a component after its class and after its import path when two classes
-share a name, but not for generic envelopes (`CloudEvent[feedback.ReferralAccepted]` and
-`CloudEvent[referrals.ReferralAccepted]` collide, msgspec 0.22 raises a KeyError). So the
+share a name (no two contract classes may: cli/tests/test_asyncapi.py), but not for
+generic envelopes (`CloudEvent[a.Thing]` and `CloudEvent[b.Thing]` collide, msgspec 0.22
+raises a KeyError). So the
 event data classes become components and each event's envelope is built here: the
 CloudEvent schema with `data` pointing at its class and `type` fixed to its type name."""
 

@@ -38,7 +38,7 @@ def test_stored_json_schemas_are_generated_from_the_contracts(t):
 def test_the_operators_schemas_list_the_installed_topics():
     stored = json.loads((DOCS / "operator-schemas" /
                          "im.operator.referral_requested.v1.json").read_text())
-    topic = stored["$defs"]["ReferralRequested"]["properties"]["topic"]
+    topic = stored["$defs"]["OperatorReferralRequested"]["properties"]["topic"]
     assert topic["enum"] == sorted(TOPICS)
 
 
