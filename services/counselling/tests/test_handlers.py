@@ -288,7 +288,8 @@ class TestReferrals:
 
         out = await feed(store, EducationReferralRejected(**old, reason="no course place"),
                          "education")
-        assert isinstance(out[0], fb.ReferralRejectedFeedback) and out[0].reason == "no course place"
+        assert isinstance(out[0], fb.ReferralRejectedFeedback)
+        assert out[0].reason == "no course place"
         view = await ask(store, GetResidentOverview(resident_id=r))
         assert view["referrals"][0]["state"] == "rejected" and view["open_referrals"] == 0
 

@@ -37,8 +37,9 @@ spec = ServiceSpec(
     version="1.0.0",
     description="Operators' counselling records, cases per resident and operator, incidents, "
                 "referrals to the city's integration management",
-    publishes=(ev.ReferralRequested, ev.ReferralOverdue, fb.ReferralReceivedFeedback, fb.ReferralAcceptedFeedback,
-               fb.ReferralRejectedFeedback, fb.ReferralCompletedFeedback),
+    publishes=(ev.ReferralRequested, ev.ReferralOverdue, fb.ReferralReceivedFeedback,
+               fb.ReferralAcceptedFeedback, fb.ReferralRejectedFeedback,
+               fb.ReferralCompletedFeedback),
     consumes=(
         On(op.SessionRecorded, handler=operators.on_session_recorded),
         On(op.CaseNoteRecorded, handler=operators.on_case_note_recorded),

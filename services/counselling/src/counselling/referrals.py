@@ -72,7 +72,8 @@ def advance(uow: UnitOfWork, doc: dict[str, Any], state: str, by: str,
     about = {**_about(doc), "by": by}
     became = doc.get("became")
     if state == "accepted":
-        uow.emit(fb.ReferralAcceptedFeedback(**about, reference=doc["reference"] or "", became=became))
+        uow.emit(fb.ReferralAcceptedFeedback(**about, reference=doc["reference"] or "",
+                                             became=became))
     elif state == "rejected":
         uow.emit(fb.ReferralRejectedFeedback(**about, reason=doc["reason"] or ""))
     else:
