@@ -63,6 +63,7 @@ class Schemas:
                                           "data": self._refs[t]}}]}
             self._refs[(ENVELOPE, t)] = {"$ref": ref.format(name=name)}
         self._prefix = prefix
+        comps = optional_data_type(comps)
         self.components = comps if discriminator_object else _asyncapi_safe(comps)
 
     def ref(self, t: Any) -> dict[str, Any]:
@@ -73,6 +74,26 @@ class Schemas:
         """The schema of a plain (not event) type itself, to adapt (a copy)."""
         name = self._refs[t]["$ref"].rsplit("/", 1)[1].removeprefix(self._prefix)
         return copy.deepcopy(self.components[name])
+
+
+def optional_data_type(node: Any) -> Any:
+    """An event data's `type` as the wire has it (contracts.codec): not required, as the
+    envelope's `type` names the event; where a body repeats it, it must be the same."""
+    if isinstance(node, list):
+        return [optional_data_type(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: optional_data_type(v) for k, v in node.items()}
+    tag = out.get("properties", {}).get("type", {}).get("enum")
+    if isinstance(tag, list) and len(tag) == 1 and str(tag[0]).startswith("im."):
+        out["properties"]["type"] = {
+            **out["properties"]["type"],
+            "description": "Optional: the envelope's `type` names the event (the platform "
+                           "writes it there only); where given, it must be the same."}
+        out["required"] = [r for r in out.get("required", []) if r != "type"]
+        if not out["required"]:
+            del out["required"]
+    return out
 
 
 def _envelope(schema: dict[str, Any]) -> dict[str, Any]:
