@@ -175,7 +175,7 @@ async def test_her_due_follow_ups_from_the_start_page_by_site_and_district(
     late = f"rf-{uuid.uuid4().hex[:8]}"
     for referral, site, family in ((late, here, "Haddad"),
                                    (f"rf-{uuid.uuid4().hex[:8]}", elsewhere, "Fremd")):
-        await stack.publish(op.ReferralRequested(
+        await stack.publish(op.OperatorReferralRequested(
             resident_id=stack.residents[family], site_id=site, referral_id=referral,
             topic="authorities", requested_on=date.today() - timedelta(days=3)),
             "referral_requested", stack.residents[family])
