@@ -33,9 +33,9 @@ import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts import Actor
-from contracts.queries import RESIDENT_OVERVIEW
 from contracts import privacy as pv
 from contracts import subjects as subj
+from contracts.queries import RESIDENT_OVERVIEW
 from im_cli import natsauth
 from im_runtime import erasure_keys
 from im_runtime.settings import inbox_prefix
@@ -63,8 +63,8 @@ async def test_a_forged_erasure_announcement_delivered_by_a_fetch_erases_nothing
         # events (the admin stands in for housing): a delivered message keeps its own
         # subject, and the listeners take the resident from it.
         info = await admin.js.consumer_info(HOUSING, "education__housing")
-        about = [f for f in info.config.filter_subjects or [info.config.filter_subject]
-                 if f.endswith(".*")][0]
+        about = next(f for f in info.config.filter_subjects or [info.config.filter_subject]
+                     if f.endswith(".*"))
         ack = await admin.js.publish(about.replace("*", victim), b"{}")
         try:
             before = await gw.post("/api/v1/commands/housing/get_resident",

@@ -45,8 +45,8 @@ def child(stack: Stack, tmp_path: Path) -> Iterator[Any]:
     procs: list[subprocess.Popen[bytes]] = []
     user = natsauth.service_user(SERVICE)
 
-    async def start() -> subprocess.Popen[bytes]:
-        port = free_port()
+    def launch() -> tuple[subprocess.Popen[bytes], int, Path]:
+        port, log = free_port(), tmp_path / f"{SERVICE}-{len(procs)}.log"
         env = {**os.environ, "IM_NATS_URL": stack.nats.url, "IM_MONGO_URL": stack.mongo_url,
                "IM_DB_PREFIX": stack.prefix, "IM_NATS_USER": user,
                "IM_NATS_PASSWORD": stack.auth.passwords[user],
@@ -54,14 +54,17 @@ def child(stack: Stack, tmp_path: Path) -> Iterator[Any]:
                "IM_ERASURE_SECRET": stack.erasure_secret.hex(), "IM_HEALTH_PORT": str(port),
                "IM_ACK_WAIT": str(ACK_WAIT), "IM_MAX_DELIVER": str(MAX_DELIVER),
                "IM_RETRY_BACKOFF": "0.05", "IM_LOG_FORMAT": "text"}
-        log = open(tmp_path / f"{SERVICE}-{len(procs)}.log", "ab")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "im_cli.main", "run", SERVICE],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        with open(log, "ab") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "im_cli.main", "run", SERVICE],
+                                    env=env, stdout=out, stderr=subprocess.STDOUT)
         procs.append(proc)
+        return proc, port, log
+
+    async def start() -> subprocess.Popen[bytes]:
+        proc, port, log = launch()
 
         async def ready() -> bool:
-            assert proc.poll() is None, (tmp_path / f"{SERVICE}-{len(procs) - 1}.log"
-                                         ).read_text()[-2000:]
+            assert proc.poll() is None, log.read_text()[-2000:]
             try:
                 async with httpx.AsyncClient() as client:
                     return (await client.get(f"http://127.0.0.1:{port}/ready")).status_code == 200
