@@ -130,7 +130,7 @@ class Erasures:
         """A query's section (`section`), or a command's reply as `handle` gives it."""
         if actors.from_jetstream(msg):  # a consumer's delivery pointed here: not a request
             log.warning("a request delivered by JetStream is ignored", extra={
-                "subject": msg.subject})
+                "subject": subj.template(msg.subject)})  # a delivery's: may name a resident
             return
         try:
             result = await handle(msgspec.json.decode(msg.data, type=kind))
