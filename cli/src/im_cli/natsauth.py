@@ -7,11 +7,13 @@ publish/subscribe permissions, which nats-server enforces:
 - a **service** (`service-<name>`) publishes only its own events (`im.evt.<name>.>`), its
   dead letters (`im.dlq.<name>`), the feedback types it declares (`im.fb.*.<event>[.*]`),
   and exactly the JetStream API calls the runtime makes for *its* streams and durable
-  consumers (`<name>__<source>`): stream info/create, consumer create/info, fetch
-  (`CONSUMER.MSG.NEXT`) and acks (`$JS.ACK.<stream>.<durable>.>`). It subscribes to its
-  own commands and queries, its `$SRV` (micro) subjects and `_INBOX.>` (replies, pub-acks,
-  fetched messages: pull consumers deliver to an inbox, so no event subject needs a
-  subscription). Replies to commands, queries and `$SRV` requests go out through
+  consumers (`<name>__<source>`): stream info/create, consumer create (a durable with
+  one filter only, named in the subject; those with several the admin provisions)/info,
+  fetch (`CONSUMER.MSG.NEXT`) and acks (`$JS.ACK.<stream>.<durable>.>`), and its
+  durables' advisories on `IM_UNDELIVERED` (`<durable>_adv`). It subscribes to its own
+  commands and queries, its `$SRV` (micro) subjects and its own inbox `_INBOX_<user>.>`
+  (replies, pub-acks, fetched messages: pull consumers deliver to an inbox, so no event
+  subject needs a subscription). Replies to commands, queries and `$SRV` requests go out through
   `allow_responses` (only to a reply subject it was sent), not a blanket publish right.
 - the **gateway** (`gateway`) publishes requests on `im.cmd.>`, `im.qry.>`, `$SRV.>` and
   subscribes to `_INBOX.>` for the answers. Nothing else.
@@ -460,8 +462,9 @@ def main(argv: list[str] | None = None) -> int:
                                 description="NATS accounts and permissions of the platform.")
     p.add_argument("action", choices=["render", "list-env", "provision"],
                    help="render: the accounts include file (--env-refs); list-env: the "
-                        "password variables it expects; provision: create the operators' "
-                        "feedback consumers (as admin: IM_NATS_URL/USER/PASSWORD)")
+                        "password variables it expects; provision: create the streams, the "
+                        "durables with several filters and the operators' feedback "
+                        "consumers (as admin: IM_NATS_URL/USER/PASSWORD)")
     p.add_argument("--operator", action="append", default=[], metavar="ID",
                    help="an operator id (repeatable; also IM_OPERATORS=a,b)")
     p.add_argument("--env-refs", action="store_true",
