@@ -20,6 +20,7 @@ from contracts import education_commands as edu
 from contracts import employment_commands as emp
 from contracts import housing_commands as hs
 from contracts import subjects as subj
+from contracts.codec import encode_event
 from contracts.operator import SessionRecorded
 from im_cli.demo.city import City
 from im_cli.progress import Bar
@@ -187,6 +188,13 @@ class Seeder:
             "employment", "activate_participant", p["participation_id"],
             emp.ActivateParticipant(participation_id=p["participation_id"]))
             for p in first[:len(c.phase_1)] if p["state"] != "active"))
+        participation = {rid: p["participation_id"]
+                         for rid, p in zip(c.phase_1, first[:len(c.phase_1)], strict=True)}
+        await self.each("employment: placements", (self.command(
+            "employment", "record_placement", participation[rid], emp.RecordPlacement(
+                participation_id=participation[rid], kind=kind, sector=sector,  # type: ignore[arg-type]
+                starts=starts, hours=hours))
+            for rid, kind, sector, starts, hours in c.placements))
 
     async def counselling(self) -> None:
         await self.settled("counselling", "housing")
@@ -201,7 +209,7 @@ class Seeder:
                 await self.js.publish(
                     subj.operator_event(str(s["operator"]), "session_recorded",
                                         data.resident_id),
-                    _ENC.encode(event), headers={"Nats-Msg-Id": event.id})
+                    encode_event(event), headers={"Nats-Msg-Id": event.id})
             self.progress.step()
 
         await asyncio.gather(*(one(s) for s in self.city.sessions))
@@ -226,7 +234,7 @@ def plan_size(city: City) -> int:
     return (len(city.sites) + len(city.staff) + len(city.households)
             + len(city.courses) + len(city.enrolments) + 3 + len(city.phase_1) * 2
             + len(city.phase_2) + len(city.sessions) + len(city.move_outs)
-            + len(city.moved_out) * 6 + len(city.results)
+            + len(city.moved_out) * 6 + len(city.results) + len(city.placements)
             + sum(k.get("status") == "finished" for k in city.courses))
 
 
