@@ -18,6 +18,7 @@ import msgspec
 from contracts import SYSTEM, Actor, ErrorReply, ServiceSection, new_id, wrap
 from contracts import privacy as pv
 from contracts import subjects as subj
+from contracts.codec import encode_event
 from gateway.audit import AuditLog
 from gateway.errors import ApiError
 from gateway.forward import Forwarder
@@ -167,6 +168,6 @@ class Erasures:
         event = wrap(pv.RetentionApplied(run_id=run_id, service=GATEWAY, as_of=as_of,
                                          removed={"audit": removed}), source=GATEWAY)
         await self.bus.nc.jetstream().publish(
-            subj.event(pv.SERVICE, "retention_applied"), _ENC.encode(event),
+            subj.event(pv.SERVICE, "retention_applied"), encode_event(event),
             headers={"Nats-Msg-Id": event.id})
         return run_id
