@@ -23,7 +23,7 @@ from gateway.audit import AuditLog
 from gateway.errors import ApiError
 from gateway.forward import Forwarder
 from gateway.lifespan import Bus
-from im_runtime import erasure_keys
+from im_runtime import actors, erasure_keys
 
 log = logging.getLogger("im.gateway.erasures")
 _ENC = msgspec.json.Encoder()
@@ -91,7 +91,7 @@ class Erasures:
 
     async def _on_request(self, msg: Any) -> None:
         rid = subj.resident_of(msg.subject)  # the subject names the resident: no body needed
-        if rid is None:
+        if rid is None or actors.from_jetstream(msg):  # a consumer's delivery: forged
             return
         self.erased(rid)
         try:
@@ -129,6 +129,10 @@ class Erasures:
     async def _answer(self, msg: Any, kind: type[Any], handle: Any,
                       section: bool = True) -> None:
         """A query's section (`section`), or a command's reply as `handle` gives it."""
+        if actors.from_jetstream(msg):  # a consumer's delivery pointed here: not a request
+            log.warning("a request delivered by JetStream is ignored", extra={
+                "subject": subj.template(msg.subject)})  # a delivery's: may name a resident
+            return
         try:
             result = await handle(msgspec.json.decode(msg.data, type=kind))
             body = _ENC.encode(ServiceSection(service=GATEWAY, version="1", section=result)
