@@ -221,7 +221,9 @@ _DESCRIPTION = """\
 Every subject family of the platform's NATS bus, generated from the installed services'
 specs by `im contracts asyncapi` (do not edit by hand). Events, operators' events and
 feedback are CloudEvents 1.0 in structured JSON mode, published to JetStream with
-`Nats-Msg-Id` = the event id. Commands and queries are NATS request/reply; a refusal is an
+`Nats-Msg-Id` = the event id. The event's type is the envelope's `type`; the platform does
+not repeat it inside `data` (a `type` there is accepted when it is the same).
+Commands and queries are NATS request/reply; a refusal is an
 `ErrorReply` (`status` `error`). Referral topics the installed services declare: {topics}.
 """
 

@@ -40,3 +40,31 @@ async def test_a_failing_command_frees_its_key():
     assert len(lanes) == 0
     async with lanes.hold("k"):
         assert len(lanes) == 1
+
+
+async def test_a_committed_command_frees_its_lane_while_it_waits_for_its_acks():
+    """The next command of a lane starts once the one before committed, not once that
+    one's events are acknowledged (im_runtime.lane.committed)."""
+    from im_runtime import lane
+
+    lanes, log = Lanes(), []
+    acked = asyncio.Event()
+
+    async def command(n: int) -> None:
+        async with lanes.hold("route"):
+            log.append(("committed", n))
+            lane.committed()
+            lane.committed()  # said twice: still released once
+            if n == 0:
+                await acked.wait()  # the first waits for its events' acks ...
+            log.append(("answered", n))
+
+    tasks = [asyncio.create_task(command(n)) for n in range(3)]
+    await asyncio.sleep(0.05)
+    # ... and the others went ahead, in order, meanwhile
+    assert log == [("committed", 0), ("committed", 1), ("answered", 1), ("committed", 2),
+                   ("answered", 2)]
+    acked.set()
+    await asyncio.gather(*tasks)
+    assert len(lanes) == 0
+    lane.committed()  # outside any lane: nothing to free

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from contracts import ErrorReply, Reply, ServiceSection
-from im_runtime import failpoints, processed, tracing
+from im_runtime import failpoints, lane, processed, tracing
 from im_runtime.errors import DomainError
 from im_runtime.metrics import Metrics
 from im_runtime.outbox import OutboxRelay
@@ -95,6 +95,7 @@ class CommandEndpoint(Decoding):
             uow.mark_processed(key, processed.pack(digest, encoded))
             entries = await uow.commit()
             failpoints.hit("exit_after_commit")
+            lane.committed()  # the next command of the lane need not wait for our acks
             if entries and self.relay is not None:
                 if why := await self.relay.published([e.id for e in entries]):
                     raise _accepted(why)

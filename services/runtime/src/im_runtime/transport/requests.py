@@ -4,11 +4,13 @@ requests in hand at once, each answered on its reply subject.
 
 Commands that write go through lanes: those with the same key (their route's
 `order_by`, or one lane for the whole route when it has none) one at a time, in order
-of arrival; those with different keys at once. nats-py calls `_on_msg` for one message
-after the other, and the task it starts takes its key's lock before anything else, so
-the lock's queue (first come, first served) is the order of arrival. (FastStream's
-concurrent subscriber hands messages to workers that may reach the handler out of
-order: seen 0, 1, 3, 2.) Queries and read commands have no lane: up to `workers` at once."""
+of arrival, until each has committed (its answer may then wait for its events' acks
+outside the lane: im_runtime.lane); those with different keys at once. nats-py calls
+`_on_msg` for one message after the other, and the task it starts takes its key's
+lock before anything else, so the lock's queue (first come, first served) is the order
+of arrival. (FastStream's concurrent subscriber hands messages to workers that may
+reach the handler out of order: seen 0, 1, 3, 2.) Queries and read commands have no
+lane: up to `workers` at once."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from typing import Any, Protocol
 
 from nats.aio.msg import Msg
 
-from im_runtime import tracing
+from im_runtime import lane, tracing
 from im_runtime.actors import ActorCheck, from_jetstream
 from im_runtime.connection import on_server
 
@@ -55,10 +57,21 @@ class Lanes:
             return
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
+        held = False
+
+        def release() -> None:  # at the end, or once the command committed (im_runtime.lane)
+            nonlocal held
+            if held:
+                held = False
+                lock.release()
+
         try:
-            async with lock:
+            await lock.acquire()
+            held = True
+            with lane.releasable(release):
                 yield
         finally:
+            release()
             lock, users = self._locks[key]
             if users == 1:
                 del self._locks[key]
