@@ -24,7 +24,7 @@ from contracts import privacy as pv
 from contracts import subjects as subj
 from im_cli.commands import CliError, _settings, admin_settings
 from im_cli.progress import Bar, bar
-from im_runtime import streams
+from im_runtime import actors, streams
 from im_runtime.connection import servers
 
 CLI_ACTOR = Actor(subject="im-cli", role="city_admin")
@@ -101,18 +101,22 @@ async def ask_all(nc: Any, query: str, body: msgspec.Struct, timeout: float
 _RUN = msgspec.json.Decoder(pv.RetentionRun | ErrorReply)
 
 
-async def apply_all(nc: Any, as_of: datetime | None, actor: Actor, timeout: float
+async def apply_all(nc: Any, as_of: datetime | None, actor: Actor, timeout: float,
+                    secret: bytes | None = None
                     ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Retention applied everywhere: the `retention` query (a read) says which services
-    have rules; each of them then gets the command `apply_retention`. (runs, errors)"""
+    have rules; each of them then gets the command `apply_retention`, its actor signed
+    with the gateway's key `secret` as the gateway signs commands (a service with an
+    actor key refuses it unsigned, im_runtime.actors). (runs, errors)"""
     listed, errors, _ = await ask_all(nc, pv.RETENTION, pv.RunRetention(as_of=as_of,
                                                                         actor=actor), timeout)
     runs: dict[str, dict[str, Any]] = {}
     command = msgspec.json.encode(pv.ApplyRetention(as_of=as_of, actor=actor))
     for service in sorted(s for s, section in listed.items() if section.get("rules")):
+        subject = subj.command(service, pv.APPLY_RETENTION)
+        headers = actors.signed_headers(secret, service, subject, command) if secret else None
         try:
-            msg = await nc.request(subj.command(service, pv.APPLY_RETENTION), command,
-                                   timeout=timeout)
+            msg = await nc.request(subject, command, timeout=timeout, headers=headers)
             reply = _RUN.decode(msg.data)
         except (TimeoutError, nats.errors.Error, msgspec.DecodeError) as exc:
             errors[service] = f"unavailable: {exc!r}"
@@ -243,7 +247,10 @@ def retention_command(args: argparse.Namespace) -> int:
         nc = await _connect()
         try:
             if args.apply:
-                return await apply_all(nc, args.as_of, CLI_ACTOR, args.timeout)
+                from im_cli.demo.command import gateway_secret
+
+                return await apply_all(nc, args.as_of, CLI_ACTOR, args.timeout,
+                                       gateway_secret())
             listed, errors, _ = await ask_all(
                 nc, pv.RETENTION, pv.RunRetention(as_of=args.as_of, actor=CLI_ACTOR),
                 args.timeout)
