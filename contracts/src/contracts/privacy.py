@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -97,10 +97,40 @@ class ResidentExpired(EventData,
         return self.resident_id
 
 
+# Why a person is erased: a category the ledger keeps, and optional free text (`reason`)
+# that goes once the erasure is complete (it may say more than it should).
+ErasureCategory = Literal["subject_request", "retention", "unlawful_processing",
+                          "consent_withdrawn", "other"]
+ERASURE_CATEGORIES: tuple[str, ...] = ErasureCategory.__args__  # type: ignore[attr-defined]
+# An erasure waits for a second city administrator (four eyes) unless the platform is
+# configured otherwise (IM_ERASURE_FOUR_EYES=0); then it runs until complete. A rejected
+# request leaves the ledger (erasure_rejections keeps who and when, not the person).
+ErasureState = Literal["awaiting_approval", "approved", "rejected"]
+
+
 # commands to the privacy service (the erasure ledger)
 class RequestErasure(Command):
     resident_id: ResidentId
-    reason: Reason
+    # Requests from before categories carry free text only: "other".
+    category: ErasureCategory = "other"
+    reason: Reason | None = None
+
+
+class ApproveErasure(Command):
+    """The second city administrator's consent: the erasure goes out."""
+
+    resident_id: ResidentId
+
+
+class RejectErasure(Command):
+    """A request awaiting approval is dropped (by any city administrator, the requester
+    withdrawing it included); the resident stays."""
+
+    resident_id: ResidentId
+
+
+class ListPendingErasures(Command):
+    """The requests awaiting a second city administrator's approval."""
 
 
 class GetErasure(Command):
@@ -128,9 +158,14 @@ class Purge(Struct):
 class ErasureStatus(Reply, tag="ok"):
     erasure_id: str
     key: str
-    reason: str
+    # The free text: only in `get_erasure`'s answer, and only until the erasure is complete.
+    reason: str | None = None
     requested_by: str
     requested_at: datetime
+    category: ErasureCategory = "other"
+    state: ErasureState = "approved"
+    approved_by: str | None = None
+    approved_at: datetime | None = None
     # Services whose durable consumers will receive the request (known when it went out).
     expected: list[str] = []
     confirmations: list[Confirmation] = []
@@ -142,6 +177,19 @@ class ErasureStatus(Reply, tag="ok"):
 
 class ErasureKeys(Reply, tag="ok"):
     keys: list[str]
+
+
+class PendingErasure(Struct):
+    erasure_id: str
+    resident_id: ResidentId
+    category: ErasureCategory
+    reason: str | None = None
+    requested_by: str
+    requested_at: datetime
+
+
+class PendingErasures(Reply, tag="ok"):
+    pending: list[PendingErasure]
 
 
 # scatter-gather queries every service answers (the runtime does it for them)
