@@ -21,7 +21,6 @@ from support.attack import Stack, eventually, rid
 from support.erasure import request_and_approve
 
 
-
 def reversed_by(candidates: list[str], stored: set[str], secret: bytes | None) -> set[str]:
     """The ids an attacker recognises among stored keys: hashed plainly (the old key), or
     with a secret it guesses."""

@@ -17,8 +17,8 @@ from pymongo import AsyncMongoClient
 
 from im_cli.embedded import throwaway_servers
 from im_cli.privacy import build_report
-from support.erasure import request_and_approve
 from im_cli.testing import Servers, eventually
+from support.erasure import request_and_approve
 
 
 @dataclass

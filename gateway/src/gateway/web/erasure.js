@@ -1,8 +1,12 @@
 // A resident's erasure (docs/privacy.md): the request a city administrator makes on the
-// resident's page, and its status as the services confirm (POST/GET …/erasure).
+// resident's page (a category and optional details), which another city administrator
+// approves on the erasures page (erasures.js), and its status as the services confirm
+// (POST/GET …/erasure).
 import { Unauthorised, api, mayUse, optional } from "./api.js";
 import { fill, h } from "./dom.js";
 import { field, num, service, t, when } from "./i18n.js";
+
+export const CATEGORIES = ["subject_request", "retention", "unlawful_processing", "consent_withdrawn", "other"];
 
 const path = (id) => `/api/v1/residents/${encodeURIComponent(id)}/erasure`;
 const none = () => h("span", { class: "empty" }, t("none"));
@@ -55,8 +59,11 @@ function state(s) {
 /** The erasure's status as a card: who asked and why, each confirmation, what is pending, the purges. */
 export function statusCard(s) {
   const facts = [
-    [t("erasure.state"), state(s)], [t("erasure.reason"), s.reason],
-    [t("erasure.requested_by"), s.requested_by], [t("erasure.requested_at"), time(s.requested_at)]];
+    [t("erasure.state"), s.state === "awaiting_approval" ? t("erasure.awaiting_approval") : state(s)],
+    [t("erasure.category"), t(`erasure_category.${s.category}`)],
+    ...(s.reason ? [[t("erasure.reason"), s.reason]] : []),
+    [t("erasure.requested_by"), s.requested_by], [t("erasure.requested_at"), time(s.requested_at)],
+    ...(s.approved_by ? [[t("erasure.approved_by"), s.approved_by]] : [])];
   return h("section", { class: "card", "aria-labelledby": "erasure-h", "data-erasure": s.erasure_id,
     "data-expected": s.expected.join(" "), "data-complete": String(s.complete) },
   h("h2", { id: "erasure-h" }, t("erasure.title")),
@@ -84,10 +91,14 @@ export async function erasedPage(main, id) {
   return t("erased.title");
 }
 
-function reasonField() {
+function reasonFields() {
   return [
+    h("div", {}, h("label", { for: "erase-category" }, t("erase.category")),
+      h("select", { id: "erase-category", name: "category", required: true },
+        h("option", { value: "" }, t("erase.choose")),
+        ...CATEGORIES.map((c) => h("option", { value: c }, t(`erasure_category.${c}`))))),
     h("div", {}, h("label", { for: "erase-reason" }, t("erase.reason")),
-      h("textarea", { id: "erase-reason", name: "reason", required: true, minlength: 3, maxlength: 500,
+      h("textarea", { id: "erase-reason", name: "reason", minlength: 3, maxlength: 500,
         "aria-describedby": "erase-reason-hint" })),
     h("p", { id: "erase-reason-hint", class: "hint" }, t("erase.reason_hint")),
   ];
@@ -98,7 +109,16 @@ async function request(id, form, error) {
   submit.disabled = true;
   error.hidden = true;
   try {
-    const status = await api(path(id), { method: "POST", body: { reason: form.elements.reason.value.trim() } });
+    const reason = form.elements.reason.value.trim();
+    const body = { category: form.elements.category.value, ...(reason ? { reason } : {}) };
+    const status = await api(path(id), { method: "POST", body });
+    if (status.state === "awaiting_approval") { // four eyes: nothing is erased yet
+      const card = form.closest("section");
+      fill(card, h("h2", { id: "erase-h" }, t("erase.title")),
+        h("p", { class: "notice", role: "status", "data-awaiting": id }, t("erase.requested")),
+        h("p", {}, h("a", { href: "#/erasures" }, t("erasures.title"))));
+      return;
+    }
     const main = form.closest("main");
     fill(main, ...erasedView(id, status));
     document.title = `${t("erased.title")} – ${t("brand")}`;
@@ -119,7 +139,7 @@ export function erasureControl(id, name) {
     e.preventDefault();
     request(id, form, error);
   } },
-  ...reasonField(),
+  ...reasonFields(),
   h("div", { class: "check" },
     h("input", { type: "checkbox", id: "erase-confirm", name: "confirm", required: true }),
     h("label", { for: "erase-confirm" }, t("erase.confirm", { name }))),
@@ -132,7 +152,7 @@ export function erasureControl(id, name) {
   function toggle(show) {
     form.hidden = !show;
     open.setAttribute("aria-expanded", String(show));
-    if (show) form.elements.reason.focus();
+    if (show) form.elements.category.focus();
     else open.focus();
   }
   return h("section", { class: "card", "aria-labelledby": "erase-h", "data-erase": id },

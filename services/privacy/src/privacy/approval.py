@@ -62,7 +62,7 @@ async def reject_erasure(cmd: pv.RejectErasure, uow: UnitOfWork) -> pv.ErasureSt
                          "rejected_by": cmd.actor.subject, "rejected_at": now})
     return pv.ErasureStatus(
         erasure_id=doc["_id"], key=doc["key"], category=doc["category"],
-        state=four_eyes.REJECTED, requested_by=doc["requested_by"],
+        state="rejected", requested_by=doc["requested_by"],
         requested_at=doc["requested_at"])
 
 

@@ -95,7 +95,8 @@ async def tick(ctx: WorkerContext) -> int:
 
 async def finish(ctx: WorkerContext, doc: dict[str, Any]) -> None:
     """Every service confirmed: erase the rest from the bus, the request included, forget
-    the id and the request's free text (the category stays), then have the database server drop the old pages from its write-ahead log.
+    the id and the request's free text (the category stays), then have the database
+    server drop the old pages from its write-ahead log.
     Each step may be repeated after a crash; the erasure is complete only after all."""
     settle_by = doc.get("settle_by")
     if doc.get("pending_resident"):
