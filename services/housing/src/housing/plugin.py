@@ -11,6 +11,7 @@ from contracts.counselling import ReferralRequested
 from housing import (
     caseviews,
     erasure,
+    export,
     households,
     moveout,
     placements,
@@ -113,5 +114,6 @@ spec = ServiceSpec(
         store.HOUSEHOLDS: [], store.STAFF: [], store.OVERRIDES: [IndexModel("site_id")],
     },
     erase=erasure.erase,
+    export=export.export,
     retention=RETENTION,
 )
