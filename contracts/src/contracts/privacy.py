@@ -27,6 +27,10 @@ RETENTION = "retention"
 
 ResidentId = Id
 Counts = dict[str, int]
+# Whose data: residents, and the other people the platform knows (volunteers, the city's
+# staff). An erasure or expiry of a volunteer or staff member also removes every message
+# whose body names them, since their events are not keyed by them.
+PersonKind = Literal["resident", "volunteer", "staff"]
 
 
 KEYED = "v2-"  # the mark of a key made with the platform's secret
@@ -53,8 +57,9 @@ def keyed(legacy: str, secret: bytes) -> str:
 class ErasureRequested(EventData,
                        tag="im.privacy.erasure_requested.v1"):
     erasure_id: str
-    resident_id: ResidentId
+    resident_id: ResidentId  # the person's id, whoever they are (`person`)
     requested_at: datetime
+    person: PersonKind = "resident"
 
     def resident_key(self) -> str:
         return self.resident_id
@@ -92,6 +97,7 @@ class ResidentExpired(EventData,
     service: str
     rule: str
     run_id: str
+    person: PersonKind = "resident"
 
     def resident_key(self) -> str | None:
         return self.resident_id
@@ -114,6 +120,7 @@ class RequestErasure(Command):
     # Requests from before categories carry free text only: "other".
     category: ErasureCategory = "other"
     reason: Reason | None = None
+    person: PersonKind = "resident"
 
 
 class ApproveErasure(Command):
@@ -166,6 +173,7 @@ class ErasureStatus(Reply, tag="ok"):
     state: ErasureState = "approved"
     approved_by: str | None = None
     approved_at: datetime | None = None
+    person: PersonKind = "resident"
     # Services whose durable consumers will receive the request (known when it went out).
     expected: list[str] = []
     confirmations: list[Confirmation] = []
@@ -186,6 +194,7 @@ class PendingErasure(Struct):
     reason: str | None = None
     requested_by: str
     requested_at: datetime
+    person: PersonKind = "resident"
 
 
 class PendingErasures(Reply, tag="ok"):
