@@ -1,6 +1,6 @@
 // Erasures awaiting a second city administrator (four eyes, docs/privacy.md): each request
-// with its category and details, approved or rejected here (GET /api/v1/erasures/pending,
-// POST /api/v1/residents/{id}/erasure/approve|reject). The requester's own approval is
+// (a resident, a volunteer or a staff member) with its category and details, approved or
+// rejected here (GET /api/v1/erasures/pending, POST /api/v1/people/{id}/erasure/approve|reject). The requester's own approval is
 // refused by the ledger; the refusal is shown next to the request.
 import { api, mayUse, me } from "./api.js";
 import { fill, h } from "./dom.js";
@@ -15,7 +15,7 @@ function decide(e, p, step) {
   const error = row.querySelector("[role=alert]");
   for (const b of row.querySelectorAll("button")) b.disabled = true;
   error.hidden = true;
-  api(`/api/v1/residents/${encodeURIComponent(p.resident_id)}/erasure/${step}`, { method: "POST" })
+  api(`/api/v1/people/${encodeURIComponent(p.resident_id)}/erasure/${step}`, { method: "POST" })
     .then(() => {
       done = t(step === "approve" ? "erasures.approved" : "erasures.rejected", { id: p.resident_id });
       reroute();
@@ -40,7 +40,9 @@ function actions(p) {
 
 function row(p) {
   return h("tr", { "data-pending-erasure": p.resident_id },
-    h("th", { scope: "row" }, h("a", { href: `#/residents/${encodeURIComponent(p.resident_id)}` }, p.resident_id)),
+    h("th", { scope: "row" }, p.person === "resident"
+      ? h("a", { href: `#/residents/${encodeURIComponent(p.resident_id)}` }, p.resident_id) : p.resident_id),
+    h("td", {}, t(`erasure_person.${p.person}`)),
     h("td", {}, t(`erasure_category.${p.category}`)),
     h("td", {}, p.reason || h("span", { class: "empty" }, t("none"))),
     h("td", {}, p.requested_by),
@@ -50,7 +52,7 @@ function row(p) {
 
 export async function erasureList(main) {
   const { pending } = await api("/api/v1/erasures/pending");
-  const cols = ["resident", "category", "reason", "requested_by", "requested_at",
+  const cols = ["resident", "person", "category", "reason", "requested_by", "requested_at",
     ...(mayUse("city_admin") ? ["actions"] : [])];
   const said = done;
   done = null;

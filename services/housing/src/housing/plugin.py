@@ -44,6 +44,10 @@ RETENTION = (
     # an emergency over-filling of a site, three years after the placement
     Retention("overrides", store.OVERRIDES, after="on", days=THREE_YEARS, where=PEOPLE,
               stored="date"),
+    # a social worker deployed to no site any more (she left, staff.py), three years on;
+    # her deployment's events leave the log with it (privacy's expiries)
+    Retention("former_staff", store.STAFF, after="ended_at", days=THREE_YEARS,
+              forgets="_id", person="staff"),
 )
 
 spec = ServiceSpec(

@@ -57,12 +57,13 @@ async def reject_erasure(cmd: pv.RejectErasure, uow: UnitOfWork) -> pv.ErasureSt
     now = utcnow()
     await uow.delete(ERASURES, doc["_id"])
     uow.put(REJECTIONS, {"_id": doc["_id"], "key": doc["key"], "category": doc["category"],
+                         "person": doc.get("person", "resident"),
                          "requested_by": doc["requested_by"],
                          "requested_at": doc["requested_at"],
                          "rejected_by": cmd.actor.subject, "rejected_at": now})
     return pv.ErasureStatus(
         erasure_id=doc["_id"], key=doc["key"], category=doc["category"],
-        state="rejected", requested_by=doc["requested_by"],
+        state="rejected", person=doc.get("person", "resident"), requested_by=doc["requested_by"],
         requested_at=doc["requested_at"])
 
 
@@ -70,8 +71,9 @@ async def list_pending(cmd: pv.ListPendingErasures, uow: UnitOfWork) -> pv.Pendi
     if cmd.actor.role not in READERS:
         raise Forbidden("only city administrators and auditors may see erasure requests",
                         details={"role": cmd.actor.role})
-    docs = await uow.find(ERASURES, {"state": four_eyes.AWAITING})
+    docs = sorted(await uow.find(ERASURES, {"state": four_eyes.AWAITING}),
+                  key=lambda d: d["requested_at"])
     return pv.PendingErasures(pending=[pv.PendingErasure(
         erasure_id=d["_id"], resident_id=d["pending_resident"], category=d["category"],
         reason=d.get("reason"), requested_by=d["requested_by"],
-        requested_at=d["requested_at"]) for d in sorted(docs, key=lambda d: d["requested_at"])])
+        requested_at=d["requested_at"], person=d.get("person", "resident")) for d in docs])

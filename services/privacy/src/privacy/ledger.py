@@ -53,6 +53,7 @@ def status(doc: dict[str, Any], *, with_reason: bool = False) -> pv.ErasureStatu
         reason=doc.get("reason") if with_reason else None,
         category=doc.get("category", "other"), state=doc.get("state", four_eyes.APPROVED),
         approved_by=doc.get("approved_by"), approved_at=doc.get("approved_at"),
+        person=doc.get("person", "resident"),
         requested_by=doc["requested_by"], requested_at=doc["requested_at"],
         expected=expected,
         confirmations=[pv.Confirmation(**c) for _, c in sorted(confirmed.items())],
@@ -75,7 +76,7 @@ async def request_erasure(cmd: pv.RequestErasure, uow: UnitOfWork) -> pv.Erasure
     now = utcnow()
     erasure_id = derived("erasure", cmd.command_id)
     doc: dict[str, Any] = {"_id": erasure_id, "key": erasure_keys.key(cmd.resident_id),
-           "category": cmd.category, "reason": cmd.reason,
+           "category": cmd.category, "reason": cmd.reason, "person": cmd.person,
            "requested_by": cmd.actor.subject, "requested_at": now,
            "state": four_eyes.AWAITING if second else four_eyes.APPROVED,
            "approved_by": None, "approved_at": None,
@@ -90,7 +91,8 @@ async def request_erasure(cmd: pv.RequestErasure, uow: UnitOfWork) -> pv.Erasure
 def announce(uow: UnitOfWork, doc: dict[str, Any]) -> None:
     """The request goes out: every service erases, the worker purges (purger.py)."""
     uow.emit(pv.ErasureRequested(erasure_id=doc["_id"], resident_id=doc["pending_resident"],
-                                 requested_at=doc["requested_at"]))
+                                 requested_at=doc["requested_at"],
+                                 person=doc.get("person", "resident")))
 
 
 async def get_erasure(cmd: pv.GetErasure, uow: UnitOfWork) -> pv.ErasureStatus:

@@ -159,7 +159,8 @@ async def shred_everywhere(nc: Any, doc: dict[str, Any], keep_request: bool
     when an older stream's state file may still name the resident."""
     streams = [s for s in await streams_of(nc) if not (keep_request and s == PRIVACY_STREAM)]
     earlier = frozenset(p["stream"] for p in doc["purges"])
-    done = await shredder.shred(nc, streams, doc["pending_resident"], also_drop=earlier)
+    done = await shredder.shred(nc, streams, doc["pending_resident"], also_drop=earlier,
+                                person=doc.get("person", "resident"))
     now = utcnow()
     purges = [{"stream": s, "messages": n, "at": now} for s, n in done.messages.items()]
     settle_by = doc.get("settle_by")

@@ -64,7 +64,7 @@ def effective(spec: ServiceSpec, store: Store | None = None, instance: str = "",
                  Answers(RETENTION, RunRetention, retention.handler(spec))),
         # Applying the rules writes: a command, sent to each service that has rules.
         commands=(*spec.commands, *((Handles(APPLY_RETENTION, ApplyRetention,
-                                             retention.apply_handler(spec), RetentionRun),)
+                                             retention.apply_handler(spec, store), RetentionRun),)
                                     if spec.retention else ())),
     )
 

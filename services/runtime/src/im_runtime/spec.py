@@ -11,6 +11,7 @@ import msgspec
 from pymongo import IndexModel
 
 from contracts import MAX_MESSAGE_BYTES, CloudEvent, Command, EventData, Query, Reply, event_parts
+from contracts.privacy import PersonKind
 from contracts.queries import (
     CITY_STATS,
     RESIDENT_OVERVIEW,
@@ -65,6 +66,9 @@ class Retention:
     # for a registry keyed by the person): once a run removes it, every message about
     # that person leaves the event log (privacy's expiries), as after an erasure.
     forgets: str | None = None
+    # Who that person is: "resident", "volunteer" or "staff" (contracts.privacy.PersonKind);
+    # for the latter two the log also loses every message whose body names them.
+    person: PersonKind = "resident"
 
 
 @dataclass(frozen=True)
