@@ -19,6 +19,11 @@ def test_the_plan_has_the_scale_of_hannovers_description():
     assert len(city.staff) == 20
     assert sum(1 for _, _, sites in city.staff if sites == ["oststadtkrankenhaus"]) == 6
     assert (len(city.phase_1), len(city.phase_2)) == (30, 28)
+    # about a quarter of phase 1 placed so far, each once, none of phase 2 (not yet active)
+    placed = [rid for rid, *_ in city.placements]
+    assert len(placed) == len(set(placed)) == 8 and set(placed) <= set(city.phase_1)
+    assert Counter(kind for _, kind, *_ in city.placements) == {
+        "job": 3, "vocational_training": 3, "internship": 2}
     assert any(c["kind"] == "parents_cafe" and c["site_id"] == "munzeler-strasse"
                and c["childcare_places"] for c in city.courses)
     assert len(city.sessions) == 1_200
@@ -43,4 +48,4 @@ def test_every_household_fits_where_it_is_placed():
 def test_the_plan_is_the_same_every_time():
     a, b = build(), build()
     assert [h.members for h in a.households] == [h.members for h in b.households]
-    assert a.sessions == b.sessions
+    assert a.sessions == b.sessions and a.placements == b.placements

@@ -2,7 +2,8 @@
 Chromium against the real servers, housing and plans in-process and the gateway under
 uvicorn, used as a social worker uses them: from a resident's page she makes the
 household's plan, adds goals, records steps (one done by housing's event), sees the goal
-on her worklist, drops and reopens a goal, hands the plan to a colleague; every refusal
+on her worklist, links a step to a fact later, drops and reopens a goal, hands the plan
+to a colleague chosen from the site's social workers; every refusal
 is shown next to its field and changes nothing; German and English; axe finds nothing
 serious."""
 
@@ -50,6 +51,19 @@ class Stack:
     site: str
     worker: tuple[str, str]
     colleague: tuple[str, str]
+    elsewhere: str = ""  # another site
+
+    async def deploy(self, staff: tuple[str, str], site: str) -> None:
+        """Deploy `staff` to `site` only, and wait until plans lists her there."""
+        await self.post("/api/v1/commands/housing/assign_staff", {
+            "staff_id": staff[0], "name": "Ali Demir", "site_ids": [site]})
+
+        async def listed() -> bool:
+            reply = await self.post("/api/v1/commands/plans/list_social_workers",
+                                    {"site_id": site})
+            return staff[0] in reply["social_workers"]
+
+        await eventually(listed, timeout=15, interval=0.1)
 
     async def call(self, path: str, body: Any = None) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
@@ -97,11 +111,12 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
     try:
         async with http_server(create_app(settings, config)) as url:
             token = Tokens(config.key).mint(role="city_admin", subject="setup")
-            s = Stack(url, token, f"s-{test_id}", ("", ""), ("", ""))
-            await s.post("/api/v1/commands/housing/register_site", {
-                "site_id": s.site, "kind": "shelter", "name": "Munzeler Straße",
-                "operator_id": "op-1", "address": "Munzeler Straße 1", "district": "Linden",
-                "capacity": 30})
+            s = Stack(url, token, f"s-{test_id}", ("", ""), ("", ""), f"s2-{test_id}")
+            for site, name in ((s.site, "Munzeler Straße"), (s.elsewhere, "Misburg Nord")):
+                await s.post("/api/v1/commands/housing/register_site", {
+                    "site_id": site, "kind": "shelter", "name": name,
+                    "operator_id": "op-1", "address": f"{name} 1", "district": "Linden",
+                    "capacity": 30})
             s.worker = await user(url, token, "social_worker")
             s.colleague = await user(url, token, "social_worker")
             for staff, name in ((s.worker[0], "Jana Kowalski"), (s.colleague[0], "Ali Demir")):
@@ -149,6 +164,12 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
     await expect(card).to_contain_text("No integration plan yet.")
     await card.get_by_role("link", name="Make a plan for the household").click()
     await expect(page.locator(f'[data-no-plan="{household}"]')).to_be_visible()
+    # the responsible social worker is one deployed to the household's site (herself unless
+    # she chooses a colleague)
+    chooser = page.locator("#create-social_worker option")
+    await expect(chooser).to_have_count(3)
+    assert set(await chooser.evaluate_all("os => os.map(o => o.value)")) == {
+        "", stack.worker[0], stack.colleague[0]}
     await page.get_by_role("button", name="Make the plan").click()
     await saved(page, "The plan is made.")
     # the members in the household's order (by their random ids)
@@ -200,6 +221,31 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
     await step.get_by_label("Responsible", exact=True).select_option("resident")
     await step.get_by_role("button", name="Record step").click()
     await saved(page, "Step recorded.")
+    # link a step to a fact after the goal was made: a fact about one person needs the
+    # member on a household's goal (refused at the fact, nothing linked), then it is linked
+    flat = page.locator(f'[data-goal="{goal_id}"]')
+    # (the notice said the same after the first step: wait for the page drawn again)
+    await expect(flat.locator('[data-step="s2"]')).to_contain_text("Wohnungsangebote")
+    await flat.get_by_text("Work on “Eine eigene Wohnung”").click()
+    linking = flat.locator(f'[data-form="link-{goal_id}"]')
+    await linking.get_by_label("What it moves forward").select_option(
+        label="Wohnungsangebote durchsehen")
+    await linking.get_by_label("When this is reported").select_option("referral_accepted")
+    await linking.get_by_role("button", name="Link", exact=True).click()
+    await refused(page, f"link-{goal_id}-fact", "so the link must name resident_id")
+    assert await serious_violations(page) == []  # the goal's forms open, a refusal shown
+    links = next(g for g in (await stack.plan(household))["goals"]
+                 if g["goal_id"] == goal_id)["links"]
+    assert [link["fact"] for link in links] == ["move_out_case_opened"]
+    await linking.get_by_label("About which member").select_option(label="Amina Haddad")
+    await linking.get_by_role("button", name="Link", exact=True).click()
+    await saved(page, "Linked: the plan follows that fact now.")
+    await expect(page.locator(f'[data-goal="{goal_id}"] [data-step="s2"]')).to_contain_text(
+        "moves forward when: referral accepted")
+    links = next(g for g in (await stack.plan(household))["goals"]
+                 if g["goal_id"] == goal_id)["links"]
+    assert [(link["fact"], link["subject"], link["step_id"]) for link in links][1] == (
+        "referral_accepted", amina, "s2")
     await page.locator(f'[data-goal="{goal_id}"]').get_by_role(
         "button", name="Mark “Wohnungsangebote durchsehen” as done").click()
     await saved(page, "Step done: Wohnungsangebote durchsehen.")
@@ -276,13 +322,24 @@ async def test_a_social_worker_makes_and_works_a_households_plan(
     await saved(page, "Consent recorded.")
     await expect(page.locator("[data-plan]")).to_contain_text("Amina Haddad: given on")
 
-    # hand the plan over: an unknown colleague is refused at the field
+    # hand the plan over to a colleague of the site, chosen from the list: none chosen is
+    # refused at the field; one who has left the site meanwhile is refused by the service
     handover = page.locator('[data-form="handover"]')
-    await handover.get_by_label("To social worker").fill("sw-nobody")
+    options = handover.locator("#handover-social_worker option")
+    assert await options.evaluate_all("os => os.map(o => o.value)") == [
+        "", stack.colleague[0]]  # not herself
     await handover.get_by_role("button", name="Hand over").click()
-    await refused(page, "handover-social_worker",
-                  "no social worker 'sw-nobody' is deployed to any site")
-    await handover.get_by_label("To social worker").fill(stack.colleague[0])
+    await refused(page, "handover-social_worker", "This field is required.")
+    await handover.get_by_label("To social worker").select_option(stack.colleague[0])
+    await stack.deploy(stack.colleague, stack.elsewhere)  # moved on while the page was open
+    await handover.get_by_role("button", name="Hand over").click()
+    await refused(page, "handover-social_worker", f"social worker {stack.colleague[0]} is not "
+                  f"deployed to site {stack.site}, where the household lives")
+    assert (await stack.plan(household))["social_worker"] == stack.worker[0]
+    await stack.deploy(stack.colleague, stack.site)
+    await page.reload()
+    handover = page.locator('[data-form="handover"]')
+    await handover.get_by_label("To social worker").select_option(stack.colleague[0])
     await handover.get_by_role("button", name="Hand over").click()
     await saved(page, f"The plan is handed over to {stack.colleague[0]}.")
     await expect(page.locator("[data-social-worker]")).to_have_attribute(
@@ -330,6 +387,12 @@ async def test_the_site_and_city_sections_and_german(page: Page, stack: Stack):
     await page.goto(f"{stack.url}/dashboard/#/plans/households/{household}")
     await expect(page.get_by_role("heading", name="Integrationsplan: Olena Haddad")).to_be_visible()
     await expect(page.locator("[data-goal-status]").first).to_have_text("offen")
+    goal = page.locator("[data-goal]").first
+    await goal.get_by_text("An „Arbeit finden“ arbeiten").click()
+    await expect(goal.get_by_role("heading", name="Mit einem Ereignis verknüpfen")).to_be_visible()
+    await expect(goal.get_by_label("Art der Vermittlung (Vermittlungen)").first).to_be_visible()
+    await expect(page.locator("#handover-social_worker-hint")).to_have_text(
+        "Kolleginnen, die dem Standort des Haushalts zugeordnet sind.")
     form = page.locator('[data-form="goal"]')
     await form.get_by_label("Ziel", exact=True).fill("Z" * 201)
     await form.get_by_role("button", name="Ziel hinzufügen").click()

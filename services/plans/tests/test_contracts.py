@@ -104,6 +104,8 @@ def samples() -> list[tuple[str, Any]]:
                                                 household_id="h1", resident_id="r1",
                                                 field="language", due=ON)],
                        households_without_plan=["h2"]),
+        c.ListSocialWorkers(household_id="h1"),
+        c.SocialWorkers(site_id="s1", social_workers=["sw-01", "sw-02"]),
     ]
     out += [(f"plans.contracts.{type(m).__name__}", m) for m in commands]
     return out

@@ -3,8 +3,9 @@ plans learns of it from housing's events, a social worker sets its plan, and edu
 and housing move the plan forward with no command to plans: a language goal is reached
 when education completes the enrolment at B1, a Kita goal when the child's place is
 taken, a housing goal when the move-out case completes. A goal linked to a fact that
-never comes stays open and is on the overdue worklist. Bad input gets its exact error
-and changes nothing."""
+never comes stays open and is on the overdue worklist. Bad input (an unknown resident, a
+link to an unknown fact type, a review of a closed plan, another site's social worker
+acting or taking the plan over) gets its exact error and changes nothing."""
 
 from __future__ import annotations
 
@@ -223,6 +224,22 @@ async def test_bad_input_gets_its_exact_error_and_changes_nothing(city, call, id
     assert (reply.code, reply.message) == (
         "forbidden", f"social worker sw-07 is not assigned to site {site} and may not review "
                      f"plans")
+    # nor is the plan handed to another site's social worker (deployed there by housing)
+    staff = f"sw-{other}"
+    ok(await call("housing", "assign_staff", h.AssignStaff(
+        actor=ADMIN, staff_id=staff, name="Jana Kowalski", site_ids=[other])))
+
+    async def deployed() -> bool:
+        listed = ok(await call("plans", "list_social_workers", c.ListSocialWorkers(
+            actor=ADMIN, site_id=other)))
+        return listed.social_workers == [staff]
+
+    assert await eventually(deployed, timeout=30)
+    reply = await call("plans", "hand_over_plan", c.HandOverPlan(
+        actor=ADMIN, plan_id=plan.plan_id, social_worker=staff))
+    assert (reply.code, reply.message) == (
+        "bad_request", f"social worker {staff} is not deployed to site {site}, where the "
+                       f"household lives")
     assert await unchanged() == before
 
     ok(await call("plans", "close_plan", c.ClosePlan(actor=ADMIN, plan_id=plan.plan_id,

@@ -12,7 +12,7 @@ import pytest
 from contracts import Actor, utcnow
 from contracts.education import EnrolmentCompleted
 from contracts.housing import StaffAssigned
-from im_runtime import Conflict, Forbidden, NotFound
+from im_runtime import Conflict, DomainError, Forbidden, NotFound
 from im_runtime.memory import MemoryStore
 from plans import commands, progress, projection, reads
 from plans import contracts as c
@@ -86,6 +86,20 @@ class TestHandOverRefusals:
         err = await refuse(world, commands.hand_over_plan, c.HandOverPlan(
             actor=ADMIN, plan_id="nope", social_worker="sw-02"), NotFound)
         assert err.message == "no plan 'nope'"
+
+    async def test_a_social_worker_of_another_site_or_of_none(self, world, refuse):
+        view = await a_plan(world)
+        for staff, sites in (("sw-03", ["s9"]), ("sw-04", [])):
+            await world.feed(projection.on_staff_assigned, StaffAssigned(
+                staff_id=staff, site_ids=sites), "housing")
+        err = await refuse(world, commands.hand_over_plan, c.HandOverPlan(
+            actor=SW1, plan_id=view.plan_id, social_worker="sw-03"), DomainError)
+        assert (err.message, err.details) == (
+            "social worker sw-03 is not deployed to site s1, where the household lives",
+            {"social_worker": "sw-03", "site_id": "s1"})
+        err = await refuse(world, commands.hand_over_plan, c.HandOverPlan(
+            actor=SW1, plan_id=view.plan_id, social_worker="sw-04"), NotFound)
+        assert err.message == "no social worker 'sw-04' is deployed to any site"
 
     async def test_unauthorised_roles_and_another_sites_social_worker(self, world, refuse):
         view = await a_plan(world)
@@ -184,3 +198,34 @@ async def test_the_worklist_in_pages_and_by_field(world):
         actor=SW1, social_worker="sw-01", field="housing"))
     assert [(g.field, g.resident_id) for g in housing.overdue_goals] == [("housing", None)]
     assert housing.overdue_goals_total == 1 and housing.reviews_due_total == 1
+
+
+async def test_the_social_workers_deployed_to_a_households_site(world):
+    """What the hand-over form offers: housing's deployments, as plans keeps them."""
+    listed = await world.run(reads.list_social_workers, c.ListSocialWorkers(
+        actor=SW1, household_id="h1"))
+    assert (listed.site_id, listed.social_workers) == ("s1", ["sw-01", "sw-02"])
+    listed = await world.run(reads.list_social_workers, c.ListSocialWorkers(
+        actor=ADMIN, site_id="s2"))
+    assert (listed.site_id, listed.social_workers) == ("s2", ["sw-02"])
+    await world.feed(projection.on_staff_assigned, StaffAssigned(  # redeployed: off s1
+        staff_id="sw-02", site_ids=["s2"], previous_site_ids=["s1", "s2"]), "housing")
+    listed = await world.run(reads.list_social_workers, c.ListSocialWorkers(
+        actor=SW3, household_id="h1"))
+    assert listed.social_workers == ["sw-01"]
+    listed = await world.run(reads.list_social_workers, c.ListSocialWorkers(
+        actor=ADMIN, site_id="s7"))
+    assert (listed.site_id, listed.social_workers) == ("s7", [])
+
+
+async def test_listing_social_workers_refuses_bad_input_and_other_roles(world, refuse):
+    err = await refuse(world, reads.list_social_workers, c.ListSocialWorkers(
+        actor=ADMIN, household_id="h9"), NotFound)
+    assert (err.message, err.details) == ("no household 'h9'", {"household_id": "h9"})
+    for both in ({}, {"site_id": "s1", "household_id": "h1"}):
+        err = await refuse(world, reads.list_social_workers, c.ListSocialWorkers(
+            actor=ADMIN, **both), DomainError)
+        assert err.message == "give exactly one of site_id or household_id"
+    err = await refuse(world, reads.list_social_workers, c.ListSocialWorkers(
+        actor=Actor(subject="op", role="operator", operator="op1"), site_id="s1"), Forbidden)
+    assert err.message == "role operator may not list social workers"

@@ -1,7 +1,8 @@
 """A deterministic city at the scale of Hannover's description: about two dozen communal
 shelters and 160 apartments, 2,450 residents in households, 20 social workers (six at
 the former Oststadtkrankenhaus), arrival courses, the parents' café with childcare at
-Munzeler Straße, the employment programme (30 active in phase 1, 28 registered for
+Munzeler Straße, the employment programme (30 took part in phase 1, of whom 8 have
+since been placed into a job, vocational training or an internship; 28 registered for
 phase 2), the spring round of the integration course with its results, and some months
 of operator counselling. Pure data: no I/O."""
 
@@ -20,6 +21,10 @@ MOVE_OUT_CASES, MOVED_OUT = 40, 12
 # who passed at B1 and who at A2 (the others did not pass).
 SPRING_ROUND, SPRING_B1, SPRING_A2 = 20, 15, 3
 TODAY = date(2026, 11, 2)
+# Phase 1's placements so far (a placement completes the participation): about a quarter
+# of its 30, as employment programmes for refugees report after ten months.
+PLACED = (("job", 3), ("vocational_training", 3), ("internship", 2))
+SECTORS = ("Pflege", "Logistik", "Gastronomie", "Handwerk", "Einzelhandel", "Reinigung")
 
 OPERATORS = ("op-asb", "op-drk", "op-johanniter", "op-awo", "op-malteser", "op-diakonie")
 # (id, name, district, capacity): the three the source names, and neighbours of theirs.
@@ -98,6 +103,8 @@ class City:
     moved_out: list[str] = field(default_factory=list)  # of those, moved to a flat of their own
     # (course, resident, certificate level or None: not passed) of the finished courses
     results: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # phase 1's participants placed so far: resident, kind, sector, start, hours a week
+    placements: list[tuple[str, str, str, date, float]] = field(default_factory=list)
 
     @property
     def residents(self) -> list[Person]:
@@ -143,6 +150,7 @@ def build(seed: int = 2450) -> City:
     _deploy(city)
     _courses(rng, city)
     _spring_round(city)
+    _placements(city)
     _sessions(rng, city)
     city.move_outs = [h.id for h in city.households if city.site(h.site).kind == "shelter"
                       ][:MOVE_OUT_CASES]
@@ -230,6 +238,18 @@ def _spring_round(city: City) -> None:
         city.enrolments.append((course, p.id))
         level = "B1" if i < SPRING_B1 else "A2" if i < SPRING_B1 + SPRING_A2 else None
         city.results.append((course, p.id, level))
+
+
+def _placements(city: City) -> None:
+    """Who of phase 1 has been placed, into what, from when (a generator of its own, so
+    the rest of the city stays as it was)."""
+    rng = random.Random("beschaeftigung-vermittlungen-2026")
+    kinds = [kind for kind, n in PLACED for _ in range(n)]
+    for rid, kind in zip(rng.sample(city.phase_1, len(kinds)), kinds, strict=True):
+        starts = date(2026, 3, 1) + timedelta(days=rng.randint(0, 220))
+        hours = {"job": rng.choice((30.0, 35.0, 39.0)), "vocational_training": 39.0,
+                 "internship": rng.choice((20.0, 25.0, 30.0))}[kind]
+        city.placements.append((rid, kind, rng.choice(SECTORS), starts, hours))
 
 
 def _sessions(rng: random.Random, city: City) -> None:

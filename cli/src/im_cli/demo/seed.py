@@ -187,6 +187,13 @@ class Seeder:
             "employment", "activate_participant", p["participation_id"],
             emp.ActivateParticipant(participation_id=p["participation_id"]))
             for p in first[:len(c.phase_1)] if p["state"] != "active"))
+        participation = {rid: p["participation_id"]
+                         for rid, p in zip(c.phase_1, first[:len(c.phase_1)], strict=True)}
+        await self.each("employment: placements", (self.command(
+            "employment", "record_placement", participation[rid], emp.RecordPlacement(
+                participation_id=participation[rid], kind=kind, sector=sector,  # type: ignore[arg-type]
+                starts=starts, hours=hours))
+            for rid, kind, sector, starts, hours in c.placements))
 
     async def counselling(self) -> None:
         await self.settled("counselling", "housing")
@@ -226,7 +233,7 @@ def plan_size(city: City) -> int:
     return (len(city.sites) + len(city.staff) + len(city.households)
             + len(city.courses) + len(city.enrolments) + 3 + len(city.phase_1) * 2
             + len(city.phase_2) + len(city.sessions) + len(city.move_outs)
-            + len(city.moved_out) * 6 + len(city.results)
+            + len(city.moved_out) * 6 + len(city.results) + len(city.placements)
             + sum(k.get("status") == "finished" for k in city.courses))
 
 

@@ -2,7 +2,8 @@
 pages changes no gateway file.
 
 A service package with pages names a folder of its own in the entry-point group `im.web`
-(`plans = "plans.web"`: a package whose folder holds `pages.js` and `i18n/<lang>.json`).
+(`<service> = "<package>.web"`: a package whose folder holds `pages.js` and
+`i18n/<lang>.json`).
 The gateway serves each such folder's scripts, dictionaries and styles under
 `/dashboard/plugins/<service>/` with the dashboard's own headers, and lists at
 `GET /api/v1/web/plugins` those whose service is running now; the dashboard imports each

@@ -233,10 +233,14 @@ async def reopen_goal(cmd: ReopenGoal, uow: UnitOfWork) -> PlanView:
 async def hand_over_plan(cmd: HandOverPlan, uow: UnitOfWork) -> PlanView:
     """The plan moves to another social worker's worklist (in the same commit)."""
     plan, _ = await _open_plan(uow, cmd.actor, cmd.plan_id, "hand plans over")
-    to = cmd.social_worker
-    if await uow.get(store.STAFF, to) is None:
+    to, site = cmd.social_worker, plan.get("site_id")
+    staff = await uow.get(store.STAFF, to)
+    if staff is None or not staff["sites"]:
         raise NotFound(f"no social worker {to!r} is deployed to any site",
                        details={"social_worker": to})
+    if site is not None and site not in staff["sites"]:  # the household's site's team
+        raise DomainError(f"social worker {to} is not deployed to site {site}, where the "
+                          f"household lives", details={"social_worker": to, "site_id": site})
     if plan.get("social_worker") == to:
         raise Conflict(f"plan {plan['_id']} is {to}'s already",
                        details={"plan_id": plan["_id"], "social_worker": to})

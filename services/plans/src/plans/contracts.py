@@ -224,7 +224,8 @@ class ClosePlan(Command):
 
 
 class HandOverPlan(Command):
-    """Hand a plan to another city social worker (one housing has deployed somewhere)."""
+    """Hand a plan to another city social worker: one housing has deployed to the site
+    the household lives at (any deployed one while it has no site)."""
 
     plan_id: Id
     social_worker: Id
@@ -256,6 +257,15 @@ class GetWorklist(Command):
     offset: Annotated[int, msgspec.Meta(ge=0)] = 0
     limit: Annotated[int, msgspec.Meta(ge=1, le=500)] | None = None
     field: Field | None = None
+
+
+class ListSocialWorkers(Command):
+    """The city social workers deployed to a site (housing's deployments, as plans keeps
+    them), by the site's id or by a household's (its site): whom a plan can be made for or
+    handed over to. Exactly one of them."""
+
+    site_id: Id | None = None
+    household_id: Id | None = None
 
 
 # replies --------------------------------------------------------------------------------
@@ -368,6 +378,13 @@ class WorklistView(Reply):
     households_without_plan_total: int = 0
 
 
+class SocialWorkers(Reply):
+    """Staff ids (their user names), sorted; none where the household has no site."""
+
+    site_id: str | None
+    social_workers: list[str] = []
+
+
 COMMANDS = (CreatePlan, AddGoal, AddStep, LinkGoal, CompleteStep, SetGoalStatus,
             RecordConsent, RecordReview, ClosePlan, HandOverPlan, ReopenGoal, GetPlan,
-            GetWorklist, PlanView, WorklistView)
+            GetWorklist, PlanView, WorklistView, ListSocialWorkers, SocialWorkers)

@@ -3,10 +3,11 @@ plans for a realistic share of households, each goal linked to the facts the dem
 services report. The demo's enrolments, its employment programme and its move-outs have
 already happened when this runs, so plans starts with progress made: language courses
 begun, the spring integration course's results (B1 reaches the language goal, an A2
-certificate does its step), programme phases joined, a dozen households moved into flats
-of their own. Kita
-places never come in the demo: those goals stay open, and the overdue ones are on the
-worklists. Deterministic: the same city gets the same plans, under fixed command ids."""
+certificate does its step), programme phases joined, the programme's placements (a job
+or vocational training reaches the work goal, an internship does its step), a dozen
+households moved into flats of their own. Kita places never come in the demo: those
+goals stay open, and the overdue ones are on the worklists. Deterministic: the same city
+gets the same plans, under fixed command ids."""
 
 from __future__ import annotations
 
@@ -65,12 +66,17 @@ def plan_for(city: Any, h: Any, today: date) -> c.CreatePlan:
                         party="resident"), link=c.LinkIn(fact="language_course_completed",
                                                          level="A2"))])
         if adult.id in in_programme:
-            goal(resident_id=adult.id, field="work", title="Arbeit über das Programm",
+            # reached by a job or a vocational training; an internship is a step to it
+            goal(resident_id=adult.id, field="work", title="Arbeit oder Ausbildung",
                  responsible=c.Responsible(party="provider", id="pro-beruf"),
                  due=set_on + timedelta(days=540),
-                 links=[c.LinkIn(fact="placement", placement_kind="job")],
+                 links=[c.LinkIn(fact="placement", placement_kind="job"),
+                        c.LinkIn(fact="placement", placement_kind="vocational_training")],
                  steps=[c.StepIn(title="Teilnahme am Beschäftigungsprogramm", responsible=me,
-                                 link=c.LinkIn(fact="programme_joined"))])
+                                 link=c.LinkIn(fact="programme_joined")),
+                        c.StepIn(title="Praktikum", responsible=c.Responsible(
+                            party="provider", id="pro-beruf"),
+                            link=c.LinkIn(fact="placement", placement_kind="internship"))])
     site = city.site(h.site)
     for kid in _people(h, lambda y: y >= KITA_BORN_FROM):
         goal(resident_id=kid.id, field="education", title="Kita-Platz",

@@ -42,6 +42,8 @@ spec = ServiceSpec(
         Handles("get_plan", c.GetPlan, reads.get_plan, c.PlanView, read=True),
         Handles("get_worklist", c.GetWorklist, reads.get_worklist, c.WorklistView,
                 read=True),
+        Handles("list_social_workers", c.ListSocialWorkers, reads.list_social_workers,
+                c.SocialWorkers, read=True),
     ),
     queries=views(queries.resident_overview, queries.site_overview, queries.city_stats),
     indexes={
@@ -52,7 +54,7 @@ spec = ServiceSpec(
         store.HOUSEHOLDS: [],
         store.WORKLISTS: [],
         store.STATS: [],
-        store.STAFF: [],
+        store.STAFF: [IndexModel("sites")],
     },
     # Replies naming the household's members (get_plan lists them all) or the residents
     # whose goals are overdue: the gateway audits each read for each of them.

@@ -1,5 +1,6 @@
-"""Plans' read commands (`Handles(..., read=True)`): one plan, and a worklist. Each reads
-a few documents by id and writes nothing."""
+"""Plans' read commands (`Handles(..., read=True)`): one plan, a worklist, and the social
+workers deployed to a site. Each reads a few documents by id or index and writes
+nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from im_runtime import DomainError, Forbidden, NotFound, UnitOfWork
 from im_runtime.access import require_role
 from plans import store
 from plans.access import READ, may
-from plans.contracts import GetPlan, GetWorklist, PlanView, WorklistView
+from plans.contracts import (
+    GetPlan,
+    GetWorklist,
+    ListSocialWorkers,
+    PlanView,
+    SocialWorkers,
+    WorklistView,
+)
 from plans.views import plan_view
 
 
@@ -78,3 +86,15 @@ async def get_worklist(cmd: GetWorklist, uow: UnitOfWork) -> WorklistView:
             **{name: items[cmd.offset:end] for name, items in lists.items()},
             **{f"{name}_total": len(items) for name, items in lists.items()}}
     return msgspec.convert(view, WorklistView, strict=False)
+
+
+async def list_social_workers(cmd: ListSocialWorkers, uow: UnitOfWork) -> SocialWorkers:
+    """Deployments name staff and sites, no resident: anyone of the city team may read
+    them (housing's site overview shows them too)."""
+    by, id = exactly_one(site_id=cmd.site_id, household_id=cmd.household_id)
+    require_role(cmd.actor, READ, "list social workers")
+    site = id if by == "site_id" else (await store.household(uow, id)).get("site_id")
+    if site is None:
+        return SocialWorkers(site_id=None)
+    staff = await uow.find(store.STAFF, {"sites": site}, sort=[("_id", 1)])
+    return SocialWorkers(site_id=site, social_workers=[s["_id"] for s in staff])

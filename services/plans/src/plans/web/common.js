@@ -10,6 +10,7 @@ export const FACTS = ["language_course_enrolled", "language_course_completed", "
   "school_place_taken", "move_out_case_opened", "moved_out", "programme_joined",
   "programme_phase_completed", "placement", "tandem_started", "referral_accepted"];
 export const LEVELS = ["A1", "A2", "B1"];
+export const PLACEMENTS = ["internship", "vocational_training", "job"];
 export const BY_HAND = ["in_progress", "reached", "dropped"];
 export const REASONS = ["started", "confirmed", "moved_away", "no_longer_wanted", "not_reachable", "replaced", "other"];
 export const OUTCOMES = ["on_track", "needs_support", "goals_changed", "stalled"];
@@ -38,6 +39,9 @@ export function said() {
   saved = null;
   return text;
 }
+
+/** The plan's members as choices: [resident id, name]. */
+export const memberChoices = (view, names) => view.members.map((m) => [m.resident_id, names[m.resident_id] || m.resident_id]);
 
 /** Residents' names from housing (id → "Given Family"; the id where housing does not answer). */
 export async function names(ids) {

@@ -1,20 +1,23 @@
 // The forms of one goal: add a goal, record a step (optionally linked to a fact another
-// service reports), set its status by hand, take a dropped goal up again, mark a step
-// done. Refusals are shown next to the field they concern; nothing changes.
+// service reports), link the goal or one of its steps to a fact later, set its status by
+// hand, take a dropped goal up again, mark a step done. Refusals are shown next to the
+// field they concern; nothing changes.
 import { ApiFailure } from "/dashboard/api.js";
 import { h } from "/dashboard/dom.js";
 import { commandForm, field } from "/dashboard/forms.js";
 import { t } from "/dashboard/i18n.js";
-import { BY_HAND, FACTS, FIELDS, LEVELS, PARTIES, REASONS, choices, command, say } from "./common.js";
+import { BY_HAND, FACTS, FIELDS, LEVELS, PARTIES, PLACEMENTS, REASONS, choices, command, memberChoices, say } from "./common.js";
 
 const none = () => [["", t("plans.none_chosen")]];
 
-function linkFields(form) {
+function linkFields(form, label = t("plans.form.fact")) {
   return [
-    field(form, { name: "fact", label: t("plans.form.fact"), type: "select", hint: t("plans.form.fact_hint"),
+    field(form, { name: "fact", label, type: "select", hint: t("plans.form.fact_hint"),
       options: [...none(), ...choices("fact", FACTS)] }),
     field(form, { name: "level", label: t("plans.form.level"), type: "select",
       options: [...none(), ...LEVELS.map((l) => [l, l])] }),
+    field(form, { name: "placement_kind", label: t("plans.form.placement_kind"), type: "select",
+      options: [...none(), ...choices("placement", PLACEMENTS)] }),
   ];
 }
 
@@ -25,13 +28,13 @@ function responsibleFields(form) {
   ];
 }
 
-const link = (v) => (v.fact ? { fact: v.fact, level: v.level } : undefined);
+const link = (v) => (v.fact ? { fact: v.fact, level: v.level, placement_kind: v.placement_kind } : undefined);
 const responsible = (v) => ({ party: v.party, id: v.responsible_id });
 // Where the service names a field inside the goal or step, and the form calls it otherwise.
 const NAMES = { id: "responsible_id" };
 
 export function addGoalForm(view, names) {
-  const members = view.members.map((m) => [m.resident_id, names[m.resident_id] || m.resident_id]);
+  const members = memberChoices(view, names);
   return commandForm({ id: "goal", title: t("plans.form.add_goal"), required: ["title"], names: NAMES, fields: [
     field("goal", { name: "resident_id", label: t("plans.form.for"), type: "select",
       options: [["", t("plans.goal.household")], ...members] }),
@@ -58,6 +61,23 @@ function stepForm(goal) {
   send: (v) => command("add_step", { goal_id: goal.goal_id, step: {
     title: v.title, responsible: responsible(v), due: v.due, link: link(v) } }),
   done: () => say(t("plans.saved.step")) });
+}
+
+/** Link the goal (or one of its open steps) to a fact once the goal exists. A household's
+ * goal names the member a fact about one person must be about. */
+function linkForm(goal, members) {
+  const id = `link-${goal.goal_id}`;
+  const open = goal.steps.filter((s) => !s.done);
+  return commandForm({ id, title: t("plans.form.link"), required: ["fact"], fields: [
+    field(id, { name: "step_id", label: t("plans.form.link_to"), type: "select",
+      options: [["", t("plans.form.link_goal_itself")], ...open.map((s) => [s.step_id, s.title])] }),
+    ...linkFields(id, t("plans.form.link_fact")),
+    goal.resident_id ? null : field(id, { name: "resident_id", label: t("plans.form.link_member"), type: "select",
+      hint: t("plans.form.link_member_hint"), options: [["", t("plans.form.link_household")], ...members] }),
+  ].filter(Boolean), submit: t("plans.form.link_submit"),
+  send: (v) => command("link_goal", { goal_id: goal.goal_id, step_id: v.step_id,
+    link: { ...link(v), resident_id: v.resident_id } }),
+  done: () => say(t("plans.saved.linked")) });
 }
 
 function statusForm(goal) {
@@ -101,10 +121,11 @@ export function completeButton(goal, step) {
   return [" ", button, " ", slot];
 }
 
-/** The work on one goal, folded away under its card: what fits its status. */
-export function goalWork(goal) {
+/** The work on one goal, folded away under its card: what fits its status. `members`:
+ * [resident id, name] of the household's members. */
+export function goalWork(goal, members) {
   const forms = goal.status === "dropped" ? [reopenForm(goal)]
-    : goal.status === "reached" ? [] : [stepForm(goal), statusForm(goal)];
+    : goal.status === "reached" ? [] : [stepForm(goal), linkForm(goal, members), statusForm(goal)];
   if (!forms.length) return null;
   return h("details", { class: "work-on", "data-work-on": goal.goal_id },
     h("summary", {}, t("plans.goal.work_on", { title: goal.title })), ...forms);

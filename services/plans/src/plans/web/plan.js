@@ -4,9 +4,9 @@
 import { ApiFailure, mayUse } from "/dashboard/api.js";
 import { fill, h } from "/dashboard/dom.js";
 import { t, when } from "/dashboard/i18n.js";
-import { command, names, residentHref, said, word } from "./common.js";
+import { command, memberChoices, names, residentHref, said, word } from "./common.js";
 import { addGoalForm, completeButton, goalWork } from "./goalforms.js";
-import { createForm, planWork } from "./planforms.js";
+import { createForm, planWork, socialWorkers } from "./planforms.js";
 
 async function fetchPlan(household) {
   try {
@@ -43,15 +43,24 @@ function about(view, names) {
       ...pair(t("plans.plan.consent"), consent.length ? consent.join("; ") : t("plans.consent.none"))));
 }
 
+/** A link as the reader says it: the fact, and what it must say (a level, a kind). */
+function linkText(l) {
+  const detail = [l.level, l.placement_kind && word("placement", l.placement_kind), l.phase && t("plans.link.phase", { phase: l.phase })];
+  const said = detail.filter(Boolean).join(", ");
+  return word("fact", l.fact) + (said ? ` (${said})` : "");
+}
+
 function steps(goal, open) {
   if (!goal.steps.length) return h("p", { class: "empty" }, t("plans.steps.none"));
+  const waits = (s) => goal.links.filter((l) => l.step_id === s.step_id).map(linkText);
   return h("ul", { class: "steps" }, ...goal.steps.map((s) => h("li", { "data-step": s.step_id, "data-done": String(s.done) },
     h("strong", {}, s.title), ` – ${who(s.responsible)}`, s.due ? ` · ${t("plans.step.due", { due: s.due })}` : "",
     " · ", s.done ? (s.done_by ? byEvent(s.done_by) : t("plans.step.done")) : t("plans.step.open"),
+    !s.done && waits(s).length ? ` · ${t("plans.step.waits", { facts: waits(s).join(", ") })}` : "",
     !s.done && open ? completeButton(goal, s) : null)));
 }
 
-function goalCard(goal, names, open) {
+function goalCard(goal, names, open, members) {
   const id = `goal-h-${goal.goal_id}`;
   const links = goal.links.filter((l) => !l.step_id);
   return h("section", { class: "card goal", "aria-labelledby": id, "data-goal": goal.goal_id, "data-status": goal.status },
@@ -66,11 +75,11 @@ function goalCard(goal, names, open) {
         word("status", goal.status), goal.reason ? ` – ${word("reason", goal.reason)}` : "")),
       goal.reached_by ? pair(t("plans.goal.reached_by"), byEvent(goal.reached_by)) : [],
       goal.reached_on && !goal.reached_by ? pair(t("plans.goal.reached_on"), goal.reached_on) : [],
-      links.length ? pair(t("plans.goal.moved_by"), links.map((l) => word("fact", l.fact) + (l.level ? ` (${l.level})` : "")).join(", ")) : [],
+      links.length ? pair(t("plans.goal.moved_by"), links.map(linkText).join(", ")) : [],
       goal.note ? pair(t("plans.goal.note"), goal.note) : []),
     h("h4", {}, t("plans.steps")),
     steps(goal, open),
-    open ? goalWork(goal) : null);
+    open ? goalWork(goal, members) : null);
 }
 
 function reviews(view) {
@@ -85,11 +94,13 @@ function reviews(view) {
 export async function plan(main, household) {
   const view = await fetchPlan(household);
   const notice = said();
-  const people = view ? await names(view.members.map((m) => m.resident_id)) : {};
+  const staff = mayUse("city_admin", "social_worker");
+  const [people, workers] = await Promise.all([
+    view ? names(view.members.map((m) => m.resident_id)) : {},
+    staff ? socialWorkers(household) : []]);
   const title = view?.members.length
     ? t("plans.plan.title", { names: view.members.map((m) => people[m.resident_id]).join(", ") })
     : t("plans.plan.title_household", { id: household });
-  const staff = mayUse("city_admin", "social_worker");
   const open = staff && view?.state === "open";
   fill(main,
     h("p", {}, h("a", { href: "#/plans" }, `← ${t("plans.worklist.title")}`)),
@@ -99,12 +110,13 @@ export async function plan(main, household) {
     view ? about(view, people) : h("p", { class: "empty", "data-no-plan": household }, t("plans.plan.none")),
     view ? h("section", { "aria-labelledby": "plan-goals" },
       h("h2", { id: "plan-goals" }, t("plans.goals")),
-      view.goals.length ? view.goals.map((g) => goalCard(g, people, open)) : h("p", { class: "empty" }, t("plans.goals.none")))
+      view.goals.length ? view.goals.map((g) => goalCard(g, people, open, memberChoices(view, people)))
+        : h("p", { class: "empty" }, t("plans.goals.none")))
       : null,
     open ? addGoalForm(view, people) : null,
     view ? reviews(view) : null,
-    open ? planWork(view, people) : null,
-    staff && view?.state !== "open" ? createForm(household) : null,
+    open ? planWork(view, people, workers) : null,
+    staff && view?.state !== "open" ? createForm(household, workers) : null,
   );
   return title;
 }

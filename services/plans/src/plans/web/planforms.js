@@ -1,15 +1,23 @@
 // The forms of a whole plan: make one, record a member's consent, review it, hand it to
-// another social worker, close it.
+// another social worker, close it. The social workers to choose from are those deployed
+// to the household's site (plans' list_social_workers, from housing's deployments).
 import { h } from "/dashboard/dom.js";
 import { commandForm, field } from "/dashboard/forms.js";
 import { t } from "/dashboard/i18n.js";
-import { CLOSING, OUTCOMES, choices, command, say, today } from "./common.js";
+import { CLOSING, OUTCOMES, choices, command, memberChoices, say, today } from "./common.js";
 
 const none = () => [["", t("plans.none_chosen")]];
+const staff = (ids) => ids.map((id) => [id, id]);
 
-export function createForm(household) {
+/** The social workers deployed to the household's site (none where it has no site). */
+export async function socialWorkers(household) {
+  return (await command("list_social_workers", { household_id: household })).social_workers;
+}
+
+export function createForm(household, workers) {
   return commandForm({ id: "create", title: t("plans.form.create"), fields: [
-    field("create", { name: "social_worker", label: t("plans.form.social_worker"), hint: t("plans.form.social_worker_hint") }),
+    field("create", { name: "social_worker", label: t("plans.form.social_worker"), type: "select",
+      hint: t("plans.form.social_worker_hint"), options: [["", t("plans.form.social_worker_self")], ...staff(workers)] }),
     field("create", { name: "next_review", label: t("plans.form.next_review"), type: "date" }),
   ], submit: t("plans.form.create_submit"),
   send: (v) => command("create_plan", { household_id: household, ...v }),
@@ -19,7 +27,7 @@ export function createForm(household) {
 export function consentForm(view, names) {
   return commandForm({ id: "consent", title: t("plans.form.consent"), required: ["resident_id", "given"], fields: [
     field("consent", { name: "resident_id", label: t("plans.form.member"), type: "select",
-      options: [...none(), ...view.members.map((m) => [m.resident_id, names[m.resident_id] || m.resident_id])] }),
+      options: [...none(), ...memberChoices(view, names)] }),
     field("consent", { name: "given", label: t("plans.form.given"), type: "select",
       options: [...none(), ["yes", t("plans.form.given_yes")], ["no", t("plans.form.given_no")]] }),
     field("consent", { name: "on", label: t("plans.form.consent_on"), type: "date", value: today() }),
@@ -40,9 +48,12 @@ export function reviewForm(view) {
   done: () => say(t("plans.saved.review")) });
 }
 
-export function handOverForm(view) {
+export function handOverForm(view, workers) {
+  const others = workers.filter((id) => id !== view.social_worker);
   return commandForm({ id: "handover", title: t("plans.form.hand_over"), required: ["social_worker"], fields: [
-    field("handover", { name: "social_worker", label: t("plans.form.to_social_worker"), hint: t("plans.form.to_social_worker_hint") }),
+    field("handover", { name: "social_worker", label: t("plans.form.to_social_worker"), type: "select",
+      hint: t(others.length ? "plans.form.to_social_worker_hint" : "plans.form.no_colleagues"),
+      options: [...none(), ...staff(others)] }),
   ], submit: t("plans.form.hand_over_submit"),
   send: (v) => command("hand_over_plan", { plan_id: view.plan_id, ...v }),
   done: (reply) => say(t("plans.saved.handed_over", { social_worker: reply.social_worker })) });
@@ -58,7 +69,7 @@ export function closeForm(view) {
 }
 
 /** The plan's forms, for the city team while it is open. */
-export function planWork(view, names) {
-  return h("div", { class: "grid plan-work" }, consentForm(view, names), reviewForm(view), handOverForm(view),
-    closeForm(view));
+export function planWork(view, names, workers) {
+  return h("div", { class: "grid plan-work" }, consentForm(view, names), reviewForm(view),
+    handOverForm(view, workers), closeForm(view));
 }
