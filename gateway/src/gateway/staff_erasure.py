@@ -1,8 +1,8 @@
 """The gateway's part when a staff member is erased (on request, four eyes) or their
 account expires (disabled for `IM_RETENTION_GATEWAY_USERS` days): their account, sessions
 and failed sign-ins go, and the audit entries of their reads no longer name them. Housing
-removes their deployment, plans their worklist; the privacy service erases every message
-naming them from the bus (docs/privacy.md)."""
+removes their deployment (every service its own records of them); the privacy service
+erases every message naming them from the bus (docs/privacy.md)."""
 
 from __future__ import annotations
 
