@@ -235,8 +235,7 @@ class TestVolunteers:
     """A volunteer is erased (or leaves and expires) like a resident."""
 
     async def test_an_erased_volunteer_leaves_the_residents_their_tandems(self, world):
-        mem, me, other = world
-        before_stats, _ = await figures(mem)
+        mem, me, _ = world
         done = await erase(mem, "v2")  # Jonas: one ended tandem with `me`
         assert done.removed == {"volunteers": 1}
         assert done.anonymised == {"matches": 1}
