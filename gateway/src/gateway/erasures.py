@@ -94,6 +94,9 @@ class Erasures:
             except ApiError as exc:  # the privacy service is not running (yet)
                 log.info("erasure keys not loaded: %s", exc.message)
                 pause = RETRY
+            except PyMongoError as exc:  # the database is away: the next round catches up
+                log.warning("erased staff members' accounts not checked: %s", exc)
+                pause = RETRY
             await asyncio.sleep(pause)
 
     async def _on_request(self, msg: Any) -> None:
