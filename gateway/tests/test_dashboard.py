@@ -393,3 +393,33 @@ async def test_a_city_admin_requests_an_erasure_another_approves_and_the_page_sa
         await expect(page.locator("[data-pending]")).to_contain_text("Education")
         await expect(status).to_have_attribute("data-complete", "false")
     await page.screenshot(path=str(tmp_path / "erased.png"), full_page=True)
+
+
+async def test_a_staff_members_erasure_is_requested_from_the_users_page_and_approved(
+        page: Page, dash: Dash, browser: Browser, tmp_path: Path):
+    seeder = dash.tokens.mint(role="city_admin", subject="seed")
+    leaving, _ = await user(dash.url, seeder, "social_worker",
+                            f"sw-gone-{uuid.uuid4().hex[:6]}")
+    await log_in(page, dash, "#/users")
+    await page.get_by_role("link", name=f"Erase: {leaving}").click()
+    await expect(page.get_by_role("heading", name=f"Erase the data of staff member {leaving}")
+                 ).to_be_visible()
+    await page.get_by_role("button", name="Erase this person's data").click()
+    await page.get_by_label("Category of the erasure").select_option(label="Other")
+    await page.get_by_label("I confirm").check()
+    await page.get_by_role("button", name="Request the erasure").click()
+    await expect(page.locator(f'[data-awaiting="{leaving}"]')).to_contain_text(
+        "Another city administrator must approve it")
+    assert await serious_violations(page) == []
+
+    async with watched_page(browser) as other:
+        await sign_in(other, dash.url, *dash.second, "#/erasures")
+        row = other.locator(f'[data-pending-erasure="{leaving}"]')
+        await expect(row).to_contain_text("Staff member")
+        await row.get_by_role("button", name=f"Approve: {leaving}").click()
+        await expect(other.get_by_role("status")).to_contain_text(
+            f"the erasure of {leaving} is under way")
+        await other.get_by_role("link", name="Users").click()
+        await expect(other.get_by_role("heading", name="User accounts", level=1)).to_be_visible()
+        await expect(other.locator(f'[data-user="{leaving}"]')).to_have_count(0)
+        await other.screenshot(path=str(tmp_path / "staff-erased.png"), full_page=True)

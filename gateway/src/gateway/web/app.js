@@ -11,7 +11,7 @@ import { resident, residents } from "./residents.js";
 import { signInPage } from "./signin.js";
 import { site, sites } from "./sites.js";
 import { users } from "./users.js";
-import { erasureList } from "./erasures.js";
+import { erasureList, personErasure } from "./erasures.js";
 import { courseList, coursePage } from "./coursework.js";
 import { caseList, casePage } from "./cases.js";
 import { referralList, referralPage } from "./referrals.js";
@@ -32,6 +32,8 @@ const ROUTES = [
   [/^\/residents\/([^/]+)$/, (m, p, id) => resident(m, id), "#/residents"],
   [/^\/users\/?$/, (m, p) => users(m, p), "#/users"],
   [/^\/erasures\/?$/, (m) => erasureList(m), "#/erasures"],
+  [/^\/staff\/([^/]+)\/erase$/, (m, p, id) => personErasure(m, "staff", id), "#/users"],
+  [/^\/volunteers\/([^/]+)\/erase$/, (m, p, id) => personErasure(m, "volunteers", id), "#/volunteers"],
   [/^\/households\/new$/, (m) => registerHousehold(m), "#/households/new"],
   [/^\/courses\/?$/, (m, p) => courseList(m, p), "#/courses"],
   [/^\/courses\/([^/]+)$/, (m, p, id) => coursePage(m, p, id), "#/courses"],

@@ -8,7 +8,8 @@ import { field, num, service, t, when } from "./i18n.js";
 
 export const CATEGORIES = ["subject_request", "retention", "unlawful_processing", "consent_withdrawn", "other"];
 
-const path = (id) => `/api/v1/residents/${encodeURIComponent(id)}/erasure`;
+// kind: "residents", "volunteers" or "staff" (the request); the status of any is under "people"
+const path = (id, kind = "residents") => `/api/v1/${kind}/${encodeURIComponent(id)}/erasure`;
 const none = () => h("span", { class: "empty" }, t("none"));
 const time = (iso) => (iso ? h("time", { datetime: iso }, when(iso)) : none());
 
@@ -104,18 +105,20 @@ function reasonFields() {
   ];
 }
 
-async function request(id, form, error) {
+async function request(id, kind, form, error) {
   const submit = form.querySelector("[type=submit]");
   submit.disabled = true;
   error.hidden = true;
   try {
     const reason = form.elements.reason.value.trim();
     const body = { category: form.elements.category.value, ...(reason ? { reason } : {}) };
-    const status = await api(path(id), { method: "POST", body });
-    if (status.state === "awaiting_approval") { // four eyes: nothing is erased yet
+    const status = await api(path(id, kind), { method: "POST", body });
+    if (status.state === "awaiting_approval" || kind !== "residents") {
+      // four eyes: nothing is erased yet (a volunteer's or staff member's page has no "erased" view)
       const card = form.closest("section");
       fill(card, h("h2", { id: "erase-h" }, t("erase.title")),
-        h("p", { class: "notice", role: "status", "data-awaiting": id }, t("erase.requested")),
+        h("p", { class: "notice", role: "status", "data-awaiting": id },
+          t(status.state === "awaiting_approval" ? "erase.requested" : "erase.under_way")),
         h("p", {}, h("a", { href: "#/erasures" }, t("erasures.title"))));
       return;
     }
@@ -132,12 +135,12 @@ async function request(id, form, error) {
   }
 }
 
-/** "Erase this resident's data": a button that opens the form (reason and confirmation). */
-export function erasureControl(id, name) {
+/** "Erase this person's data": a button that opens the form (category, details, confirmation). */
+export function erasureControl(id, name, kind = "residents") {
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const form = h("form", { id: "erase-form", class: "stack", hidden: true, onsubmit: (e) => {
     e.preventDefault();
-    request(id, form, error);
+    request(id, kind, form, error);
   } },
   ...reasonFields(),
   h("div", { class: "check" },
@@ -148,7 +151,8 @@ export function erasureControl(id, name) {
     h("button", { type: "submit", class: "danger" }, t("erase.submit")),
     h("button", { type: "button", class: "secondary", onclick: () => toggle(false) }, t("erase.cancel"))));
   const open = h("button", { type: "button", class: "danger", "aria-expanded": "false",
-    "aria-controls": "erase-form", onclick: () => toggle(form.hidden) }, t("erase.open"));
+    "aria-controls": "erase-form", onclick: () => toggle(form.hidden) },
+  t(kind === "residents" ? "erase.open" : "erase.open_person"));
   function toggle(show) {
     form.hidden = !show;
     open.setAttribute("aria-expanded", String(show));

@@ -4,6 +4,7 @@
 // refused by the ledger; the refusal is shown next to the request.
 import { api, mayUse, me } from "./api.js";
 import { fill, h } from "./dom.js";
+import { erasureControl } from "./erasure.js";
 import { reason as why } from "./forms.js";
 import { t, when } from "./i18n.js";
 
@@ -66,4 +67,16 @@ export async function erasureList(main) {
       h("tbody", {}, ...pending.map(row)))
       : h("p", { class: "empty", "data-no-pending": "" }, t("erasures.none"))));
   return t("erasures.title");
+}
+
+/** The erasure of a volunteer or a staff member (kind "volunteers" or "staff"): the request
+ * form on a page of its own, reached from the volunteers' and the users' lists. */
+export async function personErasure(main, kind, id) {
+  const title = t(`erase.title_${kind}`, { id });
+  fill(main,
+    h("p", {}, h("a", { href: kind === "staff" ? "#/users" : "#/volunteers" }, `← ${t(kind === "staff" ? "users.title" : "tandems.volunteers")}`)),
+    h("h1", { tabindex: "-1" }, title),
+    h("p", { class: "hint" }, t(`erase.what_${kind}`)),
+    erasureControl(id, id, kind));
+  return title;
 }
