@@ -36,7 +36,7 @@ faults: install
 
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy -p contracts -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers -p privacy -p plans
+	$(UV) run mypy -p contracts -p im_operator -p im_runtime -p im_cli -p gateway -p housing -p education -p employment -p counselling -p volunteers -p privacy -p plans
 
 demo: install
 	$(UV) run im demo
@@ -46,6 +46,7 @@ bench: install
 	$(UV) run python bench/replay.py
 	$(UV) run python bench/gateway.py
 	$(UV) run python bench/erasure.py
+	$(UV) run python bench/commands.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -107,3 +107,42 @@ def test_payloads_are_the_contracts_schemas(doc):
     titles = {doc["components"]["messages"][m["$ref"].rsplit("/", 1)[1]]["title"]
               for m in reply.values()}
     assert "ErrorReply" in titles and len(titles) == 2
+
+
+def _contract_classes() -> dict[str, set[str]]:
+    """Class name -> the modules defining one, over the shared contracts and every
+    installed plugin's own contracts (`<plugin>.contracts`)."""
+    from importlib.metadata import entry_points
+
+    import msgspec
+
+    from contracts.registry import event_types
+
+    event_types()  # imports every shared contracts module
+    plugins = {ep.module.split(".")[0] for ep in entry_points(group="im.services")}
+    for name in plugins:  # a plugin's own contracts, where it has some
+        try:
+            __import__(f"{name}.contracts")
+        except ModuleNotFoundError:
+            pass
+    found: dict[str, set[str]] = {}
+    todo = list(msgspec.Struct.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        mod = cls.__module__
+        if mod.startswith("contracts.") or mod.removesuffix(".contracts") in plugins:
+            found.setdefault(cls.__name__, set()).add(mod)
+    return found
+
+
+def test_no_two_contract_classes_share_a_name(doc):
+    # A shared name makes the generated schemas name a class by its module path
+    # (`contracts.feedback.ReferralAccepted`), and an operator's generated code clash.
+    classes = _contract_classes()
+    assert "SessionRecorded" in classes and "VolunteersReferralAccepted" in classes
+    # (private bases, `_AboutResident`, are no message and never named in a schema)
+    assert {n: sorted(m) for n, m in classes.items() if len(m) > 1 and n[0] != "_"} == {}
+    qualified = [n for n in doc["components"]["schemas"]
+                 if "." in n and not n.startswith("CloudEvent.")]
+    assert qualified == []

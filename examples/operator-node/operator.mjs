@@ -44,16 +44,16 @@ const nc = await connect({
 });
 const js = jetstream(nc);
 
-// One CloudEvent about one resident: `type` is also the data's own `type` field.
+// One CloudEvent about one resident. The type is said once, in the envelope: the data
+// does not repeat it (the platform's feedback does not either).
 function event(name, data) {
-  const type = `im.operator.${name}.v1`;
   return new CloudEvent({
     id: randomUUID().replaceAll('-', ''),
     source: operator,
-    type,
+    type: `im.operator.${name}.v1`,
     subject: resident,
     datacontenttype: 'application/json',
-    data: { type, resident_id: resident, site_id: site, ...data },
+    data: { resident_id: resident, site_id: site, ...data },
   });
 }
 

@@ -72,7 +72,7 @@ class Stack:
     async def refer(self, resident: str, site: str, topic: str, days_ago: int) -> str:
         """The operator's system sends a referral, as its own counselling would."""
         referral = f"rf-{uuid.uuid4().hex[:8]}"
-        event = wrap(op.ReferralRequested(resident_id=resident, site_id=site,
+        event = wrap(op.OperatorReferralRequested(resident_id=resident, site_id=site,
                                           referral_id=referral, topic=topic,
                                           requested_on=date.today() - timedelta(days=days_ago)),
                      source=self.operator)

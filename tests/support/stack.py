@@ -198,7 +198,7 @@ async def _operator_events(stack: Stack, rid: str, site: str, operator: str, giv
             op.CaseNoteRecorded(resident_id=rid, site_id=site, note_id=f"n-{tag}",
                                 written_on=date(2026, 3, 2),
                                 text=f"{given} {family} asked about the Jobcenter letter."),
-            op.ReferralRequested(resident_id=rid, site_id=site, referral_id=f"rf-{tag}",
+            op.OperatorReferralRequested(resident_id=rid, site_id=site, referral_id=f"rf-{tag}",
                                  topic="volunteers", requested_on=date(2026, 3, 2)),
         ):
             event = wrap(data, source=operator)

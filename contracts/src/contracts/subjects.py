@@ -92,6 +92,12 @@ def feedback_of(operator_id: str) -> str:
     return f"{PREFIX}.fb.{token(operator_id, 'operator id')}.>"
 
 
+def feedback_consumer(operator_id: str) -> str:
+    """The durable consumer on IM_FEEDBACK, filtered to `feedback_of`, that is the only
+    way an operator reads its feedback (the platform creates it; the operator binds)."""
+    return f"fb_{token(operator_id, 'operator id')}"
+
+
 NO_RESIDENT = "_"
 
 

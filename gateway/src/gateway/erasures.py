@@ -20,6 +20,7 @@ from pymongo.errors import PyMongoError
 from contracts import SYSTEM, Actor, ErrorReply, ServiceSection, new_id, wrap
 from contracts import privacy as pv
 from contracts import subjects as subj
+from contracts.codec import encode_event
 from gateway.audit import AuditLog
 from gateway.errors import ApiError
 from gateway.forward import Forwarder
@@ -197,9 +198,9 @@ class Erasures:
             gone = wrap(pv.ResidentExpired(resident_id=name, service=GATEWAY, rule=USERS_RULE,
                                            run_id=run_id, person="staff"), source=GATEWAY)
             await js.publish(subj.event(pv.SERVICE, "resident_expired", name),
-                             _ENC.encode(gone), headers={"Nats-Msg-Id": gone.id})
+                             encode_event(gone), headers={"Nats-Msg-Id": gone.id})
         event = wrap(pv.RetentionApplied(run_id=run_id, service=GATEWAY, as_of=as_of,
                                          removed=removed), source=GATEWAY)
-        await js.publish(subj.event(pv.SERVICE, "retention_applied"), _ENC.encode(event),
+        await js.publish(subj.event(pv.SERVICE, "retention_applied"), encode_event(event),
                          headers={"Nats-Msg-Id": event.id})
         return run_id

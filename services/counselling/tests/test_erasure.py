@@ -32,7 +32,7 @@ TODAY = date.today()
 HANDLER = {op.SessionRecorded: operators.on_session_recorded,
            op.CaseNoteRecorded: operators.on_case_note_recorded,
            op.IncidentRecorded: operators.on_incident_recorded,
-           op.ReferralRequested: operators.on_referral_requested,
+           op.OperatorReferralRequested: operators.on_referral_requested,
            hs.SiteRegistered: projection.on_site_registered,
            hs.ResidentPlaced: projection.on_resident_moved,
            hs.ResidentTransferred: projection.on_resident_moved,
@@ -95,7 +95,7 @@ async def placed(mem: MemoryStore, rid: str, site: str, owner: str, at: datetime
 
 async def referral(mem: MemoryStore, rid: str, topic: str) -> str:
     ref = rnd("ref")
-    await feed(mem, op.ReferralRequested(resident_id=rid, site_id=S, referral_id=ref,
+    await feed(mem, op.OperatorReferralRequested(resident_id=rid, site_id=S, referral_id=ref,
                                          topic=topic, requested_on=TODAY), A)  # type: ignore[arg-type]
     return ref
 

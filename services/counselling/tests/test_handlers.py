@@ -44,7 +44,7 @@ TODAY = date.today()
 HANDLER = {op.SessionRecorded: operators.on_session_recorded,
            op.CaseNoteRecorded: operators.on_case_note_recorded,
            op.IncidentRecorded: operators.on_incident_recorded,
-           op.ReferralRequested: operators.on_referral_requested,
+           op.OperatorReferralRequested: operators.on_referral_requested,
            hs.SiteRegistered: projection.on_site_registered,
            hs.ResidentPlaced: projection.on_resident_moved,
            hs.ResidentTransferred: projection.on_resident_moved,
@@ -186,7 +186,7 @@ def answer(ref: str, r: str, a: str, topic: str, service: str) -> dict[str, Any]
 async def refer(store: MemoryStore, a: str, s: str, r: str, topic: str,
                 ref: str | None = None) -> tuple[str, list[Any]]:
     ref = ref or rnd("ref")
-    out = await feed(store, op.ReferralRequested(resident_id=r, site_id=s, referral_id=ref,
+    out = await feed(store, op.OperatorReferralRequested(resident_id=r, site_id=s, referral_id=ref,
                                                  topic=topic, requested_on=TODAY), a)
     return ref, out
 
@@ -205,17 +205,17 @@ class TestReferrals:
         out = await feed(store, session(r, s, referral="housing_search"), a)
         req = next(e for e in out if isinstance(e, ReferralRequested))
         assert req.topic == "housing_search" and req.operator_id == a
-        assert any(isinstance(e, fb.ReferralReceived) and e.owner == "housing" for e in out)
+        assert any(isinstance(e, fb.ReferralReceivedFeedback) and e.owner == "housing" for e in out)
         about = answer(req.referral_id, r, a, "housing_search", "housing")
         out = await feed(store, rf.ReferralAccepted(**about, became="case",
                                                     reference="case-1"), "housing")
-        assert [type(e) for e in out] == [fb.ReferralAccepted]
+        assert [type(e) for e in out] == [fb.ReferralAcceptedFeedback]
         assert out[0].became == "case" and out[0].by == "housing"
         assert await feed(store, rf.ReferralAccepted(**about, became="case", reference="case-1"),
                           "housing") == []  # twice: no change
         out = await feed(store, rf.ReferralCompleted(**about, became="case", reference="case-1",
                                                      outcome="moved_out"), "housing")
-        assert isinstance(out[0], fb.ReferralCompleted) and out[0].outcome == "moved_out"
+        assert isinstance(out[0], fb.ReferralCompletedFeedback) and out[0].outcome == "moved_out"
         stats = await ask(store, GetCityStats())
         assert stats["referrals_by_topic"]["housing_search"]["completed"] >= 1
 
@@ -242,7 +242,7 @@ class TestReferrals:
     async def test_a_topic_nobody_handles_is_rejected_at_once(self, city):
         store, a, s, r = city
         _, out = await refer(store, a, s, r, "astrology")
-        assert [type(e) for e in out] == [fb.ReferralRejected]
+        assert [type(e) for e in out] == [fb.ReferralRejectedFeedback]
         assert out[0].reason == "no service handles astrology" and out[0].by == "counselling"
         view = await ask(store, GetResidentOverview(resident_id=r))
         assert view["referrals"][0]["state"] == "rejected"
@@ -252,11 +252,11 @@ class TestReferrals:
         await feed(store, rf.ReferralTopicsDeclared(service="sports", version="0.1.0",
                                                     topics=["sports_club"]), "sports")
         ref, out = await refer(store, a, s, r, "sports_club")
-        assert any(isinstance(e, fb.ReferralReceived) and e.owner == "sports" for e in out)
+        assert any(isinstance(e, fb.ReferralReceivedFeedback) and e.owner == "sports" for e in out)
         out = await feed(store, rf.ReferralCompleted(**answer(ref, r, a, "sports_club", "sports"),
                                                      became="membership", reference="m-1",
                                                      outcome="joined"), "sports")
-        assert isinstance(out[0], fb.ReferralCompleted) and out[0].became == "membership"
+        assert isinstance(out[0], fb.ReferralCompletedFeedback) and out[0].became == "membership"
         # another service cannot take the topic over; the owner's later start withdraws it
         await feed(store, rf.ReferralTopicsDeclared(service="housing", version="1.0.0",
                                                     topics=["housing_search", "sports_club"]),
@@ -288,7 +288,8 @@ class TestReferrals:
 
         out = await feed(store, EducationReferralRejected(**old, reason="no course place"),
                          "education")
-        assert isinstance(out[0], fb.ReferralRejected) and out[0].reason == "no course place"
+        assert isinstance(out[0], fb.ReferralRejectedFeedback)
+        assert out[0].reason == "no course place"
         view = await ask(store, GetResidentOverview(resident_id=r))
         assert view["referrals"][0]["state"] == "rejected" and view["open_referrals"] == 0
 
@@ -299,7 +300,7 @@ class TestReferrals:
         view, events = await store.handle(referrals.answer_city_referral, AnswerCityReferral(
             actor=ADMIN, referral_id=ref, answer="accepted"))
         assert view.state == "accepted"
-        assert [type(e) for e in events] == [fb.ReferralAccepted]
+        assert [type(e) for e in events] == [fb.ReferralAcceptedFeedback]
         with pytest.raises(DomainError, match="length <= 500"):  # nothing stored
             await store.run(referrals.answer_city_referral, AnswerCityReferral(
                 actor=ADMIN, referral_id=ref, answer="completed", outcome="x" * 501))

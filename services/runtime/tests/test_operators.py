@@ -50,7 +50,10 @@ async def test_an_operator_event_is_stored_and_answered_on_its_feedback_subject(
     feedback = await js.subscribe(subj.feedback("op-a", "note_seen", rid), ordered_consumer=True)
     event_id = await publish(js, "op-a", rid, source="op-a")
     msg = await feedback.next_msg(timeout=10)
-    assert msgspec.json.decode(msg.data)["data"]["operator_id"] == "op-a"
+    answer = msgspec.json.decode(msg.data)
+    assert answer["data"]["operator_id"] == "op-a"
+    # the type goes out once, in the envelope (contracts.codec)
+    assert answer["type"].endswith(".note_seen.v1") and "type" not in answer["data"]
     assert await probe.store.db["notes"].find_one({"_id": event_id}) is not None
 
 

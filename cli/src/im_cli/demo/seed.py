@@ -20,6 +20,7 @@ from contracts import education_commands as edu
 from contracts import employment_commands as emp
 from contracts import housing_commands as hs
 from contracts import subjects as subj
+from contracts.codec import encode_event
 from contracts.operator import SessionRecorded
 from im_cli.demo.city import City
 from im_cli.progress import Bar
@@ -208,7 +209,7 @@ class Seeder:
                 await self.js.publish(
                     subj.operator_event(str(s["operator"]), "session_recorded",
                                         data.resident_id),
-                    _ENC.encode(event), headers={"Nats-Msg-Id": event.id})
+                    encode_event(event), headers={"Nats-Msg-Id": event.id})
             self.progress.step()
 
         await asyncio.gather(*(one(s) for s in self.city.sessions))

@@ -8,7 +8,7 @@ from contracts import CloudEvent
 from contracts.operator import (
     CaseNoteRecorded,
     IncidentRecorded,
-    ReferralRequested,
+    OperatorReferralRequested,
     SessionRecorded,
 )
 from counselling import cases, referrals, store
@@ -66,7 +66,8 @@ async def on_incident_recorded(event: CloudEvent[IncidentRecorded], uow: UnitOfW
                               "resolved": data.resolved})
 
 
-async def on_referral_requested(event: CloudEvent[ReferralRequested], uow: UnitOfWork) -> None:
+async def on_referral_requested(event: CloudEvent[OperatorReferralRequested],
+                                uow: UnitOfWork) -> None:
     data, operator = event.data, event.source
     await require_operator_site(uow, operator, data.site_id, data.resident_id)
     await referrals.request(uow, operator_id=operator, referral_id=data.referral_id,

@@ -37,13 +37,14 @@ spec = ServiceSpec(
     version="1.0.0",
     description="Operators' counselling records, cases per resident and operator, incidents, "
                 "referrals to the city's integration management",
-    publishes=(ev.ReferralRequested, ev.ReferralOverdue, fb.ReferralReceived, fb.ReferralAccepted,
-               fb.ReferralRejected, fb.ReferralCompleted),
+    publishes=(ev.ReferralRequested, ev.ReferralOverdue, fb.ReferralReceivedFeedback,
+               fb.ReferralAcceptedFeedback, fb.ReferralRejectedFeedback,
+               fb.ReferralCompletedFeedback),
     consumes=(
         On(op.SessionRecorded, handler=operators.on_session_recorded),
         On(op.CaseNoteRecorded, handler=operators.on_case_note_recorded),
         On(op.IncidentRecorded, handler=operators.on_incident_recorded),
-        On(op.ReferralRequested, handler=operators.on_referral_requested),
+        On(op.OperatorReferralRequested, handler=operators.on_referral_requested),
         On(hs.SiteRegistered, handler=projection.on_site_registered),
         On(hs.ResidentPlaced, hs.ResidentTransferred, hs.ResidentMovedOut,
            handler=projection.on_resident_moved),

@@ -48,13 +48,13 @@ async def request(uow: UnitOfWork, *, operator_id: str, referral_id: str, reside
         doc.update(state="rejected", by=COUNSELLING, reason=reason)
         step(doc, "rejected", COUNSELLING, reason=reason)
         uow.put(store.REFERRALS, doc)
-        uow.emit(fb.ReferralRejected(**_about(doc), by=COUNSELLING, reason=reason))
+        uow.emit(fb.ReferralRejectedFeedback(**_about(doc), by=COUNSELLING, reason=reason))
         return
     uow.put(store.REFERRALS, doc)
     uow.emit(ReferralRequested(referral_id=referral_id, resident_id=resident_id,
                                operator_id=operator_id, site_id=site_id, topic=topic,
                                requested_on=on))
-    uow.emit(fb.ReferralReceived(**_about(doc), owner=owner))
+    uow.emit(fb.ReferralReceivedFeedback(**_about(doc), owner=owner))
 
 
 def _about(doc: dict[str, Any]) -> dict[str, Any]:
@@ -72,11 +72,12 @@ def advance(uow: UnitOfWork, doc: dict[str, Any], state: str, by: str,
     about = {**_about(doc), "by": by}
     became = doc.get("became")
     if state == "accepted":
-        uow.emit(fb.ReferralAccepted(**about, reference=doc["reference"] or "", became=became))
+        uow.emit(fb.ReferralAcceptedFeedback(**about, reference=doc["reference"] or "",
+                                             became=became))
     elif state == "rejected":
-        uow.emit(fb.ReferralRejected(**about, reason=doc["reason"] or ""))
+        uow.emit(fb.ReferralRejectedFeedback(**about, reason=doc["reason"] or ""))
     else:
-        uow.emit(fb.ReferralCompleted(**about, reference=doc["reference"] or "",
+        uow.emit(fb.ReferralCompletedFeedback(**about, reference=doc["reference"] or "",
                                       outcome=doc["outcome"] or "", became=became))
     return True
 

@@ -1,4 +1,5 @@
-"""An emitted event as the outbox stores it: the subject it goes out on and its bytes."""
+"""An emitted event as the outbox stores it: the subject it goes out on and its bytes
+(the type once, in the envelope: `contracts.codec`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import msgspec
 
 from contracts import CloudEvent, event_parts
 from contracts import subjects as subj
-
-_ENCODER = msgspec.json.Encoder()
+from contracts.codec import encode_event
 
 
 class OutboxEntry(msgspec.Struct, frozen=True):
@@ -25,4 +25,4 @@ def outbox_entry(event: CloudEvent[Any], headers: dict[str, str] | None = None) 
         subject = subj.feedback(event.data.operator_id, name, event.subject)
     else:
         subject = subj.event(service, name, event.subject)
-    return OutboxEntry(event.id, subject, _ENCODER.encode(event), headers or {})
+    return OutboxEntry(event.id, subject, encode_event(event), headers or {})
