@@ -330,16 +330,22 @@ def test_services_get_streams_for_each_consumed_source() -> None:
             durable = f"{spec.name}__{source}"
             full = effective(spec)
             wanted = consumer_filters(full, source, full.source_streams()[source])
-            # The durable, and the one that reads what JetStream stopped delivering
-            # (im_runtime.undelivered): each with exactly the durable's filter.
-            for name in (durable, f"{durable}_dl"):
+            # The durable with exactly its one filter (one with several the admin
+            # provisions: the service may not create it at all), and the one that reads
+            # what JetStream stopped delivering (im_runtime.undelivered) with each filter
+            # of the durable's; never the bare create subject, whose body names any.
+            for name, allowed in ((durable, wanted if len(wanted) == 1 else []),
+                                  (f"{durable}_dl", wanted)):
                 create = f"$JS.API.CONSUMER.CREATE.{stream}.{name}"
                 creates = [p for p in perms.publish
                            if p == create or p.startswith(create + ".")]
-                assert len(creates) == 1, creates
-                suffix = creates[0].removeprefix(create)
-                assert suffix == (f".{wanted[0]}" if len(wanted) == 1 else ""), creates
+                assert creates == [f"{create}.{f}" for f in allowed], creates
             assert f"$JS.ACK.{stream}.{durable}.>" in perms.publish
+            # Its advisories of what JetStream stopped delivering, its own only.
+            adv = f"$JS.API.CONSUMER.CREATE.IM_UNDELIVERED.{durable}_adv"
+            assert [p for p in perms.publish if p.startswith(adv)] == [
+                f"{adv}.$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{durable}"]
+        assert not any("ADVISORY" in s for s in perms.subscribe), perms.subscribe
 
 
 

@@ -7,11 +7,13 @@ publish/subscribe permissions, which nats-server enforces:
 - a **service** (`service-<name>`) publishes only its own events (`im.evt.<name>.>`), its
   dead letters (`im.dlq.<name>`), the feedback types it declares (`im.fb.*.<event>[.*]`),
   and exactly the JetStream API calls the runtime makes for *its* streams and durable
-  consumers (`<name>__<source>`): stream info/create, consumer create/info, fetch
-  (`CONSUMER.MSG.NEXT`) and acks (`$JS.ACK.<stream>.<durable>.>`). It subscribes to its
-  own commands and queries, its `$SRV` (micro) subjects and `_INBOX.>` (replies, pub-acks,
-  fetched messages: pull consumers deliver to an inbox, so no event subject needs a
-  subscription). Replies to commands, queries and `$SRV` requests go out through
+  consumers (`<name>__<source>`): stream info/create, consumer create (a durable with
+  one filter only, named in the subject; those with several the admin provisions)/info,
+  fetch (`CONSUMER.MSG.NEXT`) and acks (`$JS.ACK.<stream>.<durable>.>`), and its
+  durables' advisories on `IM_UNDELIVERED` (`<durable>_adv`). It subscribes to its own
+  commands and queries, its `$SRV` (micro) subjects and its own inbox `_INBOX_<user>.>`
+  (replies, pub-acks, fetched messages: pull consumers deliver to an inbox, so no event
+  subject needs a subscription). Replies to commands, queries and `$SRV` requests go out through
   `allow_responses` (only to a reply subject it was sent), not a blanket publish right.
 - the **gateway** (`gateway`) publishes requests on `im.cmd.>`, `im.qry.>`, `$SRV.>` and
   subscribes to `_INBOX.>` for the answers. Nothing else.
@@ -54,7 +56,7 @@ from pathlib import Path
 
 from contracts import event_parts
 from contracts import subjects as subj
-from im_runtime.settings import inbox_prefix
+from im_runtime.settings import Settings, inbox_prefix
 
 ACCOUNT = "IM"
 GATEWAY = "gateway"
@@ -144,34 +146,43 @@ def service_permissions(spec: object) -> Permissions:
         pub.append(f"{JS_API}.STREAM.INFO.{stream}")
     if own:
         pub.append(f"{JS_API}.STREAM.CREATE.{subj.event_stream(name)}")
-    # Its durable pull consumers (pull.py): create-or-update with exactly its filter, bind,
+    # Its durable pull consumers (transport/): create-or-update with exactly its filter,
     # fetch, ack; info (lag). A single filter is part of the API subject, so the right is
     # for that filter only: a consumer re-pointed at other subjects would let the service
     # read them, and have them delivered (fetch replies are not checked) onto any subject.
-    from im_runtime.service import consumer_filters
-    from im_runtime.undelivered import advisory, reader
+    # Several filters travel in the body, which no permission checks: those durables the
+    # admin provisions (`provision`), and the service may not create them at all.
+    from im_runtime.streams import UNDELIVERED_STREAM
+    from im_runtime.undelivered import advisory, reader, watcher
+    from im_runtime.wiring import consumer_filters
 
     for source, types in sources.items():
         stream, durable = _stream_for(source), f"{name}__{source}"
         wanted = consumer_filters(spec, source, types)
-        create = f"{JS_API}.CONSUMER.CREATE.{stream}.{durable}"
+        if len(wanted) == 1:
+            pub.append(f"{JS_API}.CONSUMER.CREATE.{stream}.{durable}.{wanted[0]}")
         pub += [
-            f"{create}.{wanted[0]}" if len(wanted) == 1 else create,
             f"{JS_API}.CONSUMER.INFO.{stream}.{durable}",
             f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{durable}",
             f"$JS.ACK.{stream}.{durable}.>",
         ]
         # A message JetStream stopped delivering to it, read by its sequence to be
-        # dead-lettered (im_runtime.undelivered): through a consumer with the durable's
-        # own filter, so nothing it may not read already.
+        # dead-lettered (im_runtime.undelivered): through a consumer with one of the
+        # durable's own filters (each named), so nothing it may not read already.
         dl = reader(durable)
-        pub += [f"{JS_API}.CONSUMER.CREATE.{stream}.{dl}.{wanted[0]}" if len(wanted) == 1
-                else f"{JS_API}.CONSUMER.CREATE.{stream}.{dl}",
-                f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{dl}",
+        pub += [f"{JS_API}.CONSUMER.CREATE.{stream}.{dl}.{f}" for f in wanted]
+        pub += [f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.{dl}",
                 f"{JS_API}.CONSUMER.DELETE.{stream}.{dl}"]
+        # The advisories that say so, kept in IM_UNDELIVERED: its own durable's only.
+        adv = watcher(durable)
+        pub += [f"{JS_API}.CONSUMER.CREATE.{UNDELIVERED_STREAM}.{adv}."
+                f"{advisory(stream, durable)}",
+                f"{JS_API}.CONSUMER.MSG.NEXT.{UNDELIVERED_STREAM}.{adv}",
+                f"$JS.ACK.{UNDELIVERED_STREAM}.{adv}.>"]
+    if sources:
+        pub.append(f"{JS_API}.STREAM.INFO.{UNDELIVERED_STREAM}")
     sub = [subj.command(name, c.name) for c in spec.commands]  # type: ignore[attr-defined]
 
-    sub += [advisory(_stream_for(source), f"{name}__{source}") for source in sources]
     sub += [subj.query(q.name) for q in spec.queries]  # type: ignore[attr-defined]
     sub += [subj.query_for(q.name, name) for q in spec.queries]  # type: ignore[attr-defined]
     sub += ["$SRV.*", f"$SRV.*.{name}", f"$SRV.*.{name}.*", inbox(service_user(name)),
@@ -372,16 +383,38 @@ def stream_configs(specs: Mapping[str, object], replicas: int = 1,
         sources |= {event_parts(t)[0] for t in full.publishes} | set(full.source_streams())
     days = log_retention.stream_days(specs.values())  # type: ignore[arg-type]
     return [log_retention.with_max_age(config, days) for config in (
-        streams.dlq_stream(replicas),
+        streams.dlq_stream(replicas), streams.undelivered_stream(replicas),
         *(streams.for_source(s, replicas, duplicate_window) for s in sorted(sources)))]
+
+
+def unpinned_durables(specs: Mapping[str, object], settings: Settings, replicas: int = 1
+                      ) -> list[tuple[str, object]]:
+    """(stream, config) of each durable with several filters, which no permission can pin
+    and no service may therefore create (im_runtime.durables): the admin does, with the
+    configuration the service's runtime would give it (`settings`: ack_wait, max_deliver,
+    batch size)."""
+    from im_runtime import streams
+    from im_runtime.privacy import effective
+    from im_runtime.wiring import durable_config, pinned
+
+    out: list[tuple[str, object]] = []
+    for name in sorted(specs):
+        full = effective(specs[name])  # type: ignore[arg-type]
+        for source, types in full.source_streams().items():
+            config = durable_config(full, source, types, settings)
+            if not pinned(config):
+                stream = streams.for_source(source, replicas, settings.duplicate_window)
+                out.append((stream.name or "", config))
+    return out
 
 
 async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
                     duplicate_window: float = 600.0,
-                    specs: Mapping[str, object] | None = None) -> None:
+                    specs: Mapping[str, object] | None = None,
+                    settings: Settings | None = None) -> None:
     """With the admin user: every stream of the installed services (`specs`, default
-    all installed) and one durable pull consumer `fb_<id>` per operator, filtered to
-    `im.fb.<id>.>`."""
+    all installed), their durables with several filters (`unpinned_durables`) and one
+    durable pull consumer `fb_<id>` per operator, filtered to `im.fb.<id>.>`."""
     from nats.js.api import AckPolicy, ConsumerConfig
 
     from im_runtime import log_retention, streams
@@ -399,6 +432,9 @@ async def provision(nc: object, operators: Iterable[str], replicas: int = 1,
         await streams.bound(js, config)  # type: ignore[arg-type]
         days = round(config.max_age / log_retention.DAY)  # type: ignore[attr-defined]
         await log_retention.keep_for(js, config.name, days)  # type: ignore[attr-defined]
+    for stream, durable in unpinned_durables(installed() if specs is None else specs,
+                                             settings or Settings.from_env(), replicas):
+        await js.add_consumer(stream, durable)
     for op in operators:
         await js.add_consumer(subj.FEEDBACK_STREAM, ConsumerConfig(
             durable_name=feedback_consumer(op), filter_subject=subj.feedback_of(op),
@@ -409,13 +445,12 @@ async def _provision_main(operators: list[str]) -> None:
     import nats
 
     from im_runtime.connection import servers
-    from im_runtime.settings import Settings
 
     s = Settings.from_env()
     nc = await nats.connect(servers(s.nats_url), **s.nats_options())  # type: ignore[arg-type]
     try:
         await provision(nc, operators, int(os.environ.get("IM_STREAM_REPLICAS", "1")),
-                        s.duplicate_window)
+                        s.duplicate_window, settings=s)
     finally:
         await nc.close()
 
@@ -427,8 +462,9 @@ def main(argv: list[str] | None = None) -> int:
                                 description="NATS accounts and permissions of the platform.")
     p.add_argument("action", choices=["render", "list-env", "provision"],
                    help="render: the accounts include file (--env-refs); list-env: the "
-                        "password variables it expects; provision: create the operators' "
-                        "feedback consumers (as admin: IM_NATS_URL/USER/PASSWORD)")
+                        "password variables it expects; provision: create the streams, the "
+                        "durables with several filters and the operators' feedback "
+                        "consumers (as admin: IM_NATS_URL/USER/PASSWORD)")
     p.add_argument("--operator", action="append", default=[], metavar="ID",
                    help="an operator id (repeatable; also IM_OPERATORS=a,b)")
     p.add_argument("--env-refs", action="store_true",

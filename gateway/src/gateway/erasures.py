@@ -26,7 +26,7 @@ from gateway.errors import ApiError
 from gateway.forward import Forwarder
 from gateway.lifespan import Bus
 from gateway.staff_erasure import StaffErasure
-from im_runtime import erasure_keys
+from im_runtime import actors, erasure_keys
 
 log = logging.getLogger("im.gateway.erasures")
 _ENC = msgspec.json.Encoder()
@@ -102,7 +102,7 @@ class Erasures:
 
     async def _on_request(self, msg: Any) -> None:
         rid = subj.resident_of(msg.subject)  # the subject names the resident: no body needed
-        if rid is None:
+        if rid is None or actors.from_jetstream(msg):  # a consumer's delivery: forged
             return
         try:
             await self.gone(rid)
@@ -149,6 +149,10 @@ class Erasures:
     async def _answer(self, msg: Any, kind: type[Any], handle: Any,
                       section: bool = True) -> None:
         """A query's section (`section`), or a command's reply as `handle` gives it."""
+        if actors.from_jetstream(msg):  # a consumer's delivery pointed here: not a request
+            log.warning("a request delivered by JetStream is ignored", extra={
+                "subject": subj.template(msg.subject)})  # a delivery's: may name a resident
+            return
         try:
             result = await handle(msgspec.json.decode(msg.data, type=kind))
             body = _ENC.encode(ServiceSection(service=GATEWAY, version="1", section=result)

@@ -124,7 +124,9 @@ async def test_failing_handler_is_retried_then_dead_lettered(probe, nc, test_id)
     await eventually(lambda: settled(js))
     assert probe_module.attempts[flaky.id] == 2  # one failure, one success
     assert await total(probe, rid) == 2
-    assert await count_on(js, PROBE_STREAM, subj.event("probe", "counted", rid)) == 1
+    # The outbox relay publishes after the commit: the event may come a moment later.
+    assert await eventually(
+        lambda: count_on(js, PROBE_STREAM, subj.event("probe", "counted", rid))) == 1
 
     hopeless = await publish(js, Pinged(resident_id=rid, by=100, fail_times=99))
     letters = await eventually(lambda: dead_letters(js, subj.event("tester", "pinged", rid)))

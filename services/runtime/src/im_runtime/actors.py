@@ -25,6 +25,7 @@ import re
 import sys
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
@@ -73,6 +74,17 @@ def refusal(key: bytes, subject: str, body: bytes, signature: str | None,
     if not hmac.compare_digest(mac, _mac(key, at, subject, body)):
         return "the command's actor signature does not match this command"
     return None
+
+
+def from_jetstream(msg: Any) -> bool:
+    """Whether JetStream delivered `msg` (its reply subject is an acknowledgement). On a
+    core subscription (a command, a query, an erasure request as it goes out) such a
+    message was put there by a consumer's delivery subject, a fetch's reply or a push
+    consumer's `deliver_subject`, which nats-server checks against no permission of the
+    one who asked: nobody allowed to publish there sent it, whatever its body says. Every
+    request and announcement the platform sends is a core publish (or a JetStream publish,
+    whose reply is the publisher's inbox), never a delivery."""
+    return str(getattr(msg, "reply", "") or "").startswith("$JS.ACK.")
 
 
 class ActorCheck:

@@ -32,7 +32,7 @@ from contracts.privacy import (
     RetentionRun,
     RunRetention,
 )
-from im_runtime import erasure_keys, export, retention
+from im_runtime import actors, erasure_keys, export, retention
 from im_runtime.errors import DomainError, Forbidden
 from im_runtime.spec import Answers, Erased, Handles, On, ServiceSpec
 from im_runtime.storage import Store
@@ -145,7 +145,7 @@ class ErasedKeys:
 
     async def _on_request(self, msg: Any) -> None:
         rid = subj.resident_of(msg.subject)
-        if rid is not None:
+        if rid is not None and not actors.from_jetstream(msg):  # not a forged announcement
             self.add(rid)
 
     def add(self, resident_id: str) -> None:

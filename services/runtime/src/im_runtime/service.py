@@ -41,11 +41,12 @@ from im_runtime.spec import ServiceSpec, WorkerContext
 from im_runtime.storage.mongo import MongoStore
 from im_runtime.transport.pull_loop import PullLoop
 from im_runtime.transport.requests import ONE_LANE, Requests, Subscription
-from im_runtime.undelivered import Undelivered, backstop
+from im_runtime.undelivered import Undelivered
 from im_runtime.wiring import (
     consumer_config,
     consumer_filters,
     consumer_name,
+    durable_config,
     filters,
     verify_operator,
 )
@@ -102,7 +103,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(js, self.store, self.metrics)
         dead = DeadLetters(js, self.spec.name, self.metrics, self.spec.redact_dead_letters)
         self._register(js, dead)
-        # Before the first fetch: the server tells of undelivered messages while fetching.
+        # Before the first fetch: its advisories' durables exist (undelivered.py).
         self._undelivered = Undelivered(nc, js, self.spec.name, dead,
                                         [(p.stream, p.config) for p in self._pulls])
         await self._undelivered.start()
@@ -137,7 +138,7 @@ class ServiceRuntime:
         window = self.settings.duplicate_window
         # Under a NATS user it may create only its own stream (im_cli.natsauth); the
         # others' are provisioned or created by their owners, so it waits for them.
-        ensure_all = not (self.settings.nats_user or self.settings.nats_creds)
+        ensure_all = not self._as_user
         mine = subj.event_stream(self.spec.name)
         # Each stream keeps messages as long as the services needing it keep documents.
         days = log_retention.stream_days({**installed(), self.spec.name: self.spec}.values())
@@ -153,6 +154,7 @@ class ServiceRuntime:
                 await streams.found(js, config.name)
 
         await declare(streams.dlq_stream(self.replicas))
+        await declare(streams.undelivered_stream(self.replicas))  # undelivered.py
         # Every stream it publishes to (its own, feedback, shared ones such as referral
         # answers, whose outbox would otherwise wait for a consumer to create them) or reads.
         published = {event_parts(t)[0] for t in self.spec.publishes}
@@ -171,22 +173,13 @@ class ServiceRuntime:
                 backoff=s.retry_backoff, max_bytes=spec.max_message_bytes,
                 verify=verify_operator if from_operators else None, erased=self.erased,
                 idempotent=idempotent)
-            # The pull loop holds two batches unacked (one handled, one fetched ahead):
-            # below that, a fetch waits out its timeout for messages the server may not
-            # send yet (JetStream's default max_ack_pending is 1,000).
-            config = consumer_config(consumer_name(spec.name, source),
-                                     consumer_filters(spec, source, types),
-                                     ack_wait=s.ack_wait,
-                                     # The consumer counts attempts itself (transient
-                                     # errors and held batches do not count); the server's
-                                     # limit is a backstop (undelivered.py).
-                                     max_deliver=backstop(s.max_deliver),
-                                     max_ack_pending=max(1000, 4 * s.batch_size))
             stream = streams.for_source(source, self.replicas, s.duplicate_window).name
-            self._pulls.append(PullLoop(self.nc, js, stream or "", config,
+            self._pulls.append(PullLoop(self.nc, js, stream or "",
+                                        durable_config(spec, source, types, s),
                                         Pipelined(consumer), s.batch_size,
                                         database=self.readiness.database_answers,
-                                        max_bytes=s.fetch_max_bytes))
+                                        max_bytes=s.fetch_max_bytes,
+                                        create_any=not self._as_user))
         for route in spec.commands:
             subject = subj.command(spec.name, route.name)
             check = actors.ActorCheck(s.actor_key, subject) if s.actor_key else None
@@ -212,6 +205,11 @@ class ServiceRuntime:
                                    f"query-{answers.name}-direct")):
                 self.requests.add(subject, Subscription(
                     self._counted(query, name, subject, "query"), s.query_workers))
+
+    @property
+    def _as_user(self) -> bool:
+        """Connected as a NATS user of its own (im_cli.natsauth), not to an open bus."""
+        return bool(self.settings.nats_user or self.settings.nats_creds)
 
     def _counted(self, endpoint: Any, name: str, subject: str, kind: str) -> Any:
         """`endpoint`, its answers counted for `nats micro info/stats` (im_runtime.presence)."""

@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from contracts import subjects
@@ -70,6 +70,24 @@ def feedback_stream(replicas: int, duplicate_window: float) -> StreamConfig:
     return StreamConfig(name=subjects.FEEDBACK_STREAM, subjects=[subjects.FEEDBACK_SUBJECTS],
                         storage=StorageType.FILE, num_replicas=replicas,
                         duplicate_window=duplicate_window, **_bounded(FEEDBACK_MAX_BYTES))
+
+
+# JetStream's advisories of messages it stopped delivering (im_runtime.undelivered), kept
+# until an instance of the consumer's service has dead-lettered the message: the advisory
+# is sent once, while some instance fetches, and an instance that dies before the dead
+# letter is out would otherwise lose it. A work queue (an acknowledged advisory is gone),
+# small; advisories nobody takes (a consumer without a service) expire.
+UNDELIVERED_STREAM = "IM_UNDELIVERED"
+MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+UNDELIVERED_MAX_BYTES = 64 * 1024 ** 2
+UNDELIVERED_MAX_AGE = 30 * 24 * 3600.0
+
+
+def undelivered_stream(replicas: int) -> StreamConfig:
+    return StreamConfig(name=UNDELIVERED_STREAM, subjects=[f"{MAX_DELIVERIES}.>"],
+                        retention=RetentionPolicy.WORK_QUEUE, storage=StorageType.FILE,
+                        num_replicas=replicas, max_age=UNDELIVERED_MAX_AGE,
+                        **_bounded(UNDELIVERED_MAX_BYTES, 64 * 1024))
 
 
 def for_source(source: str, replicas: int, duplicate_window: float) -> StreamConfig:

@@ -9,6 +9,7 @@ from nats.js.api import ConsumerConfig
 
 from contracts import about_resident, event_parts
 from contracts import subjects as subj
+from im_runtime.settings import Settings
 from im_runtime.spec import ServiceSpec
 
 
@@ -46,6 +47,30 @@ def consumer_config(name: str, wanted: list[str], **settings: Any) -> ConsumerCo
         return ConsumerConfig(durable_name=name, name=name, filter_subject=wanted[0],
                               **settings)
     return ConsumerConfig(durable_name=name, name=name, filter_subjects=wanted, **settings)
+
+
+def durable_config(spec: ServiceSpec, source: str, types: list[Any],
+                   settings: Settings) -> ConsumerConfig:
+    """The service's durable pull consumer on `source`'s stream, as the runtime runs it
+    and the admin's provisioning creates it (im_cli.natsauth) when a permission cannot
+    pin it (several filters)."""
+    from im_runtime.undelivered import backstop
+
+    # The pull loop holds two batches unacked (one handled, one fetched ahead): below
+    # that, a fetch waits out its timeout for messages the server may not send yet
+    # (JetStream's default max_ack_pending is 1,000). The consumer counts attempts itself
+    # (transient errors and held batches do not count); the server's limit is a backstop.
+    return consumer_config(consumer_name(spec.name, source),
+                           consumer_filters(spec, source, types), ack_wait=settings.ack_wait,
+                           max_deliver=backstop(settings.max_deliver),
+                           max_ack_pending=max(1000, 4 * settings.batch_size))
+
+
+def pinned(config: ConsumerConfig) -> bool:
+    """Whether a bus permission can name this consumer's creation exactly: a single
+    filter goes in the API subject; several (`filter_subjects`) go in the body, which
+    nats-server checks against no permission."""
+    return bool(config.filter_subject) and not config.filter_subjects
 
 
 def verify_operator(msg: Any, event: Any) -> str | None:

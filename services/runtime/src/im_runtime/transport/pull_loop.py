@@ -21,6 +21,7 @@ from nats.errors import ConnectionClosedError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 
+from im_runtime import durables
 from im_runtime.connection import backoff
 from im_runtime.pipeline.events import ISOLATE_FROM
 from im_runtime.pipeline.pipelined import Sequential
@@ -35,8 +36,10 @@ class PullLoop:
     def __init__(self, nc: Any, js: JetStreamContext, stream: str, config: ConsumerConfig,
                  stage: Sequential, batch: int, wait: float = 5.0,
                  database: Callable[[], Awaitable[bool]] | None = None,
-                 max_bytes: int = 0) -> None:
+                 max_bytes: int = 0, create_any: bool = True) -> None:
         self._nc, self._js, self._stream, self._config = nc, js, stream, config
+        # False under a NATS user: a durable no permission can pin is provisioned.
+        self._create_any = create_any
         self._stage, self._batch, self._wait = stage, batch, wait
         self._max_bytes = max_bytes  # of one fetch (0: no bound)
         self._database = database  # True when the database answers a ping
@@ -67,7 +70,8 @@ class PullLoop:
         return float(getattr(self._config, "ack_wait", None) or 30.0)
 
     async def start(self) -> None:
-        await self._js.add_consumer(self._stream, self._config)  # creates or updates
+        self._config = await durables.declare(self._js, self._stream, self._config,
+                                              self._create_any)
         self._sub = Puller(self._nc, self._stream, self._config.durable_name or "",
                            self._max_bytes)
         await self._sub.start()

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from nats.aio.msg import Msg
 
 from im_runtime import tracing
-from im_runtime.actors import ActorCheck
+from im_runtime.actors import ActorCheck, from_jetstream
 from im_runtime.connection import on_server
 
 log = logging.getLogger("im.requests")
@@ -111,6 +111,11 @@ class Subscription:
             await asyncio.wait(self._tasks, timeout=grace)
 
     async def _on_msg(self, msg: Msg) -> None:
+        if from_jetstream(msg):  # injected through a consumer's delivery: not answered
+            log.warning("a request delivered by JetStream is ignored (a consumer's delivery "
+                        "subject pointed at this endpoint)",
+                        extra={"endpoint": self._endpoint.span_name})
+            return
         decoded = self._endpoint.decoded(msg.data)
         key = None
         if self._lane is not None:
