@@ -19,6 +19,9 @@ async def household_with_a_plan(gw: Any, site: str, worker: str) -> tuple[list[s
         "site_id": site, "kind": "shelter", "name": "Munzeler Straße", "operator_id": "op-1",
         "address": "Munzeler Straße 1", "district": "Linden", "capacity": 30})
     assert r.status_code == 200, r.text
+    r = await gw.post("/api/v1/commands/housing/assign_staff", {  # the plan is hers
+        "staff_id": worker, "name": "Jana Kowalski", "site_ids": [site]})
+    assert r.status_code == 200, r.text
     r = await gw.post("/api/v1/commands/housing/register_household", {
         "members": [{"given_name": given, "family_name": "Haddad", "birth_year": 1990,
                      "residence_status": "recognised_refugee", "arrival_date": "2026-02-01"}
@@ -30,7 +33,7 @@ async def household_with_a_plan(gw: Any, site: str, worker: str) -> tuple[list[s
         {"resident_id": members[0], "field": "language", "title": "Deutsch B1",
          "responsible": {"party": "resident"}, "due": overdue}]}
 
-    async def created() -> bool:  # plans learns of the household from housing's events
+    async def created() -> bool:  # plans learns of household and staff from housing's events
         return (await gw.post("/api/v1/commands/plans/create_plan", body)).status_code == 200
 
     await eventually(created, timeout=15, interval=0.1)

@@ -20,6 +20,7 @@ from contracts.housing import (
     MoveOutCaseOpened,
     ResidentPlaced,
     ResidentRegistered,
+    StaffAssigned,
 )
 from contracts.queries import GetCityStats
 from im_cli.demo import hooks
@@ -62,6 +63,9 @@ async def test_the_demo_plans_at_the_seeds_scale_move_with_the_demos_facts():
             await store.feed(projection.on_resident, ResidentPlaced(
                 resident_id=p.id, household_id=h.id, site_id=h.site, moved_in=p.arrived),
                 "housing", AT)
+    for staff, _, sites in city.staff:
+        await store.feed(projection.on_staff_assigned, StaffAssigned(
+            staff_id=staff, site_ids=sites), "housing", AT)
     # what the demo's services report before the hook runs
     for i, (course, rid) in enumerate(city.enrolments):
         await store.feed(progress.on_fact, EnrolmentConfirmed(

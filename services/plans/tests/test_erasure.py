@@ -12,7 +12,7 @@ import pytest
 
 from contracts import Actor, utcnow
 from contracts.education import EnrolmentCompleted
-from contracts.housing import ResidentMovedOut
+from contracts.housing import ResidentMovedOut, StaffAssigned
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
 from im_runtime import retention
 from im_runtime.memory import MemoryStore
@@ -28,6 +28,8 @@ PAST = utcnow().date() - timedelta(days=10)
 
 async def a_plan(store: MemoryStore, helpers: Any) -> c.PlanView:
     await helpers.household(store, "h1", ["r1", "r2"])
+    await store.feed(projection.on_staff_assigned, StaffAssigned(
+        staff_id="sw-01", site_ids=["s1"]), "housing", helpers.t(0))
     await store.feed(progress.on_fact, EnrolmentCompleted(
         resident_id="r1", enrolment_id="e1", course_id="k1", course_kind="integration_course",
         passed=True, certificate_level="A2"), "education")

@@ -50,6 +50,8 @@ def refuse(helpers: Any) -> Any:
 async def world(store: MemoryStore, helpers: Any) -> MemoryStore:
     await helpers.household(store, "h1", ["r1", "r2"])
     await helpers.household(store, "h2", ["r3"], site="s2", at=100)
+    await store.feed(projection.on_staff_assigned, StaffAssigned(  # housing deployed her
+        staff_id="sw-01", site_ids=["s1"]), "housing", helpers.t(0))
     return store
 
 
@@ -156,6 +158,21 @@ class TestRefusals:
                            Forbidden)
         assert err.message == ("social worker sw-02 is not assigned to site s1 and may not "
                                "read plans")
+
+    async def test_a_plan_for_a_social_worker_not_deployed_to_the_households_site(
+            self, world, helpers, refuse):
+        await world.feed(projection.on_staff_assigned, StaffAssigned(
+            staff_id="sw-02", site_ids=["s2"]), "housing", helpers.t(0))
+        err = await refuse(world, commands.create_plan, c.CreatePlan(
+            actor=ADMIN, household_id="h1", social_worker="sw-02"), DomainError)
+        assert (err.message, err.details) == (
+            "social worker sw-02 is not deployed to site s1, where the household lives",
+            {"social_worker": "sw-02", "site_id": "s1"})
+        err = await refuse(world, commands.create_plan, c.CreatePlan(
+            actor=SW, household_id="h1", social_worker="sw-77"), NotFound)
+        assert err.message == "no social worker 'sw-77' is deployed to any site"
+        # she may name herself (as she may make the plan: her own sites come with her)
+        assert (await plan(world, actor=SW, social_worker="sw-01")).social_worker == "sw-01"
 
     async def test_a_review_of_a_closed_plan(self, world, refuse):
         view = await plan(world)

@@ -72,6 +72,19 @@ async def _open_plan(uow: UnitOfWork, actor: Any, plan_id: str, what: str) -> tu
     return plan, await store.household(uow, plan["household_id"])
 
 
+async def _deployed_at(uow: UnitOfWork, staff_id: str, site: str | None) -> None:
+    """A plan's social worker is one housing has deployed to the site the household lives
+    at (any deployed one while it lives nowhere): plans' projection of `StaffAssigned`."""
+    staff = await uow.get(store.STAFF, staff_id)
+    if staff is None or not staff["sites"]:
+        raise NotFound(f"no social worker {staff_id!r} is deployed to any site",
+                       details={"social_worker": staff_id})
+    if site is not None and site not in staff["sites"]:
+        raise DomainError(f"social worker {staff_id} is not deployed to site {site}, where "
+                          f"the household lives",
+                          details={"social_worker": staff_id, "site_id": site})
+
+
 def _consent(plan: Doc, household: Doc, c: ConsentIn, by: str) -> None:
     goals.member(household, c.resident_id)
     plan["consent"][c.resident_id] = {"given": c.given, "recorded_by": by,
@@ -88,6 +101,8 @@ async def create_plan(cmd: CreatePlan, uow: UnitOfWork) -> PlanView:
                                 "plan_id": household["plan_id"]})
     worker = cmd.social_worker or (cmd.actor.subject if cmd.actor.role == "social_worker"
                                    else None)
+    if cmd.social_worker and cmd.social_worker != cmd.actor.subject:  # named by another
+        await _deployed_at(uow, cmd.social_worker, household.get("site_id"))
     plan: Doc = {"_id": derived("pl", cmd.command_id), "household_id": household["_id"],
                  "site_id": household.get("site_id"), "social_worker": worker,
                  "status": "open", "created_on": today().isoformat(), "closed_on": None,
@@ -233,14 +248,8 @@ async def reopen_goal(cmd: ReopenGoal, uow: UnitOfWork) -> PlanView:
 async def hand_over_plan(cmd: HandOverPlan, uow: UnitOfWork) -> PlanView:
     """The plan moves to another social worker's worklist (in the same commit)."""
     plan, _ = await _open_plan(uow, cmd.actor, cmd.plan_id, "hand plans over")
-    to, site = cmd.social_worker, plan.get("site_id")
-    staff = await uow.get(store.STAFF, to)
-    if staff is None or not staff["sites"]:
-        raise NotFound(f"no social worker {to!r} is deployed to any site",
-                       details={"social_worker": to})
-    if site is not None and site not in staff["sites"]:  # the household's site's team
-        raise DomainError(f"social worker {to} is not deployed to site {site}, where the "
-                          f"household lives", details={"social_worker": to, "site_id": site})
+    to = cmd.social_worker
+    await _deployed_at(uow, to, plan.get("site_id"))
     if plan.get("social_worker") == to:
         raise Conflict(f"plan {plan['_id']} is {to}'s already",
                        details={"plan_id": plan["_id"], "social_worker": to})

@@ -170,7 +170,9 @@ class ConsentIn(Struct):
 
 class CreatePlan(Command):
     household_id: Id
-    social_worker: Id | None = None  # the city social worker responsible (the actor's own)
+    # The city social worker responsible: one deployed to the household's site (by default
+    # the acting social worker herself).
+    social_worker: Id | None = None
     next_review: date | None = None
     consent: Annotated[list[ConsentIn], msgspec.Meta(max_length=20)] = []
     goals: Annotated[list[GoalIn], msgspec.Meta(max_length=50)] = []
