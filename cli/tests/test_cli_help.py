@@ -87,7 +87,8 @@ def test_bash_completes_commands_subcommands_and_options(
         capsys: pytest.CaptureFixture[str]) -> None:
     bash = script("bash", capsys)
     assert set(complete(bash, "im ")) >= {"up", "demo", "privacy", "users", "completion"}
-    assert set(complete(bash, "im privacy ")) == {"report", "export", "retention"}
+    assert set(complete(bash, "im privacy ")) == {"report", "export", "retention", "pending",
+                                                  "approve", "reject"}
     assert "--deep" in complete(bash, "im privacy report --d")
     assert set(complete(bash, "im completion ")) == {"bash", "zsh", "tcsh"}
     assert set(complete(bash, "im run ")) == set(installed())  # as installed now

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 
+import msgspec
 import pytest
 
 from im_runtime.service import ServiceRuntime
@@ -111,5 +112,49 @@ async def test_the_export_gives_what_a_running_service_holds(settings, nc):
                                          "--timeout", "1", env=env)
         assert nobody.returncode != 0  # nobody holds anything (or someone was silent)
         assert nobody.returncode == 1 or "no running service holds data" in nobody.stderr
+    finally:
+        await rt.stop()
+
+
+@pytest.mark.unit
+def test_approving_needs_a_resident_and_who_decides():
+    out = im("approve", "r-1")
+    assert out.returncode == 2 and "--by" in out.stderr
+    out = im("approve", "r.1*", "--by", "admin-b")
+    assert out.returncode == 2 and "resident id" in out.stderr
+    out = im("reject", "r-1", "--by", " ")
+    assert out.returncode == 2 and "--by" in out.stderr
+
+
+@pytest.mark.integration
+async def test_a_second_city_admin_approves_from_the_command_line(settings, nc):
+    from contracts import Actor
+    from contracts import privacy as pv
+    from privacy.plugin import spec as privacy_spec
+
+    rt = ServiceRuntime(privacy_spec, settings)
+    await rt.start()
+    try:
+        rid = f"r-{uuid.uuid4().hex[:10]}"
+        asked = await nc.request("im.cmd.privacy.request_erasure", msgspec.json.encode(
+            pv.RequestErasure(resident_id=rid, category="unlawful_processing",
+                              reason="entered at the wrong office", command_id=f"c-{rid}",
+                              actor=Actor(subject="admin-a", role="city_admin"))), timeout=5)
+        assert json.loads(asked.data)["state"] == "awaiting_approval", asked.data
+        env = {"IM_NATS_URL": settings.nats_url}
+        out = await asyncio.to_thread(im, "pending", "--json", env=env)
+        assert out.returncode == 0, out.stderr
+        (mine,) = [p for p in json.loads(out.stdout) if p["resident_id"] == rid]
+        assert (mine["category"], mine["reason"], mine["requested_by"]) == (
+            "unlawful_processing", "entered at the wrong office", "admin-a")
+        own = await asyncio.to_thread(im, "approve", rid, "--by", "admin-a", env=env)
+        assert own.returncode == 2 and "different city administrator" in own.stderr
+        ok = await asyncio.to_thread(im, "approve", rid, "--by", "admin-b", env=env)
+        assert ok.returncode == 0, ok.stderr
+        assert "approved" in ok.stdout and "admin-b" in ok.stdout
+        out = await asyncio.to_thread(im, "pending", env=env)
+        assert rid not in out.stdout
+        late = await asyncio.to_thread(im, "reject", rid, "--by", "admin-c", env=env)
+        assert late.returncode == 2 and "under way" in late.stderr
     finally:
         await rt.stop()

@@ -42,6 +42,7 @@ from support.browser import (
     serious_violations,
     sign_in,
     user,
+    watched_page,
 )
 
 pytestmark = pytest.mark.flow
@@ -114,6 +115,7 @@ class Dash:
     name: str
     erasable: str  # a resident no other test needs
     admin: tuple[str, str]  # a city admin's user name and password
+    second: tuple[str, str]  # another city admin (four eyes on erasures)
 
     def token(self, role: str = "city_admin") -> str:
         return self.tokens.mint(role=role, subject=f"browser-{role}")  # type: ignore[arg-type]
@@ -191,8 +193,9 @@ async def dash(servers: Servers) -> AsyncIterator[Dash]:
             seeder = tokens.mint(role="city_admin", subject="seed")
             site, residents = await seed(url, seeder, test_id)
             admin = await user(url, seeder, "city_admin", f"browser-admin-{test_id}")
+            second = await user(url, seeder, "city_admin", f"browser-second-{test_id}")
             yield Dash(url, tokens, runtimes, site, residents[0], "Amina Haddad", residents[2],
-                       admin)
+                       admin, second)
     finally:
         for rt in runtimes.values():
             if rt._ready:
@@ -211,8 +214,8 @@ async def page(browser: Browser, dash: Dash) -> AsyncIterator[Page]:
     p = await context.new_page()
     errors: list[str] = []
     p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on("console", lambda m: errors.append(m.text)  # 401 and 410 (erased): tested
-         if m.type == "error" and not any(f"status of {s}" in m.text for s in (401, 410))
+    p.on("console", lambda m: errors.append(m.text)  # 401, 403 (own approval), 410: tested
+         if m.type == "error" and not any(f"status of {s}" in m.text for s in (401, 403, 410))
          else None)
     yield p
     await context.close()
@@ -323,23 +326,53 @@ async def test_a_rejected_token_is_renewed_and_an_ended_session_returns_to_sign_
     await expect(page.get_by_role("alert")).to_contain_text("signed out")
 
 
-async def test_a_city_admin_erases_a_resident_and_the_page_says_so(page: Page, dash: Dash,
-                                                                  tmp_path: Path):
+async def test_a_city_admin_requests_an_erasure_another_approves_and_the_page_says_so(
+        page: Page, dash: Dash, browser: Browser, tmp_path: Path):
     await log_in(page, dash, f"#/residents/{dash.erasable}")
     await expect(page.get_by_role("heading", name="Resident: Olena Bondarenko")).to_be_visible()
     await page.get_by_role("button", name="Erase this resident's data").click()
-    reason = page.get_by_label("Reason for the erasure")
-    await expect(reason).to_be_focused()
+    category = page.get_by_label("Category of the erasure")
+    await expect(category).to_be_focused()
+    await category.select_option(label="Request of the data subject (Art. 17 GDPR)")
+    reason = page.get_by_label("Details (optional)")
     await expect(reason).to_have_accessible_description(re.compile("Do not name the person"))
-    await reason.fill("request of the data subject (Art. 17 GDPR)")
+    await reason.fill("asked at the counter on Monday")
     await page.get_by_label("I confirm").check()
-    await page.get_by_role("button", name="Erase now").click()
+    await page.get_by_role("button", name="Request the erasure").click()
+    await expect(page.locator(f'[data-awaiting="{dash.erasable}"]')).to_contain_text(
+        "Another city administrator must approve it")
 
+    # the requester sees the request but may not approve it
+    await page.get_by_role("link", name="Erasures", exact=True).click()
+    await expect(page.get_by_role("heading", name="Erasures awaiting approval")).to_be_visible()
+    mine = page.locator(f'[data-pending-erasure="{dash.erasable}"]')
+    await expect(mine).to_contain_text("asked at the counter on Monday")
+    await expect(mine).to_contain_text("Your own request")
+    await mine.get_by_role("button", name=f"Approve: {dash.erasable}").click()
+    await expect(mine.get_by_role("alert")).to_contain_text("different city administrator")
+    assert await serious_violations(page) == []
+    await screenshot(page, "pending")
+    # nothing is erased yet
+    await page.goto(f"{dash.url}/dashboard/#/residents/{dash.erasable}")
+    await expect(page.get_by_role("heading", name="Resident: Olena Bondarenko")).to_be_visible()
+
+    # a second city admin approves, in a browser of her own
+    async with watched_page(browser) as other:
+        await sign_in(other, dash.url, *dash.second, "#/erasures")
+        row = other.locator(f'[data-pending-erasure="{dash.erasable}"]')
+        await expect(row).to_contain_text(dash.admin[0])
+        await row.get_by_role("button", name=f"Approve: {dash.erasable}").click()
+        await expect(other.get_by_role("status")).to_contain_text(
+            f"the erasure of {dash.erasable} is under way")
+        await expect(other.locator(f'[data-pending-erasure="{dash.erasable}"]')).to_have_count(0)
+
+    await page.reload()
     status = page.locator("[data-erasure]")
     await expect(page.get_by_role("heading", name="Data erased", level=1)).to_be_visible()
     await expect(status.get_by_role("heading", name="Erasure")).to_be_visible()
-    await expect(status).to_contain_text("request of the data subject (Art. 17 GDPR)")
+    await expect(status).to_contain_text("Request of the data subject (Art. 17 GDPR)")
     await expect(status).to_contain_text(dash.admin[0])
+    await expect(status).to_contain_text(dash.second[0])
 
     async def confirmed() -> bool:  # the services confirm within moments; reload until shown
         await page.reload()
@@ -360,3 +393,33 @@ async def test_a_city_admin_erases_a_resident_and_the_page_says_so(page: Page, d
         await expect(page.locator("[data-pending]")).to_contain_text("Education")
         await expect(status).to_have_attribute("data-complete", "false")
     await screenshot(page, "erased")
+
+
+async def test_a_staff_members_erasure_is_requested_from_the_users_page_and_approved(
+        page: Page, dash: Dash, browser: Browser, tmp_path: Path):
+    seeder = dash.tokens.mint(role="city_admin", subject="seed")
+    leaving, _ = await user(dash.url, seeder, "social_worker",
+                            f"sw-gone-{uuid.uuid4().hex[:6]}")
+    await log_in(page, dash, "#/users")
+    await page.get_by_role("link", name=f"Erase: {leaving}").click()
+    await expect(page.get_by_role("heading", name=f"Erase the data of staff member {leaving}")
+                 ).to_be_visible()
+    await page.get_by_role("button", name="Erase this person's data").click()
+    await page.get_by_label("Category of the erasure").select_option(label="Other")
+    await page.get_by_label("I confirm").check()
+    await page.get_by_role("button", name="Request the erasure").click()
+    await expect(page.locator(f'[data-awaiting="{leaving}"]')).to_contain_text(
+        "Another city administrator must approve it")
+    assert await serious_violations(page) == []
+
+    async with watched_page(browser) as other:
+        await sign_in(other, dash.url, *dash.second, "#/erasures")
+        row = other.locator(f'[data-pending-erasure="{leaving}"]')
+        await expect(row).to_contain_text("Staff member")
+        await row.get_by_role("button", name=f"Approve: {leaving}").click()
+        await expect(other.get_by_role("status")).to_contain_text(
+            f"the erasure of {leaving} is under way")
+        await other.get_by_role("link", name="Users").click()
+        await expect(other.get_by_role("heading", name="User accounts", level=1)).to_be_visible()
+        await expect(other.locator(f'[data-user="{leaving}"]')).to_have_count(0)
+        await screenshot(other, "staff-erased")

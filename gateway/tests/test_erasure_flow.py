@@ -33,6 +33,7 @@ from im_cli.privacy import build_report
 from im_cli.testing import Servers, eventually, stream_events
 from im_runtime.plugins import installed
 from im_runtime.service import ServiceRuntime
+from support.erasure import request_and_approve
 
 pytestmark = pytest.mark.flow
 SERVICES = ("housing", "education", "employment", "counselling", "volunteers")
@@ -197,11 +198,24 @@ async def test_an_erasure_reaches_every_service_and_leaves_no_trace(world: World
     stats_before = await figures(w)
     assert await database_mentions(w, terms)
 
-    # education is down when the erasure is requested
+    # education is down when the erasure is approved
     await w.runtimes["education"].stop()
-    r = await w.gw.post(f"/api/v1/residents/{p.resident}/erasure",
-                        {"reason": "request of the data subject (Art. 17 GDPR)"})
+    # The free text goes once the erasure is complete: a distinct text to look for.
+    note = f"asked in person at the office {uuid.uuid4().hex[:12]}"
+    asked = await w.gw.post(f"/api/v1/residents/{p.resident}/erasure",
+                            {"category": "subject_request", "reason": note},
+                            headers=w.gw.auth("city_admin", subject="admin-anna"))
+    assert asked.status_code == 202, asked.text
+    assert asked.json()["state"] == "awaiting_approval"
+    # until a second city admin approves, nothing is erased
+    assert (await w.gw.get(f"/api/v1/residents/{p.resident}")).status_code == 200
+    own = await w.gw.post(f"/api/v1/residents/{p.resident}/erasure/approve", None,
+                          headers=w.gw.auth("city_admin", subject="admin-anna"))
+    assert own.status_code == 403 and "different city administrator" in own.text, own.text
+    r = await w.gw.post(f"/api/v1/residents/{p.resident}/erasure/approve", None,
+                        headers=w.gw.auth("city_admin", subject="admin-ben"))
     assert r.status_code == 202, r.text
+    assert (r.json()["requested_by"], r.json()["approved_by"]) == ("admin-anna", "admin-ben")
     assert (await w.gw.get(f"/api/v1/residents/{p.resident}")).status_code == 410
 
     async def status() -> dict[str, Any]:
@@ -214,6 +228,7 @@ async def test_an_erasure_reaches_every_service_and_leaves_no_trace(world: World
         return s if s["pending"] == ["education"] else None
 
     waiting = await eventually(all_but_education, timeout=30, interval=0.3)
+    assert (waiting["category"], waiting["reason"]) == ("subject_request", note)
     assert set(SERVICES) | {"privacy"} <= set(waiting["expected"])
     assert not waiting["complete"]
     confirmed = {c["service"]: c for c in waiting["confirmations"]}
@@ -225,14 +240,15 @@ async def test_an_erasure_reaches_every_service_and_leaves_no_trace(world: World
     done = await eventually(lambda: _complete(status), timeout=30, interval=0.3)
     assert {c["service"] for c in done["confirmations"]} >= set(SERVICES)
     assert done["completed_at"] and not done["pending"]
+    assert done["category"] == "subject_request" and done["reason"] is None
 
     # nothing left: the services' own answers, every message of every stream, every document
-    after = await build_report(w.nc, p.resident, [p.given_name], timeout=2.0, deep=True)
+    after = await build_report(w.nc, p.resident, [p.given_name, note], timeout=2.0, deep=True)
     assert not any(after.services.values()), after.services
     assert not any(after.streams.values()), after.streams
     assert not any(after.messages.values()), after.messages
     assert not after.silent, after.silent
-    assert await database_mentions(w, terms) == []
+    assert await database_mentions(w, [*terms, note]) == []
     # anonymous counts stay
     assert await figures(w) == stats_before
     # the audit log keeps the reads, no longer naming the resident
@@ -259,10 +275,11 @@ async def report_until(w: World, terms: list[str], good: Any) -> Any:
 async def test_an_erased_resident_is_gone_for_reads_and_commands(world: World) -> None:
     w = world
     p = await resident_everywhere(w)
-    r = await w.gw.post(f"/api/v1/residents/{p.resident}/erasure", {"reason": "Art. 17 GDPR"})
-    assert r.status_code == 202, r.text
-    again = await w.gw.post(f"/api/v1/residents/{p.resident}/erasure", {"reason": "twice"})
-    assert again.status_code == 202 and again.json()["erasure_id"] == r.json()["erasure_id"]
+    r = await request_and_approve(w.gw, p.resident)
+    again = await w.gw.post(f"/api/v1/residents/{p.resident}/erasure",
+                            {"category": "other", "reason": "twice"})
+    assert again.status_code == 202 and again.json()["erasure_id"] == r["erasure_id"]
+    assert again.json()["state"] == "approved"
     for role in ("city_admin", "social_worker"):
         got = await w.gw.get(f"/api/v1/residents/{p.resident}", role=role,
                              headers=w.gw.auth(role, sites=[p.site]))
@@ -273,16 +290,22 @@ async def test_an_erased_resident_is_gone_for_reads_and_commands(world: World) -
     assert coaching.status_code == 410, coaching.text
 
 
+ASK = {"category": "subject_request", "reason": "Art. 17 GDPR"}
+
+
 @pytest.mark.parametrize(("role", "body", "status"), [
-    ("social_worker", {"reason": "Art. 17 GDPR"}, 403),
-    ("operator", {"reason": "Art. 17 GDPR"}, 403),
-    ("provider", {"reason": "Art. 17 GDPR"}, 403),
-    ("auditor", {"reason": "Art. 17 GDPR"}, 403),
+    ("social_worker", ASK, 403),
+    ("operator", ASK, 403),
+    ("provider", ASK, 403),
+    ("auditor", ASK, 403),
     ("city_admin", {}, 400),
-    ("city_admin", {"reason": 17}, 400),
-    ("city_admin", {"reason": "x"}, 400),
-    ("city_admin", {"reason": "x" * 501}, 400),
-    ("city_admin", {"reason": "Art. 17 GDPR", "extra": True}, 400),
+    ("city_admin", {"reason": "Art. 17 GDPR"}, 400),  # no category
+    ("city_admin", {"category": "because"}, 400),
+    ("city_admin", {"category": None}, 400),
+    ("city_admin", {"category": "other", "reason": 17}, 400),
+    ("city_admin", {"category": "other", "reason": "x"}, 400),
+    ("city_admin", {"category": "other", "reason": "x" * 501}, 400),
+    ("city_admin", {**ASK, "extra": True}, 400),
     ("city_admin", ["not", "an", "object"], 400),
 ])
 async def test_erasure_requests_are_refused_unless_valid_and_by_a_city_admin(
@@ -298,13 +321,51 @@ async def test_erasure_requests_are_refused_unless_valid_and_by_a_city_admin(
     assert s.status_code == 404, s.text
 
 
+async def test_a_rejected_request_leaves_the_resident_and_the_pending_list(
+        world: World) -> None:
+    w = world
+    p = await resident_everywhere(w)
+    base = f"/api/v1/residents/{p.resident}/erasure"
+    asked = await w.gw.post(base, {"category": "consent_withdrawn"})
+    assert asked.status_code == 202 and asked.json()["state"] == "awaiting_approval"
+    listed = await w.gw.get("/api/v1/erasures/pending", role="auditor")
+    assert listed.status_code == 200, listed.text
+    mine = [e for e in listed.json()["pending"] if e["resident_id"] == p.resident]
+    assert [(e["category"], e["reason"]) for e in mine] == [("consent_withdrawn", None)]
+    # the list names residents: the read is audited
+    audited = (await w.gw.get(f"/api/v1/audit?resident={p.resident}", role="auditor")).json()
+    assert any(e["action"] == "pending_erasures" for e in audited["items"])
+    for role in ("social_worker", "auditor", "operator"):
+        claims: dict[str, Any] = {"operator": "op-x"} if role == "operator" else {}
+        for step in ("approve", "reject"):
+            refused = await w.gw.post(f"{base}/{step}", None,
+                                      headers=w.gw.auth(role, **claims))
+            assert refused.status_code == 403, (role, step, refused.text)
+    assert (await w.gw.get("/api/v1/erasures/pending", role="social_worker")).status_code == 403
+    no = await w.gw.post(f"{base}/reject", None)
+    assert no.status_code == 200 and no.json()["state"] == "rejected", no.text
+    assert (await w.gw.get(f"/api/v1/residents/{p.resident}")).status_code == 200
+    assert (await w.gw.get(base)).status_code == 404
+    assert (await w.gw.post(f"{base}/approve", None)).status_code == 404
+    listed = (await w.gw.get("/api/v1/erasures/pending")).json()["pending"]
+    assert p.resident not in [e["resident_id"] for e in listed]
+    # an approved erasure cannot be stopped
+    await request_and_approve(w.gw, p.resident)
+    late = await w.gw.post(f"{base}/reject", None)
+    assert late.status_code == 409 and "under way" in late.text, late.text
+
+
 async def test_erasure_endpoints_refuse_bad_ids_missing_tokens_and_oversize_bodies(
         world: World) -> None:
     gw = world.gw
     assert (await gw.client.post("/api/v1/residents/r-1/erasure",
-                                 json={"reason": "Art. 17 GDPR"})).status_code == 401
+                                 json=ASK)).status_code == 401
+    for step in ("approve", "reject"):
+        assert (await gw.client.post(f"/api/v1/residents/r-1/erasure/{step}")
+                ).status_code == 401
+    assert (await gw.client.get("/api/v1/erasures/pending")).status_code == 401
     assert (await gw.client.get("/api/v1/residents/r-1/erasure")).status_code == 401
-    bad = await gw.post("/api/v1/residents/r.1*/erasure", {"reason": "Art. 17 GDPR"})
+    bad = await gw.post("/api/v1/residents/r.1*/erasure", ASK)
     assert bad.status_code in (400, 404), bad.text
     huge = await gw.client.post("/api/v1/residents/r-1/erasure",
                                 content=b'{"reason": "' + b"x" * 2_000_000 + b'"}',

@@ -98,6 +98,12 @@ async def test_the_export_holds_every_services_section_and_the_reads(
                for e in sections["gateway"]["collections"]["audit"])
     # no one else's record: the child's registry entry is not in the parent's export
     assert f.child not in {d["_id"] for d in sections["housing"]["collections"]["residents"]}
+    # housing's own hook (spec export=): the household, its members named
+    (hh,) = sections["housing"]["collections"]["households"]
+    assert hh["_id"] == f.household
+    tag = f.family_name[3:]
+    assert sorted((m["resident_id"], m["given_name"]) for m in hh["members"]) == sorted(
+        [(f.parent, f"Par{tag}"), (f.child, f"Kid{tag}")])
     # the export itself is audited
     audit = (await w.gw.get(f"/api/v1/audit?resident={f.parent}", role="auditor")).json()
     assert any(e["action"] == "resident_export" for e in audit["items"])

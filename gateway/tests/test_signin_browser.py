@@ -251,13 +251,14 @@ async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
 @pytest.mark.parametrize(("role", "extra", "links"), [
     ("city_admin", {}, ["City overview", "Sites", "Residents", "Register household",
                         "Due follow-ups", "Move-out cases", "Referrals", "Kita and school",
-                        "Language courses", "Courses", "Programmes", "Volunteers", "Users"]),
+                        "Language courses", "Courses", "Programmes", "Volunteers", "Users",
+                        "Erasures"]),
     ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household",
                            "Due follow-ups", "Move-out cases", "Referrals", "Kita and school",
                            "Language courses"]),
     ("operator", {"operator": "op-1"}, ["City overview", "Sites", "Case notes"]),
     ("provider", {"provider": "vhs"}, ["City overview", "Courses", "Programmes"]),
-    ("auditor", {}, ["City overview"]),
+    ("auditor", {}, ["City overview", "Erasures"]),
 ])
 async def test_each_role_signs_in_and_is_offered_its_own_pages(
         page: Page, stack: Stack, role: str, extra: dict[str, str], links: list[str]):

@@ -81,11 +81,11 @@ class Stack:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
-    def auth(self, role: str = "city_admin") -> dict[str, str]:
+    def auth(self, role: str = "city_admin", subject: str | None = None) -> dict[str, str]:
         from gateway.auth import Tokens
 
         key = (self.var / "gateway.key").read_bytes().strip()
-        token = Tokens(key).mint(role=role, subject=f"test-{role}",  # type: ignore[arg-type]
+        token = Tokens(key).mint(role=role, subject=subject or f"test-{role}",  # type: ignore[arg-type]
                                  ttl=timedelta(hours=1))
         return {"Authorization": f"Bearer {token}"}
 

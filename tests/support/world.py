@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 from im_cli.embedded import throwaway_servers
 from im_cli.privacy import build_report
 from im_cli.testing import Servers, eventually
+from support.erasure import request_and_approve
 
 
 @dataclass
@@ -98,9 +99,7 @@ async def stream_mentions(w: World, term: str) -> dict[str, int]:
 
 
 async def erase_and_wait(w: World, resident: str, timeout: float = 40) -> dict[str, Any]:
-    r = await w.gw.post(f"/api/v1/residents/{resident}/erasure",
-                        {"reason": "request of the data subject (Art. 17 GDPR)"})
-    assert r.status_code == 202, r.text
+    await request_and_approve(w.gw, resident)
 
     async def complete() -> dict[str, Any] | None:
         s = (await w.gw.get(f"/api/v1/residents/{resident}/erasure")).json()

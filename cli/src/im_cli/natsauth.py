@@ -199,7 +199,9 @@ def gateway_permissions() -> Permissions:
 
     return Permissions(
         publish=(f"{subj.PREFIX}.cmd.>", f"{subj.PREFIX}.qry.>", "$SRV.>",
-                 subj.event(pv.SERVICE, "retention_applied")),
+                 subj.event(pv.SERVICE, "retention_applied"),
+                 # staff accounts that retention removed leave the log (staff_erasure.py)
+                 subj.event(pv.SERVICE, "resident_expired") + ".*"),
         subscribe=(inbox(GATEWAY), subj.event(pv.SERVICE, "erasure_requested") + ".*",
                    subj.query(pv.PRIVACY_REPORT), subj.query(pv.RETENTION),
                    subj.command("gateway", pv.APPLY_RETENTION)),

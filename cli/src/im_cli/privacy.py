@@ -22,6 +22,7 @@ import nats
 from contracts import Actor, ErrorReply, ServiceSection, utcnow
 from contracts import privacy as pv
 from contracts import subjects as subj
+from im_cli import erasures
 from im_cli.commands import CliError, _settings, admin_settings
 from im_cli.progress import Bar, bar
 from im_runtime import actors, streams
@@ -32,7 +33,8 @@ _REPLY = msgspec.json.Decoder(ServiceSection | ErrorReply)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("privacy", help="where a resident's data is; retention runs")
+    p = sub.add_parser("privacy", help="where a resident's data is; retention runs; "
+                                       "approving erasures")
     psub = p.add_subparsers(dest="privacy_cmd", required=True)
     rep = psub.add_parser("report", help="every place where data about a resident exists")
     rep.add_argument("resident", help="the resident's id")
@@ -59,6 +61,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     ret.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                      help="how long to wait for each service's answer (5)")
     ret.set_defaults(func=retention_command)
+    erasures.add_parsers(psub)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -27,6 +27,10 @@ RETENTION = "retention"
 
 ResidentId = Id
 Counts = dict[str, int]
+# Whose data: residents, and the other people the platform knows (volunteers, the city's
+# staff). An erasure or expiry of a volunteer or staff member also removes every message
+# whose body names them, since their events are not keyed by them.
+PersonKind = Literal["resident", "volunteer", "staff"]
 
 
 KEYED = "v2-"  # the mark of a key made with the platform's secret
@@ -53,8 +57,9 @@ def keyed(legacy: str, secret: bytes) -> str:
 class ErasureRequested(EventData,
                        tag="im.privacy.erasure_requested.v1"):
     erasure_id: str
-    resident_id: ResidentId
+    resident_id: ResidentId  # the person's id, whoever they are (`person`)
     requested_at: datetime
+    person: PersonKind = "resident"
 
     def resident_key(self) -> str:
         return self.resident_id
@@ -92,15 +97,47 @@ class ResidentExpired(EventData,
     service: str
     rule: str
     run_id: str
+    person: PersonKind = "resident"
 
     def resident_key(self) -> str | None:
         return self.resident_id
 
 
+# Why a person is erased: a category the ledger keeps, and optional free text (`reason`)
+# that goes once the erasure is complete (it may say more than it should).
+ErasureCategory = Literal["subject_request", "retention", "unlawful_processing",
+                          "consent_withdrawn", "other"]
+ERASURE_CATEGORIES: tuple[str, ...] = ErasureCategory.__args__  # type: ignore[attr-defined]
+# An erasure waits for a second city administrator (four eyes) unless the platform is
+# configured otherwise (IM_ERASURE_FOUR_EYES=0); then it runs until complete. A rejected
+# request leaves the ledger (erasure_rejections keeps who and when, not the person).
+ErasureState = Literal["awaiting_approval", "approved", "rejected"]
+
+
 # commands to the privacy service (the erasure ledger)
 class RequestErasure(Command):
     resident_id: ResidentId
-    reason: Reason
+    # Requests from before categories carry free text only: "other".
+    category: ErasureCategory = "other"
+    reason: Reason | None = None
+    person: PersonKind = "resident"
+
+
+class ApproveErasure(Command):
+    """The second city administrator's consent: the erasure goes out."""
+
+    resident_id: ResidentId
+
+
+class RejectErasure(Command):
+    """A request awaiting approval is dropped (by any city administrator, the requester
+    withdrawing it included); the resident stays."""
+
+    resident_id: ResidentId
+
+
+class ListPendingErasures(Command):
+    """The requests awaiting a second city administrator's approval."""
 
 
 class GetErasure(Command):
@@ -128,9 +165,15 @@ class Purge(Struct):
 class ErasureStatus(Reply, tag="ok"):
     erasure_id: str
     key: str
-    reason: str
+    # The free text: only in `get_erasure`'s answer, and only until the erasure is complete.
+    reason: str | None = None
     requested_by: str
     requested_at: datetime
+    category: ErasureCategory = "other"
+    state: ErasureState = "approved"
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    person: PersonKind = "resident"
     # Services whose durable consumers will receive the request (known when it went out).
     expected: list[str] = []
     confirmations: list[Confirmation] = []
@@ -142,6 +185,20 @@ class ErasureStatus(Reply, tag="ok"):
 
 class ErasureKeys(Reply, tag="ok"):
     keys: list[str]
+
+
+class PendingErasure(Struct):
+    erasure_id: str
+    resident_id: ResidentId
+    category: ErasureCategory
+    reason: str | None = None
+    requested_by: str
+    requested_at: datetime
+    person: PersonKind = "resident"
+
+
+class PendingErasures(Reply, tag="ok"):
+    pending: list[PendingErasure]
 
 
 # scatter-gather queries every service answers (the runtime does it for them)

@@ -166,6 +166,16 @@ class AuditLog:
             raise unavailable("audit", f"could not pseudonymise the audit log: {exc}") from None
         return int(result.modified_count)
 
+    async def pseudonymise_actor(self, username: str) -> int:
+        """A staff member's erasure: the reads they made stay (what was read, when), no
+        longer naming who read."""
+        try:
+            result = await self._coll().update_many(
+                {"subject": username}, {"$set": {"subject": erased_id(username)}})
+        except PyMongoError as exc:
+            raise unavailable("audit", f"could not pseudonymise the audit log: {exc}") from None
+        return int(result.modified_count)
+
     async def mentioning(self, terms: list[str]) -> int:
         flt = {"$or": [{"resident_id": {"$in": terms}}, {"subject": {"$in": terms}}]}
         return int(await self._coll().count_documents(flt))

@@ -22,6 +22,8 @@ class GatewayConfig:
     # Audit entries are kept this long (IM_RETENTION_GATEWAY_AUDIT, days), checked every
     # IM_RETENTION_INTERVAL seconds like the services' rules.
     audit_days: int = 730
+    # A disabled account goes this long after it was disabled (IM_RETENTION_GATEWAY_USERS).
+    users_days: int = 1095
     retention_interval: float = 21600.0
     # Sign-in (gateway.signin): a session token lives token_minutes and is refreshed
     # with the HttpOnly cookie; accounts, sessions and deployments are checked again
@@ -46,6 +48,7 @@ class GatewayConfig:
             discovery_ttl=_float(env, "IM_GATEWAY_DISCOVERY_TTL", 3.0, 0.0, 3600.0),
             forget_after=_float(env, "IM_GATEWAY_FORGET_AFTER", 600.0, 0.0, 86400.0),
             audit_days=_int(env, "IM_RETENTION_GATEWAY_AUDIT", 730, 1, 36_500),
+            users_days=_int(env, "IM_RETENTION_GATEWAY_USERS", 1095, 1, 36_500),
             retention_interval=_float(env, "IM_RETENTION_INTERVAL", 21600.0, 0.0,
                                       31.0 * 86400),
             token_minutes=_int(env, "IM_GATEWAY_TOKEN_MINUTES", 5, 1, 60),

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from pymongo.errors import PyMongoError
 
 from contracts import SYSTEM, Actor, ErrorReply, ServiceSection, new_id, wrap
 from contracts import privacy as pv
@@ -23,6 +25,7 @@ from gateway.audit import AuditLog
 from gateway.errors import ApiError
 from gateway.forward import Forwarder
 from gateway.lifespan import Bus
+from gateway.staff_erasure import StaffErasure
 from im_runtime import actors, erasure_keys
 
 log = logging.getLogger("im.gateway.erasures")
@@ -31,6 +34,7 @@ REQUESTS = subj.event(pv.SERVICE, "erasure_requested") + ".*"
 GATEWAY = "gateway"
 QUEUE = "gateway"
 RETRY = 5.0  # seconds between attempts to load the erasure keys while the ledger is away
+USERS_RULE = "disabled_users"  # accounts disabled longer than IM_RETENTION_GATEWAY_USERS
 
 
 class Erasures:
@@ -40,6 +44,8 @@ class Erasures:
         self.audit_days, self.retention_interval = audit_days, retention_interval
         self.refresh = refresh
         self.keys: set[str] = set()
+        self.staff: StaffErasure | None = None  # set once the accounts' database is open
+        self.users_days = 1095
         self._tasks: list[asyncio.Task[None]] = []
         self._subs: list[Any] = []
 
@@ -83,9 +89,14 @@ class Erasures:
             try:
                 reply = await self.forwarder.call(pv.SERVICE, "list_erasures", {}, SYSTEM)
                 self.keys |= erasure_keys.upgrade_all(reply["keys"])
+                if self.staff is not None:  # accounts of staff erased while we were away
+                    await self.staff.forget_erased(self.keys)
                 pause = self.refresh
             except ApiError as exc:  # the privacy service is not running (yet)
                 log.info("erasure keys not loaded: %s", exc.message)
+                pause = RETRY
+            except PyMongoError as exc:  # the database is away: the next round catches up
+                log.warning("erased staff members' accounts not checked: %s", exc)
                 pause = RETRY
             await asyncio.sleep(pause)
 
@@ -93,11 +104,20 @@ class Erasures:
         rid = subj.resident_of(msg.subject)  # the subject names the resident: no body needed
         if rid is None or actors.from_jetstream(msg):  # a consumer's delivery: forged
             return
-        self.erased(rid)
         try:
-            await self.audit.pseudonymise(rid)
+            await self.gone(rid)
         except ApiError as exc:  # the gateway that took the request did it too
             log.warning("audit entries not pseudonymised here: %s", exc.message)
+        except PyMongoError as exc:  # the next load of the keys catches up
+            log.warning("an erased staff member's account not removed yet: %s", exc)
+
+    async def gone(self, person_id: str) -> None:
+        """An erasure went out: 410 from now on, the audit log no longer names the person,
+        and a staff member's account goes (user names and resident ids never meet)."""
+        self.erased(person_id)
+        await self.audit.pseudonymise(person_id)
+        if self.staff is not None:
+            await self.staff.forget(person_id)
 
     async def _retention_schedule(self) -> None:
         while True:
@@ -160,18 +180,31 @@ class Erasures:
             raise ApiError("forbidden", "only city administrators may apply retention")
         as_of = as_of or datetime.now(UTC)
         result = await self.audit.expire(as_of, self.audit_days, dry_run)
-        out: dict[str, Any] = {"dry_run": dry_run, "as_of": as_of.isoformat(),
-                               "rules": {"audit": result}}
+        rules: dict[str, Any] = {"audit": result}
+        gone: list[str] = []
+        if self.staff is not None:  # accounts disabled for longer than their period
+            gone = await self.staff.expired(as_of, self.users_days, dry_run)
+            rules[USERS_RULE] = {"collection": "users", "days": self.users_days,
+                                 "expired": len(gone), "ids": gone[:100]}
+        out: dict[str, Any] = {"dry_run": dry_run, "as_of": as_of.isoformat(), "rules": rules}
         if not dry_run:
-            out["run_id"] = await self.announce(as_of, result["expired"])
+            out["run_id"] = await self.announce(as_of, {"audit": result["expired"],
+                                                        USERS_RULE: len(gone)}, gone)
         return out
 
-    async def announce(self, as_of: datetime, removed: int) -> str:
-        """One event per retention run, as the services give."""
+    async def announce(self, as_of: datetime, removed: dict[str, int],
+                       forgotten: Sequence[str] = ()) -> str:
+        """One event per retention run, as the services give; and one per expired staff
+        account, so that the privacy service erases the messages naming them."""
         run_id = f"ret-{new_id()}"
+        js = self.bus.nc.jetstream()
+        for name in forgotten:
+            gone = wrap(pv.ResidentExpired(resident_id=name, service=GATEWAY, rule=USERS_RULE,
+                                           run_id=run_id, person="staff"), source=GATEWAY)
+            await js.publish(subj.event(pv.SERVICE, "resident_expired", name),
+                             encode_event(gone), headers={"Nats-Msg-Id": gone.id})
         event = wrap(pv.RetentionApplied(run_id=run_id, service=GATEWAY, as_of=as_of,
-                                         removed={"audit": removed}), source=GATEWAY)
-        await self.bus.nc.jetstream().publish(
-            subj.event(pv.SERVICE, "retention_applied"), encode_event(event),
-            headers={"Nats-Msg-Id": event.id})
+                                         removed=removed), source=GATEWAY)
+        await js.publish(subj.event(pv.SERVICE, "retention_applied"), encode_event(event),
+                         headers={"Nats-Msg-Id": event.id})
         return run_id

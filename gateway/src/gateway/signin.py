@@ -118,6 +118,11 @@ class SignIn:
         """Disabled or reset: every session of the user ends (checked again within
         `check_every` by every instance; at once on this one)."""
         await self.sessions.end_all(username, why, keep)
+        self.forget_user(username, keep)
+
+    def forget_user(self, username: str, keep: str | None = None) -> None:
+        """This instance checks the user's sessions again at their next request (an ended
+        session, a disabled or erased account: refused at once here)."""
         for sid, (_, known) in list(self._checked.items()):
             if sid != keep and (isinstance(known, ApiError) or known.subject == username):
                 self._forget(sid)

@@ -4,6 +4,8 @@ every session of the user (other gateway instances notice within their check int
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 
 from gateway import passwords
@@ -31,13 +33,14 @@ async def add(accounts: Accounts, new: NewUser, password: str | None = None) -> 
 
 
 async def disable(accounts: Accounts, sessions: Sessions, username: str) -> User:
-    user = await accounts.update(username, disabled=True)
+    # When: a disabled account goes after IM_RETENTION_GATEWAY_USERS days (staff_erasure.py)
+    user = await accounts.update(username, disabled=True, disabled_at=time.time())
     await sessions.end_all(username, "disabled")
     return user
 
 
 async def enable(accounts: Accounts, username: str) -> User:
-    return await accounts.update(username, disabled=False)
+    return await accounts.update(username, disabled=False, disabled_at=None)
 
 
 async def reset(accounts: Accounts, sessions: Sessions, username: str) -> Issued:

@@ -22,6 +22,7 @@ from gateway.erasures import Erasures
 from gateway.forward import Forwarder
 from gateway.sessions import Lifetimes, Sessions
 from gateway.signin import SignIn
+from gateway.staff_erasure import StaffErasure
 from im_runtime.settings import Settings
 
 
@@ -50,6 +51,9 @@ async def parts_lifespan(app: Litestar) -> AsyncIterator[None]:
                                idle=timedelta(minutes=config.idle_minutes))),
         Deployments(app.state.forwarder, ttl=config.check_seconds), app.state.tokens,
         token_ttl=timedelta(minutes=config.token_minutes), check_every=config.check_seconds)
+    # its part in erasing a staff member, and in expiring a disabled account
+    app.state.erasures.staff = StaffErasure(db, audit, app.state.signin.forget_user)
+    app.state.erasures.users_days = config.users_days
     tidying = (asyncio.create_task(app.state.signin.tidy_every(config.retention_interval),
                                    name="gateway-signin-housekeeping")
                if config.retention_interval > 0 else None)

@@ -6,7 +6,7 @@ main cases again on the MongoDB-wire server, whose query engine is another."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -325,7 +325,7 @@ async def build_past(store: Any, clock: Clock) -> Past:
 AFTER = datetime(2029, 3, 3, tzinfo=UTC)  # 1097 days after 2026-03-02
 BEFORE = datetime(2029, 2, 28, tzinfo=UTC)  # 1094 days after
 EXPIRED = {"closed_cases": 2, "moved_out_residents": 1, "moved_out_households": 1,
-           "overrides": 1}
+           "overrides": 1, "former_staff": 0}
 NONE = dict.fromkeys(EXPIRED, 0)
 
 
@@ -431,3 +431,33 @@ async def stored_mentions(store: Any, terms: tuple[str, ...]) -> list[str]:
     return [f"{coll}/{doc['_id']}" for coll in await uow.collections()
             if coll not in RUNTIME_COLLECTIONS
             for doc in await uow.find(coll) if mentioned(doc, terms)]
+
+
+@pytest.mark.unit
+class TestStaff:
+    """A social worker's deployment goes when she is erased, and three years after she
+    was deployed nowhere any more (her expiry then takes her events off the bus)."""
+
+    async def test_an_erased_staff_member_leaves_no_deployment(self, store, world):
+        done = await erase(store, "st1")
+        assert done.removed == {"staff": 1} and not done.anonymised
+        assert "st1" not in store.collections["staff"]
+        assert store.collections["residents"]  # the residents are someone else
+
+    async def test_a_deployment_that_ended_expires_after_three_years(self, store):
+        await site(store, "s1", capacity=2)
+        await run(store, staff.assign_staff, c.AssignStaff(
+            actor=ADMIN, staff_id="st2", name="Jana K.", site_ids=["s1"]))
+        await run(store, staff.assign_staff, c.AssignStaff(
+            actor=ADMIN, staff_id="st3", name="Ali R.", site_ids=["s1"]))
+        await run(store, staff.assign_staff, c.AssignStaff(
+            actor=ADMIN, staff_id="st2", name="Jana K.", site_ids=[]))
+        now = datetime.now(UTC)
+        soon = await retain(store, now + timedelta(days=1094))
+        assert soon["rules"]["former_staff"]["expired"] == 0
+        later = await retain(store, now + timedelta(days=1096))
+        assert later["rules"]["former_staff"]["ids"] == ["st2"]  # st3 is still deployed
+        assert set(store.collections["staff"]) == {"st3"}
+        (expiry,) = [e for e in store.outbox if "resident_expired" in e.subject]
+        assert expiry.subject.endswith(".st2")
+        assert msgspec.json.decode(expiry.body)["data"]["person"] == "staff"

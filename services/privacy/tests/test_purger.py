@@ -22,7 +22,7 @@ from im_cli.embedded import NatsServer, throwaway_servers
 from im_runtime import streams
 from im_runtime.memory import MemoryStore
 from im_runtime.spec import WorkerContext
-from privacy import ledger, purger
+from privacy import approval, ledger, purger
 
 pytestmark = pytest.mark.integration
 ADMIN = Actor(subject="admin-1", role="city_admin")
@@ -45,8 +45,12 @@ async def ctx(natsd: NatsServer) -> AsyncIterator[WorkerContext]:
 async def requested(ctx: WorkerContext, rid: str) -> str:
     """The request as the ledger takes it, and its event relayed to the bus."""
     store: MemoryStore = ctx.store
-    status = await store.run(ledger.request_erasure, pv.RequestErasure(
-        resident_id=rid, reason="Art. 17 GDPR", actor=ADMIN, command_id=f"c-{rid}"))
+    await store.run(ledger.request_erasure, pv.RequestErasure(
+        resident_id=rid, category="subject_request", reason="Art. 17 GDPR", actor=ADMIN,
+        command_id=f"c-{rid}"))
+    status = await store.run(approval.approve_erasure, pv.ApproveErasure(
+        resident_id=rid, actor=Actor(subject="admin-2", role="city_admin"),
+        command_id=f"c-{rid}-approve"))
     await streams.ensure(ctx.js, streams.event_stream(pv.SERVICE, 1, 120.0))
     for entry in store.outbox:
         await ctx.js.publish(entry.subject, msgspec.json.encode(entry.body))
@@ -73,11 +77,13 @@ async def test_erased_at_the_request_and_at_the_end_the_request_included(
     await purger.tick(ctx)  # the first look: no service consumes requests here
     first = await entry(ctx, erasure_id)
     assert first["expected"] == [] and first["pending_resident"] == rid
+    assert first["reason"] == "Art. 17 GDPR"  # the free text stays while the erasure runs
     assert await about(ctx, "IM_EVT_HOUSING", rid) == 0
     assert await about(ctx, "IM_EVT_PRIVACY", rid) == 1  # the request stays for now
     await purger.tick(ctx)  # everyone expected confirmed: the end
     done = await entry(ctx, erasure_id)
     assert done["complete"] and done["pending_resident"] is None
+    assert done["reason"] is None and done["category"] == "subject_request"
     assert await about(ctx, "IM_EVT_PRIVACY", rid) == 0
     assert {p["stream"] for p in done["purges"]} == {"IM_EVT_HOUSING", "IM_EVT_PRIVACY"}
 
@@ -122,3 +128,15 @@ async def test_messages_arriving_after_the_erasure_are_erased_by_the_sweep(
     assert await about(ctx, subj.OPS_STREAM, rid) == 0
     assert await about(ctx, subj.OPS_STREAM, "r-stays") == 1
     assert await purger.sweep_late(ctx) == {}  # nothing more to find
+
+
+async def test_a_request_awaiting_approval_does_not_go_out(ctx: WorkerContext) -> None:
+    rid = "r-purger-3"
+    store: MemoryStore = ctx.store
+    asked = await store.run(ledger.request_erasure, pv.RequestErasure(
+        resident_id=rid, category="other", actor=ADMIN, command_id=f"c-{rid}"))
+    assert asked.state == "awaiting_approval" and not store.outbox
+    await purger.tick(ctx)
+    waiting = await entry(ctx, asked.erasure_id)
+    assert waiting["expected"] is None and waiting["purges"] == []
+    assert waiting["pending_resident"] == rid

@@ -17,12 +17,12 @@ from contracts import Actor
 from contracts.counselling import ReferralRequested
 from contracts.housing import ResidentMovedOut, ResidentPlaced, ResidentRegistered, SiteRegistered
 from contracts.queries import GetCityStats, GetResidentOverview, GetSiteOverview
-from im_runtime import Conflict
+from im_runtime import Conflict, Forbidden, NotFound
 from im_runtime.memory import MemoryStore
 from im_runtime.privacy import erase_committed
 from im_runtime.retention import expired_counts, run_committed
 from im_runtime.spec import Erased
-from volunteers import commands, projection, queries, referrals, store
+from volunteers import commands, leaving, projection, queries, referrals, store
 from volunteers import contracts as c
 from volunteers.plugin import spec
 
@@ -209,13 +209,15 @@ class TestRetention:
     async def test_nothing_is_due_within_a_year(self, dated):
         mem, now, _ = dated
         out = await retain(mem, now + timedelta(days=364), dry_run=False)
-        assert expired_counts(out) == {"matches": 0, "requests": 0, "residents": 0}
+        assert expired_counts(out) == {"matches": 0, "requests": 0, "residents": 0,
+                                       "former_volunteers": 0}
 
     async def test_a_dry_run_lists_without_removing(self, dated):
         mem, now, ids = dated
         before = msgspec.json.encode(mem.collections)
         out = await retain(mem, now + timedelta(days=366), dry_run=True)
-        assert expired_counts(out) == {"matches": 1, "requests": 3, "residents": 1}
+        assert expired_counts(out) == {"matches": 1, "requests": 3, "residents": 1,
+                                       "former_volunteers": 0}
         assert out["rules"]["matches"]["ids"] == [ids["ended"]]
         assert out["rules"]["residents"]["ids"] == [ids["goes"]]
         assert msgspec.json.encode(mem.collections) == before
@@ -227,3 +229,61 @@ class TestRetention:
         assert set(mem.collections[store.RESIDENTS]) == {ids["stays"]}
         assert mem.collections[store.REQUESTS] == {}
         assert mem.collections["volunteers"]["v1"]["load"] == 1
+
+
+class TestVolunteers:
+    """A volunteer is erased (or leaves and expires) like a resident."""
+
+    async def test_an_erased_volunteer_leaves_the_residents_their_tandems(self, world):
+        mem, me, _ = world
+        done = await erase(mem, "v2")  # Jonas: one ended tandem with `me`
+        assert done.removed == {"volunteers": 1}
+        assert done.anonymised == {"matches": 1}
+        assert "v2" not in mem.collections["volunteers"]
+        assert mem.mentions("v2") == [] and mem.mentions("Jonas") == []
+        (theirs,) = [m for m in mem.collections[store.MATCHES].values()
+                     if m["resident_id"] == me and m["offer"] == "accompaniment"]
+        assert theirs["volunteer_id"].startswith("anon-") and theirs["feedback"] is None
+        assert theirs["state"] == "ended" and theirs["rating"] == 4
+
+    async def test_an_open_tandem_ends_when_its_volunteer_is_erased(self, world):
+        mem, me, other = world
+        await erase(mem, "v1")  # Hanna: active with `me`, proposed with `other`
+        for m in mem.collections[store.MATCHES].values():
+            assert m["volunteer_id"] != "v1"
+        ended = [m for m in mem.collections[store.MATCHES].values()
+                 if m["resident_id"] in (me, other) and m["offer"] == "language_tandem"]
+        assert ended and all(m["state"] == "ended" and m["outcome"] == "cancelled"
+                             for m in ended)
+
+    async def test_a_volunteer_who_stopped_goes_a_year_later_with_an_expiry_event(self):
+        mem = MemoryStore("volunteers")
+        await volunteer(mem, "v9", "Mira", capacity=1, languages=["uk"])
+        left = await run(mem, leaving.retire_volunteer, c.RetireVolunteer(
+            actor=ADMIN, volunteer_id="v9"))
+        assert left.left_at is not None and left.capacity == 0
+        again = await run(mem, leaving.retire_volunteer, c.RetireVolunteer(
+            actor=ADMIN, volunteer_id="v9"))
+        assert again.left_at == left.left_at
+        now = datetime.now(UTC)
+        out = await retain(mem, now + timedelta(days=364))
+        assert out["rules"]["former_volunteers"]["expired"] == 0
+        out = await retain(mem, now + timedelta(days=366))
+        assert out["rules"]["former_volunteers"]["ids"] == ["v9"]
+        assert "v9" not in mem.collections["volunteers"]
+        (expiry,) = [e for e in mem.outbox if "resident_expired" in e.subject]
+        assert expiry.subject.endswith(".v9")
+        assert msgspec.json.decode(expiry.body)["data"]["person"] == "volunteer"
+
+    async def test_stopping_with_an_open_tandem_or_unknown_is_refused(self, world):
+        mem, _, _ = world
+        with pytest.raises(Conflict, match="open tandems"):
+            await run(mem, leaving.retire_volunteer, c.RetireVolunteer(
+                actor=ADMIN, volunteer_id="v1"))
+        with pytest.raises(NotFound):
+            await run(mem, leaving.retire_volunteer, c.RetireVolunteer(
+                actor=ADMIN, volunteer_id="v-none"))
+        with pytest.raises(Forbidden):
+            await run(mem, leaving.retire_volunteer, c.RetireVolunteer(
+                actor=Actor(subject="op", role="operator", operator="op1"),
+                volunteer_id="v2"))

@@ -11,6 +11,7 @@ import { resident, residents } from "./residents.js";
 import { signInPage } from "./signin.js";
 import { site, sites } from "./sites.js";
 import { users } from "./users.js";
+import { erasureList, personErasure } from "./erasures.js";
 import { courseList, coursePage } from "./coursework.js";
 import { caseList, casePage } from "./cases.js";
 import { referralList, referralPage } from "./referrals.js";
@@ -33,6 +34,9 @@ const ROUTES = [
   [/^\/residents\/?$/, (m, p) => residents(m, p), "#/residents"],
   [/^\/residents\/([^/]+)$/, (m, p, id) => resident(m, id), "#/residents"],
   [/^\/users\/?$/, (m, p) => users(m, p), "#/users"],
+  [/^\/erasures\/?$/, (m) => erasureList(m), "#/erasures"],
+  [/^\/staff\/([^/]+)\/erase$/, (m, p, id) => personErasure(m, "staff", id), "#/users"],
+  [/^\/volunteers\/([^/]+)\/erase$/, (m, p, id) => personErasure(m, "volunteers", id), "#/volunteers"],
   [/^\/households\/new$/, (m) => registerHousehold(m), "#/households/new"],
   [/^\/courses\/?$/, (m, p) => courseList(m, p), "#/courses"],
   [/^\/courses\/([^/]+)$/, (m, p, id) => coursePage(m, p, id), "#/courses"],
@@ -58,6 +62,7 @@ const NAV = {
   "#/residents": ["city_admin", "social_worker"],
   "#/households/new": ["city_admin", "social_worker"],
   "#/users": ["city_admin"],
+  "#/erasures": ["city_admin", "auditor"],
   "#/courses": ["city_admin", "provider"],
   "#/cases": ["city_admin", "social_worker"],
   "#/referrals": ["city_admin", "social_worker"],

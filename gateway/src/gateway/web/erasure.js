@@ -1,10 +1,15 @@
 // A resident's erasure (docs/privacy.md): the request a city administrator makes on the
-// resident's page, and its status as the services confirm (POST/GET …/erasure).
+// resident's page (a category and optional details), which another city administrator
+// approves on the erasures page (erasures.js), and its status as the services confirm
+// (POST/GET …/erasure).
 import { Unauthorised, api, mayUse, optional } from "./api.js";
 import { fill, h } from "./dom.js";
 import { field, num, service, t, when } from "./i18n.js";
 
-const path = (id) => `/api/v1/residents/${encodeURIComponent(id)}/erasure`;
+export const CATEGORIES = ["subject_request", "retention", "unlawful_processing", "consent_withdrawn", "other"];
+
+// kind: "residents", "volunteers" or "staff" (the request); the status of any is under "people"
+const path = (id, kind = "residents") => `/api/v1/${kind}/${encodeURIComponent(id)}/erasure`;
 const none = () => h("span", { class: "empty" }, t("none"));
 const time = (iso) => (iso ? h("time", { datetime: iso }, when(iso)) : none());
 
@@ -55,8 +60,11 @@ function state(s) {
 /** The erasure's status as a card: who asked and why, each confirmation, what is pending, the purges. */
 export function statusCard(s) {
   const facts = [
-    [t("erasure.state"), state(s)], [t("erasure.reason"), s.reason],
-    [t("erasure.requested_by"), s.requested_by], [t("erasure.requested_at"), time(s.requested_at)]];
+    [t("erasure.state"), s.state === "awaiting_approval" ? t("erasure.awaiting_approval") : state(s)],
+    [t("erasure.category"), t(`erasure_category.${s.category}`)],
+    ...(s.reason ? [[t("erasure.reason"), s.reason]] : []),
+    [t("erasure.requested_by"), s.requested_by], [t("erasure.requested_at"), time(s.requested_at)],
+    ...(s.approved_by ? [[t("erasure.approved_by"), s.approved_by]] : [])];
   return h("section", { class: "card", "aria-labelledby": "erasure-h", "data-erasure": s.erasure_id,
     "data-expected": s.expected.join(" "), "data-complete": String(s.complete) },
   h("h2", { id: "erasure-h" }, t("erasure.title")),
@@ -84,21 +92,36 @@ export async function erasedPage(main, id) {
   return t("erased.title");
 }
 
-function reasonField() {
+function reasonFields() {
   return [
+    h("div", {}, h("label", { for: "erase-category" }, t("erase.category")),
+      h("select", { id: "erase-category", name: "category", required: true },
+        h("option", { value: "" }, t("erase.choose")),
+        ...CATEGORIES.map((c) => h("option", { value: c }, t(`erasure_category.${c}`))))),
     h("div", {}, h("label", { for: "erase-reason" }, t("erase.reason")),
-      h("textarea", { id: "erase-reason", name: "reason", required: true, minlength: 3, maxlength: 500,
+      h("textarea", { id: "erase-reason", name: "reason", minlength: 3, maxlength: 500,
         "aria-describedby": "erase-reason-hint" })),
     h("p", { id: "erase-reason-hint", class: "hint" }, t("erase.reason_hint")),
   ];
 }
 
-async function request(id, form, error) {
+async function request(id, kind, form, error) {
   const submit = form.querySelector("[type=submit]");
   submit.disabled = true;
   error.hidden = true;
   try {
-    const status = await api(path(id), { method: "POST", body: { reason: form.elements.reason.value.trim() } });
+    const reason = form.elements.reason.value.trim();
+    const body = { category: form.elements.category.value, ...(reason ? { reason } : {}) };
+    const status = await api(path(id, kind), { method: "POST", body });
+    if (status.state === "awaiting_approval" || kind !== "residents") {
+      // four eyes: nothing is erased yet (a volunteer's or staff member's page has no "erased" view)
+      const card = form.closest("section");
+      fill(card, h("h2", { id: "erase-h" }, t("erase.title")),
+        h("p", { class: "notice", role: "status", "data-awaiting": id },
+          t(status.state === "awaiting_approval" ? "erase.requested" : "erase.under_way")),
+        h("p", {}, h("a", { href: "#/erasures" }, t("erasures.title"))));
+      return;
+    }
     const main = form.closest("main");
     fill(main, ...erasedView(id, status));
     document.title = `${t("erased.title")} – ${t("brand")}`;
@@ -112,14 +135,14 @@ async function request(id, form, error) {
   }
 }
 
-/** "Erase this resident's data": a button that opens the form (reason and confirmation). */
-export function erasureControl(id, name) {
+/** "Erase this person's data": a button that opens the form (category, details, confirmation). */
+export function erasureControl(id, name, kind = "residents") {
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const form = h("form", { id: "erase-form", class: "stack", hidden: true, onsubmit: (e) => {
     e.preventDefault();
-    request(id, form, error);
+    request(id, kind, form, error);
   } },
-  ...reasonField(),
+  ...reasonFields(),
   h("div", { class: "check" },
     h("input", { type: "checkbox", id: "erase-confirm", name: "confirm", required: true }),
     h("label", { for: "erase-confirm" }, t("erase.confirm", { name }))),
@@ -128,11 +151,12 @@ export function erasureControl(id, name) {
     h("button", { type: "submit", class: "danger" }, t("erase.submit")),
     h("button", { type: "button", class: "secondary", onclick: () => toggle(false) }, t("erase.cancel"))));
   const open = h("button", { type: "button", class: "danger", "aria-expanded": "false",
-    "aria-controls": "erase-form", onclick: () => toggle(form.hidden) }, t("erase.open"));
+    "aria-controls": "erase-form", onclick: () => toggle(form.hidden) },
+  t(kind === "residents" ? "erase.open" : "erase.open_person"));
   function toggle(show) {
     form.hidden = !show;
     open.setAttribute("aria-expanded", String(show));
-    if (show) form.elements.reason.focus();
+    if (show) form.elements.category.focus();
     else open.focus();
   }
   return h("section", { class: "card", "aria-labelledby": "erase-h", "data-erase": id },

@@ -60,11 +60,13 @@ export async function volunteerList(main, params) {
   const title = t("tandems.volunteers");
   main.append(h("h1", {}, title), said(), filter, h("p", {}, t("list.total", { n: page.total })),
     h("div", { class: "card" }, page.items.length ? h("table", {},
-      h("thead", {}, h("tr", {}, ...["tandems.name", "tandems.offers", "tandems.districts", "tandems.languages", "tandems.places"]
+      h("thead", {}, h("tr", {}, ...["tandems.name", "tandems.offers", "tandems.districts", "tandems.languages", "tandems.places", "erase.title"]
         .map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, ...page.items.map((v) => h("tr", { "data-volunteer": v.volunteer_id },
         h("th", { scope: "row" }, v.name), h("td", {}, v.offers.map(value).join(", ")), h("td", {}, v.districts.join(", ")),
-        h("td", {}, v.languages.join(", ") || "–"), h("td", {}, t("tandems.load", { load: v.load, capacity: v.capacity }))))))
+        h("td", {}, v.languages.join(", ") || "–"), h("td", {}, t("tandems.load", { load: v.load, capacity: v.capacity })),
+        h("td", {}, h("a", { href: `#/volunteers/${encodeURIComponent(v.volunteer_id)}/erase`,
+          "aria-label": `${t("users.erase")}: ${v.name}` }, t("users.erase")))))))
       : h("p", { class: "empty" }, t("tandems.none"))),
     pager(page, (o) => `#/volunteers?${new URLSearchParams({ ...(offer ? { offer } : {}), offset: o })}`),
     registerForm());

@@ -27,6 +27,8 @@ function actions(u) {
   if (u.username === me()?.username) return h("span", { class: "hint" }, t("users.you"));
   return [u.disabled ? act(t("users.enable"), "enable", "secondary") : act(t("users.disable"), "disable", "danger"),
     " ", act(t("users.reset"), "reset", "secondary"),
+    " ", h("a", { href: `#/staff/${encodeURIComponent(u.username)}/erase`,
+      "aria-label": `${t("users.erase")}: ${u.username}` }, t("users.erase")),
     ...(u.role === "social_worker" ? [" ", h("a", { href: `#/users/${encodeURIComponent(u.username)}/deployment`,
       "aria-label": `${t("users.deploy")}: ${u.username}` }, t("users.deploy"))] : [])];
 }

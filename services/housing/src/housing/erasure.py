@@ -1,7 +1,8 @@
 """Erasing one resident from housing. Their registry record goes; where the city's
 figures count them (residents, move-out cases, emergency overrides) an anonymous
 stand-in keeps the count; a household they shared loses every reference to them and
-stays with the others.
+stays with the others. A staff member's deployment (their name and sites) goes the same
+way when the erasure names them (the kinds of ids never meet).
 
 A resident still placed keeps their place counted by the stand-in (the site's occupancy
 is unchanged), and an open case of a household of one stays counted as open."""
@@ -27,6 +28,9 @@ async def erase(resident_id: str, uow: UnitOfWork) -> Erased:
             await _leave(uow, hh, resident_id, others, done)
         else:
             await _dissolve(uow, hh, done)
+    if await uow.get(store.STAFF, resident_id) is not None:
+        await uow.delete(store.STAFF, resident_id)
+        done.count(store.STAFF)
     return done
 
 

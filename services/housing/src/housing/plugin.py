@@ -11,6 +11,7 @@ from contracts.counselling import ReferralRequested
 from housing import (
     caseviews,
     erasure,
+    export,
     followups,
     households,
     moveout,
@@ -44,6 +45,10 @@ RETENTION = (
     # an emergency over-filling of a site, three years after the placement
     Retention("overrides", store.OVERRIDES, after="on", days=THREE_YEARS, where=PEOPLE,
               stored="date"),
+    # a social worker deployed to no site any more (she left, staff.py), three years on;
+    # her deployment's events leave the log with it (privacy's expiries)
+    Retention("former_staff", store.STAFF, after="ended_at", days=THREE_YEARS,
+              forgets="_id", person="staff"),
 )
 
 spec = ServiceSpec(
@@ -117,5 +122,6 @@ spec = ServiceSpec(
         store.HOUSEHOLDS: [], store.STAFF: [], store.OVERRIDES: [IndexModel("site_id")],
     },
     erase=erasure.erase,
+    export=export.export,
     retention=RETENTION,
 )

@@ -26,6 +26,8 @@ async def assign_staff(cmd: AssignStaff, uow: UnitOfWork) -> Ack:
         return Ack(id=cmd.staff_id)
     doc["name"] = cmd.name
     doc["site_ids"] = wanted
+    # Deployed nowhere: the retention period (`former_staff`) runs from now.
+    doc["ended_at"] = None if wanted else utcnow()
     doc["history"].append({"site_ids": wanted, "at": utcnow().isoformat(),
                            "by": cmd.actor.subject})
     uow.put(store.STAFF, doc)

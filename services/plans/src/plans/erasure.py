@@ -59,4 +59,22 @@ async def erase(resident_id: str, uow: UnitOfWork) -> Erased:
     for fact in await uow.find(store.FACTS, {"subject": resident_id}):
         await uow.delete(store.FACTS, fact["_id"])
         done.count(store.FACTS)
+    await _staff(uow, resident_id, done)
     return done
+
+
+async def _staff(uow: UnitOfWork, staff_id: str, done: Erased) -> None:
+    """An erased social worker (a staff member, not a resident): her deployment goes and
+    her plans go back to their site's worklist, with nobody named."""
+    if await uow.get(store.STAFF, staff_id) is not None:
+        await uow.delete(store.STAFF, staff_id)
+        done.count(store.STAFF)
+    for plan in await uow.find(store.PLANS, {"social_worker": staff_id}):
+        before = clone(plan)
+        plan["social_worker"] = None
+        uow.put(store.PLANS, plan)
+        await ledger.record(uow, before, plan)
+        done.count(store.PLANS, anonymised=True)
+    if await uow.get(store.WORKLISTS, store.worker_list(staff_id)) is not None:
+        await uow.delete(store.WORKLISTS, store.worker_list(staff_id))
+        done.count(store.WORKLISTS)

@@ -31,6 +31,7 @@ async def on_expired(event: Any, uow: UnitOfWork) -> None:
     doc = await uow.get(EXPIRIES, key) or {
         "_id": key, "services": [], "purges": [], "resident": None, "at": None}
     doc["resident"] = data.resident_id  # (again) pending: a later message may have come
+    doc["person"] = data.person
     doc["services"] = sorted({*doc["services"], data.service})
     doc["at"] = utcnow()
     uow.put(EXPIRIES, doc)
@@ -43,7 +44,8 @@ async def shred_pending(ctx: WorkerContext) -> int:
         return 0
     streams = await streams_of(ctx.nc)
     for doc in pending:
-        done = await shredder.shred(ctx.nc, streams, doc["resident"])
+        done = await shredder.shred(ctx.nc, streams, doc["resident"],
+                                    person=doc.get("person", "resident"))
         uow = ctx.store.unit_of_work(pv.SERVICE)
         now = await uow.get(EXPIRIES, doc["_id"])
         if now is None:

@@ -8,7 +8,7 @@ from contracts import privacy as pv
 from contracts import subjects as subj
 from contracts.queries import CITY_STATS, GetCityStats
 from im_runtime import Answers, Handles, On, ServiceSpec
-from privacy import expiries, ledger, notes, purger
+from privacy import approval, expiries, ledger, notes, purger
 from privacy.shredder import JS_API
 
 spec = ServiceSpec(
@@ -21,11 +21,18 @@ spec = ServiceSpec(
     commands=(
         Handles("request_erasure", pv.RequestErasure, ledger.request_erasure,
                 pv.ErasureStatus),
+        Handles("approve_erasure", pv.ApproveErasure, approval.approve_erasure,
+                pv.ErasureStatus),
+        Handles("reject_erasure", pv.RejectErasure, approval.reject_erasure, pv.ErasureStatus),
+        Handles("list_pending_erasures", pv.ListPendingErasures, approval.list_pending,
+                pv.PendingErasures, read=True),
         Handles("get_erasure", pv.GetErasure, ledger.get_erasure, pv.ErasureStatus, read=True),
         Handles("list_erasures", pv.ListErasures, ledger.list_erasures, pv.ErasureKeys, read=True),
     ),
     queries=(Answers(CITY_STATS, GetCityStats, ledger.city_stats),),
-    indexes={ledger.ERASURES: [IndexModel("key", unique=True), IndexModel("complete")],
+    indexes={ledger.ERASURES: [IndexModel("key", unique=True), IndexModel("complete"),
+                               IndexModel("state")],
+             approval.REJECTIONS: [IndexModel("key")],
              expiries.EXPIRIES: [IndexModel("resident")]},
     workers=(ledger.upgrade_keys, purger.work, expiries.work, notes.work),
     # The workers list streams and the request's consumers; in every stream they find an

@@ -19,7 +19,7 @@ from im_runtime.errors import ConcurrencyConflict
 from im_runtime.service import consumer_name
 from im_runtime.spec import WorkerContext
 from im_runtime.streams import names as streams_of
-from privacy import shredder, storage, sweeper
+from privacy import four_eyes, shredder, storage, sweeper
 from privacy.ledger import ERASURES
 
 log = logging.getLogger("im.privacy.purger")
@@ -70,7 +70,8 @@ async def work(ctx: WorkerContext) -> None:
 
 async def tick(ctx: WorkerContext) -> int:
     """One look at the open erasures; returns how many were open."""
-    open_ = await ctx.store.unit_of_work("privacy").find(ERASURES, {"complete": False})
+    open_ = [d for d in await ctx.store.unit_of_work("privacy").find(ERASURES, {"complete": False})
+             if four_eyes.approved(d)]  # one awaiting a second administrator has not gone out
     consumers = await expected_services(ctx.js) if open_ else []
     for doc in open_:
         if doc["expected"] is None:
@@ -94,13 +95,15 @@ async def tick(ctx: WorkerContext) -> int:
 
 async def finish(ctx: WorkerContext, doc: dict[str, Any]) -> None:
     """Every service confirmed: erase the rest from the bus, the request included, forget
-    the id, then have the database server drop the old pages from its write-ahead log.
+    the id and the request's free text (the category stays), then have the database
+    server drop the old pages from its write-ahead log.
     Each step may be repeated after a crash; the erasure is complete only after all."""
     settle_by = doc.get("settle_by")
     if doc.get("pending_resident"):
         purges, settle_by = await shred_everywhere(ctx.nc, doc, keep_request=False)
         await save(ctx, doc["_id"], lambda d: d.update(
-            purges=d["purges"] + purges, settle_by=settle_by, pending_resident=None))
+            purges=d["purges"] + purges, settle_by=settle_by, pending_resident=None,
+            reason=None))
     if settle_by is not None and utcnow() < settle_by:
         return  # an older stream's state file still names the resident (shredder.py)
     if not await storage.checkpoint(ctx.store):
@@ -156,7 +159,8 @@ async def shred_everywhere(nc: Any, doc: dict[str, Any], keep_request: bool
     when an older stream's state file may still name the resident."""
     streams = [s for s in await streams_of(nc) if not (keep_request and s == PRIVACY_STREAM)]
     earlier = frozenset(p["stream"] for p in doc["purges"])
-    done = await shredder.shred(nc, streams, doc["pending_resident"], also_drop=earlier)
+    done = await shredder.shred(nc, streams, doc["pending_resident"], also_drop=earlier,
+                                person=doc.get("person", "resident"))
     now = utcnow()
     purges = [{"stream": s, "messages": n, "at": now} for s, n in done.messages.items()]
     settle_by = doc.get("settle_by")

@@ -15,6 +15,7 @@ sequence 1 the server's own flush rewrites the file within `STATE_FLUSH` seconds
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from dataclasses import dataclass, field
@@ -67,6 +68,24 @@ async def sequences(nc: Any, stream: str, subject: str) -> list[int]:
         found.append(seq)
 
 
+async def sequences_naming(nc: Any, stream: str, needle: bytes) -> list[int]:
+    """Sequences of the messages in `stream` whose body holds `needle` (a volunteer's or
+    staff member's id as a JSON string: their events are keyed by someone else, or by
+    no one). Reads every message of the stream."""
+    found: list[int] = []
+    seq = 0
+    while True:
+        body = await api(nc, f"STREAM.MSG.GET.{stream}", {"next_by_subj": ">", "seq": seq + 1})
+        error = body.get("error")
+        if error:
+            if error.get("err_code") == NO_MESSAGE:
+                return found
+            raise BusError(f"reading {stream} failed: {error.get('description')}")
+        seq = int(body["message"]["seq"])
+        if needle in base64.b64decode(body["message"].get("data") or b""):
+            found.append(seq)
+
+
 async def erase(nc: Any, stream: str, seq: int) -> bool:
     """Delete one message, overwriting its bytes; False if it was gone already."""
     body = await api(nc, f"STREAM.MSG.DELETE.{stream}", {"seq": seq, "no_erase": False})
@@ -101,14 +120,17 @@ async def drop_state(nc: Any, stream: str) -> bool:
 
 
 async def shred(nc: Any, streams: list[str], resident_id: str,
-                also_drop: frozenset[str] = frozenset()) -> Shredded:
-    """Erase every message whose subject ends in the resident's id from these streams,
-    then drop the state files of the streams that held any (and of `also_drop`)."""
+                also_drop: frozenset[str] = frozenset(), person: str = "resident") -> Shredded:
+    """Erase every message whose subject ends in the person's id from these streams (for
+    a volunteer or staff member also every message whose body names them), then drop the
+    state files of the streams that held any (and of `also_drop`)."""
     done = Shredded()
     for stream in streams:
         seqs: set[int] = set()
         for flt in subj.purge_filters(resident_id):
             seqs.update(await sequences(nc, stream, flt))
+        if person != "resident":
+            seqs.update(await sequences_naming(nc, stream, json.dumps(resident_id).encode()))
         removed = sum([await erase(nc, stream, seq) for seq in sorted(seqs)])
         if removed:
             done.messages[stream] = removed

@@ -60,11 +60,11 @@ def effective(spec: ServiceSpec, store: Store | None = None, instance: str = "",
         publishes=(*spec.publishes, ErasureConfirmed, RetentionApplied, ResidentExpired),
         queries=(*spec.queries,
                  Answers(PRIVACY_REPORT, GetPrivacyReport, report),
-                 Answers(RESIDENT_EXPORT, GetResidentExport, export.resident_export),
+                 Answers(RESIDENT_EXPORT, GetResidentExport, export.handler(spec)),
                  Answers(RETENTION, RunRetention, retention.handler(spec))),
         # Applying the rules writes: a command, sent to each service that has rules.
         commands=(*spec.commands, *((Handles(APPLY_RETENTION, ApplyRetention,
-                                             retention.apply_handler(spec), RetentionRun),)
+                                             retention.apply_handler(spec, store), RetentionRun),)
                                     if spec.retention else ())),
     )
 

@@ -58,7 +58,7 @@ async def apply_retention(spec: ServiceSpec, uow: UnitOfWork, as_of: datetime,
     """Each rule's expired documents: listed (dry run) or removed, with one event per run."""
     rules: dict[str, Any] = {}
     removed: dict[str, int] = {}
-    forgotten: list[tuple[str, str]] = []  # (rule, resident) whose record went
+    forgotten: list[tuple[Retention, str]] = []  # (rule, person) whose record went
     for rule in spec.retention:
         days = period(spec, rule)
         flt = {**rule.where, rule.after: {"$lt": cutoff(rule, days, as_of)}}
@@ -71,18 +71,19 @@ async def apply_retention(spec: ServiceSpec, uow: UnitOfWork, as_of: datetime,
                 await uow.delete(rule.collection, doc["_id"])
             removed[rule.name] = len(expired)
             if rule.forgets:
-                forgotten += [(rule.name, rid) for d in expired
+                forgotten += [(rule, rid) for d in expired
                               if isinstance(rid := d.get(rule.forgets), str)
                               and not is_stand_in_id(rid)]
     out: dict[str, Any] = {"dry_run": dry_run, "as_of": as_of.isoformat(), "rules": rules}
     if not dry_run and spec.retention:
         run_id = f"ret-{new_id()}"
-        for rule_name, rid in forgotten:  # their messages leave the log (privacy's expiries)
-            uow.emit(ResidentExpired(resident_id=rid, service=spec.name, rule=rule_name,
-                                     run_id=run_id))
+        for gone, rid in forgotten:  # their messages leave the log (privacy's expiries)
+            uow.emit(ResidentExpired(resident_id=rid, service=spec.name, rule=gone.name,
+                                     run_id=run_id, person=gone.person))
         uow.emit(RetentionApplied(run_id=run_id, service=spec.name, as_of=as_of,
                                   removed=removed))
         out["run_id"] = run_id
+        out["forgotten"] = sorted({rid for _, rid in forgotten})
     return out
 
 
@@ -112,13 +113,22 @@ def handler(spec: ServiceSpec) -> Any:
     return run
 
 
-def apply_handler(spec: ServiceSpec) -> Any:
+def apply_handler(spec: ServiceSpec, store: Store | None = None) -> Any:
     """The `apply_retention` command: the rules applied, committed with their event."""
     async def apply(cmd: ApplyRetention, uow: UnitOfWork) -> RetentionRun:
         _allowed(cmd.actor, dry_run=False)
         result = await apply_retention(spec, uow, _moment(cmd.as_of), dry_run=False)
-        return msgspec.convert({**result, "service": spec.name}, RetentionRun)
+        await forget_replies(store, result)
+        shown = {k: v for k, v in result.items() if k != "forgotten"}  # (ids: `rules`)
+        return msgspec.convert({**shown, "service": spec.name}, RetentionRun)
     return apply
+
+
+async def forget_replies(store: Store | None, result: Mapping[str, Any]) -> None:
+    """Stored command replies that name a person whose record a rule removed (`forgets`)
+    go with it, as after an erasure (a retry then gets a generic answer)."""
+    if store is not None and result.get("forgotten"):
+        await store.scrub_replies(list(result["forgotten"]))
 
 
 # one run in a unit of work of its own, committed: the schedule, tests and tools
@@ -128,6 +138,8 @@ async def run_committed(spec: ServiceSpec, store: Store, as_of: datetime,
     uow = store.unit_of_work(spec.name)
     result = await apply_retention(spec, uow, as_of, dry_run)
     await uow.commit()
+    if not dry_run:
+        await forget_replies(store, result)
     return result
 
 

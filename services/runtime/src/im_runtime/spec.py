@@ -11,6 +11,7 @@ import msgspec
 from pymongo import IndexModel
 
 from contracts import MAX_MESSAGE_BYTES, CloudEvent, Command, EventData, Query, Reply, event_parts
+from contracts.privacy import PersonKind
 from contracts.queries import (
     CITY_STATS,
     RESIDENT_OVERVIEW,
@@ -45,6 +46,8 @@ class Erased:
 
 # Remove or anonymise everything about one resident, through the unit of work.
 EraseHandler = Callable[[str, UnitOfWork], Awaitable[Erased]]
+# Everything a service holds about one resident (Art. 15 GDPR): collection -> documents.
+ExportHandler = Callable[[str, UnitOfWork], Awaitable[dict[str, list[dict[str, Any]]]]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class Retention:
     # for a registry keyed by the person): once a run removes it, every message about
     # that person leaves the event log (privacy's expiries), as after an erasure.
     forgets: str | None = None
+    # Who that person is: "resident", "volunteer" or "staff" (contracts.privacy.PersonKind);
+    # for the latter two the log also loses every message whose body names them.
+    person: PersonKind = "resident"
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,10 @@ class ServiceSpec:
     # How to erase one resident; without it the runtime removes documents whose `_id` or
     # `resident_id` is the resident in every collection named in `indexes`.
     erase: EraseHandler | None = None
+    # What a resident's access export holds; without it the runtime gives the documents
+    # the default erasure finds (im_runtime.export.documents_about), which a hook may
+    # extend with documents that name the person otherwise (housing's households).
+    export: ExportHandler | None = None
     retention: tuple[Retention, ...] = ()
     workers: tuple[Worker, ...] = ()
     # Further subjects it publishes on (JetStream API calls a worker makes), for the

@@ -39,7 +39,7 @@ async def volunteer_view(uow: UnitOfWork, doc: dict[str, Any]) -> VolunteerView:
         skills=doc["skills"], districts=doc["districts"], availability=doc["availability"],
         offers=doc["offers"], capacity=doc["capacity"], load=doc["load"],
         background_check_on=date.fromisoformat(check) if check else None,
-        matches=[m["_id"] for m in matches])
+        matches=[m["_id"] for m in matches], left_at=doc.get("left_at"))
 
 
 def match_view(doc: dict[str, Any]) -> MatchView:

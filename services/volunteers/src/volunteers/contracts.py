@@ -8,7 +8,7 @@ by a test (`services/volunteers/examples/`)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -125,6 +125,12 @@ class GetVolunteer(Command):
     volunteer_id: Id
 
 
+class RetireVolunteer(Command):
+    """The volunteer stops (no new tandems; retention removes them a year later)."""
+
+    volunteer_id: Id
+
+
 class ListVolunteers(Command):
     """Volunteers by what they offer and where, those with a free place first when
     `free_only`; paged."""
@@ -171,6 +177,7 @@ class VolunteerView(Reply):
     load: int
     background_check_on: date | None = None
     matches: list[str] = []
+    left_at: datetime | None = None
 
 
 class MatchView(Reply):

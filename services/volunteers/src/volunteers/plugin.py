@@ -8,7 +8,16 @@ from contracts import housing as hs
 from contracts.counselling import ReferralRequested
 from im_runtime import Handles, On, ServiceSpec, topic_is, views
 from im_runtime.spec import Retention
-from volunteers import commands, erasure, matching, projection, queries, referrals, store
+from volunteers import (
+    commands,
+    erasure,
+    leaving,
+    matching,
+    projection,
+    queries,
+    referrals,
+    store,
+)
 from volunteers import contracts as c
 
 # Default periods in days (IM_RETENTION_VOLUNTEERS_<NAME> overrides): a year after a match
@@ -32,6 +41,8 @@ spec = ServiceSpec(
     ),
     commands=(
         Handles("register_volunteer", c.RegisterVolunteer, commands.register_volunteer,
+                c.VolunteerView),
+        Handles("retire_volunteer", c.RetireVolunteer, leaving.retire_volunteer,
                 c.VolunteerView),
         Handles("get_volunteer", c.GetVolunteer, commands.get_volunteer, c.VolunteerView,
                 read=True),
@@ -58,6 +69,9 @@ spec = ServiceSpec(
     retention=(
         Retention("matches", store.MATCHES, "ended_at", ONE_YEAR, where={"state": "ended"}),
         Retention("requests", store.REQUESTS, "requested_on", ONE_YEAR, stored="date"),
+        # volunteers who stopped: their registration, and then their events (privacy)
+        Retention("former_volunteers", store.VOLUNTEERS, "left_at", ONE_YEAR,
+                  forgets="_id", person="volunteer"),
         Retention("residents", store.RESIDENTS, "left_city_at", ONE_YEAR),
     ),
 )
