@@ -121,7 +121,7 @@ async def _ready(url: str, operator: str, password: str, admin_password: str,
 
     admin = await nats.connect(url, user=natsauth.ADMIN, password=admin_password)
     try:
-        await natsauth.provision(admin, [operator])
+        await _provision(admin, operator)
     finally:
         await admin.close()
     user = natsauth.operator_user(operator)
@@ -146,6 +146,24 @@ async def _ready(url: str, operator: str, password: str, admin_password: str,
         os.kill(pid, signal.SIGHUP)
         await asyncio.sleep(0.5)
     raise CliError(f"NATS did not take operator {operator} after the reload: {why}")
+
+
+async def _provision(admin: Any, operator: str, attempts: int = 40) -> None:
+    """Provisioning repeated while the reloading server's JetStream API answers no one:
+    for a moment after a SIGHUP (longer on a loaded machine) a JetStream request meets
+    "no responders". Every step of `provision` is idempotent, so a repeat is safe."""
+    from nats.errors import NoRespondersError
+    from nats.errors import TimeoutError as NatsTimeout
+    from nats.js.errors import ServiceUnavailableError
+
+    for attempt in range(attempts):
+        try:
+            await natsauth.provision(admin, [operator])
+            return
+        except (NoRespondersError, NatsTimeout, ServiceUnavailableError):
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.25)
 
 
 async def _routed(nc: Any, operator: str) -> str:
