@@ -23,7 +23,15 @@ from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers, eventually
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
+from support.browser import launched
 from support.serving import serving
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """One headless Chromium per browser-test module (tests/support/browser.py)."""
+    async with launched() as b:
+        yield b
 
 
 def gateway_config(**kw: Any) -> GatewayConfig:

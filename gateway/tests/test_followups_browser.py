@@ -36,7 +36,6 @@ from im_runtime.settings import Settings
 from support.browser import (
     SCREENSHOTS,
     http_server,
-    launched,
     refused,
     screenshot,
     serious_violations,
@@ -150,12 +149,6 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
             os.environ.pop("IM_REFERRAL_ANSWER_HOURS", None)
         else:
             os.environ["IM_REFERRAL_ANSWER_HOURS"] = before
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with launched() as b:
-        yield b
 
 
 @pytest.fixture

@@ -32,7 +32,6 @@ from im_runtime.settings import Settings
 from plans.plugin import spec as plans_spec
 from support.browser import (
     http_server,
-    launched,
     screenshot,
     serious_violations,
     sign_in,
@@ -127,12 +126,6 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
     finally:
         for rt in runtimes:
             await rt.stop()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with launched() as b:
-        yield b
 
 
 @pytest.fixture

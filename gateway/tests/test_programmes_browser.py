@@ -27,7 +27,6 @@ from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 from support.browser import (
     http_server,
-    launched,
     refused,
     screenshot,
     serious_violations,
@@ -109,12 +108,6 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
     finally:
         for rt in runtimes:
             await rt.stop()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with launched() as b:
-        yield b
 
 
 @pytest.fixture

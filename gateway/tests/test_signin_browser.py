@@ -28,7 +28,6 @@ from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 from support.browser import (
     http_server,
-    launched,
     screenshot,
     serious_violations,
     sign_in,
@@ -88,12 +87,6 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
             yield s
     finally:
         await housing.stop()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with launched() as b:
-        yield b
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
 from support.browser import (
     http_server,
-    launched,
     screenshot,
     serious_violations,
     sign_in,
@@ -105,12 +104,6 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
     finally:
         for rt in runtimes:
             await rt.stop()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with launched() as b:
-        yield b
 
 
 @pytest.fixture
