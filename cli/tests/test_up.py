@@ -19,6 +19,7 @@ import pytest
 from im_cli.commands import CliError
 from im_cli.embedded import free_port, port_open
 from im_cli.supervisor import Backoff, Supervisor
+from im_cli.testing import STARTUP
 from im_cli.up import make_plan
 from support.up import Up, get
 
@@ -99,7 +100,7 @@ def test_up_with_a_taken_port_names_it_and_exits_2(tmp_path):
             [PY, "-m", "im_cli.main", "up", "--var", str(tmp_path / "var"),
              "--nats-port", str(free_port()), "--mongo-port", str(free_port()),
              "--gateway-port", str(port)],
-            capture_output=True, text=True, timeout=30)
+            capture_output=True, text=True, timeout=STARTUP)
     assert r.returncode == 2
     assert str(port) in r.stderr and "gateway" in r.stderr
     assert not (tmp_path / "var" / "nats").exists(), "nothing may start when a port is taken"
@@ -113,7 +114,7 @@ def test_port_from_the_environment(tmp_path):
         port = taken.getsockname()[1]
         r = subprocess.run([PY, "-m", "im_cli.main", "up", "--var", str(tmp_path / "var")],
                            env={**os.environ, "IM_NATS_PORT": str(port)},
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=STARTUP)
     assert r.returncode == 2
     assert str(port) in r.stderr and "NATS" in r.stderr
 
@@ -167,7 +168,7 @@ def test_backoff_doubles_up_to_the_cap():
     assert [b.delay(n) for n in range(1, 9)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
 
 
-async def _until(check, timeout: float = 10.0) -> None:
+async def _until(check, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -236,7 +237,9 @@ async def test_stop_goes_group_by_group_in_reverse_and_kills_the_stubborn(tmp_pa
                  and (tmp_path / "stubborn.up").exists())
     started = time.monotonic()
     await sup.stop()
-    assert time.monotonic() - started < 5
+    # Far below the stubborn child's 60 s: it was killed after stop_timeout, not waited
+    # for (the bound leaves room for a loaded machine; the groups take ~1.5 s alone).
+    assert time.monotonic() - started < 30
     order = record.read_text().split()
     assert sorted(order[:2]) == ["s1", "s2"] and order[2] == "gw"
     assert not stubborn.running and not stubborn.exits

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from im_cli.embedded import free_port
+from im_cli.testing import STARTUP
 
 PY = sys.executable
 
@@ -41,8 +42,10 @@ class Up:
     def output(self) -> str:
         return self.out.read_text()
 
-    def wait_ready(self, timeout: float = 20.0) -> None:
-        """Until the gateway answers 200 on /health and the stack has printed its URLs."""
+    def wait_ready(self, timeout: float = STARTUP) -> None:
+        """Until the gateway answers 200 on /health and the stack has printed its URLs.
+        A bound, not a speed target: the servers, every service and the gateway start
+        at once, seconds alone and past 20 s at a load average of 10 on two cores."""
         url = f"http://127.0.0.1:{self.ports['gateway']}/health"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -55,7 +58,9 @@ class Up:
             time.sleep(0.1)
         raise AssertionError(f"stack not ready within {timeout}s:\n{self.output}")
 
-    def stop(self, timeout: float = 15.0) -> int:
+    def stop(self, timeout: float = 60.0) -> int:
+        """SIGTERM, then the exit code. The bound is above what `im up` itself allows a
+        stop (10 s for each of its three groups before it kills a child)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:

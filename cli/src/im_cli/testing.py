@@ -147,6 +147,31 @@ async def eventually(check: Any, timeout: float = 10.0, interval: float = 0.05) 
         await asyncio.sleep(interval)
 
 
+# How long a spawned `im run` process may take to show up: a cold start imports the whole
+# platform, seconds alone and past 20 s at a load average of 13 on two cores. A bound,
+# not a speed target: the wait ends as soon as the instances answer.
+STARTUP = 120.0
+
+
+async def started(nc: Any, service: str, n: int, timeout: float = STARTUP) -> list[Any]:
+    """Until `n` distinct instances of `service` have answered discovery, each in some
+    round: a loaded process may miss one round's short window ($SRV.INFO, 0.5 s), so
+    asking that all answer in the same round measures luck, not whether they run.
+    More than `n` is an error at once (another test's process would share the work)."""
+    from im_runtime.discovery import instances
+
+    seen: dict[str, Any] = {}
+
+    async def all_seen() -> list[Any] | None:
+        for inst in (await instances(nc)).get(service, []):
+            seen[inst.id] = inst
+        assert len(seen) <= n, f"{len(seen)} instances of {service}, expected {n}: {seen}"
+        return list(seen.values()) if len(seen) == n else None
+
+    found: list[Any] = await eventually(all_seen, timeout=timeout)
+    return found
+
+
 def with_prefix(settings: Settings, prefix: str) -> Settings:
     return replace(settings, db_prefix=prefix)
 

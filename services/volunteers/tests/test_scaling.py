@@ -13,8 +13,7 @@ from pymongo import AsyncMongoClient
 
 from contracts import subjects as subj
 from contracts.counselling import ReferralRequested
-from im_cli.testing import eventually
-from im_runtime.discovery import instances
+from im_cli.testing import eventually, started
 
 pytestmark = pytest.mark.integration
 
@@ -26,16 +25,11 @@ async def scrape(health: str, name: str) -> float:
                if line.startswith((name + "{", name + " ")))
 
 
-async def three(nc: Any) -> Any:
-    found = (await instances(nc)).get("volunteers", [])
-    return found if len(found) == 3 else None
-
-
 async def test_three_instances_share_the_work(spawn, own, private_nats, bus, vol, test_id,
                                               tmp_path):
     for _ in range(3):
         spawn("volunteers", IM_NATS_URL=private_nats.url)
-    running = await eventually(lambda: three(bus), timeout=30)
+    running = await started(bus, "volunteers", 3)
     site = f"s-{test_id}"
     history = vol.history(site, "List", 300)
     for source, data in history:
@@ -46,12 +40,12 @@ async def test_three_instances_share_the_work(spawn, own, private_nats, bus, vol
             site_id=site, topic="volunteers", requested_on=date(2026, 3, 2)))
     total = len(history) + 60
     for source in ("housing", "counselling"):
-        await eventually(lambda s=source: vol.settled(bus, s), timeout=60)
+        await eventually(lambda s=source: vol.settled(bus, s), timeout=120)
 
     async def consumed() -> list[float]:
         return [await scrape(i.metadata["health"], "im_events_consumed_total") for i in running]
 
-    done = await eventually(lambda: _sums_to(consumed(), total), timeout=20)
+    done = await eventually(lambda: _sums_to(consumed(), total), timeout=60)
     assert all(n > 0 for n in done), done  # each instance took a share
     duplicates = [await scrape(i.metadata["health"], "im_events_duplicate_total")
                   for i in running]
@@ -64,7 +58,7 @@ async def test_three_instances_share_the_work(spawn, own, private_nats, bus, vol
         info = await bus.jetstream().stream_info(subj.event_stream("volunteers"))
         return int(info.state.messages)
 
-    await eventually(lambda: _equals(published(), 60), timeout=20)
+    await eventually(lambda: _equals(published(), 60), timeout=60)
 
 
 async def _sums_to(values: Any, want: float) -> Any:
