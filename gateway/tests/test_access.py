@@ -158,7 +158,9 @@ async def test_command_errors_map_to_http(stack):
     r = await gw.post("/api/v1/commands/volunteers/propose_match", {"resident_id": "r-1"})
     assert r.status_code == 503 and r.json()["code"] == "unavailable"
     assert r.json()["details"]["service"] == "volunteers" and "volunteers" in r.json()["message"]
-    assert time.perf_counter() - started < 1.0  # no responders: refused at once
+    # no responders: refused at once, not after the command timeout (5 s); the bound is
+    # half of it, which leaves room for a loaded machine's slower request
+    assert time.perf_counter() - started < 2.5
     r = await gw.post("/api/v1/commands/bad.name/x", {})
     assert r.status_code == 400
 
