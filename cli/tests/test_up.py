@@ -34,6 +34,7 @@ def up_args(**kw: object) -> argparse.Namespace:
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(300)  # the whole stack started and stopped, on a loaded machine too
 def test_up_runs_the_stack_and_stops_cleanly_on_sigterm(tmp_path):
     var = tmp_path / "var"
     up = Up(var)
@@ -76,6 +77,7 @@ def test_up_runs_the_stack_and_stops_cleanly_on_sigterm(tmp_path):
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(400)  # the whole stack started and stopped twice
 def test_up_reuses_var_on_a_second_start(tmp_path):
     var = tmp_path / "var"
     for start in range(2):

@@ -267,7 +267,10 @@ async def supervise(plan: Plan, servers: list[Server], nats_url: str, mongo_url:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.2)
         if not stop.is_set():
-            first = await first_admin(mongo_url) if healthy else None
+            # The first admin needs the database only (listening by now), not the gateway:
+            # a gateway slower than health_timeout (a loaded machine's first start) must
+            # not leave that start without a one-time password to sign in with.
+            first = await first_admin(mongo_url)
             print(banner(plan, nats_url, mongo_url, healthy, first), flush=True)
             await stop.wait()
         print("im up: stopping (services, then the gateway, then the servers) ...", flush=True)

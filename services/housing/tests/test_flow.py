@@ -146,6 +146,7 @@ def logs_of(tmp_path: Path) -> str:
     return "\n".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.log"))
 
 
+@pytest.mark.timeout(300)  # housing started twice, on a loaded machine too
 async def test_restarting_housing_mid_flow_loses_and_duplicates_nothing(
         spawn, settings, nc, follow_events, test_id, tmp_path):
     js = nc.jetstream()

@@ -241,6 +241,7 @@ async def test_malformed_message_is_dead_lettered_and_service_goes_on(probe, nc,
 # or in the outbox at the crash, in the stream after the restart) and never duplicated,
 # and the message or command that came back is answered from what was committed.
 
+@pytest.mark.timeout(300)  # processes started twice, on a loaded machine too
 async def test_crash_after_commit_of_an_event(spawn, nc, counters, test_id, tmp_path):
     js = nc.jetstream()
     rid = f"x{test_id}"
@@ -267,6 +268,7 @@ async def test_crash_after_commit_of_an_event(spawn, nc, counters, test_id, tmp_
     assert again.poll() is None, logs_of(tmp_path)
 
 
+@pytest.mark.timeout(300)  # processes started twice, on a loaded machine too
 async def test_crash_after_commit_of_a_command(spawn, nc, counters, test_id, tmp_path):
     js = nc.jetstream()
     rid = f"c{test_id}"
@@ -294,6 +296,7 @@ async def test_crash_after_commit_of_a_command(spawn, nc, counters, test_id, tmp
 
 # 5. two instances share the work of one durable consumer ------------------------------
 
+@pytest.mark.timeout(300)  # two cold starts and 400 events, on a loaded machine too
 async def test_two_instances_share_the_work(spawn, nc, counters, test_id, tmp_path):
     js = nc.jetstream()
     spawn(PROBE)

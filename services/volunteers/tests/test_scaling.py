@@ -25,6 +25,7 @@ async def scrape(health: str, name: str) -> float:
                if line.startswith((name + "{", name + " ")))
 
 
+@pytest.mark.timeout(300)  # three cold starts, on a loaded machine too
 async def test_three_instances_share_the_work(spawn, own, private_nats, bus, vol, test_id,
                                               tmp_path):
     for _ in range(3):
