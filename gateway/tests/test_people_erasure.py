@@ -5,9 +5,13 @@ with keep their records. One set of servers with every installed service."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,7 +103,7 @@ async def test_a_volunteer_is_erased_and_the_resident_keeps_the_tandem(world: Wo
 
 
 async def test_a_staff_member_is_erased_deployment_account_and_sessions(
-        world: World) -> None:
+        world: World, tmp_path: Path) -> None:
     w, tag = world, uuid.uuid4().hex[:8]
     f = await family(w, tag)
     name, token = await social_worker(w, tag, f.site)
@@ -125,6 +129,21 @@ async def test_a_staff_member_is_erased_deployment_account_and_sessions(
     # the reads she made stay in the audit log, naming nobody
     audit = (await w.gw.get(f"/api/v1/audit?resident={f.parent}", role="auditor")).json()
     assert any(e["subject"].startswith("erased:") for e in audit["items"]), audit["items"]
+    # her user name is not given to anyone again: not from the users page ...
+    reused = await w.gw.post("/api/v1/users", {"username": name, "role": "auditor",
+                                               "name": "Someone Else"})
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["details"]["field"] == "username" and "erased" in reused.text
+    # ... nor from `im users add`, with the same database and erasure secret
+    out = subprocess.run(
+        [sys.executable, "-m", "im_cli.main", "users", "add", name, "--role", "auditor"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        env={**os.environ, "IM_MONGO_URL": w.settings.mongo_url,
+             "IM_DB_PREFIX": w.settings.db_prefix})
+    assert out.returncode == 2 and "erased" in out.stderr, out.stdout + out.stderr
+    assert name not in [u["username"] for u in (await w.gw.get("/api/v1/users")).json()]
+    # and the name recorded is a key, not the name (the scan above found it nowhere)
+    await nowhere(w, name)
 
 
 async def test_retention_removes_former_volunteers_and_staff_with_their_messages(
