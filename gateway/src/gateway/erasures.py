@@ -27,6 +27,7 @@ from gateway.forward import Forwarder
 from gateway.lifespan import Bus
 from gateway.staff_erasure import StaffErasure
 from im_runtime import actors, erasure_keys
+from im_runtime.privacy import person_of
 
 log = logging.getLogger("im.gateway.erasures")
 _ENC = msgspec.json.Encoder()
@@ -107,7 +108,7 @@ class Erasures:
         if rid is None or actors.from_jetstream(msg):  # a consumer's delivery: forged
             return
         try:
-            await self.gone(rid, _person(msg.data))
+            await self.gone(rid, person_of(msg.data))
         except ApiError as exc:  # the gateway that took the request did it too
             log.warning("audit entries not pseudonymised here: %s", exc.message)
         except PyMongoError as exc:  # the next load of the keys catches up
@@ -214,12 +215,3 @@ class Erasures:
                          headers={"Nats-Msg-Id": event.id})
         return run_id
 
-
-def _person(event: bytes) -> str:
-    """The kind of person an `erasure_requested` event is about (resident when unsure:
-    the account, if any, still goes; only its name is not recorded)."""
-    try:
-        data = msgspec.json.decode(event).get("data") or {}
-        return str(data.get("person") or "resident")
-    except (msgspec.DecodeError, AttributeError):
-        return "resident"

@@ -157,7 +157,7 @@ class ErasedKeys:
     async def _on_request(self, msg: Any) -> None:
         rid = subj.resident_of(msg.subject)
         if rid is not None and not actors.from_jetstream(msg):  # not a forged announcement
-            self.add(rid, _person(msg.data))
+            self.add(rid, person_of(msg.data))
 
     def add(self, resident_id: str, person: str = "resident") -> None:
         key = erasure_keys.key(resident_id)
@@ -203,7 +203,7 @@ def ids_in(data: Any) -> set[str]:
     return found
 
 
-def _person(request: bytes) -> str:
+def person_of(request: bytes) -> str:
     """The kind of person an `erasure_requested` message is about (resident if unsure)."""
     try:
         data = msgspec.json.decode(request).get("data") or {}
