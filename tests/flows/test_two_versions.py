@@ -19,8 +19,7 @@ from contracts import subjects as subj
 from education.plugin import spec as education_spec
 from employment.plugin import spec as employment_spec
 from housing.plugin import spec as housing_spec
-from im_cli.testing import eventually
-from im_runtime.discovery import instances
+from im_cli.testing import eventually, started
 from im_runtime.service import ServiceRuntime
 
 pytestmark = pytest.mark.flow
@@ -40,11 +39,8 @@ async def city(settings, spawn, nc):
     for rt in runtimes:
         await rt.start()
 
-    async def both_versions() -> bool:
-        found = (await instances(nc)).get("education", [])
-        return {i.version for i in found} >= {"1.0.0", "2.0.0"}
-
-    await eventually(both_versions, timeout=30)
+    found = await started(nc, "education", 2)
+    assert {i.version for i in found} == {"1.0.0", "2.0.0"}
     yield
     for rt in runtimes:
         await rt.stop()
@@ -69,7 +65,7 @@ async def retried(send: Any) -> Any:
     async def attempt() -> Any:
         reply = await send()
         return None if isinstance(reply, ErrorReply) and reply.code == "not_found" else reply
-    return ok(await eventually(attempt, timeout=20))
+    return ok(await eventually(attempt, timeout=60))
 
 
 async def test_v1_and_v2_side_by_side_share_the_work(city, call, nc, test_id):
@@ -121,7 +117,7 @@ async def test_v1_and_v2_side_by_side_share_the_work(city, call, nc, test_id):
         have = info.state.subjects or {}
         return {rid: have.get(s, 0) for rid, s in confirmed.items()}
 
-    assert await eventually(lambda: _all_one(counts()), timeout=20)
+    assert await eventually(lambda: _all_one(counts()), timeout=60)
     types = {}
     for rid, s in confirmed.items():
         body = msgspec.json.decode((await js.get_last_msg(stream, s)).data)
@@ -139,7 +135,7 @@ async def test_v1_and_v2_side_by_side_share_the_work(city, call, nc, test_id):
         have = info.state.subjects or {}
         return {rid: have.get(s, 0) for rid, s in activated.items()}
 
-    assert await eventually(lambda: _all_one(activations()), timeout=20)
+    assert await eventually(lambda: _all_one(activations()), timeout=60)
     assert set((await counts()).values()) == {1}
     assert set((await activations()).values()) == {1}
 
