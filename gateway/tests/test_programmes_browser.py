@@ -55,7 +55,7 @@ async def stack(shared_city: City) -> Stack:
     s.people = hh["resident_ids"]
     provider = f"bbw-{test_id}"
     await s.command("employment", "create_programme", {
-        "programme_id": s.programme, "name": "Arbeit und Sprache",
+        "programme_id": s.programme, "name": "Sprache und Beruf",
         "providers": [provider], "allowed_statuses": ["other_permit"]})
     await s.command("employment", "add_phase", {
         "programme_id": s.programme, "phase": 1, "starts": "2026-03-01",
@@ -86,7 +86,7 @@ async def test_a_provider_activates_places_and_records_a_drop_out(
     await expect(card).to_contain_text("0 active, 2 registered")
     assert await serious_violations(page) == []
     await card.get_by_role("link").first.click()
-    await expect(page.get_by_role("heading", name="Arbeit und Sprache", level=1)).to_be_visible()
+    await expect(page.get_by_role("heading", name="Sprache und Beruf", level=1)).to_be_visible()
     first, second = (page.locator(f'tr:has(th:text-is("{rid}"))') for rid in stack.people)
     await first.get_by_role("button", name="Activate").click()
     await expect(page.get_by_role("status")).to_have_text(f"{stack.people[0]} is active.")
