@@ -129,9 +129,16 @@ class Part:
     async def call(self, path: str, body: Any = None, token: str | None = None) -> httpx.Response:
         return await self.city.call(path, body, token)
 
+    async def ok(self, path: str, body: Any = None, token: str | None = None) -> Any:
+        return await self.city.ok(path, body, token)
+
     async def command(self, service: str, command: str, body: Any,
                       token: str | None = None) -> Any:
         return await self.city.command(service, command, body, token)
+
+    async def user(self, role: str, username: str | None = None,
+                   **extra: Any) -> tuple[str, str]:
+        return await self.city.user(role, username, **extra)
 
 
 async def start(runtimes: dict[str, ServiceRuntime], specs: Iterable[ServiceSpec],
