@@ -1,5 +1,6 @@
 """Fixtures for the gateway against the real servers: the app served in-process, tokens
-for every role, and housing and employment running in-process (ServiceRuntime)."""
+for every role, and housing and employment running in-process (ServiceRuntime); for the
+browser tests one Chromium and the city most of them share (tests/support/city.py)."""
 
 from __future__ import annotations
 
