@@ -54,10 +54,14 @@ def seed(stack: Stack) -> float:
     passwords = json.loads((stack.var / "nats" / "passwords.json").read_text())
     env = {**os.environ, "IM_NATS_URL": f"nats://127.0.0.1:{stack.ports['nats']}",
            "IM_MONGO_URL": f"mongodb://127.0.0.1:{stack.ports['mongo']}/?directConnection=true",
-           "IM_NATS_USER": "admin", "IM_NATS_PASSWORD": passwords["admin"]}
+           "IM_NATS_USER": "admin", "IM_NATS_PASSWORD": passwords["admin"],
+           # the demo signs its commands with the gateway's key, as the gateway does
+           "IM_GATEWAY_KEY_FILE": str(stack.var / "gateway.key")}
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "im_cli.main", "demo"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-m", "im_cli.main", "demo"], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"im demo failed ({done.returncode}): {done.stderr.strip()}")
     return time.monotonic() - started
 
 

@@ -40,15 +40,19 @@ def seeding(var: Path, nats_port: int) -> subprocess.Popen[bytes]:
     """`im demo` against the stack, started (the caller waits for it)."""
     admin = json.loads((var / "nats" / "passwords.json").read_text())["admin"]
     env = {**os.environ, "IM_NATS_URL": f"nats://127.0.0.1:{nats_port}",
-           "IM_NATS_USER": "admin", "IM_NATS_PASSWORD": admin}
-    return subprocess.Popen([sys.executable, "-m", "im_cli.main", "demo"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+           "IM_NATS_USER": "admin", "IM_NATS_PASSWORD": admin,
+           # the demo signs its commands with the gateway's key, as the gateway does
+           "IM_GATEWAY_KEY_FILE": str(var / "gateway.key")}
+    with (var / "demo.log").open("wb") as log:  # its progress, and why it failed
+        return subprocess.Popen([sys.executable, "-m", "im_cli.main", "demo"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=log)
 
 
 def seed(var: Path, nats_port: int) -> float:
     started = time.monotonic()
     if seeding(var, nats_port).wait() != 0:
-        raise SystemExit("im demo failed")
+        why = (var / "demo.log").read_text(errors="replace").strip().splitlines()[-1:]
+        raise SystemExit(f"im demo failed: {' '.join(why)}")
     return time.monotonic() - started
 
 

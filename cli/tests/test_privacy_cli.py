@@ -9,10 +9,14 @@ import re
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
+from typing import Any
 
 import msgspec
 import pytest
 
+from im_cli.commands import CliError
+from im_cli.erasures import city_admin
 from im_runtime.service import ServiceRuntime
 from support.probe import spec
 
@@ -127,7 +131,8 @@ def test_approving_needs_a_resident_and_who_decides():
 
 
 @pytest.mark.integration
-async def test_a_second_city_admin_approves_from_the_command_line(settings, nc):
+async def test_a_second_city_admin_approves_from_the_command_line(settings, nc,
+                                                                 monkeypatch):
     from contracts import Actor
     from contracts import privacy as pv
     from privacy.plugin import spec as privacy_spec
@@ -141,7 +146,19 @@ async def test_a_second_city_admin_approves_from_the_command_line(settings, nc):
                               reason="entered at the wrong office", command_id=f"c-{rid}",
                               actor=Actor(subject="admin-a", role="city_admin"))), timeout=5)
         assert json.loads(asked.data)["state"] == "awaiting_approval", asked.data
-        env = {"IM_NATS_URL": settings.nats_url}
+        env = {"IM_NATS_URL": settings.nats_url, "IM_MONGO_URL": settings.mongo_url,
+               "IM_DB_PREFIX": settings.db_prefix}
+        await accounts_of(settings, {"admin-a": "city_admin", "admin-b": "city_admin",
+                                     "admin-c": "city_admin", "sw-x": "social_worker",
+                                     "admin-off": "city_admin"}, disabled="admin-off")
+        refused = await asyncio.to_thread(im, "approve", rid, "--by", "nobody", env=env)
+        assert refused.returncode == 2 and "no such user" in refused.stderr, refused.stderr
+        for name, value in env.items():  # the same check, in this process
+            monkeypatch.setenv(name, value)
+        for by, why in (("sw-x", "not a city administrator"), ("admin-off", "disabled")):
+            with pytest.raises(CliError, match=why):
+                await city_admin(by)
+        await city_admin("admin-b")
         out = await asyncio.to_thread(im, "pending", "--json", env=env)
         assert out.returncode == 0, out.stderr
         (mine,) = [p for p in json.loads(out.stdout) if p["resident_id"] == rid]
@@ -158,3 +175,20 @@ async def test_a_second_city_admin_approves_from_the_command_line(settings, nc):
         assert late.returncode == 2 and "under way" in late.stderr
     finally:
         await rt.stop()
+
+
+async def accounts_of(settings: Any, roles: dict[str, str], disabled: str) -> None:
+    """Accounts in the gateway's database, as `im users add` makes them."""
+    from gateway import accounts, useradmin
+    from gateway.sessions import Lifetimes, Sessions
+
+    client, db = accounts.connect(settings.mongo_url, settings.db_prefix)
+    try:
+        users = accounts.Accounts(db, attempts=5, lockout=timedelta(minutes=15))
+        for name, role in roles.items():
+            await useradmin.add(users, accounts.NewUser(username=name, role=role,  # type: ignore[arg-type]
+                                                        name=name))
+        sessions = Sessions(db, Lifetimes(total=timedelta(hours=1), idle=timedelta(hours=1)))
+        await useradmin.disable(users, sessions, disabled)
+    finally:
+        await client.close()

@@ -5,18 +5,34 @@ with keep their records. One set of servers with every installed service."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
-from contracts import Actor
+from contracts import Actor, wrap
+from contracts import subjects as subj
+from contracts.housing import StaffAssigned
 from im_cli.privacy import apply_all
 from im_cli.testing import eventually
 from im_runtime.plugins import installed
-from support.world import World, database_mentions, family, ok, own_world, stream_mentions
+from support.world import (
+    World,
+    database_mentions,
+    erase_and_wait,
+    family,
+    ok,
+    own_world,
+    stream_mentions,
+)
 
 pytestmark = pytest.mark.flow
 ASK = {"category": "subject_request"}
@@ -93,13 +109,17 @@ async def test_a_volunteer_is_erased_and_the_resident_keeps_the_tandem(world: Wo
     assert done["person"] == "volunteer"
     assert "volunteers" in {c["service"] for c in done["confirmations"]}
     await nowhere(w, vid, f"Vol{tag}")
+    again = await w.gw.post("/api/v1/commands/volunteers/register_volunteer", {
+        "volunteer_id": vid, "name": f"Vol{tag}", "languages": ["de"],
+        "districts": ["Bothfeld"], "offers": ["language_tandem"], "capacity": 1})
+    assert again.status_code == 410 and "erased" in again.text, again.text
     # the resident's side of the tandem stays, with nobody named as the volunteer
     found = await database_mentions(w, [f.parent])
     assert any(".matches/" in d for d in found), found
 
 
 async def test_a_staff_member_is_erased_deployment_account_and_sessions(
-        world: World) -> None:
+        world: World, tmp_path: Path) -> None:
     w, tag = world, uuid.uuid4().hex[:8]
     f = await family(w, tag)
     name, token = await social_worker(w, tag, f.site)
@@ -125,6 +145,43 @@ async def test_a_staff_member_is_erased_deployment_account_and_sessions(
     # the reads she made stay in the audit log, naming nobody
     audit = (await w.gw.get(f"/api/v1/audit?resident={f.parent}", role="auditor")).json()
     assert any(e["subject"].startswith("erased:") for e in audit["items"]), audit["items"]
+    # her user name is not given to anyone again: not from the users page ...
+    reused = await w.gw.post("/api/v1/users", {"username": name, "role": "auditor",
+                                               "name": "Someone Else"})
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["details"]["field"] == "username" and "erased" in reused.text
+    # ... nor from `im users add`, with the same database and erasure secret
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "im_cli.main", "users", "add", name, "--role", "auditor"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        env={**os.environ, "IM_MONGO_URL": w.settings.mongo_url,
+             "IM_DB_PREFIX": w.settings.db_prefix})
+    assert out.returncode == 2 and "erased" in out.stderr, out.stdout + out.stderr
+    assert name not in [u["username"] for u in (await w.gw.get("/api/v1/users")).json()]
+    # and the name recorded is a key, not the name (the scan above found it nowhere)
+    await nowhere(w, name)
+    # Housing deploys nobody under her id again ...
+    redeployed = await w.gw.post("/api/v1/commands/housing/assign_staff", {
+        "staff_id": name, "name": f"Staff{tag}", "site_ids": [f.site]})
+    assert redeployed.status_code == 410, redeployed.text
+    # ... and a copy of her deployment reaching the bus late (an outbox replayed after the
+    # erasure; its subject names no one) is dropped by plans, not made into a record ...
+    plans = w.runtimes["plans"].metrics.erased_dropped.labels("plans")
+    before = plans._value.get()
+    late = wrap(StaffAssigned(staff_id=name, site_ids=[f.site]), source="housing")
+    await w.nc.jetstream().publish(subj.event("housing", "staff_assigned"),
+                                   msgspec.json.encode(late), headers={"Nats-Msg-Id": late.id})
+    await eventually(lambda: plans._value.get() > before, timeout=20)
+    assert await database_mentions(w, [name]) == []
+    assert await stream_mentions(w, name) == {"IM_EVT_HOUSING": 1}
+    # ... and leaves the stream with the ledger's next sweep (after the next erasure)
+    await erase_and_wait(w, (await family(w)).parent)
+
+    async def swept() -> bool:
+        return await stream_mentions(w, name) == {}
+
+    await eventually(swept, timeout=30, interval=0.5)
 
 
 async def test_retention_removes_former_volunteers_and_staff_with_their_messages(

@@ -4,7 +4,8 @@ dashboard's erasures page gives it (docs/privacy.md, "Four eyes").
 
 The command goes to the privacy service over the bus, signed with the gateway's key as
 the gateway signs (whoever runs this holds the platform's secrets anyway); `--by` names
-the city administrator who decides, and the ledger refuses the requester's own approval."""
+the city administrator who decides — an enabled city administrator's account in the
+gateway's database — and the ledger refuses the requester's own approval."""
 
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ def decide_command(args: argparse.Namespace) -> int:
             raise ValueError("--by names the deciding city administrator")
     except (subj.SubjectError, ValueError) as exc:
         raise CliError(str(exc)) from None
+    asyncio.run(city_admin(actor.subject))
     kind = pv.ApproveErasure if args.step == "approve" else pv.RejectErasure
     cmd = kind(resident_id=args.resident, actor=actor, command_id=f"cli:{new_id()}")
     status = asyncio.run(send(f"{args.step}_erasure", cmd, _REPLY))
@@ -78,6 +80,34 @@ def decide_command(args: argparse.Namespace) -> int:
           f"{status.requested_by}" + (f", approved by {status.approved_by}"
                                       if status.approved_by else ""))
     return 0
+
+
+async def city_admin(username: str) -> None:
+    """`--by` must name an enabled city administrator's account (the gateway's database,
+    IM_MONGO_URL and IM_DB_PREFIX): the ledger records the decision under that name."""
+    from pymongo.errors import PyMongoError
+
+    from gateway import accounts
+    from im_runtime.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+    client, db = accounts.connect(settings.mongo_url, settings.db_prefix)
+    try:
+        user = await db[accounts.USERS].find_one({"_id": username})
+    except PyMongoError as exc:
+        raise CliError(f"--by cannot be checked: the gateway's database at "
+                       f"{settings.mongo_url} does not answer ({exc})") from None
+    finally:
+        await client.close()
+    if user is None:
+        raise CliError(f"--by {username}: no such user (im users list)")
+    if user.get("role") != "city_admin":
+        raise CliError(f"--by {username}: not a city administrator")
+    if user.get("disabled"):
+        raise CliError(f"--by {username}: the account is disabled")
 
 
 def pending_command(args: argparse.Namespace) -> int:

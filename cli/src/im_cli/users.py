@@ -10,10 +10,12 @@ import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from im_cli.commands import CliError
 
+EMBEDDED_SECRET = Path("var") / "erasure.key"  # `im up --var var` (the default)
 ROLES = ("city_admin", "social_worker", "operator", "provider", "auditor")
 
 
@@ -43,12 +45,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def _run(args: argparse.Namespace) -> int:
     from gateway.errors import ApiError
-    from im_runtime.settings import Settings, SettingsError
+    from im_runtime import erasure_keys
+    from im_runtime.settings import Settings, SettingsError, erasure_secret
 
     try:
         settings = Settings.from_env()
+        # Erased staff members' names are refused by their keys, made with the secret
+        # the gateway uses: the environment's, else the one `im up` keeps.
+        secret = settings.erasure_secret
+        if secret is None and EMBEDDED_SECRET.is_file():
+            secret = erasure_secret({"IM_ERASURE_SECRET_FILE": str(EMBEDDED_SECRET)})
     except SettingsError as exc:
         raise CliError(str(exc)) from None
+    erasure_keys.use(secret)
     try:
         return asyncio.run(_with_db(settings, args.action, args))
     except ApiError as exc:

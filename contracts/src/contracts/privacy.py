@@ -185,6 +185,9 @@ class ErasureStatus(Reply, tag="ok"):
 
 class ErasureKeys(Reply, tag="ok"):
     keys: list[str]
+    # The keys of erased staff members (also in `keys`): the gateway removes their
+    # accounts and refuses their user names for new ones.
+    staff: list[str] = []
 
 
 class PendingErasure(Struct):

@@ -18,8 +18,10 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from gateway.auth import Role
 from gateway.errors import ApiError
+from im_runtime import erasure_keys
 
 USERS, LOGINS = "users", "logins"
+ERASED_NAMES = "erased_users"  # keys of erased staff members' user names (never the names)
 _now = time.time
 # The same shape as a housing staff id: a social worker signs in with hers.
 Username = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -78,11 +80,17 @@ def check(new: NewUser) -> None:
 class Accounts:
     def __init__(self, db: AsyncDatabase[dict[str, Any]], attempts: int,
                  lockout: timedelta) -> None:
-        self.users, self.logins = db[USERS], db[LOGINS]
+        self.users, self.logins, self.erased = db[USERS], db[LOGINS], db[ERASED_NAMES]
         self.attempts, self.lockout = attempts, lockout
 
     async def add(self, new: NewUser, password_hash: str, *, must_change: bool) -> User:
         check(new)
+        # An erased staff member's name is not given again: her old sign-ins and the
+        # audit's pseudonyms must not meet a new person's (staff_erasure.py).
+        if await self.erased.find_one({"_id": erasure_keys.key(new.username)}) is not None:
+            raise ApiError("conflict", f"user name {new.username} belonged to a staff "
+                                       f"member whose data was erased; choose another",
+                           field="username")
         now = datetime.now(UTC)
         doc = {"_id": new.username, "role": new.role, "name": new.name,
                "operator": new.operator, "provider": new.provider, "disabled": False,

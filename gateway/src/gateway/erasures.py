@@ -27,6 +27,7 @@ from gateway.forward import Forwarder
 from gateway.lifespan import Bus
 from gateway.staff_erasure import StaffErasure
 from im_runtime import actors, erasure_keys
+from im_runtime.privacy import person_of
 
 log = logging.getLogger("im.gateway.erasures")
 _ENC = msgspec.json.Encoder()
@@ -44,6 +45,7 @@ class Erasures:
         self.audit_days, self.retention_interval = audit_days, retention_interval
         self.refresh = refresh
         self.keys: set[str] = set()
+        self.staff_keys: set[str] = set()  # of those, erased staff members' (accounts)
         self.staff: StaffErasure | None = None  # set once the accounts' database is open
         self.users_days = 1095
         self._tasks: list[asyncio.Task[None]] = []
@@ -89,8 +91,9 @@ class Erasures:
             try:
                 reply = await self.forwarder.call(pv.SERVICE, "list_erasures", {}, SYSTEM)
                 self.keys |= erasure_keys.upgrade_all(reply["keys"])
+                self.staff_keys |= erasure_keys.upgrade_all(reply.get("staff", []))
                 if self.staff is not None:  # accounts of staff erased while we were away
-                    await self.staff.forget_erased(self.keys)
+                    await self.staff.forget_erased(self.staff_keys)
                 pause = self.refresh
             except ApiError as exc:  # the privacy service is not running (yet)
                 log.info("erasure keys not loaded: %s", exc.message)
@@ -105,19 +108,22 @@ class Erasures:
         if rid is None or actors.from_jetstream(msg):  # a consumer's delivery: forged
             return
         try:
-            await self.gone(rid)
+            await self.gone(rid, person_of(msg.data))
         except ApiError as exc:  # the gateway that took the request did it too
             log.warning("audit entries not pseudonymised here: %s", exc.message)
         except PyMongoError as exc:  # the next load of the keys catches up
             log.warning("an erased staff member's account not removed yet: %s", exc)
 
-    async def gone(self, person_id: str) -> None:
+    async def gone(self, person_id: str, person: str = "resident") -> None:
         """An erasure went out: 410 from now on, the audit log no longer names the person,
-        and a staff member's account goes (user names and resident ids never meet)."""
+        and a staff member's account goes and her user name is not given again (user
+        names and resident ids never meet)."""
         self.erased(person_id)
+        if person == "staff":
+            self.staff_keys.add(erasure_keys.key(person_id))
         await self.audit.pseudonymise(person_id)
         if self.staff is not None:
-            await self.staff.forget(person_id)
+            await self.staff.forget(person_id, staff=person == "staff")
 
     async def _retention_schedule(self) -> None:
         while True:
@@ -208,3 +214,4 @@ class Erasures:
         await js.publish(subj.event(pv.SERVICE, "retention_applied"), encode_event(event),
                          headers={"Nats-Msg-Id": event.id})
         return run_id
+

@@ -98,6 +98,22 @@ async def test_the_keys_list_names_no_resident():
     await request(store, "r-9")
     keys = await store.ask(ledger.list_erasures, pv.ListErasures())
     assert keys.keys == [erasure_keys.key("r-9")]
+    assert keys.staff == []
+
+
+async def test_staff_members_keys_are_listed_apart_for_the_gateways_accounts():
+    store = MemoryStore("privacy")
+    await request(store, "r-10")
+    asked = await store.run(ledger.request_erasure, pv.RequestErasure(
+        resident_id="sw-10", category="subject_request", person="staff", actor=ADMIN,
+        command_id="c-staff"))
+    await store.run(approval.approve_erasure, pv.ApproveErasure(
+        resident_id="sw-10", actor=Actor(subject="admin-2", role="city_admin"),
+        command_id="c-staff-ok"))
+    assert asked.person == "staff"
+    keys = await store.ask(ledger.list_erasures, pv.ListErasures())
+    assert keys.keys == sorted([erasure_keys.key("r-10"), erasure_keys.key("sw-10")])
+    assert keys.staff == [erasure_keys.key("sw-10")]
 
 
 # four eyes (privacy/four_eyes.py, approval.py)

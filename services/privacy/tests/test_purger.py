@@ -130,6 +130,45 @@ async def test_messages_arriving_after_the_erasure_are_erased_by_the_sweep(
     assert await purger.sweep_late(ctx) == {}  # nothing more to find
 
 
+async def test_late_messages_naming_an_erased_staff_member_are_erased_by_the_sweep(
+        ctx: WorkerContext) -> None:
+    staff = "sw-purger-4"
+    stream = subj.event_stream("housing")
+    await streams.ensure(ctx.js, streams.event_stream("housing", 1, 120.0))
+    await ctx.store.run(ledger.request_erasure, pv.RequestErasure(
+        resident_id=staff, category="subject_request", person="staff", actor=ADMIN,
+        command_id=f"c-{staff}"))
+    await ctx.store.run(approval.approve_erasure, pv.ApproveErasure(
+        resident_id=staff, actor=Actor(subject="admin-2", role="city_admin"),
+        command_id=f"c-{staff}-approve"))
+    await purger.tick(ctx)
+    await purger.tick(ctx)
+    assert await purger.sweep_late(ctx) == {}  # sets the cursors: nothing late yet
+    # housing's outbox replays her deployment after the erasure; its subject names no one
+    late = {"id": "e-1", "source": "housing", "type": "im.housing.staff_assigned.v1",
+            "data": {"staff_id": staff, "site_ids": ["s-1"]}}
+    other = {**late, "id": "e-2", "data": {"staff_id": "sw-stays", "site_ids": [staff + "x"]}}
+    for body in (late, other):
+        await ctx.js.publish(subj.event("housing", "staff_assigned"), msgspec.json.encode(body))
+    await ctx.js.publish(subj.event("housing", "staff_assigned"), b"not json")
+    assert await purger.sweep_late(ctx) == {stream: 1}
+    left = [msgspec.json.decode(m.data) if m.data != b"not json" else None
+            for m in await read_all(ctx, stream)]
+    assert [b and b["id"] for b in left] == ["e-2", None]
+    assert await purger.sweep_late(ctx) == {}  # the cursor moved on: nothing read twice
+
+
+async def read_all(ctx: WorkerContext, stream: str) -> list[Any]:
+    info = await ctx.js.stream_info(stream)
+    out = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        try:
+            out.append(await ctx.js.get_msg(stream, seq))
+        except nats.js.errors.NotFoundError:
+            continue
+    return out
+
+
 async def test_a_request_awaiting_approval_does_not_go_out(ctx: WorkerContext) -> None:
     rid = "r-purger-3"
     store: MemoryStore = ctx.store

@@ -16,6 +16,7 @@ import pytest
 from contracts import Actor, CloudEvent, wrap
 from contracts import privacy as pv
 from contracts import subjects as subj
+from contracts.housing import StaffAssigned
 from im_cli.testing import eventually, stream_events
 from im_runtime import Forbidden, erasure_keys
 from im_runtime.privacy import ErasedKeys, default_erase, effective, report
@@ -64,6 +65,35 @@ async def test_events_about_erased_residents_are_split_off():
     erased.add("r-next")
     keep, drop = erased.split([(5, wrap(Pinged(resident_id="r-next"), source="tester"))])
     assert keep == [] and drop == [5]
+
+
+@pytest.mark.unit
+async def test_events_naming_an_erased_volunteer_or_staff_member_in_the_body_are_split_off():
+    store = MemoryStore()
+    store.collections["im_erased"] = {
+        erasure_keys.key("sw-gone"): {"_id": "x", "person": "staff"},
+        erasure_keys.key("r-gone"): {"_id": "y", "person": "resident"},
+        erasure_keys.key("r-old"): {"_id": "z"}}  # recorded before kinds were
+    assert await store.erased_keys(people=True) == {erasure_keys.key("sw-gone")}
+    erased = ErasedKeys()
+    erased.keys |= await store.erased_keys()
+    erased.people |= await store.erased_keys(people=True)
+    events = [(0, wrap(StaffAssigned(staff_id="sw-gone", site_ids=["s-1"]), source="housing")),
+              (1, wrap(StaffAssigned(staff_id="sw-here", site_ids=["s-1"]), source="housing")),
+              (2, wrap(StaffAssigned(staff_id="sw-here", site_ids=["sw-gone"]),
+                       source="housing")),  # named anywhere in the body, lists too
+              # a resident's id in a body is not a reason: residents go by subject
+              (3, wrap(StaffAssigned(staff_id="sw-here", site_ids=["r-gone"]),
+                       source="housing"))]
+    keep, drop = erased.split(events)
+    assert [m for m, _ in keep] == [1, 3] and drop == [0, 2]
+    # a staff member's erasure seen on the bus counts at once, by its kind
+    erased.add("v-next", "volunteer")
+    erased.add("r-next")
+    later = [(5, wrap(StaffAssigned(staff_id="v-next", site_ids=[]), source="housing")),
+             (6, wrap(StaffAssigned(staff_id="r-next", site_ids=[]), source="housing"))]
+    keep, drop = erased.split(later)
+    assert drop == [5] and [m for m, _ in keep] == [6]
 
 
 @pytest.mark.unit

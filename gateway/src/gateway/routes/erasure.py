@@ -33,7 +33,7 @@ async def _gone_once_approved(person_id: str, reply: dict[str, Any], state: Stat
     (other gateway instances learn it from the request on the bus)."""
     if reply.get("state") == "approved":
         erasures: Erasures = state.erasures
-        await erasures.gone(person_id)
+        await erasures.gone(person_id, str(reply.get("person") or "resident"))
 
 
 async def _request(person_id: str, person: str, data: ErasureBody, actor: Actor,

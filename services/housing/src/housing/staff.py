@@ -12,12 +12,14 @@ from housing import store
 from im_runtime import UnitOfWork
 from im_runtime.access import ADMIN, require_role
 from im_runtime.errors import Forbidden
+from im_runtime.privacy import refuse_if_erased
 
 
 async def assign_staff(cmd: AssignStaff, uow: UnitOfWork) -> Ack:
     require_role(cmd.actor, ADMIN, "deploy staff")
     for site_id in cmd.site_ids:
         await store.site(uow, site_id)
+    await refuse_if_erased(uow, cmd.staff_id, field="staff_id")
     doc = await uow.get(store.STAFF, cmd.staff_id) or {
         "_id": cmd.staff_id, "name": cmd.name, "site_ids": [], "history": []}
     previous = list(doc["site_ids"])

@@ -113,8 +113,11 @@ async def list_erasures(cmd: pv.ListErasures, uow: UnitOfWork) -> pv.ErasureKeys
         raise Forbidden("only the platform itself may list erasure keys",
                         details={"role": cmd.actor.role})
     # Requests still awaiting approval are not erasures (yet): their residents stay.
-    return pv.ErasureKeys(keys=sorted(erasure_keys.upgrade_all(
-        d["key"] for d in await uow.find(ERASURES) if four_eyes.approved(d))))
+    approved = [d for d in await uow.find(ERASURES) if four_eyes.approved(d)]
+    return pv.ErasureKeys(
+        keys=sorted(erasure_keys.upgrade_all(d["key"] for d in approved)),
+        staff=sorted(erasure_keys.upgrade_all(d["key"] for d in approved
+                                              if d.get("person") == "staff")))
 
 
 async def on_confirmed(event: Any, uow: UnitOfWork) -> None:

@@ -29,6 +29,7 @@ REQUEST_FILTER = subj.event("privacy", "erasure_requested") + ".*"
 # is down may take days to confirm); with none open it waits for the next request.
 FIRST_LOOK, LAST_LOOK, IDLE = 0.2, 5.0, 300.0
 SWEEP = 600.0  # seconds between looks for late messages about erased residents
+CURSORS = "sweep_cursors"  # per stream: the last sequence read for volunteers and staff
 
 
 async def work(ctx: WorkerContext) -> None:
@@ -115,9 +116,30 @@ async def finish(ctx: WorkerContext, doc: dict[str, Any]) -> None:
 
 
 async def sweep_late(ctx: WorkerContext) -> dict[str, int]:
-    done = await ctx.store.unit_of_work("privacy").find(ERASURES, {"complete": True})
-    return await sweeper.sweep(ctx.nc, await streams_of(ctx.nc),
-                               erasure_keys.upgrade_all(d["key"] for d in done))
+    """Late messages about erased people, by subject (residents) and, since the last sweep,
+    by body (volunteers and staff); stream -> messages erased."""
+    names = await streams_of(ctx.nc)
+    # Where each stream ends, read before the erasures: a message after it is read next
+    # time; one before it naming someone erased after this read was in that erasure's own
+    # whole-stream pass (shredder.shred).
+    ends = {s: await sweeper.last_seq(ctx.nc, s) for s in names}
+    uow = ctx.store.unit_of_work("privacy")
+    done = await uow.find(ERASURES, {"complete": True})
+    erased = await sweeper.sweep(ctx.nc, names, erasure_keys.upgrade_all(d["key"] for d in done))
+    people = erasure_keys.upgrade_all(d["key"] for d in done
+                                      if d.get("person", "resident") != "resident")
+    cursors = {d["_id"]: d for d in await uow.find(CURSORS)}
+    for stream, end in ends.items():
+        since = int(cursors.get(stream, {}).get("seq", 0))
+        n = await sweeper.sweep_bodies(ctx.nc, stream, people, since, end)
+        if n:
+            erased[stream] = erased.get(stream, 0) + n
+            log.warning("messages naming erased volunteers or staff reached the bus late; "
+                        "erased them", extra={"stream": stream, "messages": n})
+        if end != since:
+            uow.put(CURSORS, {**cursors.get(stream, {"_id": stream}), "seq": end})
+    await uow.commit()
+    return erased
 
 
 async def save(ctx: WorkerContext, erasure_id: str, change: Any) -> None:

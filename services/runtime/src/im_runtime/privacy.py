@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -78,9 +79,10 @@ def erasure_handler(spec: ServiceSpec, store: Store | None, instance: str,
         done = await (spec.erase or default_erase(spec))(rid, uow)
         key = erasure_keys.key(rid)
         if await uow.get(ERASED, key) is None:
-            uow.put(ERASED, {"_id": key, "erasure_id": data.erasure_id, "at": utcnow()})
+            uow.put(ERASED, {"_id": key, "erasure_id": data.erasure_id, "at": utcnow(),
+                             "person": data.person})
         if erased is not None:
-            erased.add(rid)
+            erased.add(rid, data.person)
         if store is not None:  # stored replies are outside the unit of work's documents
             scrubbed = await store.scrub_replies([rid])
             done.count("im_processed", scrubbed, anonymised=True)
@@ -112,24 +114,32 @@ def default_erase(spec: ServiceSpec) -> Any:
     return erase
 
 
-async def refuse_if_erased(uow: UnitOfWork, *resident_ids: str) -> None:
-    """For a command that would create records under given resident ids: an erased
-    resident does not come back under the same id. (One query for all of them.)"""
+async def refuse_if_erased(uow: UnitOfWork, *resident_ids: str,
+                           field: str = "resident_id") -> None:
+    """For a command that would create records under given ids of people (residents, or
+    a volunteer's or staff member's, named by `field`): an erased person does not come
+    back under the same id. (One query for all of them.)"""
     keys = {rid: erasure_keys.key(rid) for rid in resident_ids}
     await uow.prefetch(ERASED, list(keys.values()))
     for rid, key in keys.items():
         if await uow.get(ERASED, key) is not None:
-            raise DomainError("this resident's data was erased; register them anew under a "
-                              "new id", code="gone", details={"resident_id": rid})
+            who = "resident" if field == "resident_id" else "person"
+            raise DomainError(f"this {who}'s data was erased; register them anew under a "
+                              "new id", code="gone", details={field: rid})
 
 
 class ErasedKeys:
-    """Erasure keys of residents erased here, or whose erasure was requested: events about
+    """Erasure keys of people erased here, or whose erasure was requested: events about
     them are dropped. Loaded from the service's own record at start and kept current from
-    the requests on the bus, so a batch needs no database round trip for it."""
+    the requests on the bus, so a batch needs no database round trip for it.
+
+    A resident is found by an event's subject. Volunteers and staff are not (their events
+    are keyed by a resident, or by no one): an event whose body names one of them (any
+    id-shaped string) is dropped too."""
 
     def __init__(self) -> None:
         self.keys: set[str] = set()
+        self.people: set[str] = set()  # of those, volunteers' and staff members'
         self._sub: Any = None
 
     async def start(self, nc: Any, store: Store) -> None:
@@ -137,6 +147,7 @@ class ErasedKeys:
         self._sub = await nc.subscribe(subj.event(SERVICE, "erasure_requested") + ".*",
                                        cb=self._on_request)
         self.keys |= erasure_keys.upgrade_all(await store.erased_keys())
+        self.people |= erasure_keys.upgrade_all(await store.erased_keys(people=True))
 
     async def stop(self) -> None:
         if self._sub is not None:
@@ -146,10 +157,13 @@ class ErasedKeys:
     async def _on_request(self, msg: Any) -> None:
         rid = subj.resident_of(msg.subject)
         if rid is not None and not actors.from_jetstream(msg):  # not a forged announcement
-            self.add(rid)
+            self.add(rid, person_of(msg.data))
 
-    def add(self, resident_id: str) -> None:
-        self.keys.add(erasure_keys.key(resident_id))
+    def add(self, resident_id: str, person: str = "resident") -> None:
+        key = erasure_keys.key(resident_id)
+        self.keys.add(key)
+        if person != "resident":
+            self.people.add(key)
 
     def split(self, events: list[tuple[Any, CloudEvent[Any]]]
               ) -> tuple[list[tuple[Any, CloudEvent[Any]]], list[Any]]:
@@ -159,10 +173,43 @@ class ErasedKeys:
             return events, []
         keep, drop = [], []
         for m, e in events:
-            gone = (e.subject and e.type not in PRIVACY_TYPES
-                    and erasure_keys.key(e.subject) in self.keys)
+            gone = e.type not in PRIVACY_TYPES and (
+                (e.subject and erasure_keys.key(e.subject) in self.keys)
+                or (self.people and self.names_someone_erased(e.data)))
             (drop.append(m) if gone else keep.append((m, e)))
         return keep, drop
+
+    def names_someone_erased(self, data: Any) -> bool:
+        """Whether an event's body names an erased volunteer or staff member."""
+        return any(erasure_keys.key(s) in self.people for s in ids_in(data))
+
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # the shape of every id (contracts.subjects)
+
+
+def ids_in(data: Any) -> set[str]:
+    """Every id-shaped string anywhere in an event's body."""
+    found: set[str] = set()
+    todo = [msgspec.to_builtins(data)]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, str):
+            if _ID.match(value):
+                found.add(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+    return found
+
+
+def person_of(request: bytes) -> str:
+    """The kind of person an `erasure_requested` message is about (resident if unsure)."""
+    try:
+        data = msgspec.json.decode(request).get("data") or {}
+        return str(data.get("person") or "resident")
+    except (msgspec.DecodeError, AttributeError):
+        return "resident"
 
 
 # proof: where this service holds anything mentioning the terms

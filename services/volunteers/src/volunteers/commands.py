@@ -10,6 +10,7 @@ from contracts import utcnow
 from im_runtime import Conflict, UnitOfWork
 from im_runtime.access import STAFF, require_role
 from im_runtime.ids import derived
+from im_runtime.privacy import refuse_if_erased
 from volunteers import store
 from volunteers.contracts import (
     AgreeMatch,
@@ -53,6 +54,7 @@ async def register_volunteer(cmd: RegisterVolunteer, uow: UnitOfWork) -> Volunte
     if await uow.get(store.VOLUNTEERS, cmd.volunteer_id) is not None:
         raise Conflict(f"volunteer {cmd.volunteer_id} is registered already",
                        details={"volunteer_id": cmd.volunteer_id})
+    await refuse_if_erased(uow, cmd.volunteer_id, field="volunteer_id")
     check = cmd.background_check_on.isoformat() if cmd.background_check_on else None
     languages = sorted(set(cmd.languages))
     doc: dict[str, Any] = {

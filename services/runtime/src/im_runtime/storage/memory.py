@@ -82,8 +82,9 @@ class MemoryStore:
     async def processed_ids(self, ids: list[str]) -> dict[str, bytes | None]:
         return {i: self.processed[i] for i in ids if i in self.processed}
 
-    async def erased_keys(self) -> set[str]:
-        return set(self.collections.get("im_erased", {}))
+    async def erased_keys(self, people: bool = False) -> set[str]:
+        return {k for k, d in self.collections.get("im_erased", {}).items()
+                if not people or d.get("person", "resident") != "resident"}
 
     async def scrub_replies(self, terms: list[str]) -> int:
         hits = [k for k, r in self.processed.items()

@@ -132,8 +132,9 @@ class MongoStore:
         found = await self.db[PROCESSED].find({"_id": {"$in": ids}}).to_list(None)
         return {d["_id"]: d.get("reply") for d in found}
 
-    async def erased_keys(self) -> set[str]:
-        return {d["_id"] async for d in self.db[ERASED].find({}, {"_id": 1})}
+    async def erased_keys(self, people: bool = False) -> set[str]:
+        flt = {"person": {"$in": ["volunteer", "staff"]}} if people else {}
+        return {d["_id"] async for d in self.db[ERASED].find(flt, {"_id": 1})}
 
     async def scrub_replies(self, terms: list[str]) -> int:
         """Forget stored command replies that mention any of `terms` (a retried command

@@ -30,8 +30,8 @@ class Store(Protocol):
         """Which of these message ids were handled, with the reply stored for each."""
         ...
 
-    async def erased_keys(self) -> set[str]:
-        """Erasure keys of the residents erased here."""
+    async def erased_keys(self, people: bool = False) -> set[str]:
+        """Erasure keys of the people erased here (`people`: only volunteers and staff)."""
         ...
 
     async def scrub_replies(self, terms: list[str]) -> int:
