@@ -1,5 +1,6 @@
 """Fixtures for the gateway against the real servers: the app served in-process, tokens
-for every role, and housing and employment running in-process (ServiceRuntime)."""
+for every role, and housing and employment running in-process (ServiceRuntime); for the
+browser tests one Chromium and the city most of them share (tests/support/city.py)."""
 
 from __future__ import annotations
 
@@ -15,23 +16,47 @@ from typing import Any
 import httpx
 import pytest
 
+from counselling.plugin import spec as counselling_spec
+from education.plugin import spec as education_spec
 from employment.plugin import spec as employment_spec
 from gateway.app import create_app
 from gateway.auth import Tokens
 from gateway.config import GatewayConfig
 from housing.plugin import spec as housing_spec
+from im_cli.embedded import throwaway_servers
 from im_cli.testing import Servers, eventually
 from im_runtime.service import ServiceRuntime
 from im_runtime.settings import Settings
+from plans.plugin import spec as plans_spec
+from support import city as town
 from support.browser import launched
 from support.serving import serving
+from volunteers.plugin import spec as volunteers_spec
+
+# What the shared city runs: every domain service the browser pages show.
+SHARED_SPECS = (housing_spec, education_spec, employment_spec, counselling_spec, plans_spec,
+                volunteers_spec)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
-    """One headless Chromium per browser-test module (tests/support/browser.py)."""
+    """One headless Chromium for every browser test (tests/support/browser.py); each test
+    opens a context of its own."""
     async with launched() as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+async def shared_city() -> AsyncIterator[town.City]:
+    """Every domain service and one gateway for the browser modules that need no setting
+    of their own (each test with random ids and sites, so none sees another's data).
+    On servers of its own: on the session's servers, runtimes of the same service that
+    other modules start would share this one's durable consumers (named per service,
+    not per database prefix) and answer its gateway's queries."""
+    with throwaway_servers("im-city-") as (natsd, mongod):
+        servers = Servers(natsd.url, mongod.url, natsd.workdir)
+        async with town.city(servers, SHARED_SPECS) as c:
+            yield c
 
 
 def gateway_config(**kw: Any) -> GatewayConfig:

@@ -1,5 +1,5 @@
 """A social worker's move-out worklist in headless Chromium against the real servers
-(housing in-process, the gateway under uvicorn): the open cases of her sites, the longest
+(housing in the shared city, the gateway under uvicorn): the open cases of her sites, the longest
 waiting first, filtered by site and stage and paged; a case's page with its criteria,
 offers, viewings, moving help and history; work done on the applicant's page changes the
 worklist. Cases of other sites are neither listed nor readable, and every read is
@@ -7,56 +7,32 @@ audited."""
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from gateway.app import create_app
 from gateway.auth import Tokens
-from gateway.config import GatewayConfig
-from housing.plugin import spec as housing_spec
-from im_cli.testing import Servers
-from im_runtime.service import ServiceRuntime
-from im_runtime.settings import Settings
 from support.browser import (
-    http_server,
     screenshot,
     serious_violations,
-    sign_in,
-    user,
-    watched_page,
 )
+from support.city import City, Part, signed_in, tag
 
 pytestmark = pytest.mark.flow
 
 
 @dataclass
-class Stack:
-    url: str
-    key: bytes
-    token: str  # the city admin's machine token, to set the city up and to look
+class Stack(Part):
     sites: tuple[str, str, str]  # two of hers, one elsewhere
     worker: tuple[str, str]
     cases: dict[str, str] = field(default_factory=dict)  # family name -> case id
 
-    async def call(self, path: str, body: Any = None, token: str | None = None) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
-            headers = {"Authorization": f"Bearer {token or self.token}"}
-            if body is None:
-                return await c.get(path, headers=headers)
-            return await c.post(path, json=body, headers=headers)
-
     async def housing(self, command: str, body: Any, token: str | None = None) -> Any:
-        r = await self.call(f"/api/v1/commands/housing/{command}", body, token)
-        assert r.status_code == 200, (command, r.text)
-        return r.json()
+        return await self.command("housing", command, body, token)
 
     async def household(self, site: str, given: str, family: str) -> dict[str, Any]:
         return await self.housing("register_household", {"site_id": site, "on": "2026-02-01",
@@ -67,51 +43,34 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-async def stack(servers: Servers) -> AsyncIterator[Stack]:
-    test_id = uuid.uuid4().hex[:8]
-    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
-                        max_deliver=3, log_format="text")
-    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
-                           discovery_timeout=0.2, check_seconds=0.5)
-    rt = ServiceRuntime(housing_spec, settings)
-    await rt.start()
-    try:
-        async with http_server(create_app(settings, config)) as url:
-            token = Tokens(config.key).mint(role="city_admin", subject="setup")
-            sites = (f"m-{test_id}", f"a-{test_id}", f"x-{test_id}")
-            s = Stack(url, config.key, token, sites, ("", ""))
-            for site, name in zip(sites, ("Munzeler Straße", "Schulzentrum Ahlem",
-                                          "Oststadtkrankenhaus"), strict=True):
-                await s.housing("register_site", {
-                    "site_id": site, "kind": "shelter", "name": name, "operator_id": "op-1",
-                    "address": f"{name} 1", "district": "Linden", "capacity": 30})
-            s.worker = await user(url, token, "social_worker")
-            await s.housing("assign_staff", {"staff_id": s.worker[0], "name": "Jana Kowalski",
-                                             "site_ids": list(sites[:2])})
-            # Three open cases at her sites (oldest first), one at a site not hers.
-            for site, given, family in ((sites[0], "Amal", "Haddad"),
-                                        (sites[1], "Omid", "Karimi"),
-                                        (sites[0], "Lina", "Nasser"),
-                                        (sites[2], "Samir", "Fremd")):
-                hh = await s.household(site, given, family)
-                case = await s.housing("open_move_out_case",
-                                       {"household_id": hh["household_id"]})
-                s.cases[family] = case["case_id"]
-            await s.housing("set_search_criteria", {
-                "case_id": s.cases["Karimi"], "household_size": 1, "rent_ceiling": 520,
-                "districts": ["Linden", "Ahlem"], "wbs": "granted"})
-            yield s
-    finally:
-        await rt.stop()
+async def stack(shared_city: City) -> Stack:
+    test_id = tag()
+    sites = (f"m-{test_id}", f"a-{test_id}", f"x-{test_id}")
+    s = Stack(shared_city, sites, await shared_city.user("social_worker"))
+    for site, name in zip(sites, ("Munzeler Straße", "Schulzentrum Ahlem",
+                                  "Oststadtkrankenhaus"), strict=True):
+        await s.housing("register_site", {
+            "site_id": site, "kind": "shelter", "name": name, "operator_id": "op-1",
+            "address": f"{name} 1", "district": "Linden", "capacity": 30})
+    await s.housing("assign_staff", {"staff_id": s.worker[0], "name": "Jana Kowalski",
+                                     "site_ids": list(sites[:2])})
+    # Three open cases at her sites (oldest first), one at a site not hers.
+    for site, given, family in ((sites[0], "Amal", "Haddad"),
+                                (sites[1], "Omid", "Karimi"),
+                                (sites[0], "Lina", "Nasser"),
+                                (sites[2], "Samir", "Fremd")):
+        hh = await s.household(site, given, family)
+        case = await s.housing("open_move_out_case", {"household_id": hh["household_id"]})
+        s.cases[family] = case["case_id"]
+    await s.housing("set_search_criteria", {
+        "case_id": s.cases["Karimi"], "household_size": 1, "rent_ceiling": 520,
+        "districts": ["Linden", "Ahlem"], "wbs": "granted"})
+    return s
 
 
 @pytest.fixture
 async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
-    # the refusals the test provokes are tolerated; console errors fail the test
-    async with watched_page(browser, tolerated=(400, 403, 404, 409), kinds=("error",)) as p:
-        await sign_in(p, stack.url, *stack.worker)
-        await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    async with signed_in(browser, stack.city, stack.worker) as p:
         yield p
 
 

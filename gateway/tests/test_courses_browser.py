@@ -1,5 +1,5 @@
 """A course provider's day in headless Chromium against the real servers (education and
-housing in-process, the gateway under uvicorn): it signs in, creates a course (bad input
+housing in the shared city, the gateway under uvicorn): it signs in, creates a course (bad input
 refused at the field, nothing created), finds its participants on the course's page,
 keeps the class register session day by session day (its worklist of days to register
 shrinks), completes a participant with a result and changes the course; the roster read
@@ -7,7 +7,6 @@ is audited, and neither another provider nor a social worker may read it."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,27 +14,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from education.plugin import spec as education_spec
-from gateway.app import create_app
-from gateway.auth import Tokens
-from gateway.config import GatewayConfig
-from housing.plugin import spec as housing_spec
-from im_cli.testing import Servers
-from im_runtime.service import ServiceRuntime
-from im_runtime.settings import Settings
 from support.browser import (
-    http_server,
     refused,
     screenshot,
     serious_violations,
-    sign_in,
-    user,
-    watched_page,
 )
+from support.city import City, Part, signed_in, tag
 
 pytestmark = pytest.mark.flow
 
@@ -46,59 +33,24 @@ ENDS = TODAY + timedelta(days=60)
 
 
 @dataclass
-class Stack:
-    url: str
-    key: bytes
-    token: str  # the city admin's machine token, to set the city up and to look
+class Stack(Part):
     provider: str  # the provider's id (its account acts for it)
     account: tuple[str, str]
 
-    def as_(self, role: str, **claims: Any) -> str:
-        return Tokens(self.key).mint(role=role, subject=f"{role}-x", **claims)
-
-    async def call(self, path: str, body: Any = None, token: str | None = None) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
-            headers = {"Authorization": f"Bearer {token or self.token}"}
-            if body is None:
-                return await c.get(path, headers=headers)
-            return await c.post(path, json=body, headers=headers)
-
     async def education(self, command: str, body: Any, token: str | None = None) -> Any:
-        r = await self.call(f"/api/v1/commands/education/{command}", body, token)
-        assert r.status_code == 200, (command, r.text)
-        return r.json()
+        return await self.command("education", command, body, token)
 
 
 @pytest.fixture(scope="module")
-async def stack(servers: Servers) -> AsyncIterator[Stack]:
-    test_id = uuid.uuid4().hex[:8]
-    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
-                        max_deliver=3, log_format="text")
-    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
-                           discovery_timeout=0.2, check_seconds=0.5)
-    runtimes = [ServiceRuntime(spec, settings) for spec in (housing_spec, education_spec)]
-    for rt in runtimes:
-        await rt.start()
-    try:
-        async with http_server(create_app(settings, config)) as url:
-            token = Tokens(config.key).mint(role="city_admin", subject="setup")
-            provider = f"vhs-{test_id}"
-            account = await user(url, token, "provider", provider=provider)
-            yield Stack(url, config.key, token, provider, account)
-    finally:
-        for rt in runtimes:
-            await rt.stop()
+async def stack(shared_city: City) -> Stack:
+    provider = f"vhs-{tag()}"
+    return Stack(shared_city, provider, await shared_city.user("provider", provider=provider))
 
 
 @pytest.fixture
 async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
-    # the refusals the test provokes are tolerated; console errors fail the test
-    async with watched_page(browser, tolerated=(400, 403, 404, 409), kinds=("error",)) as p:
-        await sign_in(p, stack.url, *stack.account)
-        await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    async with signed_in(browser, stack.city, stack.account) as p:
         yield p
-
 
 
 async def test_a_provider_creates_a_course_keeps_its_register_and_completes_a_participant(

@@ -6,9 +6,7 @@ for a stopped service, a resident's erasure and the page of an erased resident."
 
 from __future__ import annotations
 
-import asyncio
 import re
-import secrets
 import struct
 import uuid
 import zlib
@@ -25,25 +23,20 @@ from playwright.async_api import Browser, Page, expect
 from contracts.queries import GetResidentOverview
 from education.plugin import spec as education_spec
 from employment.plugin import spec as employment_spec
-from gateway.app import create_app
 from gateway.auth import Tokens
-from gateway.config import GatewayConfig
 from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers, eventually
 from im_runtime import Answers, ServiceSpec, UnitOfWork
 from im_runtime.service import ServiceRuntime
-from im_runtime.settings import Settings
 from privacy.plugin import spec as privacy_spec
 from support.browser import (
-    browser_or_skip,
-    http_server,
-    launched,
     screenshot,
     serious_violations,
     sign_in,
     user,
     watched_page,
 )
+from support.city import city, tag
 
 pytestmark = pytest.mark.flow
 
@@ -172,40 +165,17 @@ async def seed(url: str, token: str, test_id: str) -> tuple[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def browser_path() -> Path:
-    return browser_or_skip()
-
-
-@pytest.fixture(scope="module")
 async def dash(servers: Servers) -> AsyncIterator[Dash]:
-    test_id = uuid.uuid4().hex[:8]
-    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
-                        max_deliver=3, log_format="text")
-    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
-                           discovery_timeout=0.2, forget_after=600.0)
+    """A city of its own: its overview counts the whole city, and a test stops a service.
+    The gateway checks sessions every 30 s, as by default."""
+    test_id = tag()
     specs = (housing_spec, education_spec, employment_spec, privacy_spec, LATER_SPEC)
-    runtimes = {s.name: ServiceRuntime(s, settings) for s in specs}
-    await asyncio.gather(*(rt.start() for rt in runtimes.values()))
-    try:
-        async with http_server(create_app(settings, config)) as url:
-            tokens = Tokens(config.key)
-            seeder = tokens.mint(role="city_admin", subject="seed")
-            site, residents = await seed(url, seeder, test_id)
-            admin = await user(url, seeder, "city_admin", f"browser-admin-{test_id}")
-            second = await user(url, seeder, "city_admin", f"browser-second-{test_id}")
-            yield Dash(url, tokens, runtimes, site, residents[0], "Amina Haddad", residents[2],
-                       admin, second)
-    finally:
-        for rt in runtimes.values():
-            if rt._ready:
-                await rt.stop()
-
-
-@pytest.fixture(scope="module")
-async def browser(browser_path: Path) -> AsyncIterator[Browser]:
-    async with launched(browser_path) as b:
-        yield b
+    async with city(servers, specs, check_seconds=30.0) as c:
+        site, residents = await seed(c.url, c.token, test_id)
+        admin = await c.user("city_admin", f"browser-admin-{test_id}")
+        second = await c.user("city_admin", f"browser-second-{test_id}")
+        yield Dash(c.url, Tokens(c.key), c.runtimes, site, residents[0], "Amina Haddad",
+                   residents[2], admin, second)
 
 
 @pytest.fixture

@@ -8,41 +8,30 @@ wrote them and nobody else. Every read is audited; each page's screenshot is kep
 from __future__ import annotations
 
 import os
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
-import msgspec
-import nats
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from contracts import operator as op
-from contracts import subjects as subj
-from contracts import wrap
 from counselling.plugin import spec as counselling_spec
 from education.plugin import spec as education_spec
-from gateway.app import create_app
 from gateway.auth import Tokens
-from gateway.config import GatewayConfig
 from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers, eventually
-from im_runtime.service import ServiceRuntime
-from im_runtime.settings import Settings
 from support.browser import (
     SCREENSHOTS,
-    http_server,
     refused,
     screenshot,
     serious_violations,
     sign_in,
-    user,
     watched_page,
 )
+from support.city import Part, city, tag
 
 pytestmark = pytest.mark.flow
 PAST = date.today() - timedelta(days=10)  # an offer's flat free since then: a viewing is due
@@ -50,39 +39,16 @@ FUTURE = date.today() + timedelta(days=40)
 
 
 @dataclass
-class Stack:
-    url: str
-    key: bytes
-    token: str  # the city admin's machine token, to set the city up and to look
-    nc: Any  # the operator's system, on the bus
+class Stack(Part):
     operator: str
     sites: tuple[str, str, str]  # hers in Linden, hers in List, not hers in Linden
     worker: tuple[str, str]
     residents: dict[str, str] = field(default_factory=dict)  # family name -> resident id
     cases: dict[str, str] = field(default_factory=dict)  # family name -> case id
 
-    async def call(self, path: str, body: Any = None, token: str | None = None) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
-            headers = {"Authorization": f"Bearer {token or self.token}"}
-            if body is None:
-                return await c.get(path, headers=headers)
-            return await c.post(path, json=body, headers=headers)
-
-    async def command(self, service: str, command: str, body: Any,
-                      token: str | None = None) -> Any:
-        r = await self.call(f"/api/v1/commands/{service}/{command}", body, token)
-        assert r.status_code == 200, (command, r.text)
-        return r.json()
-
-    def as_(self, role: str, **claims: Any) -> str:
-        return Tokens(self.key).mint(role=role, subject=f"{role}-x", **claims)  # type: ignore[arg-type]
-
-    async def publish(self, data: Any, name: str, resident: str) -> None:
+    async def publish(self, data: Any, resident: str) -> None:
         """The operator's system publishes on its own subjects, as its software would."""
-        event = wrap(data, source=self.operator)
-        await self.nc.jetstream().publish(subj.operator_event(self.operator, name, resident),
-                                          msgspec.json.encode(event),
-                                          headers={"Nats-Msg-Id": event.id})
+        await self.city.publish(self.operator, data, resident)
 
 
 async def _case(s: Stack, site: str, given: str, family: str, available: date) -> None:
@@ -102,33 +68,21 @@ async def _case(s: Stack, site: str, given: str, family: str, available: date) -
 
 @pytest.fixture(scope="module")
 async def stack(servers: Servers) -> AsyncIterator[Stack]:
-    test_id = uuid.uuid4().hex[:8]
-    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
-                        max_deliver=3, log_format="text")
-    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
-                           discovery_timeout=0.2, check_seconds=0.5)
-    # Referrals are overdue after two seconds here (the city's default is two weeks).
-    before = os.environ.get("IM_REFERRAL_ANSWER_HOURS")
-    os.environ["IM_REFERRAL_ANSWER_HOURS"] = str(2 / 3600)
-    runtimes = [ServiceRuntime(s, settings)
-                for s in (housing_spec, counselling_spec, education_spec)]
-    nc = None
-    try:
-        for rt in runtimes:
-            await rt.start()
-        nc = await nats.connect(servers.nats_url)
-        async with http_server(create_app(settings, config)) as url:
-            token = Tokens(config.key).mint(role="city_admin", subject="setup")
+    """A city of its own: referrals are overdue after two seconds here (the city's default
+    is two weeks), which counselling reads when it starts; in the shared city every
+    module's referrals would turn overdue."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("IM_REFERRAL_ANSWER_HOURS", str(2 / 3600))
+        async with city(servers, (housing_spec, counselling_spec, education_spec)) as c:
+            test_id = tag()
             sites = (f"m-{test_id}", f"a-{test_id}", f"x-{test_id}")
-            s = Stack(url, config.key, token, nc, f"op-{test_id}", sites, ("", ""))
+            s = Stack(c, f"op-{test_id}", sites, await c.user("social_worker"))
             for site, name, district in zip(
                     sites, ("Munzeler Straße", "Podbielskistraße", "Oststadtkrankenhaus"),
                     ("Linden", "List", "Linden"), strict=True):
                 await s.command("housing", "register_site", {
                     "site_id": site, "kind": "shelter", "name": name, "operator_id": s.operator,
                     "address": f"{name} 1", "district": district, "capacity": 30})
-            s.worker = await user(url, token, "social_worker")
             await s.command("housing", "assign_staff", {
                 "staff_id": s.worker[0], "name": "Jana Kowalski", "site_ids": list(sites[:2])})
             await _case(s, sites[0], "Amal", "Haddad", PAST)  # due: arrange a viewing
@@ -140,15 +94,6 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
                 return {x["resident_id"] for x in page["items"]} >= set(s.residents.values())
             await eventually(education_knows_them, timeout=20, interval=0.1)
             yield s
-    finally:
-        if nc is not None:
-            await nc.close()
-        for rt in runtimes:
-            await rt.stop()
-        if before is None:
-            os.environ.pop("IM_REFERRAL_ANSWER_HOURS", None)
-        else:
-            os.environ["IM_REFERRAL_ANSWER_HOURS"] = before
 
 
 @pytest.fixture
@@ -171,7 +116,7 @@ async def test_her_due_follow_ups_from_the_start_page_by_site_and_district(
         await stack.publish(op.OperatorReferralRequested(
             resident_id=stack.residents[family], site_id=site, referral_id=referral,
             topic="authorities", requested_on=date.today() - timedelta(days=3)),
-            "referral_requested", stack.residents[family])
+            stack.residents[family])
 
     async def overdue() -> bool:
         page_ = await stack.command("counselling", "list_referrals", {"overdue": True})
@@ -284,7 +229,7 @@ async def test_adults_waiting_for_a_language_course(page: Page, stack: Stack):
 
 
 async def test_a_staff_members_page_with_her_deployment_history(page: Page, stack: Stack):
-    admin = await user(stack.url, stack.token, "city_admin")
+    admin = await stack.user("city_admin")
     await signed_in(page, stack, admin)
     await page.goto(f"{stack.url}/dashboard/#/users/{stack.worker[0]}/deployment")
     heading = page.get_by_role("heading", name=f"Deployment of {stack.worker[0]}")
@@ -315,7 +260,7 @@ async def test_counsellors_notes_are_read_by_their_own_operator_only(stack: Stac
     text = f"Letter from the job centre read together {uuid.uuid4().hex}"
     await stack.publish(op.CaseNoteRecorded(
         resident_id=resident, site_id=stack.sites[0], note_id="n-1", written_on=date.today(),
-        category="correspondence", text=text), "case_note_recorded", resident)
+        category="correspondence", text=text), resident)
     mine = stack.as_("operator", operator=stack.operator)
 
     async def written() -> Any:
@@ -347,7 +292,7 @@ async def test_an_operator_reads_its_counsellors_notes_and_no_one_elses(
     text = f"Accompanied to the immigration office {uuid.uuid4().hex[:6]}"
     await stack.publish(op.CaseNoteRecorded(
         resident_id=resident, site_id=stack.sites[2], note_id="n-7", written_on=date.today(),
-        category="asylum_law", text=text), "case_note_recorded", resident)
+        category="asylum_law", text=text), resident)
     mine = stack.as_("operator", operator=stack.operator)
 
     async def written() -> bool:
@@ -356,7 +301,7 @@ async def test_an_operator_reads_its_counsellors_notes_and_no_one_elses(
         return r.status_code == 200
     await eventually(written, timeout=20, interval=0.1)
 
-    counsellor = await user(stack.url, stack.token, "operator", operator=stack.operator)
+    counsellor = await stack.user("operator", operator=stack.operator)
     await signed_in(page, stack, counsellor)
     await page.get_by_role("navigation", name="Main").get_by_role("link", name="Case notes").click()
     await expect(page.get_by_role("heading", name="Case notes", level=1)).to_be_focused()
@@ -383,7 +328,7 @@ async def test_an_operator_reads_its_counsellors_notes_and_no_one_elses(
     await page.get_by_label("Sprache", exact=True).select_option("en")
 
     # Another operator's counsellor is refused at the field, and sees no text.
-    other = await user(stack.url, stack.token, "operator", operator="op-other")
+    other = await stack.user("operator", operator="op-other")
     async with watched_page(browser, tolerated=(403,), kinds=("error",)) as theirs:
         await signed_in(theirs, stack, other)
         await theirs.goto(f"{stack.url}/dashboard/#/notes")
@@ -402,7 +347,7 @@ async def test_the_city_finds_courses_by_district(page: Page, stack: Stack):
             "provider": "adult_education_centre", "site_id": site,
             "starts": FUTURE.isoformat(), "ends": (FUTURE + timedelta(days=30)).isoformat(),
             "capacity": 8})
-    admin = await user(stack.url, stack.token, "city_admin")
+    admin = await stack.user("city_admin")
     await signed_in(page, stack, admin)
     await page.goto(f"{stack.url}/dashboard/#/courses")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Courses")

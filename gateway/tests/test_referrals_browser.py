@@ -1,5 +1,5 @@
 """The city team answers operators' referrals in headless Chromium against the real
-servers (housing and counselling in-process, the gateway under uvicorn): an operator's
+servers (housing and counselling in the shared city, the gateway under uvicorn): an operator's
 system sends referrals on its subjects; a social worker finds those of her sites waiting
 for the city team, opens one, answers it (a rejection without a reason is refused at the
 field and changes nothing), sees its trail grow and the worklist change; the operator's
@@ -7,7 +7,6 @@ feedback subjects carry each answer. Referrals of other sites stay out of her re
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -15,70 +14,37 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
-import nats
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from contracts import operator as op
 from contracts import subjects as subj
-from contracts import wrap
-from counselling.plugin import spec as counselling_spec
-from gateway.app import create_app
 from gateway.auth import Tokens
-from gateway.config import GatewayConfig
-from housing.plugin import spec as housing_spec
-from im_cli.testing import Servers, eventually
-from im_runtime.service import ServiceRuntime
-from im_runtime.settings import Settings
+from im_cli.testing import eventually
 from support.browser import (
-    http_server,
     refused,
     screenshot,
     serious_violations,
-    sign_in,
-    user,
-    watched_page,
 )
+from support.city import City, Part, signed_in, tag
 
 pytestmark = pytest.mark.flow
 
 
 @dataclass
-class Stack:
-    url: str
-    key: bytes
-    token: str  # the city admin's machine token, to set the city up and to look
-    nc: Any  # the operator's system, on the bus
+class Stack(Part):
     operator: str
     sites: tuple[str, str]  # hers, and one elsewhere
     worker: tuple[str, str]
     feedback: list[dict[str, Any]] = field(default_factory=list)
 
-    async def call(self, path: str, body: Any = None, token: str | None = None) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
-            headers = {"Authorization": f"Bearer {token or self.token}"}
-            if body is None:
-                return await c.get(path, headers=headers)
-            return await c.post(path, json=body, headers=headers)
-
-    async def command(self, service: str, command: str, body: Any,
-                      token: str | None = None) -> Any:
-        r = await self.call(f"/api/v1/commands/{service}/{command}", body, token)
-        assert r.status_code == 200, (command, r.text)
-        return r.json()
-
     async def refer(self, resident: str, site: str, topic: str, days_ago: int) -> str:
         """The operator's system sends a referral, as its own counselling would."""
         referral = f"rf-{uuid.uuid4().hex[:8]}"
-        event = wrap(op.OperatorReferralRequested(resident_id=resident, site_id=site,
-                                          referral_id=referral, topic=topic,
-                                          requested_on=date.today() - timedelta(days=days_ago)),
-                     source=self.operator)
-        await self.nc.jetstream().publish(
-            subj.operator_event(self.operator, "referral_requested", resident),
-            msgspec.json.encode(event), headers={"Nats-Msg-Id": event.id})
+        await self.city.publish(self.operator, op.OperatorReferralRequested(
+            resident_id=resident, site_id=site, referral_id=referral, topic=topic,
+            requested_on=date.today() - timedelta(days=days_ago)), resident)
         return referral
 
     def heard(self, referral: str) -> list[tuple[str, str]]:
@@ -87,52 +53,29 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-async def stack(servers: Servers) -> AsyncIterator[Stack]:
-    test_id = uuid.uuid4().hex[:8]
-    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
-                        max_deliver=3, log_format="text")
-    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
-                           discovery_timeout=0.2, check_seconds=0.5)
-    runtimes = [ServiceRuntime(s, settings) for s in (housing_spec, counselling_spec)]
-    for rt in runtimes:
-        await rt.start()
-    nc = await nats.connect(servers.nats_url)
-    try:
-        async with http_server(create_app(settings, config)) as url:
-            token = Tokens(config.key).mint(role="city_admin", subject="setup")
-            s = Stack(url, config.key, token, nc, f"op-{test_id}",
-                      (f"m-{test_id}", f"x-{test_id}"), ("", ""))
+async def stack(shared_city: City) -> AsyncIterator[Stack]:
+    test_id = tag()
+    s = Stack(shared_city, f"op-{test_id}", (f"m-{test_id}", f"x-{test_id}"),
+              await shared_city.user("social_worker"))
 
-            async def heard(msg: Any) -> None:
-                s.feedback.append(msgspec.json.decode(msg.data))
-            sub = await nc.jetstream().subscribe(subj.feedback_of(s.operator), cb=heard,
-                                                 ordered_consumer=True)
-            for site, name in zip(s.sites, ("Munzeler Straße", "Oststadtkrankenhaus"),
-                                  strict=True):
-                await s.command("housing", "register_site", {
-                    "site_id": site, "kind": "shelter", "name": name,
-                    "operator_id": s.operator, "address": f"{name} 1", "district": "List",
-                    "capacity": 30})
-            s.worker = await user(url, token, "social_worker")
-            await s.command("housing", "assign_staff", {
-                "staff_id": s.worker[0], "name": "Jana Kowalski", "site_ids": [s.sites[0]]})
-            yield s
-            await sub.unsubscribe()
-    finally:
-        await nc.close()
-        for rt in runtimes:
-            await rt.stop()
+    async def heard(msg: Any) -> None:
+        s.feedback.append(msgspec.json.decode(msg.data))
+    sub = await s.nc.jetstream().subscribe(subj.feedback_of(s.operator), cb=heard,
+                                           ordered_consumer=True)
+    for site, name in zip(s.sites, ("Munzeler Straße", "Oststadtkrankenhaus"), strict=True):
+        await s.command("housing", "register_site", {
+            "site_id": site, "kind": "shelter", "name": name, "operator_id": s.operator,
+            "address": f"{name} 1", "district": "List", "capacity": 30})
+    await s.command("housing", "assign_staff", {
+        "staff_id": s.worker[0], "name": "Jana Kowalski", "site_ids": [s.sites[0]]})
+    yield s
+    await sub.unsubscribe()
 
 
 @pytest.fixture
 async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
-    # the refusals the test provokes are tolerated; console errors fail the test
-    async with watched_page(browser, tolerated=(400, 403, 404, 409), kinds=("error",)) as p:
-        await sign_in(p, stack.url, *stack.worker)
-        await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    async with signed_in(browser, stack.city, stack.worker) as p:
         yield p
-
 
 
 async def test_the_city_team_answers_a_referral_and_the_operator_hears_it(

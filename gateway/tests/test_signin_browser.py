@@ -7,86 +7,59 @@ of it with the keyboard alone. Screenshots are kept under var/screenshots/."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from gateway.app import create_app
-from gateway.auth import Tokens
-from gateway.config import GatewayConfig
 from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers
-from im_runtime.service import ServiceRuntime
-from im_runtime.settings import Settings
 from support.browser import (
-    http_server,
     screenshot,
     serious_violations,
     sign_in,
-    user,
 )
+from support.city import CONFIG, Part, city, tag
 
 pytestmark = pytest.mark.flow
 
-CHECK = 0.5  # the gateway's check interval in these tests (a minute at most in production)
+CHECK = CONFIG["check_seconds"]  # the gateway's check interval (a minute at most in production)
+OPERATOR = f"op-{tag()}"  # the operator of her site
 
 
 @dataclass
-class Stack:
-    url: str
-    admin_token: str  # a machine token (`im token`) to set the city up
+class Stack(Part):
     site: str
     other_site: str
-
-    async def call(self, path: str, body: Any) -> Any:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
-            r = await c.post(path, json=body,
-                             headers={"Authorization": f"Bearer {self.admin_token}"})
-            assert r.status_code in (200, 201), (path, r.text)
-            return r.json()
-
-    async def user(self, role: str, **extra: Any) -> tuple[str, str]:
-        return await user(self.url, self.admin_token, role, **extra)
 
 
 @pytest.fixture(scope="module")
 async def stack(servers: Servers) -> AsyncIterator[Stack]:
-    test_id = uuid.uuid4().hex[:8]
-    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
-                        max_deliver=3, log_format="text")
-    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
-                           discovery_timeout=0.2, check_seconds=CHECK, lockout_attempts=3)
-    housing = ServiceRuntime(housing_spec, settings)
-    await housing.start()
-    try:
-        async with http_server(create_app(settings, config)) as url:
-            token = Tokens(config.key).mint(role="city_admin", subject="setup")
-            s = Stack(url, token, f"s-{test_id}", f"t-{test_id}")
-            for site, name, op in ((s.site, "Munzeler Straße", "op-1"),
-                                   (s.other_site, "Schulzentrum Ahlem", "op-2")):
-                await s.call("/api/v1/commands/housing/register_site", {
-                    "site_id": site, "kind": "shelter", "name": name, "operator_id": op,
-                    "address": "Munzeler Straße 1", "district": "Linden", "capacity": 20})
-            for site, (given, family) in ((s.site, ("Amina", "Haddad")),
-                                          (s.other_site, ("Omid", "Karimi"))):
-                hh = (await s.call("/api/v1/residents", {
-                    "given_name": given, "family_name": family, "birth_year": 1990,
-                    "languages": ["ar"], "arrival_date": "2025-02-01",
-                    "residence_status": "recognised_refugee"}))["household_id"]
-                await s.call(f"/api/v1/households/{hh}/placement",
-                             {"site_id": site, "on": date.today().isoformat()})
-            yield s
-    finally:
-        await housing.stop()
+    """A city of its own running housing alone: the menus checked here are those of the
+    services running (a plugin such as plans adds its pages)."""
+    async with city(servers, (housing_spec,), lockout_attempts=3) as c:
+        yield await populated(Stack(c, f"s-{tag()}", f"t-{tag()}"))
+
+
+async def populated(s: Stack) -> Stack:
+    for site, name, op in ((s.site, "Munzeler Straße", OPERATOR),
+                           (s.other_site, "Schulzentrum Ahlem", f"op-{tag()}")):
+        await s.ok("/api/v1/commands/housing/register_site", {
+            "site_id": site, "kind": "shelter", "name": name, "operator_id": op,
+            "address": "Munzeler Straße 1", "district": "Linden", "capacity": 20})
+    for site, (given, family) in ((s.site, ("Amina", "Haddad")),
+                                  (s.other_site, ("Omid", "Karimi"))):
+        hh = (await s.ok("/api/v1/residents", {
+            "given_name": given, "family_name": family, "birth_year": 1990,
+            "languages": ["ar"], "arrival_date": "2025-02-01",
+            "residence_status": "recognised_refugee"}))["household_id"]
+        await s.ok(f"/api/v1/households/{hh}/placement",
+                   {"site_id": site, "on": date.today().isoformat()})
+    return s
 
 
 @pytest.fixture
@@ -110,7 +83,7 @@ async def page(context: BrowserContext) -> AsyncIterator[Page]:
 
 
 async def test_a_first_sign_in_sets_ones_own_password(page: Page, stack: Stack, tmp_path: Path):
-    reply = await stack.call("/api/v1/users", {"username": f"ca-{uuid.uuid4().hex[:6]}",
+    reply = await stack.ok("/api/v1/users", {"username": f"ca-{uuid.uuid4().hex[:6]}",
                                                "role": "city_admin", "name": "Anna Admin"})
     username, one_time = reply["user"]["username"], reply["password"]
     await page.goto(f"{stack.url}/")
@@ -183,7 +156,7 @@ async def test_the_city_admin_adds_disables_and_resets_users(page: Page, stack: 
 async def test_a_social_worker_sees_her_sites_residents_and_not_the_admin_page(
         page: Page, stack: Stack, tmp_path: Path):
     username, password = await stack.user("social_worker")
-    await stack.call("/api/v1/commands/housing/assign_staff",
+    await stack.ok("/api/v1/commands/housing/assign_staff",
                      {"staff_id": username, "name": "Jana Kowalski", "site_ids": [stack.site]})
     await sign_in(page, stack.url, username, password)
     nav = page.get_by_role("navigation", name="Main")
@@ -206,7 +179,7 @@ async def test_a_disabled_user_is_signed_out(page: Page, stack: Stack):
     username, password = await stack.user("auditor")
     await sign_in(page, stack.url, username, password)
     await expect(page.get_by_role("heading", name="City overview", level=1)).to_be_visible()
-    await stack.call(f"/api/v1/users/{username}/disable", {})
+    await stack.ok(f"/api/v1/users/{username}/disable", {})
     await page.wait_for_timeout(CHECK * 1000 * 2)
     await page.reload()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -249,7 +222,7 @@ async def test_signing_in_with_the_keyboard_alone(page: Page, stack: Stack):
     ("social_worker", {}, ["City overview", "Sites", "Residents", "Register household",
                            "Due follow-ups", "Move-out cases", "Referrals", "Kita and school",
                            "Language courses"]),
-    ("operator", {"operator": "op-1"}, ["City overview", "Sites", "Case notes"]),
+    ("operator", {"operator": OPERATOR}, ["City overview", "Sites", "Case notes"]),
     ("provider", {"provider": "vhs"}, ["City overview", "Courses", "Programmes"]),
     ("auditor", {}, ["City overview", "Erasures"]),
 ])

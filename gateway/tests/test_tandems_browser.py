@@ -6,34 +6,23 @@ the volunteer's place is free again."""
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from gateway.app import create_app
-from gateway.auth import Tokens
-from gateway.config import GatewayConfig
 from housing.plugin import spec as housing_spec
 from im_cli.testing import Servers
-from im_runtime.service import ServiceRuntime
-from im_runtime.settings import Settings
 from support.browser import (
-    http_server,
     refused,
     screenshot,
     serious_violations,
-    sign_in,
-    user,
-    watched_page,
 )
+from support.city import Part, city, signed_in, tag
 from volunteers.plugin import spec as volunteers_spec
 
 pytestmark = pytest.mark.flow
@@ -41,64 +30,36 @@ RATING = "Rating (1\u20135, optional)"
 
 
 @dataclass
-class Stack:
-    url: str
-    token: str  # a machine token of the city admin, to set the city up and to look
+class Stack(Part):
     resident: str
     admin: tuple[str, str]
 
     async def volunteers(self) -> list[dict[str, Any]]:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
-            r = await c.post("/api/v1/commands/volunteers/list_volunteers", json={},
-                             headers={"Authorization": f"Bearer {self.token}"})
-            assert r.status_code == 200, r.text
-            return list(r.json()["items"])
+        return list((await self.command("volunteers", "list_volunteers", {}))["items"])
 
 
 @pytest.fixture(scope="module")
 async def stack(servers: Servers) -> AsyncIterator[Stack]:
-    test_id = uuid.uuid4().hex[:8]
-    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        db_prefix=f"t{test_id}_", retry_backoff=0.05, max_deliver=3,
-                        log_format="text")
-    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
-                           discovery_timeout=0.2, check_seconds=0.5)
-    runtimes = [ServiceRuntime(s, settings) for s in (housing_spec, volunteers_spec)]
-    for rt in runtimes:
-        await rt.start()
-    try:
-        async with http_server(create_app(settings, config)) as url:
-            token = Tokens(config.key).mint(role="city_admin", subject="setup")
-            async with httpx.AsyncClient(base_url=url, timeout=10, headers={
-                    "Authorization": f"Bearer {token}"}) as c:
-                site = f"m-{test_id}"
-                r = await c.post("/api/v1/commands/housing/register_site", json={
-                    "site_id": site, "kind": "shelter", "name": "Munzeler Straße",
-                    "operator_id": "op-1", "address": "Munzeler Straße 1",
-                    "district": "Linden", "capacity": 30})
-                assert r.status_code == 200, r.text
-                r = await c.post("/api/v1/commands/housing/register_household", json={
-                    "site_id": site, "on": "2026-02-01", "members": [{
-                        "given_name": "Amal", "family_name": "Haddad", "birth_year": 1988,
-                        "residence_status": "recognised_refugee",
-                        "arrival_date": "2026-01-20", "languages": ["ar"]}]})
-                assert r.status_code == 200, r.text
-                resident = r.json()["resident_ids"][0]
-            admin = await user(url, token, "city_admin")
-            yield Stack(url, token, resident, admin)
-    finally:
-        for rt in runtimes:
-            await rt.stop()
+    """A city of its own, not the shared one: the volunteers are the whole city's (no
+    site or district of a test's own keeps another module's volunteers off the list)."""
+    async with city(servers, (housing_spec, volunteers_spec)) as c:
+        site = f"m-{tag()}"
+        await c.command("housing", "register_site", {
+            "site_id": site, "kind": "shelter", "name": "Munzeler Straße",
+            "operator_id": "op-1", "address": "Munzeler Straße 1", "district": "Linden",
+            "capacity": 30})
+        hh = await c.command("housing", "register_household", {
+            "site_id": site, "on": "2026-02-01", "members": [{
+                "given_name": "Amal", "family_name": "Haddad", "birth_year": 1988,
+                "residence_status": "recognised_refugee", "arrival_date": "2026-01-20",
+                "languages": ["ar"]}]})
+        yield Stack(c, hh["resident_ids"][0], await c.user("city_admin"))
 
 
 @pytest.fixture
 async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
-    # the refusals the test provokes are tolerated; console errors fail the test
-    async with watched_page(browser, tolerated=(400, 403, 404, 409), kinds=("error",)) as p:
-        await sign_in(p, stack.url, *stack.admin)
-        await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
+    async with signed_in(browser, stack.city, stack.admin) as p:
         yield p
-
 
 
 async def test_a_volunteer_is_registered_and_a_tandem_runs_its_course(

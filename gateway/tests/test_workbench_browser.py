@@ -1,5 +1,5 @@
 """The staff's first work forms in headless Chromium against the real servers (housing
-in-process, the gateway under uvicorn), used as a social worker uses them: she signs in,
+in the shared city, the gateway under uvicorn), used as a social worker uses them: she signs in,
 registers a household and places it at her site, finds it without typing an id, opens a
 move-out case, moves it to searching, records an offer and a viewing, transfers the
 household; every form's bad input (missing, too long, wrong type, a full site, a step the
@@ -7,8 +7,6 @@ case cannot take) shows the service's reason next to the field and changes nothi
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,108 +16,68 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from education.plugin import spec as education_spec
-from employment.plugin import spec as employment_spec
-from gateway.app import create_app
-from gateway.auth import Tokens
-from gateway.config import GatewayConfig
-from housing.plugin import spec as housing_spec
-from im_cli.testing import Servers, eventually
-from im_runtime.service import ServiceRuntime
-from im_runtime.settings import Settings
+from im_cli.testing import eventually
 from support.browser import (
-    http_server,
     screenshot,
     serious_violations,
-    sign_in,
-    user,
 )
+from support.city import City, Part, signed_in, tag
 
 pytestmark = pytest.mark.flow
 
 
 @dataclass
-class Stack:
-    url: str
-    token: str  # a machine token of the city admin, to set the city up and to look
+class Stack(Part):
     site: str
     small: str  # a site with one free place
     worker: tuple[str, str]
 
     async def get(self, path: str) -> Any:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
-            r = await c.get(path, headers={"Authorization": f"Bearer {self.token}"})
-            assert r.status_code == 200, (path, r.text)
-            return r.json()
+        r = await self.call(path)
+        assert r.status_code == 200, (path, r.text)
+        return r.json()
 
     async def post(self, path: str, body: Any) -> Any:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as c:
-            r = await c.post(path, json=body, headers={"Authorization": f"Bearer {self.token}"})
-            assert r.status_code == 200, (path, r.text)
-            return r.json()
+        r = await self.call(path, body)
+        assert r.status_code == 200, (path, r.text)
+        return r.json()
 
     async def occupancy(self, site: str) -> int:
         return int((await self.get(f"/api/v1/sites/{site}"))["sections"]["housing"]["occupancy"])
 
 
 @pytest.fixture(scope="module")
-async def stack(servers: Servers) -> AsyncIterator[Stack]:
-    test_id = uuid.uuid4().hex[:8]
-    settings = Settings(nats_url=servers.nats_url, mongo_url=servers.mongo_url,
-                        db_prefix=f"t{test_id}_", retry_backoff=0.05,
-                        max_deliver=3, log_format="text")
-    config = GatewayConfig(key=secrets.token_bytes(32), deadline=0.5, discovery_ttl=0.2,
-                           discovery_timeout=0.2, check_seconds=0.5)
-    runtimes = [ServiceRuntime(spec, settings) for spec in (housing_spec, education_spec,
-                                                              employment_spec)]
-    for rt in runtimes:
-        await rt.start()
-    try:
-        async with http_server(create_app(settings, config)) as url:
-            token = Tokens(config.key).mint(role="city_admin", subject="setup")
-            s = Stack(url, token, f"s-{test_id}", f"k-{test_id}", ("", ""))
-            for site, name, capacity in ((s.site, "Munzeler Straße", 30),
-                                         (s.small, "Wohnung Limmerstraße", 1),
-                                         (f"x-{test_id}", "Schulzentrum Ahlem", 30)):
-                await s.post("/api/v1/commands/housing/register_site", {
-                    "site_id": site, "kind": "shelter", "name": name, "operator_id": "op-1",
-                    "address": "Munzeler Straße 1", "district": "Linden",
-                    "capacity": capacity})
-            s.worker = await user(url, token, "social_worker")
-            await s.post("/api/v1/commands/housing/assign_staff", {
-                "staff_id": s.worker[0], "name": "Jana Kowalski",
-                "site_ids": [s.site, s.small]})
-            await s.post("/api/v1/commands/education/create_course", {
-                "course_id": f"c-{test_id}", "kind": "arrival_course",
-                "title": "Ankommen in Hannover", "provider": "operator", "site_id": s.site,
-                "starts": "2026-03-02", "ends": "2026-06-30", "capacity": 1,
-                "status": "running"})
-            await s.post("/api/v1/commands/employment/create_programme", {
-                "programme_id": f"p-{test_id}", "name": "Arbeit und Sprache",
-                "providers": ["vhs"], "allowed_statuses": ["other_permit"]})
-            await s.post("/api/v1/commands/employment/add_phase", {
-                "programme_id": f"p-{test_id}", "phase": 1, "starts": "2026-03-01",
-                "ends": "2026-08-31", "capacity": 5, "status": "open"})
-            yield s
-    finally:
-        for rt in runtimes:
-            await rt.stop()
+async def stack(shared_city: City) -> Stack:
+    test_id = tag()
+    s = Stack(shared_city, f"s-{test_id}", f"k-{test_id}",
+              await shared_city.user("social_worker"))
+    for site, name, capacity in ((s.site, "Munzeler Straße", 30),
+                                 (s.small, "Wohnung Limmerstraße", 1),
+                                 (f"x-{test_id}", "Schulzentrum Ahlem", 30)):
+        await s.post("/api/v1/commands/housing/register_site", {
+            "site_id": site, "kind": "shelter", "name": name, "operator_id": "op-1",
+            "address": "Munzeler Straße 1", "district": "Linden", "capacity": capacity})
+    await s.post("/api/v1/commands/housing/assign_staff", {
+        "staff_id": s.worker[0], "name": "Jana Kowalski", "site_ids": [s.site, s.small]})
+    await s.post("/api/v1/commands/education/create_course", {
+        "course_id": f"c-{test_id}", "kind": "arrival_course",
+        "title": "Ankommen in Hannover", "provider": "operator", "site_id": s.site,
+        "starts": "2026-03-02", "ends": "2026-06-30", "capacity": 1, "status": "running"})
+    await s.post("/api/v1/commands/employment/create_programme", {
+        "programme_id": f"p-{test_id}", "name": "Arbeit und Sprache",
+        "providers": ["vhs"], "allowed_statuses": ["other_permit"]})
+    await s.post("/api/v1/commands/employment/add_phase", {
+        "programme_id": f"p-{test_id}", "phase": 1, "starts": "2026-03-01",
+        "ends": "2026-08-31", "capacity": 5, "status": "open"})
+    return s
 
 
 @pytest.fixture
 async def page(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
-    ctx = await browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
-    p = await ctx.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on("console", lambda m: errors.append(m.text)  # the refusals the tests provoke
-         if m.type == "error" and not any(f"status of {s}" in m.text
-                                          for s in (400, 401, 404, 409)) else None)
-    await sign_in(p, stack.url, *stack.worker)
-    await expect(p.get_by_role("heading", name="City overview", level=1)).to_be_visible()
-    yield p
-    await ctx.close()
-    assert not errors, errors
+    # the refusals the tests provoke are tolerated; console errors fail the test
+    async with signed_in(browser, stack.city, stack.worker,
+                         tolerated=(400, 401, 404, 409)) as p:
+        yield p
 
 
 async def refused(page: Page, form: str, name: str, reason: str) -> None:
