@@ -19,6 +19,7 @@ async def fetch(nats_url: str, operator: str, limit: int = 100, wait: float = 2.
 
     nc = await nats.connect(servers(nats_url), **options)
     out: list[bytes] = []
+    sub = None
     try:
         # Bound by name: the operator may not ask for the consumer's info or make one.
         sub = await nc.jetstream().pull_subscribe_bind(
@@ -34,5 +35,9 @@ async def fetch(nats_url: str, operator: str, limit: int = 100, wait: float = 2.
                 await msg.ack_sync()
             timeout = 0.5  # what is pending comes at once; stop soon after it
     finally:
+        # Every ack was awaited: nothing is left to drain on the pull subscription, and
+        # nats-py 2.16 waits its drain_timeout (30 s) on one whose fetch timed out.
+        if sub is not None:
+            await sub.unsubscribe()
         await nc.drain()
     return out
