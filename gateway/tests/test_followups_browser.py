@@ -22,6 +22,7 @@ from counselling.plugin import spec as counselling_spec
 from education.plugin import spec as education_spec
 from gateway.auth import Tokens
 from housing.plugin import spec as housing_spec
+from im_cli.embedded import throwaway_servers
 from im_cli.testing import Servers, eventually
 from support.browser import (
     SCREENSHOTS,
@@ -67,12 +68,17 @@ async def _case(s: Stack, site: str, given: str, family: str, available: date) -
 
 
 @pytest.fixture(scope="module")
-async def stack(servers: Servers) -> AsyncIterator[Stack]:
+async def stack() -> AsyncIterator[Stack]:
     """A city of its own: referrals are overdue after two seconds here (the city's default
     is two weeks), which counselling reads when it starts; in the shared city every
-    module's referrals would turn overdue."""
-    with pytest.MonkeyPatch.context() as env:
+    module's referrals would turn overdue. On servers of its own: on the session's, its
+    services would share durable consumers (named per service, not per database prefix)
+    with other modules' runtimes and replay their history (seen failing in CI: the
+    referrals never turned overdue here)."""
+    with pytest.MonkeyPatch.context() as env, \
+            throwaway_servers("im-followups-") as (natsd, mongod):
         env.setenv("IM_REFERRAL_ANSWER_HOURS", str(2 / 3600))
+        servers = Servers(natsd.url, mongod.url, natsd.workdir)
         async with city(servers, (housing_spec, counselling_spec, education_spec)) as c:
             test_id = tag()
             sites = (f"m-{test_id}", f"a-{test_id}", f"x-{test_id}")

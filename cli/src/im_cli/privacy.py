@@ -148,11 +148,23 @@ async def messages_mentioning(js: Any, stream: str, terms: list[str],
     if not info.state.messages:
         return 0
     needles = [t.encode() for t in terms]
-    found = 0
+    found, seen, quiet = 0, 0, 0
     sub = await js.subscribe(">", stream=stream, ordered_consumer=True)
     try:
         while True:
-            msg = await sub.next_msg(timeout=5)
+            try:
+                msg = await sub.next_msg(timeout=1)
+            except nats.errors.TimeoutError:
+                # Messages erased while we read (an erasure, the sweep, retention) may
+                # leave nothing more to deliver: done once the stream holds nothing after
+                # what we saw; otherwise wait on, a few times.
+                if not await _any_after(js, stream, seen):
+                    return found
+                quiet += 1
+                if quiet >= 5:
+                    raise
+                continue
+            seen = msg.metadata.sequence.stream
             raw = msg.subject.encode() + json.dumps(msg.headers or {}).encode() + msg.data
             found += any(n in raw for n in needles)
             if shown is not None:
@@ -162,6 +174,13 @@ async def messages_mentioning(js: Any, stream: str, terms: list[str],
                 return found
     finally:
         await sub.unsubscribe()
+
+
+async def _any_after(js: Any, stream: str, seq: int) -> bool:
+    """Whether the stream holds a message after sequence `seq` (deleted ones do not count)."""
+    reply = await js._nc.request(f"$JS.API.STREAM.MSG.GET.{stream}", json.dumps(
+        {"next_by_subj": ">", "seq": seq + 1}).encode(), timeout=5)
+    return "error" not in json.loads(reply.data)
 
 
 async def build_report(nc: Any, resident_id: str, also: list[str], timeout: float = 2.0,
