@@ -99,6 +99,15 @@ async def stack() -> AsyncIterator[Stack]:
                 page = await s.command("education", "list_language_waiting", {"limit": 500})
                 return {x["resident_id"] for x in page["items"]} >= set(s.residents.values())
             await eventually(education_knows_them, timeout=20, interval=0.1)
+            # An operator's referral is taken only for a site (and a resident) counselling
+            # knows from housing: on a fast machine the tests' referrals could come first.
+            known = c.runtimes["counselling"].store.db
+
+            async def counselling_knows_them() -> bool:
+                return (await known["sites"].count_documents({"_id": {"$in": list(sites)}})
+                        == len(sites)) and (await known["residents"].count_documents(
+                            {"_id": {"$in": list(s.residents.values())}}) == len(s.residents))
+            await eventually(counselling_knows_them, timeout=20, interval=0.1)
             yield s
 
 
